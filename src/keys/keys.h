@@ -1,0 +1,64 @@
+/*
+ * Key handling (docs/FORMAT.md, "Keys"): wrapping the master key under the password,
+ * and deriving every subkey from it. All key material lives in secmem memory.
+ * This module never touches file contents.
+ */
+#ifndef VEILFS_KEYS_KEYS_H
+#define VEILFS_KEYS_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "base/compiler.h"
+#include "format/config.h"
+
+enum {
+	CONTENT_KEY_LEN = 32,
+	NAME_KEY_LEN = 64,
+	FILE_KEY_LEN = 32,
+};
+
+/* HKDF info labels, one per derived key (docs/FORMAT.md lists the exact strings). */
+enum key_label {
+	KEY_LABEL_CONTENT,
+	KEY_LABEL_NAMES,
+	KEY_LABEL_XATTR_NAMES,
+	KEY_LABEL_XATTR_VALUES,
+	KEY_LABEL_SYMLINKS,
+	KEY_LABEL_FILE,
+	KEY_LABEL_COUNT,
+};
+
+/* Subkeys of one vault. Allocate with vault_keys_new() (secmem); never copy. */
+struct vault_keys {
+	uint8_t content[CONTENT_KEY_LEN];
+	uint8_t names[NAME_KEY_LEN];
+	uint8_t xattr_names[NAME_KEY_LEN];
+	uint8_t xattr_values[CONTENT_KEY_LEN];
+	uint8_t symlinks[CONTENT_KEY_LEN];
+};
+
+const char *key_label_string(enum key_label label);
+
+/* Derive all subkeys from the master key; NULL on failure. Free with vault_keys_free(). */
+struct vault_keys *vault_keys_new(const uint8_t master[static MASTER_KEY_LEN],
+				  const uint8_t vault_id[static VAULT_ID_LEN]);
+void vault_keys_free(struct vault_keys *k);
+/* Per-file content key: HKDF(content key, info = label || file id). */
+int keys_file_key(const struct vault_keys *k, const uint8_t *file_id,
+		  uint8_t out[static FILE_KEY_LEN]) MUST_CHECK;
+
+/*
+ * Wrap master under a key derived from the password with c's KDF parameters: fills
+ * c->salt, c->wrap_nonce and c->wrapped_key (fresh random salt and nonce). The other
+ * fields of c must be set and valid. Returns 0 or -errno.
+ */
+int keys_wrap(struct config *c, const uint8_t master[static MASTER_KEY_LEN], const char *password,
+	      size_t pwlen) MUST_CHECK;
+/*
+ * Unwrap the master key. Returns 0, -EPERM for a wrong password (or a tampered config:
+ * the two cannot be told apart), or another -errno. master is wiped on failure.
+ */
+int keys_unwrap(const struct config *c, const char *password, size_t pwlen,
+		uint8_t master[static MASTER_KEY_LEN]) MUST_CHECK;
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Minimal unit-test harness. Each TEST(name) registers itself at load time; the runner
+ * (runner.c) runs them in file order, prints "ok N - name" / "not ok N - name" and ends
+ * with "N passed, N failed". A test fails when any EXPECT in it fails.
+ * Table-driven tests loop over a static table and pass the row number to EXPECTF.
+ */
+#ifndef VEILFS_TESTS_UNIT_TEST_H
+#define VEILFS_TESTS_UNIT_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*test_fn)(void);
+
+void test_register(const char *name, const char *file, test_fn fn);
+bool test_check(bool ok, const char *expr, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Directory holding FORMAT.md test vectors (env VEILFS_TEST_VECTORS or tests/vectors). */
+const char *test_vectors_dir(void);
+/* Parse lowercase/uppercase hex into out (at most max bytes); returns length or -1. */
+long test_unhex(const char *hex, uint8_t *out, size_t max);
+
+#define TEST(name)                                                                                 \
+	static void name(void);                                                                    \
+	__attribute__((constructor)) static void test_reg_##name(void)                             \
+	{                                                                                          \
+		test_register(#name, __FILE__, name);                                              \
+	}                                                                                          \
+	static void name(void)
+
+#define EXPECT(cond) test_check((cond), #cond, __FILE__, __LINE__, NULL)
+#define EXPECTF(cond, ...) test_check((cond), #cond, __FILE__, __LINE__, __VA_ARGS__)
+#define EXPECT_EQ(a, b) test_check((long long)(a) == (long long)(b), #a " == " #b, __FILE__,   \
+				   __LINE__, "%lld != %lld", (long long)(a), (long long)(b))
+#define EXPECT_MEM(a, b, n) test_check(memcmp((a), (b), (n)) == 0, "memcmp(" #a ", " #b ")",   \
+				       __FILE__, __LINE__, NULL)
+
+#endif
