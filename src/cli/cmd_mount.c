@@ -1,0 +1,13 @@
+/*
+ * veilfs mount: placeholder until the subcommand is implemented; refuses with a clear error.
+ */
+#include <stdio.h>
+#include "cli/commands.h"
+
+int cmd_mount_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "veilfs: 'mount' is not implemented yet\n");
+	return 2;
+}

@@ -1,0 +1,15 @@
+/*
+ * The veilfs subcommands. Each lives in its own cmd_<name>.c and is listed in the
+ * command table of main.c; each returns the process exit status (see docs/CLI.md).
+ */
+#ifndef VEILFS_CLI_COMMANDS_H
+#define VEILFS_CLI_COMMANDS_H
+
+int cmd_init_main(int argc, char **argv);
+int cmd_info_main(int argc, char **argv);
+int cmd_passwd_main(int argc, char **argv);
+int cmd_mount_main(int argc, char **argv);
+int cmd_umount_main(int argc, char **argv);
+int cmd_fsck_main(int argc, char **argv);
+
+#endif
