@@ -1,0 +1,188 @@
+/*
+ * The vault: POSIX file and directory operations on the plaintext view, built from the
+ * modules below (store, names, keys, format, crypto, cache). This is the API every front
+ * end (fuse/ today, a WinFsp adapter later) drives. It never includes FUSE headers, never
+ * prints, and returns 0 / a count or a negative errno:
+ *   -EBADMSG  a block, name, header or symlink failed authentication (front end: EIO + log)
+ *   -EPROTO   a malformed on-disk structure (front end: EIO + log)
+ *   others    the lower file system's errno, passed through.
+ *
+ * Objects:
+ *   struct vault  one unlocked cipher directory (keys, store, options, node table).
+ *   struct vnode  one lower object (identified by the lower device and inode number, so
+ *                 hard links share one vnode). Reference counted: every function that
+ *                 returns a vnode returns a new reference the caller drops with
+ *                 vnode_unref(). A vnode stays valid while referenced, also after its last
+ *                 name is unlinked (open-unlinked files keep working).
+ *   struct vdir   a snapshot of one directory's decrypted listing (opendir .. closedir).
+ *
+ * Thread safety: every function may be called from any number of threads at once.
+ * Shared storage: every block read-modify-write, header creation and directory-IV
+ * creation runs through the vault's lock hooks (vault/lock.h), which are no-ops unless
+ * a shared mode is selected, and every cache can be dropped (vault_invalidate()).
+ */
+#ifndef VEILFS_VAULT_VAULT_H
+#define VEILFS_VAULT_VAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include "base/buf.h"
+#include "base/compiler.h"
+
+struct vault;
+struct vnode;
+struct vdir;
+struct store;
+
+enum vault_shared_mode {
+	VAULT_SHARED_OFF = 0,     /* single client: caches kept, no cross-client locks */
+	VAULT_SHARED_AUTO = 1,    /* locks if the lower fs has them, else lock files */
+	VAULT_SHARED_LOCKS = 2,   /* open-file-description byte-range locks on the lower fs */
+	VAULT_SHARED_LOCKFILES = 3, /* lock files created with O_EXCL */
+};
+
+struct vault_options {
+	bool read_only;
+	enum vault_shared_mode shared;
+	/* Owner given to new objects when the caller's ids are not applied (not root). */
+	bool apply_owner; /* chown new objects to the caller's uid/gid (daemon runs as root) */
+};
+
+/* Who asks: used for ownership of new objects. */
+struct vault_caller {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Attribute changes for vault_setattr(). */
+enum vault_set {
+	VAULT_SET_MODE = 1 << 0,
+	VAULT_SET_UID = 1 << 1,
+	VAULT_SET_GID = 1 << 2,
+	VAULT_SET_SIZE = 1 << 3,
+	VAULT_SET_ATIME = 1 << 4,
+	VAULT_SET_MTIME = 1 << 5,
+	VAULT_SET_ATIME_NOW = 1 << 6,
+	VAULT_SET_MTIME_NOW = 1 << 7,
+	VAULT_SET_CTIME = 1 << 8,
+};
+
+enum vault_rename_flags {
+	VAULT_RENAME_NOREPLACE = 1 << 0,
+	VAULT_RENAME_EXCHANGE = 1 << 1,
+};
+
+enum vault_xattr_flags {
+	VAULT_XATTR_CREATE = 1 << 0,
+	VAULT_XATTR_REPLACE = 1 << 1,
+};
+
+/* --- lifecycle (vault.c) --- */
+
+/*
+ * Unlock the vault in cipherdir with the password and prepare it for use.
+ * Returns 0, -ENOENT (no such directory), -ENOTDIR, -EPROTO (not a vault / malformed
+ * config), -EPERM (wrong password) or another -errno. The password is not kept.
+ */
+int vault_open(const char *cipherdir, const char *password, size_t pwlen,
+	       const struct vault_options *opts, struct vault **out) MUST_CHECK;
+/*
+ * The same over an existing store (tests pass a fault-injecting store). Takes ownership of
+ * s and rootfd on success.
+ */
+int vault_open_store(struct store *s, int rootfd, const char *password, size_t pwlen,
+		     const struct vault_options *opts, struct vault **out) MUST_CHECK;
+/* Flush and free everything; accepts NULL. All vnodes must have been released. */
+void vault_close(struct vault *v);
+/* A new reference to the root directory. */
+struct vnode *vault_root(struct vault *v);
+void vnode_ref(struct vnode *n);
+void vnode_unref(struct vault *v, struct vnode *n);
+/* Stable inode number (the lower inode number) and file type bits (S_IFMT). */
+uint64_t vnode_ino(const struct vnode *n);
+mode_t vnode_type(const struct vnode *n);
+
+/* --- names and metadata (vault_dir.c, vault_attr.c) --- */
+
+int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vnode **out,
+		 struct stat *st) MUST_CHECK;
+/* st_size is the plaintext size; st_blocks as the lower file has them. */
+int vault_getattr(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
+/* Apply the fields of `in` selected by `to_set` (enum vault_set); *out gets new attributes. */
+int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int to_set,
+		  struct stat *out) MUST_CHECK;
+/* Regular files, fifos and sockets (S_IFREG / S_IFIFO / S_IFSOCK in mode). */
+int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
+		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
+/* Create and open a regular file (flags: O_EXCL honoured). */
+int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
+		 const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
+int vault_mkdir(struct vault *v, struct vnode *dir, const char *name, mode_t mode,
+		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
+int vault_symlink(struct vault *v, struct vnode *dir, const char *name, const char *target,
+		  const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
+/* Append the plaintext target to out. */
+int vault_readlink(struct vault *v, struct vnode *n, struct buf *out) MUST_CHECK;
+int vault_link(struct vault *v, struct vnode *n, struct vnode *newdir, const char *newname,
+	       struct stat *st) MUST_CHECK;
+int vault_unlink(struct vault *v, struct vnode *dir, const char *name) MUST_CHECK;
+int vault_rmdir(struct vault *v, struct vnode *dir, const char *name) MUST_CHECK;
+int vault_rename(struct vault *v, struct vnode *olddir, const char *oldname, struct vnode *newdir,
+		 const char *newname, unsigned flags) MUST_CHECK;
+int vault_statfs(struct vault *v, struct statvfs *sv) MUST_CHECK;
+
+/* Directory listing snapshot. Entries are in lower readdir order; index 0 is the first. */
+int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out) MUST_CHECK;
+/*
+ * Entry i of the snapshot: plaintext name (valid until vault_closedir), inode number and
+ * DT_* type. Returns 1, or 0 past the end. Entries whose lower name fails to decrypt are
+ * left out of the snapshot and logged.
+ */
+int vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
+		    unsigned char *type);
+void vault_closedir(struct vdir *d);
+
+/* --- file contents (vault_file.c) --- */
+
+/* Prepare n for I/O (opens the lower file read-write, or read-only on a ro vault). */
+int vault_open_file(struct vault *v, struct vnode *n, int flags) MUST_CHECK;
+/* Drop one open of n; the lower handle is closed with the last one. */
+int vault_release_file(struct vault *v, struct vnode *n) MUST_CHECK;
+/* Read up to len plaintext bytes at off; short only at end of file. */
+ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint64_t off) MUST_CHECK;
+/*
+ * Write len bytes at off (at the current end of file when append is true; *written_at
+ * receives the offset used when not NULL). Returns len or -errno.
+ */
+ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t len, uint64_t off,
+		    bool append, uint64_t *written_at) MUST_CHECK;
+int vault_truncate(struct vault *v, struct vnode *n, uint64_t size) MUST_CHECK;
+int vault_fsync(struct vault *v, struct vnode *n, bool datasync) MUST_CHECK;
+/* mode 0 only (allocate and extend); others give -EOPNOTSUPP. */
+int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, uint64_t len) MUST_CHECK;
+/* SEEK_DATA / SEEK_HOLE over the plaintext view; returns the offset or -ENXIO. */
+int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence) MUST_CHECK;
+
+/* --- extended attributes (vault_xattr.c); only user.* names are offered --- */
+
+ssize_t vault_getxattr(struct vault *v, struct vnode *n, const char *name, void *buf,
+		       size_t size) MUST_CHECK;
+int vault_setxattr(struct vault *v, struct vnode *n, const char *name, const void *value,
+		   size_t size, int flags) MUST_CHECK;
+ssize_t vault_listxattr(struct vault *v, struct vnode *n, char *buf, size_t size) MUST_CHECK;
+int vault_removexattr(struct vault *v, struct vnode *n, const char *name) MUST_CHECK;
+
+/* --- coherency (shared storage) --- */
+
+/*
+ * Drop everything cached about n (plaintext blocks, size, header) so that the next access
+ * reads the lower file again. Returns true when the lower object changed since it was
+ * cached (the front end then invalidates the kernel's cache too).
+ */
+bool vault_invalidate(struct vault *v, struct vnode *n);
+
+#endif
