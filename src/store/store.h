@@ -62,6 +62,8 @@ struct store_dir;
 struct store_ops {
 	int (*openat)(void *ctx, int dirfd, const char *name, int flags, mode_t mode);
 	int (*close)(void *ctx, int fd);
+	/* A new handle on the object fd refers to (e.g. an I/O handle from a STORE_PATH one). */
+	int (*reopen)(void *ctx, int fd, int flags);
 	ssize_t (*pread)(void *ctx, int fd, void *buf, size_t n, uint64_t off);
 	ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t n, uint64_t off);
 	int (*fstat)(void *ctx, int fd, struct stat *st);
@@ -69,6 +71,8 @@ struct store_ops {
 	int (*ftruncate)(void *ctx, int fd, uint64_t size);
 	int (*fsync)(void *ctx, int fd, bool datasync);
 	int (*fallocate)(void *ctx, int fd, uint64_t off, uint64_t len);
+	/* SEEK_DATA / SEEK_HOLE (or SEEK_SET/CUR/END); returns the offset or -errno. */
+	int64_t (*lseek)(void *ctx, int fd, int64_t off, int whence);
 	int (*mkdirat)(void *ctx, int dirfd, const char *name, mode_t mode);
 	int (*unlinkat)(void *ctx, int dirfd, const char *name, int flags);
 	int (*renameat)(void *ctx, int olddirfd, const char *oldname, int newdirfd,
@@ -122,5 +126,139 @@ int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8
  * store_pread_full returns the bytes read, fewer only at end of file). */
 ssize_t store_pread_full(struct store *s, int fd, void *buf, size_t n, uint64_t off) MUST_CHECK;
 int store_pwrite_full(struct store *s, int fd, const void *buf, size_t n, uint64_t off) MUST_CHECK;
+
+/* Call wrappers: store_X(s, ...) is s->ops->X(s->ctx, ...). */
+static inline int store_openat(struct store *s, int dirfd, const char *name, int flags, mode_t mode)
+{
+	return s->ops->openat(s->ctx, dirfd, name, flags, mode);
+}
+static inline int store_close(struct store *s, int fd)
+{
+	return s->ops->close(s->ctx, fd);
+}
+static inline int store_reopen(struct store *s, int fd, int flags)
+{
+	return s->ops->reopen(s->ctx, fd, flags);
+}
+static inline ssize_t store_pread(struct store *s, int fd, void *buf, size_t n, uint64_t off)
+{
+	return s->ops->pread(s->ctx, fd, buf, n, off);
+}
+static inline ssize_t store_pwrite(struct store *s, int fd, const void *buf, size_t n, uint64_t off)
+{
+	return s->ops->pwrite(s->ctx, fd, buf, n, off);
+}
+static inline int store_fstat(struct store *s, int fd, struct stat *st)
+{
+	return s->ops->fstat(s->ctx, fd, st);
+}
+static inline int store_fstatat(struct store *s, int dirfd, const char *name, struct stat *st,
+				int flags)
+{
+	return s->ops->fstatat(s->ctx, dirfd, name, st, flags);
+}
+static inline int store_ftruncate(struct store *s, int fd, uint64_t size)
+{
+	return s->ops->ftruncate(s->ctx, fd, size);
+}
+static inline int store_fsync(struct store *s, int fd, bool datasync)
+{
+	return s->ops->fsync(s->ctx, fd, datasync);
+}
+static inline int store_fallocate(struct store *s, int fd, uint64_t off, uint64_t len)
+{
+	return s->ops->fallocate(s->ctx, fd, off, len);
+}
+static inline int64_t store_lseek(struct store *s, int fd, int64_t off, int whence)
+{
+	return s->ops->lseek(s->ctx, fd, off, whence);
+}
+static inline int store_mkdirat(struct store *s, int dirfd, const char *name, mode_t mode)
+{
+	return s->ops->mkdirat(s->ctx, dirfd, name, mode);
+}
+static inline int store_unlinkat(struct store *s, int dirfd, const char *name, int flags)
+{
+	return s->ops->unlinkat(s->ctx, dirfd, name, flags);
+}
+static inline int store_renameat(struct store *s, int olddirfd, const char *oldname, int newdirfd,
+				 const char *newname, int flags)
+{
+	return s->ops->renameat(s->ctx, olddirfd, oldname, newdirfd, newname, flags);
+}
+static inline int store_linkat(struct store *s, int olddirfd, const char *oldname, int newdirfd,
+			       const char *newname)
+{
+	return s->ops->linkat(s->ctx, olddirfd, oldname, newdirfd, newname);
+}
+static inline int store_symlinkat(struct store *s, const char *target, int dirfd, const char *name)
+{
+	return s->ops->symlinkat(s->ctx, target, dirfd, name);
+}
+static inline ssize_t store_readlinkat(struct store *s, int dirfd, const char *name, char *buf,
+				       size_t n)
+{
+	return s->ops->readlinkat(s->ctx, dirfd, name, buf, n);
+}
+static inline int store_mknodat(struct store *s, int dirfd, const char *name, mode_t mode, dev_t dev)
+{
+	return s->ops->mknodat(s->ctx, dirfd, name, mode, dev);
+}
+static inline int store_fchmodat(struct store *s, int dirfd, const char *name, mode_t mode, int flags)
+{
+	return s->ops->fchmodat(s->ctx, dirfd, name, mode, flags);
+}
+static inline int store_fchownat(struct store *s, int dirfd, const char *name, uid_t uid, gid_t gid,
+				 int flags)
+{
+	return s->ops->fchownat(s->ctx, dirfd, name, uid, gid, flags);
+}
+static inline int store_utimensat(struct store *s, int dirfd, const char *name,
+				  const struct timespec ts[2], int flags)
+{
+	return s->ops->utimensat(s->ctx, dirfd, name, ts, flags);
+}
+static inline int store_fstatvfs(struct store *s, int fd, struct statvfs *sv)
+{
+	return s->ops->fstatvfs(s->ctx, fd, sv);
+}
+static inline ssize_t store_fgetxattr(struct store *s, int fd, const char *name, void *buf, size_t n)
+{
+	return s->ops->fgetxattr(s->ctx, fd, name, buf, n);
+}
+static inline int store_fsetxattr(struct store *s, int fd, const char *name, const void *buf,
+				  size_t n, int flags)
+{
+	return s->ops->fsetxattr(s->ctx, fd, name, buf, n, flags);
+}
+static inline ssize_t store_flistxattr(struct store *s, int fd, char *buf, size_t n)
+{
+	return s->ops->flistxattr(s->ctx, fd, buf, n);
+}
+static inline int store_fremovexattr(struct store *s, int fd, const char *name)
+{
+	return s->ops->fremovexattr(s->ctx, fd, name);
+}
+static inline int store_dir_open(struct store *s, int dirfd, struct store_dir **dir)
+{
+	return s->ops->dir_open(s->ctx, dirfd, dir);
+}
+static inline int store_dir_next(struct store *s, struct store_dir *dir, struct store_dirent *ent)
+{
+	return s->ops->dir_next(s->ctx, dir, ent);
+}
+static inline void store_dir_close(struct store *s, struct store_dir *dir)
+{
+	s->ops->dir_close(s->ctx, dir);
+}
+static inline int store_lock(struct store *s, int fd, uint64_t off, uint64_t len, bool exclusive,
+			     bool wait)
+{
+	return s->ops->lock(s->ctx, fd, off, len, exclusive, wait);
+}
+static inline int store_unlock(struct store *s, int fd, uint64_t off, uint64_t len)
+{
+	return s->ops->unlock(s->ctx, fd, off, len);
+}
 
 #endif

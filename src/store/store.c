@@ -1,0 +1,131 @@
+/*
+ * Store helpers built only on the store_ops interface, so that they work (and can be
+ * fault-injected) over any store: whole-file reads, atomic replacement, full-length I/O.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "store/store.h"
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->ops && s->ops->destroy)
+		s->ops->destroy(s->ctx);
+	free(s);
+}
+
+ssize_t store_pread_full(struct store *s, int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = store_pread(s, fd, (uint8_t *)buf + done, n - done, off + done);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+int store_pwrite_full(struct store *s, int fd, const void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = store_pwrite(s, fd, (const uint8_t *)buf + done, n - done, off + done);
+		if (r < 0)
+			return (int)r;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int store_read_file(struct store *s, int dirfd, const char *name, size_t max, uint8_t **data,
+		    size_t *len)
+{
+	struct stat st;
+	uint8_t *p = NULL;
+	ssize_t got;
+	int fd, r;
+
+	*data = NULL;
+	*len = 0;
+	fd = store_openat(s, dirfd, name, STORE_RDONLY | STORE_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	if ((r = store_fstat(s, fd, &st)) < 0)
+		goto out;
+	r = -EFBIG;
+	if ((uint64_t)st.st_size > max)
+		goto out;
+	r = -ENOMEM;
+	/* One byte more than the size: a file that grew meanwhile is caught as too big. */
+	if (!(p = malloc((size_t)st.st_size + 1)))
+		goto out;
+	got = store_pread_full(s, fd, p, (size_t)st.st_size + 1, 0);
+	if (got < 0) {
+		r = (int)got;
+		goto out;
+	}
+	r = -EFBIG;
+	if ((size_t)got > (size_t)st.st_size)
+		goto out;
+	*data = p;
+	*len = (size_t)got;
+	p = NULL;
+	r = 0;
+out:
+	free(p);
+	store_close(s, fd);
+	return r;
+}
+
+static void tmp_name(char *out, size_t n, const char *name)
+{
+	static unsigned counter;
+	unsigned c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+
+	snprintf(out, n, "%s.tmp.%ld.%u", name, (long)getpid(), c);
+}
+
+int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8_t *data,
+		       size_t len, mode_t mode)
+{
+	char tmp[512];
+	int fd, r;
+
+	if (strlen(name) > sizeof(tmp) - 40)
+		return -ENAMETOOLONG;
+	tmp_name(tmp, sizeof(tmp), name);
+	fd = store_openat(s, dirfd, tmp, STORE_WRONLY | STORE_CREAT | STORE_EXCL | STORE_NOFOLLOW,
+			  mode);
+	if (fd < 0)
+		return fd;
+	if ((r = store_pwrite_full(s, fd, data, len, 0)) < 0)
+		goto out_unlink;
+	if ((r = store_fsync(s, fd, false)) < 0)
+		goto out_unlink;
+	if ((r = store_close(s, fd)) < 0) {
+		fd = -1;
+		goto out_unlink;
+	}
+	fd = -1;
+	if ((r = store_renameat(s, dirfd, tmp, dirfd, name, 0)) < 0)
+		goto out_unlink;
+	/* The rename is durable only once the directory is synced. */
+	return store_fsync(s, dirfd, false);
+out_unlink:
+	if (fd >= 0)
+		store_close(s, fd);
+	store_unlinkat(s, dirfd, tmp, 0);
+	return r;
+}
