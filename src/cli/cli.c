@@ -1,0 +1,92 @@
+/*
+ * Shared CLI helpers: messages on stderr, exit-code translation and number parsing.
+ * Owns the mapping from core -errno codes to the exit statuses of docs/CLI.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "cli/cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(CLI_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, CLI_PROG " %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" CLI_PROG " %s --help'.\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_vault_error(const char *what, const char *dir, int err)
+{
+	switch (-err) {
+	case EPERM:
+		cli_error("wrong password for '%s'", dir);
+		return CLI_EXIT_WRONG_PASSWORD;
+	case EPROTO:
+		cli_error("%s '%s': veilfs.conf is malformed or of an unsupported version", what,
+			  dir);
+		return CLI_EXIT_NOT_VAULT;
+	case ENOENT:
+	case ENOTDIR:
+		cli_error("%s '%s': not a veilfs vault (%s)", what, dir, strerror(-err));
+		return CLI_EXIT_NOT_VAULT;
+	default:
+		cli_error("%s '%s': %s", what, dir, strerror(err < 0 ? -err : EIO));
+		return CLI_EXIT_ERROR;
+	}
+}
+
+int cli_option_error(const char *cmd, int c, int optopt_value, char **argv, int optind_value)
+{
+	const char *arg = optind_value > 0 ? argv[optind_value - 1] : "";
+
+	if (c == ':')
+		return cli_usage_error(cmd, "option '%s' needs an argument", arg);
+	if (optopt_value > 0 && optopt_value < 256 && arg[0] == '-' && arg[1] != '-')
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt_value);
+	return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+bool cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end = NULL;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static void cli_log_sink(enum log_level level, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	fprintf(stderr, CLI_PROG ": %s: %s\n", names[level], msg);
+}
+
+void cli_log_init(bool verbose)
+{
+	log_set_sink(cli_log_sink, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+}

@@ -1,0 +1,48 @@
+/*
+ * Helpers shared by the subcommands: the documented exit codes (docs/CLI.md), error
+ * messages on stderr, and the translation of core -errno codes into both. This is the one
+ * place where core error codes become words and exit statuses (STYLE rule 12).
+ */
+#ifndef VEILFS_CLI_CLI_H
+#define VEILFS_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit statuses of every subcommand; listed in docs/CLI.md and in `veilfs --help`. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_WRONG_PASSWORD = 1, /* the password does not open the vault */
+	CLI_EXIT_USAGE = 2,          /* bad option or argument, empty or mismatched password */
+	CLI_EXIT_NOT_VAULT = 3,      /* missing directory, no or malformed veilfs.conf */
+	CLI_EXIT_ERROR = 4,          /* I/O or any other error */
+};
+
+#define CLI_PROG "veilfs"
+
+/* Print "veilfs: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "veilfs <cmd>: <message>" and "Try 'veilfs <cmd> --help'." on stderr; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Report a failure of an operation on the vault at dir and return its exit status.
+ * what says what failed ("cannot read vault"); err is the negative errno. -EPERM becomes
+ * "wrong password for 'DIR'" (exit 1), -EPROTO a malformed config (exit 3), -ENOENT and
+ * -ENOTDIR a missing vault (exit 3), anything else "<what> 'DIR': strerror" (exit 4).
+ */
+int cli_vault_error(const char *what, const char *dir, int err);
+
+/*
+ * Report a getopt_long() failure (c is '?' or ':', getopt's opterr must be 0) as a usage
+ * error of cmd and return CLI_EXIT_USAGE.
+ */
+int cli_option_error(const char *cmd, int c, int optopt_value, char **argv, int optind_value);
+
+/* Parse a decimal unsigned integer in [min, max]; false on any junk or overflow. */
+bool cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+/* Install the stderr log sink for the core (warnings and errors only, or debug). */
+void cli_log_init(bool verbose);
+
+#endif

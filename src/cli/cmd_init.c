@@ -1,0 +1,183 @@
+/*
+ * veilfs init: create a vault in an empty (or not yet existing) directory. Owns option
+ * parsing and the messages; the vault itself is made by vault_admin_create().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/password.h"
+#include "crypto/aead.h"
+#include "crypto/kdf.h"
+#include "vault/admin.h"
+
+static const char init_help[] =
+	"usage: " CLI_PROG " init [--passfile F | --extpass CMD] [--cipher NAME]\n"
+	"                   [--plaintext-names] [--kdf-memory MIB] [--kdf-time N] CIPHERDIR\n"
+	"\n"
+	"Create a new vault in CIPHERDIR, which must be empty; it is created (mode 0700)\n"
+	"when it does not exist. Writes veilfs.conf (the master key, wrapped under a key\n"
+	"derived from the password with Argon2id) and the root veilfs.diriv.\n"
+	"\n"
+	"options:\n"
+	"  --passfile F        read the password from the first line of file F\n"
+	"  --extpass CMD       read the password from the first line printed by\n"
+	"                      '/bin/sh -c CMD' (CMD must exit with status 0)\n"
+	"                      Without either: prompt twice on a terminal, or read one\n"
+	"                      line from standard input when it is not a terminal.\n"
+	"  --cipher NAME       content cipher: aes-256-gcm (default) or xchacha20-poly1305\n"
+	"  --plaintext-names   store file names unencrypted (contents stay encrypted)\n"
+	"  --kdf-memory MIB    Argon2id memory in MiB, 8 ... 4096 (default 64)\n"
+	"  --kdf-time N        Argon2id passes, 1 ... 64 (default 3); 4 lanes are used\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"exit status: 0 created, 2 usage error, 4 directory not empty, already a vault,\n"
+	"or any other error. See docs/CLI.md.\n";
+
+enum {
+	OPT_PASSFILE = 256,
+	OPT_EXTPASS,
+	OPT_CIPHER,
+	OPT_PLAINTEXT_NAMES,
+	OPT_KDF_MEMORY,
+	OPT_KDF_TIME,
+};
+
+static const struct option init_options[] = {
+	{ "passfile", required_argument, NULL, OPT_PASSFILE },
+	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	{ "cipher", required_argument, NULL, OPT_CIPHER },
+	{ "plaintext-names", no_argument, NULL, OPT_PLAINTEXT_NAMES },
+	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
+	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Create dir when missing (one level only). Sets *created. Returns 0 or an exit status. */
+static int init_make_dir(const char *dir, bool *created)
+{
+	struct stat st;
+	int err;
+
+	*created = false;
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			cli_error("cannot create vault in '%s': %s", dir, strerror(ENOTDIR));
+			return CLI_EXIT_ERROR;
+		}
+		return 0;
+	}
+	if (errno != ENOENT || mkdir(dir, 0700) < 0) {
+		err = errno;
+		cli_error("cannot create directory '%s': %s", dir, strerror(err));
+		return CLI_EXIT_ERROR;
+	}
+	*created = true;
+	return 0;
+}
+
+static int init_refusal(const char *dir, int r)
+{
+	if (r == -EEXIST)
+		cli_error("cannot create vault in '%s': it already holds a vault (veilfs.conf)",
+			  dir);
+	else if (r == -ENOTEMPTY)
+		cli_error("cannot create vault in '%s': directory is not empty", dir);
+	else
+		cli_error("cannot create vault in '%s': %s", dir, strerror(r < 0 ? -r : EIO));
+	return CLI_EXIT_ERROR;
+}
+
+int cmd_init_main(int argc, char **argv)
+{
+	struct password_source src = { NULL, NULL };
+	struct vault_create_params p;
+	struct password pw = { NULL, 0 };
+	uint32_t mib = VAULT_DEFAULT_KDF_MEMORY_KIB / 1024;
+	enum aead_alg alg;
+	bool created = false;
+	const char *dir;
+	int c, r;
+
+	vault_create_params_init(&p);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", init_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_PASSFILE:
+			src.passfile = optarg;
+			break;
+		case OPT_EXTPASS:
+			src.extpass = optarg;
+			break;
+		case OPT_CIPHER:
+			if (aead_alg_parse(optarg, &alg) < 0)
+				return cli_usage_error("init", "unknown cipher '%s'", optarg);
+			p.cipher = (uint8_t)alg;
+			break;
+		case OPT_PLAINTEXT_NAMES:
+			p.plaintext_names = true;
+			break;
+		case OPT_KDF_MEMORY:
+			if (!cli_parse_u32(optarg, ARGON2_MIN_MEMORY_KIB / 1024,
+					   ARGON2_MAX_MEMORY_KIB / 1024, &mib))
+				return cli_usage_error("init",
+						       "--kdf-memory '%s' is not a number of MiB "
+						       "from %d to %d",
+						       optarg, ARGON2_MIN_MEMORY_KIB / 1024,
+						       ARGON2_MAX_MEMORY_KIB / 1024);
+			break;
+		case OPT_KDF_TIME:
+			if (!cli_parse_u32(optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME, &p.kdf_time))
+				return cli_usage_error("init",
+						       "--kdf-time '%s' is not a number from %d to %d",
+						       optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME);
+			break;
+		case 'h':
+			fputs(init_help, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_option_error("init", c, optopt, argv, optind);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("init", argc == optind ? "missing CIPHERDIR"
+							     : "too many arguments");
+	if (src.passfile && src.extpass)
+		return cli_usage_error("init", "--passfile and --extpass cannot be used together");
+	dir = argv[optind];
+	p.kdf_memory_kib = mib * 1024;
+	if (vault_create_params_check(&p) < 0)
+		return cli_usage_error("init", "invalid key derivation parameters");
+
+	if ((r = init_make_dir(dir, &created)) != 0)
+		return r;
+	/* Refuse before asking for a password. */
+	if ((r = vault_admin_can_create(dir)) < 0) {
+		r = init_refusal(dir, r);
+		goto out;
+	}
+	if ((r = password_read(&src, "New password: ", true, &pw)) != 0)
+		goto out;
+	r = vault_admin_create(dir, &p, pw.data, pw.len);
+	password_free(&pw);
+	if (r < 0) {
+		r = init_refusal(dir, r);
+		goto out;
+	}
+	printf("created vault '%s': %s, %s names, argon2id %u MiB, %u passes, %u lanes\n", dir,
+	       aead_alg_name((enum aead_alg)p.cipher),
+	       p.plaintext_names ? "plaintext" : "encrypted", p.kdf_memory_kib / 1024, p.kdf_time,
+	       p.kdf_lanes);
+	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);
+	r = CLI_EXIT_OK;
+out:
+	if (r != CLI_EXIT_OK && created)
+		(void)rmdir(dir);
+	return r;
+}

@@ -1,0 +1,127 @@
+/*
+ * veilfs: the command table and the entry point. Owns process hardening (no core dumps,
+ * not dumpable, a umask without group/other write), `veilfs --help`, `veilfs --version`
+ * and dispatch to cmd_<name>_main(). Each subcommand parses its own options and prints its
+ * own --help; the usage text here is generated from the table (STYLE rule 27).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include "base/compiler.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "format/config.h"
+
+#ifndef VEILFS_VERSION
+#define VEILFS_VERSION "0.1.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+	/* The command sets its own umask (the mount daemon mirrors callers' modes below). */
+	bool keeps_umask;
+};
+
+static const struct command commands[] = {
+	{ "init", cmd_init_main, "create a new vault in an empty directory", false },
+	{ "info", cmd_info_main, "show the parameters of a vault (no password needed)", false },
+	{ "passwd", cmd_passwd_main, "change the password of a vault", false },
+	{ "mount", cmd_mount_main, "mount a vault: plaintext view at MOUNTPOINT", true },
+	{ "umount", cmd_umount_main, "unmount a vault and wait for its daemon to exit", false },
+	{ "fsck", cmd_fsck_main, "check every file and name of a vault", false },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: " CLI_PROG " COMMAND [OPTIONS] [ARGS]\n"
+		   "       " CLI_PROG " --help | --version\n\n"
+		   "Transparent file encryption: plaintext above the mount, ciphertext in the\n"
+		   "cipher directory below.\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nRun '" CLI_PROG " COMMAND --help' for the options of a command.\n\n"
+		   "exit status:\n"
+		   "  %d  success\n"
+		   "  %d  wrong password\n"
+		   "  %d  usage error (bad option or argument, empty or mismatched password)\n"
+		   "  %d  not a vault (missing directory, no or malformed veilfs.conf)\n"
+		   "  %d  I/O or other error\n",
+		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
+		CLI_EXIT_ERROR);
+}
+
+/* No core dumps and no ptrace by other processes of the user: keys live in this process. */
+static void harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+#ifdef __linux__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	char *help_argv[3];
+	mode_t mask;
+
+	harden_process();
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf(CLI_PROG " %s (on-disk format version %d)\n", VEILFS_VERSION,
+		       CONFIG_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc == 2) {
+			usage(stdout);
+			return CLI_EXIT_OK;
+		}
+		if (argc > 3 || !(cmd = find_command(argv[2]))) {
+			cli_error("unknown command '%s'; see '" CLI_PROG " --help'", argv[2]);
+			return CLI_EXIT_USAGE;
+		}
+		help_argv[0] = argv[2];
+		help_argv[1] = (char *)"--help";
+		help_argv[2] = NULL;
+		return cmd->fn(2, help_argv);
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		cli_error("unknown command '%s'; see '" CLI_PROG " --help'", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	if (!cmd->keeps_umask) {
+		mask = umask(022);
+		umask(mask | 022);
+	}
+	return cmd->fn(argc - 1, argv + 1);
+}
