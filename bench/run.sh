@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# bench/run.sh: run the same workloads over plain ext4, bindfs, gocryptfs, securefs and
+# veilfs (and veilfs --shared=auto), on a local bed and an sshfs bed, in one run on this
+# machine; write a Markdown report to bench/results/latest.md (see bench/README.md).
+set -euo pipefail
+
+usage() {
+	cat <<'USAGE'
+usage: bench/run.sh [--quick] [--systems LIST] [--beds LIST] [--runs N] [--publish]
+  --quick         small sizes (under 5 minutes for all systems); default 1 run
+  --systems LIST  comma list of plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared
+                  (default: all of them)
+  --beds LIST     comma list of local,sshfs (default: local,sshfs)
+  --runs N        runs per system and bed; medians are reported (default 3, quick 1)
+  --publish       also write docs/BENCHMARKS.md from the report
+environment: BENCH_WORK (work dir, default bench/results/work), VEILFS (veilfs binary,
+default build/veilfs of this repo), BENCH_SSHFS_PROFILE (tests/beds/sftp.sh profile,
+default "default" = plain sshfs defaults)
+USAGE
+}
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+source "$here/lib/common.sh"
+
+quick=0 publish=0 runs= systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
+while (($#)); do
+	case $1 in
+	--quick) quick=1 ;;
+	--publish) publish=1 ;;
+	--systems) systems=${2:?}; shift ;;
+	--beds) beds=${2:?}; shift ;;
+	--runs) runs=${2:?}; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ -z $runs ]] && runs=$((quick ? 1 : 3))
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive integer"
+IFS=, read -r -a sys_list <<<"$systems"
+IFS=, read -r -a bed_list <<<"$beds"
+for s in "${sys_list[@]}"; do
+	[[ $s =~ ^(plain|bindfs|gocryptfs|securefs|veilfs|veilfs-shared)$ ]] || die "unknown system '$s'"
+done
+for b in "${bed_list[@]}"; do
+	[[ $b =~ ^(local|sshfs)$ ]] || die "unknown bed '$b'"
+done
+((EUID == 0)) || log "warning: not root: caches cannot be dropped, results are warm-cache"
+
+export VEILFS=${VEILFS:-$repo/build/veilfs}
+export BENCH_WORK=${BENCH_WORK:-$repo/bench/results/work}
+export BENCH_SSHFS_PROFILE=${BENCH_SSHFS_PROFILE:-default}
+results=$repo/bench/results
+mkdir -p "$results" "$BENCH_WORK/cache"
+BENCH_WORK=$(realpath "$BENCH_WORK")
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+export BENCH_RAW=$results/raw-$stamp.tsv
+meta=$results/meta-$stamp.tsv
+status=$results/status-$stamp.tsv
+: >"$BENCH_RAW" >"$meta" >"$status"
+
+# ---- sizes ----
+if ((quick)); then
+	export BENCH_SEQ_MIB=256 BENCH_RAND_MIB=64 BENCH_RAND_IO_MIB=16 BENCH_RAND_SECS=5
+	tree_dirs=(fs) units=60 per_run_limit=300
+else
+	export BENCH_SEQ_MIB=1024 BENCH_RAND_MIB=256 BENCH_RAND_IO_MIB=128 BENCH_RAND_SECS=30
+	tree_dirs=() units=400 per_run_limit=3600
+fi
+
+# ---- cleanup of everything we started, on any exit ----
+rm -rf "$BENCH_WORK/state" "$BENCH_WORK/mnt" "$BENCH_WORK/beds" "$BENCH_WORK/tmp"
+mkdir -p "$BENCH_WORK/state"
+: >"$BENCH_WORK/state/pids" >"$BENCH_WORK/state/mnts"
+cleanup() {
+	local m p
+	while read -r m; do [[ -n $m ]] && fuse_unmount "$m"; done <"$BENCH_WORK/state/mnts"
+	while read -r p; do
+		[[ -n $p ]] && kill -0 "$p" 2>/dev/null && kill "$p" 2>/dev/null
+	done <"$BENCH_WORK/state/pids"
+	if declare -F bed_cleanup >/dev/null; then
+		bed_cleanup
+	fi
+	return 0
+}
+on_exit() {
+	local rc=$?
+	trap - EXIT
+	cleanup
+	exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- inputs: the tree tarball and the C project ----
+src_xz=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1) ||
+	true
+[[ -n $src_xz ]] || die "no /usr/src/linux-source-*.tar.xz (run bench/install-deps.sh)"
+top=$(basename "$src_xz" .tar.xz)
+if ((quick)); then
+	export BENCH_TREE_TAR=$BENCH_WORK/cache/$top-${tree_dirs[*]// /-}.tar
+	BENCH_TREE_TAR=${BENCH_TREE_TAR// /-}
+	if [[ ! -s $BENCH_TREE_TAR ]]; then
+		log "extracting ${tree_dirs[*]} of $src_xz into a small tarball"
+		rm -rf "$BENCH_WORK/cache/sub"
+		mkdir -p "$BENCH_WORK/cache/sub"
+		xz -dc -T2 "$src_xz" | tar -x -C "$BENCH_WORK/cache/sub" "${tree_dirs[@]/#/$top/}"
+		tar -cf "$BENCH_TREE_TAR.part" -C "$BENCH_WORK/cache/sub" "$top"
+		mv "$BENCH_TREE_TAR.part" "$BENCH_TREE_TAR"
+		rm -rf "$BENCH_WORK/cache/sub"
+	fi
+	dirs_csv=$(IFS=,; echo "${tree_dirs[*]}")
+	tree_desc="$top/{$dirs_csv} (subset of $(basename "$src_xz"))"
+else
+	export BENCH_TREE_TAR=$BENCH_WORK/cache/$top.tar
+	if [[ ! -s $BENCH_TREE_TAR ]]; then
+		log "decompressing $src_xz"
+		xz -dc -T2 "$src_xz" >"$BENCH_TREE_TAR.part"
+		mv "$BENCH_TREE_TAR.part" "$BENCH_TREE_TAR"
+	fi
+	tree_desc="$(basename "$src_xz") (whole tree)"
+fi
+export BENCH_TREE_ENTRIES
+BENCH_TREE_ENTRIES=$(tar -tf "$BENCH_TREE_TAR" | wc -l)
+export BENCH_PROJ=$BENCH_WORK/cache/cproject-$units
+"$here/lib/gen-cproject.sh" "$BENCH_PROJ" "$units"
+rm -rf "$BENCH_WORK/cache/cref"
+cp -r "$BENCH_PROJ" "$BENCH_WORK/cache/cref"
+make -s -j2 -C "$BENCH_WORK/cache/cref" >/dev/null
+export BENCH_PROJ_EXPECT
+BENCH_PROJ_EXPECT=$("$BENCH_WORK/cache/cref/app")
+rm -rf "$BENCH_WORK/cache/cref"
+echo pw >"$BENCH_WORK/passfile"
+
+# ---- which systems can run ----
+source "$here/lib/systems.sh"
+probe_veilfs() { # [--shared=auto]; prints a reason and fails when veilfs cannot be used
+	local d=$BENCH_WORK/probe r=0
+	[[ -x $VEILFS ]] || { echo "no veilfs binary at $VEILFS"; return 1; }
+	if [[ $# -gt 0 ]] && ! "$VEILFS" mount --help 2>&1 | grep -q -- '--shared'; then
+		echo "veilfs mount --help has no --shared option"
+		return 1
+	fi
+	rm -rf "$d"
+	mkdir -p "$d/c" "$d/m"
+	if ! timeout 30 "$VEILFS" init --passfile "$BENCH_WORK/passfile" --kdf-memory 8 \
+		--kdf-time 1 "$d/c" >"$d/log" 2>&1; then
+		echo "veilfs init failed: $(tail -n 1 "$d/log")"
+		r=1
+	elif ! timeout 30 "$VEILFS" mount "$@" --passfile "$BENCH_WORK/passfile" "$d/c" "$d/m" \
+		>>"$d/log" 2>&1; then
+		echo "veilfs mount failed: $(tail -n 1 "$d/log")"
+		r=1
+	else
+		echo "$d/m" >>"$BENCH_WORK/state/mnts"
+		if ! { echo probe >"$d/m/f" && [[ $(cat "$d/m/f") == probe ]]; } 2>>"$d/log"; then
+			echo "veilfs mount does not read back a written file"
+			r=1
+		fi
+		timeout 30 "$VEILFS" umount "$d/m" >>"$d/log" 2>&1 || fuse_unmount "$d/m"
+	fi
+	fuse_unmount "$d/m"
+	rm -rf "$d"
+	return "$r"
+}
+usable=()
+for s in "${sys_list[@]}"; do
+	reason=
+	case $s in
+	plain) ;;
+	bindfs | gocryptfs | securefs)
+		command -v "$s" >/dev/null || reason="$s is not installed" ;;
+	veilfs) reason=$(probe_veilfs) || true ;;
+	veilfs-shared) reason=$(probe_veilfs --shared=auto) || true ;;
+	esac
+	if [[ -n $reason ]]; then
+		log "$s: n/a: $reason"
+		for b in "${bed_list[@]}"; do printf '%s\t%s\tn/a\t%s\n' "$b" "$s" "$reason" >>"$status"; done
+	else
+		usable+=("$s")
+	fi
+done
+
+# ---- beds ----
+usable_beds=()
+for b in "${bed_list[@]}"; do
+	if [[ $b == sshfs ]]; then
+		export BENCH_SFTP_LIB=$repo/tests/beds/sftp.sh
+		reason=
+		if [[ ! -f $BENCH_SFTP_LIB ]]; then
+			reason="TODO: tests/beds/sftp.sh (sshd on loopback + sshfs) is not in the tree yet"
+		elif ! command -v sshfs >/dev/null || [[ ! -x /usr/sbin/sshd ]]; then
+			reason="sshfs or openssh-server is not installed"
+		fi
+		if [[ -n $reason ]]; then
+			log "sshfs bed: skipped: $reason"
+			for s in "${sys_list[@]}"; do printf 'sshfs\t%s\tn/a\t%s\n' "$s" "$reason" >>"$status"; done
+			continue
+		fi
+		source "$BENCH_SFTP_LIB"
+		trap on_exit EXIT # the bed library installs its own; ours calls bed_cleanup
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		sftp_bed_start "$BENCH_WORK/beds/sftp"
+		export BENCH_SFTP_DIR=$SFTP_BED_DIR BENCH_SFTP_PORT=$SFTP_BED_PORT
+	fi
+	usable_beds+=("$b")
+done
+
+# ---- metadata for the report ----
+meminfo=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+fsinfo=$(findmnt -n -o FSTYPE,SOURCE -T "$BENCH_WORK" | tr -s ' ' | sed 's/ / on /')
+{
+	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	printf 'cores\t%s\n' "$(nproc)"
+	printf 'memory\t%s\n' "$meminfo"
+	printf 'kernel\t%s\n' "$(uname -sr)"
+	printf 'os\t%s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")"
+	printf 'filesystem\t%s (work dir %s)\n' "$fsinfo" "${BENCH_WORK#"$repo"/}"
+	printf 'load\t%s at start\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf 'mode\t%s\n' "$( ((quick)) && echo quick || echo full)"
+	printf 'runs\t%s\n' "$runs"
+	printf 'seq\t%s MiB\n' "$BENCH_SEQ_MIB"
+	printf 'rand\t%s MiB file, up to %s MiB of 4 KiB I/O or %s s\n' "$BENCH_RAND_MIB" \
+		"$BENCH_RAND_IO_MIB" "$BENCH_RAND_SECS"
+	printf 'tree\t%s: %s entries, %s MiB tar\n' "$tree_desc" "$BENCH_TREE_ENTRIES" \
+		"$(($(stat -c %s "$BENCH_TREE_TAR") / 1048576))"
+	printf 'build\tgenerated C project, %s units + main, 40 headers, gcc -O2, make -j2\n' "$units"
+	printf 'sshfs_profile\t%s\n' "$BENCH_SSHFS_PROFILE"
+	for s in "${sys_list[@]}"; do
+		[[ $s == plain || $s == veilfs-shared ]] && continue
+		printf 'version:%s\t%s\n' "$s" "$(sys_version "$s" || true)"
+	done
+	printf 'version:fio\t%s\n' "$(fio --version)"
+	printf 'version:sshfs\t%s\n' "$(sshfs --version 2>&1 | grep -i '^sshfs version' || true)"
+	printf 'version:gcc\t%s\n' "$(gcc --version | head -n 1)"
+} >>"$meta"
+
+# ---- the runs: systems interleaved inside each run so that drift hits all alike ----
+failures=0
+for b in "${usable_beds[@]}"; do
+	for ((r = 1; r <= runs; r++)); do
+		for s in "${usable[@]}"; do
+			log "=== bed $b, run $r/$runs, $s ==="
+			if timeout -k 30 "$per_run_limit" "$here/lib/run-one.sh" "$b" "$s" "$r"; then
+				printf '%s\t%s\tok\t\n' "$b" "$s" >>"$status"
+			else
+				rc=$?
+				why="run $r failed (exit $rc)"
+				((rc == 124)) && why="run $r exceeded ${per_run_limit}s"
+				log "$b/$s: $why"
+				printf '%s\t%s\tfailed\t%s\n' "$b" "$s" "$why" >>"$status"
+				[[ $s == veilfs* ]] || failures=$((failures + 1))
+			fi
+		done
+	done
+done
+
+printf 'load_end\t%s at end\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
+python3 "$here/lib/report.py" "$BENCH_RAW" "$meta" "$status" >"$results/latest.md"
+cp "$results/latest.md" "$results/report-$stamp.md"
+cat "$results/latest.md"
+if ((publish)); then
+	{
+		printf '# Benchmarks\n\n'
+		printf 'Produced by `bench/run.sh%s --publish` (methodology: `bench/README.md`).\n' \
+			"$( ((quick)) && echo ' --quick')"
+		printf 'Numbers are from one machine and one session; compare systems within a table,\n'
+		printf 'not across machines.\n\n'
+		sed '1d' "$results/latest.md"
+	} >"$repo/docs/BENCHMARKS.md"
+	log "wrote docs/BENCHMARKS.md"
+fi
+log "report: bench/results/latest.md (raw: ${BENCH_RAW#"$repo"/})"
+((failures == 0)) || die "$failures system run(s) failed"
