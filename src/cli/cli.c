@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "base/log.h"
 #include "cli/cli.h"
 
@@ -35,6 +36,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_vault_error(const char *what, const char *dir, int err)
 {
+	struct stat st;
+
 	switch (-err) {
 	case EPERM:
 		cli_error("wrong password for '%s'", dir);
@@ -45,7 +48,10 @@ int cli_vault_error(const char *what, const char *dir, int err)
 		return CLI_EXIT_NOT_VAULT;
 	case ENOENT:
 	case ENOTDIR:
-		cli_error("%s '%s': not a veilfs vault (%s)", what, dir, strerror(-err));
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			cli_error("%s '%s': not a veilfs vault (no veilfs.conf)", what, dir);
+		else
+			cli_error("%s '%s': %s", what, dir, strerror(-err));
 		return CLI_EXIT_NOT_VAULT;
 	default:
 		cli_error("%s '%s': %s", what, dir, strerror(err < 0 ? -err : EIO));

@@ -81,7 +81,7 @@ static void print_text(const char *dir, const struct vault_info *vi, const char 
 	printf("cipher:         %s\n", aead_alg_name((enum aead_alg)vi->cipher));
 	printf("names:          %s\n",
 	       pn ? "plaintext" : "encrypted (AES-256-SIV, per-directory IV)");
-	printf("kdf:            %s, %u MiB%s, %u passes, %u lanes\n", kdf_name(vi->kdf),
+	printf("kdf:            %s (memory %u MiB%s, time %u, lanes %u)\n", kdf_name(vi->kdf),
 	       vi->kdf_memory_kib / 1024, vi->kdf_memory_kib % 1024 ? " (rounded down)" : "",
 	       vi->kdf_time, vi->kdf_lanes);
 	printf("block size:     %u bytes\n", vi->block_size);

@@ -170,7 +170,8 @@ int cmd_init_main(int argc, char **argv)
 		r = init_refusal(dir, r);
 		goto out;
 	}
-	printf("created vault '%s': %s, %s names, argon2id %u MiB, %u passes, %u lanes\n", dir,
+	printf("created vault '%s': %s, %s names, argon2id (memory %u MiB, time %u, lanes %u)\n",
+	       dir,
 	       aead_alg_name((enum aead_alg)p.cipher),
 	       p.plaintext_names ? "plaintext" : "encrypted", p.kdf_memory_kib / 1024, p.kdf_time,
 	       p.kdf_lanes);
