@@ -36,13 +36,16 @@ const char *aead_alg_name(enum aead_alg alg);
 /* Parse "aes-256-gcm" / "xchacha20-poly1305". Returns 0 or -EINVAL. */
 int aead_alg_parse(const char *name, enum aead_alg *alg) MUST_CHECK;
 
-/* NULL on allocation failure. */
+/* NULL on allocation failure or an unknown alg. Free with aead_ctx_free() (accepts NULL). */
 struct aead_ctx *aead_ctx_new(enum aead_alg alg);
 void aead_ctx_free(struct aead_ctx *c);
+/* The algorithm c was created for. */
+enum aead_alg aead_ctx_alg(const struct aead_ctx *c);
 
 /*
  * Encrypt ptlen bytes of pt into ct (room for ptlen + AEAD_TAG_LEN). pt and ct may be the
- * same buffer. Returns 0 or -EIO.
+ * same buffer; ptlen and adlen may be 0. The nonce is aead_nonce_len() bytes. Returns 0
+ * or -EIO (ct wiped).
  */
 int aead_seal(struct aead_ctx *c, const uint8_t key[static AEAD_KEY_LEN], const uint8_t *nonce,
 	      const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen,
@@ -51,7 +54,7 @@ int aead_seal(struct aead_ctx *c, const uint8_t key[static AEAD_KEY_LEN], const 
 /*
  * Verify and decrypt ctlen bytes (ciphertext || tag) of ct into pt (room for ctlen -
  * AEAD_TAG_LEN). Nothing is released unless the tag verifies: on failure pt is wiped and
- * -EBADMSG returned. ct and pt may be the same buffer.
+ * -EBADMSG returned (also for ctlen < AEAD_TAG_LEN). ct and pt may be the same buffer.
  */
 int aead_open(struct aead_ctx *c, const uint8_t key[static AEAD_KEY_LEN], const uint8_t *nonce,
 	      const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ctlen,

@@ -15,12 +15,17 @@ enum {
 	SIV_TAG_LEN = 16,
 };
 
-/* out has room for SIV_TAG_LEN + ptlen. Returns 0 or -EIO. Thread-safe. */
+/*
+ * out has room for SIV_TAG_LEN + ptlen and does not overlap pt. ptlen must be at least 1
+ * (veilfs always pads). adlen == 0 binds no AD component at all. Returns 0, -EINVAL for
+ * ptlen == 0, or -EIO (out wiped). Thread-safe.
+ */
 int siv_seal(const uint8_t key[static SIV_KEY_LEN], const uint8_t *ad, size_t adlen,
 	     const uint8_t *pt, size_t ptlen, uint8_t *out) MUST_CHECK;
 /*
- * in is tag || ciphertext (inlen >= SIV_TAG_LEN); pt has room for inlen - SIV_TAG_LEN.
- * Returns 0, or -EBADMSG (pt wiped) when authentication fails, -EPROTO when inlen is short.
+ * in is tag || ciphertext; pt has room for inlen - SIV_TAG_LEN and does not overlap in.
+ * Returns 0, or -EBADMSG (pt wiped) when authentication fails, -EPROTO when inlen is short
+ * (inlen <= SIV_TAG_LEN: an empty plaintext is never produced by siv_seal).
  */
 int siv_open(const uint8_t key[static SIV_KEY_LEN], const uint8_t *ad, size_t adlen,
 	     const uint8_t *in, size_t inlen, uint8_t *pt) MUST_CHECK;
