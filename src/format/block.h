@@ -45,7 +45,7 @@ int block_plain_size(const struct block_geom *g, uint64_t cipher_size, uint64_t 
 uint64_t block_count(const struct block_geom *g, uint64_t plain_size);
 /* Build the associated data of block n. final is true for the last block of the file. */
 void block_ad(uint8_t out[static BLOCK_AD_LEN], const uint8_t *file_id, uint64_t n, bool final);
-/* True when all len bytes are zero (a sparse region of the lower file). */
+/* True when all len bytes are zero (a sparse region of the lower file); false for len 0. */
 bool block_is_hole(const uint8_t *p, size_t len);
 
 #endif

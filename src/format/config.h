@@ -33,6 +33,25 @@ enum config_kdf {
 	CONFIG_KDF_ARGON2ID = 1,
 };
 
+/*
+ * Values of the cipher byte (the same numbers as enum aead_alg; format/ does not include
+ * crypto/, keys.c pins the equality) and the accepted Argon2id cost ranges (equal to the
+ * ARGON2_* bounds of crypto/kdf.h, pinned the same way).
+ */
+enum config_cipher {
+	CONFIG_CIPHER_AES256_GCM = 1,
+	CONFIG_CIPHER_XCHACHA20_POLY1305 = 2,
+};
+
+enum {
+	CONFIG_KDF_TIME_MIN = 1,
+	CONFIG_KDF_TIME_MAX = 64,
+	CONFIG_KDF_MEMORY_MIN_KIB = 8 * 1024,
+	CONFIG_KDF_MEMORY_MAX_KIB = 4 * 1024 * 1024,
+	CONFIG_KDF_LANES_MIN = 1,
+	CONFIG_KDF_LANES_MAX = 16,
+};
+
 extern const uint8_t config_magic[CONFIG_MAGIC_LEN];
 
 struct config {
@@ -52,6 +71,12 @@ struct config {
 
 /* Check every field of c. Returns 0 or -EPROTO. */
 int config_validate(const struct config *c) MUST_CHECK;
+/*
+ * Name of the first field of c that is out of range ("version", "features", "cipher",
+ * "kdf", "block size", "kdf time cost", "kdf memory", "kdf lanes"), or NULL when c is
+ * valid. A static string, for messages.
+ */
+const char *config_invalid_field(const struct config *c);
 /* Validate c and write exactly CONFIG_SIZE bytes. Returns 0 or -EPROTO. */
 int config_encode(const struct config *c, uint8_t out[static CONFIG_SIZE]) MUST_CHECK;
 /*
