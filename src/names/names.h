@@ -30,6 +30,17 @@ enum {
 #define NAMES_LONG_PREFIX "veilfs.lname."
 #define NAMES_LONG_SUFFIX ".name"
 #define NAMES_RESERVED_PREFIX "veilfs."
+/* Lower xattr names are NAMES_XATTR_PREFIX || base64url(SIV(...)) (FORMAT.md). */
+#define NAMES_XATTR_PREFIX "user.veilfs."
+
+enum {
+	/* Longest base64url encoded name: SIV tag + NAME_PLAIN_MAX padded to 256 bytes. */
+	NAMES_ENCODED_MAX = 363,
+	/* Length of "veilfs.lname." || base64url(SHA-256) */
+	NAMES_LONG_LEN = 56,
+	/* Plaintext xattr names (the full "user.xxx") are 1 ... 159 bytes. */
+	XATTR_NAME_PLAIN_MAX = 159,
+};
 
 /* True for "." and "..", names with '/' or NUL, empty names and names over NAME_PLAIN_MAX. */
 bool names_is_invalid_plain(const char *name, size_t len);
@@ -61,5 +72,22 @@ bool names_is_long(const char *lower, size_t len);
  * Returns 0, -EPROTO when malformed, -EBADMSG when the hash does not match.
  */
 int names_long_verify(const char *lower, size_t lowerlen, const char *enc, size_t enclen) MUST_CHECK;
+
+/*
+ * Extended-attribute names (FORMAT.md, "Extended attributes"): the full plaintext name
+ * ("user.foo", 1 ... XATTR_NAME_PLAIN_MAX bytes, no NUL) is padded like a file name and
+ * sealed with AES-256-SIV under the xattr-names key without associated data. The lower
+ * name NAMES_XATTR_PREFIX || base64url(...) is appended to out (at most 255 bytes).
+ * Returns 0, -EINVAL (empty or NUL inside), -ENAMETOOLONG (over the limit), -EIO/-ENOMEM.
+ */
+int names_xattr_encrypt(const uint8_t key[static NAMES_KEY_LEN], const char *name, size_t len,
+			struct buf *out) MUST_CHECK;
+/*
+ * Decrypt a lower xattr name back to the plaintext name, appended to out. Returns 0,
+ * -EPROTO when lower is not a veilfs xattr name or is malformed, -EBADMSG when
+ * authentication fails.
+ */
+int names_xattr_decrypt(const uint8_t key[static NAMES_KEY_LEN], const char *lower, size_t len,
+			struct buf *out) MUST_CHECK;
 
 #endif
