@@ -1,0 +1,64 @@
+/*
+ * veilfs.conf on the backing store: read through store_read_file with a small limit,
+ * written through store_write_atomic (temp file, fsync, rename, directory fsync), and the
+ * unlock sequence load -> unwrap -> derive.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "base/errors.h"
+#include "base/secmem.h"
+#include "keys/config_file.h"
+#include "names/names.h"
+#include "store/store.h"
+
+/* Anything over this is not a config file; read a little more than the exact size so a
+ * file with trailing bytes is reported as malformed rather than as too big. */
+enum { CONFIG_FILE_READ_MAX = 4096 };
+
+int config_file_load(struct store *s, int rootfd, struct config *c)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	r = store_read_file(s, rootfd, NAMES_CONF_FILE, CONFIG_FILE_READ_MAX, &data, &len);
+	if (r == -EFBIG)
+		return -EPROTO;
+	if (r < 0)
+		return r;
+	r = config_decode(c, data, len);
+	free(data);
+	return r;
+}
+
+int config_file_save(struct store *s, int rootfd, const struct config *c)
+{
+	uint8_t bytes[CONFIG_SIZE];
+	int r;
+
+	if ((r = config_encode(c, bytes)) < 0)
+		return r;
+	return store_write_atomic(s, rootfd, NAMES_CONF_FILE, bytes, sizeof(bytes),
+				  CONFIG_FILE_MODE);
+}
+
+int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
+		struct vault_keys **keys)
+{
+	uint8_t *master = secmem_alloc(MASTER_KEY_LEN);
+	int r = -ENOMEM;
+
+	*keys = NULL;
+	if (!master)
+		return -ENOMEM;
+	if ((r = config_file_load(s, rootfd, c)) < 0)
+		goto out;
+	if ((r = keys_unwrap(c, pw, pwlen, master)) < 0)
+		goto out;
+	*keys = vault_keys_new(master, c->vault_id);
+	r = *keys ? 0 : -ENOMEM;
+out:
+	secmem_free(master);
+	return r;
+}

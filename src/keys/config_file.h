@@ -1,0 +1,40 @@
+/*
+ * The config file on the backing store: loading and saving veilfs.conf at the root of a
+ * cipher directory (docs/FORMAT.md, "Config file"), and unlocking a vault from it.
+ * Byte layout is format/config.c; wrapping is keys/wrap.c; I/O goes through store/.
+ */
+#ifndef VEILFS_KEYS_CONFIG_FILE_H
+#define VEILFS_KEYS_CONFIG_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "base/compiler.h"
+#include "format/config.h"
+#include "keys/keys.h"
+
+struct store;
+
+/*
+ * Mode of a saved veilfs.conf: owner read-only, as gocryptfs does. The file is replaced
+ * by rename, so read-only does not stop `veilfs passwd`; clients of a shared vault that
+ * run as other users need a group-readable mode set by hand.
+ */
+#define CONFIG_FILE_MODE ((mode_t)0400)
+
+/*
+ * Read and decode rootfd/veilfs.conf into *c. Returns 0, -ENOENT when the file does not
+ * exist, -EPROTO when it is malformed (wrong length, magic or field), or the store's
+ * -errno. *c is zeroed on error.
+ */
+int config_file_load(struct store *s, int rootfd, struct config *c) MUST_CHECK;
+/* Encode *c and replace rootfd/veilfs.conf atomically (mode CONFIG_FILE_MODE). */
+int config_file_save(struct store *s, int rootfd, const struct config *c) MUST_CHECK;
+/*
+ * Load the config, unwrap the master key with the password and derive every subkey.
+ * On success *keys is owned by the caller (vault_keys_free()). Returns 0, -EPERM for a
+ * wrong password, or an error of config_file_load(); the master key never leaves secmem.
+ */
+int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
+		struct vault_keys **keys) MUST_CHECK;
+
+#endif
