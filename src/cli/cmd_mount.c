@@ -1,13 +1,478 @@
 /*
- * veilfs mount: placeholder until the subcommand is implemented; refuses with a clear error.
+ * veilfs mount: unlock a vault and serve its plaintext view at a mount point.
+ *
+ * The parent checks the arguments, reads the password (prompt, --passfile, --extpass or
+ * stdin) and forks. The child becomes the daemon: it unlocks the vault, creates and mounts
+ * the FUSE session, records its pid file (fuse/mounts.h) and only then reports success
+ * through a pipe; the parent then stats the mount point (which the daemon must answer) and
+ * exits 0. Failures before that point are printed by the child on the terminal it still
+ * shares, and the parent exits with the child's status. With -f there is no fork: the
+ * process serves in the foreground and logs to stderr.
+ *
+ * Logging of the daemon: syslog (ident "veilfs", facility LOG_DAEMON), or --log FILE, or
+ * stderr with -f. See docs/MOUNT.md.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include "base/buf.h"
+#include "base/log.h"
+#include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/password.h"
+#include "fuse/frontend.h"
+#include "fuse/mounts.h"
+#include "vault/admin.h"
+#include "vault/vault.h"
+
+struct mount_args {
+	struct password_source pwsrc;
+	bool foreground;
+	bool read_only;
+	bool debug;
+	const char *log_path;
+	struct buf fuse_opts; /* -o options joined with commas */
+	const char *cipherdir;  /* as given */
+	const char *mountpoint; /* as given */
+	char *cipher_abs;       /* owned: realpath of cipherdir */
+	char *mnt_canon;        /* owned: canonical mount point */
+};
+
+/* --- log sinks of the daemon --- */
+
+enum log_dest { LOG_DEST_STDERR, LOG_DEST_FILE, LOG_DEST_SYSLOG };
+
+static enum log_dest log_dest;
+static int log_fd = -1;
+
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+/* One write() per line, so lines from several threads never interleave. */
+static void fd_sink(enum log_level level, const char *msg)
+{
+	char line[1200];
+	struct tm tm;
+	time_t now = time(NULL);
+	int fd = log_dest == LOG_DEST_FILE ? log_fd : STDERR_FILENO;
+	int n;
+
+	gmtime_r(&now, &tm);
+	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02dZ veilfs[%ld]: %s: %s\n",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, (long)getpid(), level_names[level], msg);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	(void)!write(fd, line, (size_t)n);
+}
+
+static void syslog_sink(enum log_level level, const char *msg)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	syslog(prio[level], "%s: %s", level_names[level], msg);
+}
+
+static void install_log(const struct mount_args *a)
+{
+	enum log_level max = a->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+
+	if (log_fd >= 0)
+		log_dest = LOG_DEST_FILE;
+	else if (a->foreground)
+		log_dest = LOG_DEST_STDERR;
+	else
+		log_dest = LOG_DEST_SYSLOG;
+	if (log_dest == LOG_DEST_SYSLOG) {
+		openlog(CLI_PROG, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_set_sink(syslog_sink, max);
+	} else {
+		log_set_sink(fd_sink, max);
+	}
+}
+
+/* --- usage --- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n\n"
+		"Unlock the vault in CIPHERDIR and show its plaintext at MOUNTPOINT. Returns once\n"
+		"the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n\n"
+		"options:\n"
+		"  --passfile F     read the password from the first line of file F\n"
+		"  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
+		"                   (without either: prompt on a terminal, else read stdin)\n"
+		"  -f, --foreground stay in the foreground and log to stderr (Ctrl-C unmounts)\n"
+		"  --ro             mount read-only (writes fail with EROFS)\n"
+		"  -o OPTIONS       comma-separated FUSE mount options, e.g. allow_other,\n"
+		"                   default_permissions is always on; may be repeated\n"
+		"  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
+		"  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
+		"  -h, --help       show this help\n\n"
+		"The daemon logs to syslog (ident 'veilfs', facility daemon) unless -f or --log.\n"
+		"SIGTERM, SIGINT or SIGHUP to the daemon unmount cleanly. See docs/MOUNT.md.\n\n"
+		"exit status: %d mounted, %d wrong password, %d usage, %d not a vault,\n"
+		"             %d other error (mount point missing or already mounted, FUSE failed)\n",
+		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
+		CLI_EXIT_ERROR);
+}
+
+static int parse_args(int argc, char **argv, struct mount_args *a)
+{
+	enum { OPT_PASSFILE = 256, OPT_EXTPASS, OPT_RO, OPT_LOG };
+	static const struct option longopts[] = {
+		{ "passfile", required_argument, NULL, OPT_PASSFILE },
+		{ "extpass", required_argument, NULL, OPT_EXTPASS },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "ro", no_argument, NULL, OPT_RO },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:fo:dh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PASSFILE:
+			a->pwsrc.passfile = optarg;
+			break;
+		case OPT_EXTPASS:
+			a->pwsrc.extpass = optarg;
+			break;
+		case 'f':
+			a->foreground = true;
+			break;
+		case OPT_RO:
+			a->read_only = true;
+			break;
+		case 'o':
+			if (!*optarg)
+				return cli_usage_error("mount", "option '-o' needs a value");
+			if ((a->fuse_opts.len && buf_append_str(&a->fuse_opts, ",") < 0) ||
+			    buf_append_str(&a->fuse_opts, optarg) < 0) {
+				cli_error("out of memory");
+				return CLI_EXIT_ERROR;
+			}
+			break;
+		case OPT_LOG:
+			a->log_path = optarg;
+			break;
+		case 'd':
+			a->debug = true;
+			a->foreground = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			return cli_option_error("mount", c, optopt, argv, optind);
+		}
+	}
+	if (a->pwsrc.passfile && a->pwsrc.extpass)
+		return cli_usage_error("mount", "give either --passfile or --extpass, not both");
+	if (argc - optind != 2)
+		return cli_usage_error("mount", "expected CIPHERDIR and MOUNTPOINT");
+	a->cipherdir = argv[optind];
+	a->mountpoint = argv[optind + 1];
+	return 0;
+}
+
+/* Everything that can be checked before asking for the password. */
+static int check_paths(struct mount_args *a)
+{
+	struct vault_info info;
+	struct stat st;
+	size_t clen;
+	char *type = NULL;
+	int r;
+
+	a->cipher_abs = realpath(a->cipherdir, NULL);
+	if (!a->cipher_abs)
+		return cli_vault_error("cannot mount", a->cipherdir, -errno);
+	r = vault_admin_info(a->cipher_abs, &info);
+	if (r < 0)
+		return cli_vault_error("cannot mount", a->cipherdir, r);
+	if (stat(a->mountpoint, &st) != 0) {
+		r = errno;
+		if (r == ENOENT) {
+			cli_error("mount point '%s' does not exist", a->mountpoint);
+			return CLI_EXIT_ERROR;
+		}
+		if (r != ENOTCONN) {
+			cli_error("cannot use mount point '%s': %s", a->mountpoint, strerror(r));
+			return CLI_EXIT_ERROR;
+		}
+		/* ENOTCONN: a FUSE mount whose daemon died; reported as mounted below. */
+	} else if (!S_ISDIR(st.st_mode)) {
+		cli_error("mount point '%s' is not a directory", a->mountpoint);
+		return CLI_EXIT_ERROR;
+	}
+	r = mounts_canonical(a->mountpoint, &a->mnt_canon);
+	if (r < 0) {
+		cli_error("cannot resolve mount point '%s': %s", a->mountpoint, strerror(-r));
+		return CLI_EXIT_ERROR;
+	}
+	clen = strlen(a->cipher_abs);
+	if (!strcmp(a->mnt_canon, a->cipher_abs) ||
+	    (!strncmp(a->mnt_canon, a->cipher_abs, clen) && a->mnt_canon[clen] == '/')) {
+		cli_error("mount point '%s' is inside the cipher directory '%s'", a->mountpoint,
+			  a->cipherdir);
+		return CLI_EXIT_USAGE;
+	}
+	r = mounts_find(a->mnt_canon, &type);
+	if (r < 0) {
+		cli_error("cannot read the mount table: %s", strerror(-r));
+		return CLI_EXIT_ERROR;
+	}
+	if (r > 0 && !strncmp(type, "fuse", 4)) {
+		cli_error("mount point '%s' is already mounted (%s)", a->mountpoint, type);
+		free(type);
+		return CLI_EXIT_ERROR;
+	}
+	free(type);
+	if (a->log_path) {
+		log_fd = open(a->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+			      0600);
+		if (log_fd < 0) {
+			cli_error("cannot open log file '%s': %s", a->log_path, strerror(errno));
+			return CLI_EXIT_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* Keys live in this process: no core dumps, no ptrace; and room for many open files. */
+static void harden_daemon(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void notify_parent(int fd, int status)
+{
+	ssize_t w;
+
+	if (fd < 0)
+		return;
+	do
+		w = write(fd, &status, sizeof(status));
+	while (w < 0 && errno == EINTR);
+	close(fd);
+}
+
+/* Detach from the terminal: the session was set up at fork time; stdio goes to /dev/null. */
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/*
+ * The daemon (or the foreground process): unlock, mount, report, serve, clean up.
+ * notify_fd is the pipe to the waiting parent (-1 in the foreground). Returns the exit
+ * status; consumes pw.
+ */
+static int serve(struct mount_args *a, struct password *pw, int notify_fd)
+{
+	struct vault_options vopts = { 0 };
+	struct frontend_options fopts;
+	struct frontend *fe = NULL;
+	struct vault *v = NULL;
+	char *pidfile = NULL;
+	int status = CLI_EXIT_ERROR, r;
+
+	harden_daemon();
+	umask(0); /* the kernel already applied the caller's umask to every mode it sends */
+	install_log(a);
+	vopts.read_only = a->read_only;
+	vopts.shared = VAULT_SHARED_OFF;
+	vopts.apply_owner = geteuid() == 0;
+	r = vault_open(a->cipher_abs, pw->data, pw->len, &vopts, &v);
+	password_free(pw);
+	if (r < 0) {
+		status = cli_vault_error("cannot mount", a->cipherdir, r);
+		goto out;
+	}
+	frontend_options_init(&fopts);
+	fopts.read_only = a->read_only;
+	fopts.debug = a->debug;
+	fopts.fsname = a->cipher_abs;
+	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
+	r = frontend_new(v, &fopts, &fe);
+	if (r < 0) {
+		if (r == -EINVAL) {
+			cli_error("invalid FUSE options '%s'", fopts.fuse_opts ? fopts.fuse_opts : "");
+			status = CLI_EXIT_USAGE;
+		} else {
+			cli_error("cannot start FUSE session: %s", strerror(-r));
+		}
+		goto out;
+	}
+	r = frontend_mount(fe, a->mnt_canon);
+	if (r < 0) {
+		cli_error("cannot mount on '%s' (see the message above)", a->mountpoint);
+		goto out;
+	}
+	r = mounts_pidfile_path(a->mnt_canon, true, &pidfile);
+	if (r >= 0)
+		r = mounts_pidfile_write(pidfile, getpid(), a->mnt_canon);
+	if (r < 0) {
+		/* umount can still unmount; it just cannot wait for this daemon */
+		log_warn("cannot write the pid file for '%s': %s", a->mnt_canon, strerror(-r));
+		free(pidfile);
+		pidfile = NULL;
+	}
+	log_info("serving '%s' on '%s'%s", a->cipher_abs, a->mnt_canon,
+		 a->read_only ? " (read-only)" : "");
+	if (notify_fd >= 0) {
+		if (chdir("/") != 0)
+			log_warn("cannot change directory to '/': %s", strerror(errno));
+		detach_stdio();
+		notify_parent(notify_fd, CLI_EXIT_OK);
+		notify_fd = -1;
+	}
+	r = frontend_run(fe);
+	if (r > 0)
+		log_info("signal %d: unmounting '%s'", r, a->mnt_canon);
+	else if (r < 0)
+		log_error("request loop of '%s' failed: %s", a->mnt_canon, strerror(-r));
+	status = r < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+out:
+	frontend_free(fe);
+	vault_close(v);
+	if (pidfile) {
+		mounts_pidfile_remove(pidfile, getpid());
+		free(pidfile);
+	}
+	if (status == CLI_EXIT_OK)
+		log_info("unmounted '%s'", a->mnt_canon ? a->mnt_canon : a->mountpoint);
+	notify_parent(notify_fd, status);
+	return status;
+}
+
+/* The parent: wait for the daemon's verdict, then check that the mount answers. */
+static int wait_for_daemon(struct mount_args *a, pid_t child, int fd, dev_t before)
+{
+	struct stat st;
+	int status = -1, ws;
+	ssize_t n;
+
+	do
+		n = read(fd, &status, sizeof(status));
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n != (ssize_t)sizeof(status)) {
+		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0)
+			return WEXITSTATUS(ws); /* it said why on stderr */
+		if (WIFSIGNALED(ws))
+			cli_error("the mount daemon died (signal %d)", WTERMSIG(ws));
+		else
+			cli_error("the mount daemon exited before the mount was ready");
+		return CLI_EXIT_ERROR;
+	}
+	if (status != CLI_EXIT_OK) {
+		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+			;
+		return status;
+	}
+	/* The daemon serves this stat; it fails or shows the old directory if it does not. */
+	if (stat(a->mnt_canon, &st) != 0) {
+		cli_error("mount on '%s' is not answering: %s", a->mountpoint, strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	if (st.st_dev == before) {
+		cli_error("mount on '%s' did not appear", a->mountpoint);
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
 
 int cmd_mount_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "veilfs: 'mount' is not implemented yet\n");
-	return 2;
+	struct mount_args a = { 0 };
+	struct password pw = { 0 };
+	struct stat st;
+	int pipefd[2], r;
+	pid_t child;
+
+	buf_init(&a.fuse_opts);
+	r = parse_args(argc, argv, &a);
+	if (r) {
+		r = r < 0 ? CLI_EXIT_OK : r;
+		goto out;
+	}
+	if ((r = check_paths(&a)) != 0)
+		goto out;
+	if (stat(a.mnt_canon, &st) != 0)
+		st.st_dev = 0;
+	if ((r = password_read(&a.pwsrc, "Password: ", false, &pw)) != 0)
+		goto out;
+	if (a.foreground) {
+		r = serve(&a, &pw, -1);
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		cli_error("cannot create a pipe: %s", strerror(errno));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		cli_error("cannot start the mount daemon: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (child == 0) {
+		close(pipefd[0]);
+		(void)setsid();
+		r = serve(&a, &pw, pipefd[1]);
+		_exit(r);
+	}
+	close(pipefd[1]);
+	password_free(&pw);
+	r = wait_for_daemon(&a, child, pipefd[0], st.st_dev);
+out:
+	password_free(&pw);
+	if (log_fd >= 0)
+		close(log_fd);
+	buf_release(&a.fuse_opts);
+	free(a.cipher_abs);
+	free(a.mnt_canon);
+	return r;
 }

@@ -1,13 +1,123 @@
 /*
- * veilfs umount: placeholder until the subcommand is implemented; refuses with a clear error.
+ * veilfs umount: unmount a veilfs mount point and wait until its daemon has exited (so its
+ * data is flushed and its keys are gone when the command returns). The daemon is found
+ * through its pid file (fuse/mounts.h); the wait is bounded.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
+#include "fuse/mounts.h"
+
+enum { UMOUNT_WAIT_SECONDS = 30 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " CLI_PROG " umount MOUNTPOINT\n\n"
+		"Unmount the veilfs file system at MOUNTPOINT and wait (at most %d s) until its\n"
+		"daemon has written everything back and exited.\n\n"
+		"options:\n"
+		"  -h, --help  show this help\n\n"
+		"exit status: %d unmounted and daemon gone, %d usage, %d not a veilfs mount,\n"
+		"             busy, or the daemon did not exit in time\n",
+		UMOUNT_WAIT_SECONDS, CLI_EXIT_OK, CLI_EXIT_USAGE, CLI_EXIT_ERROR);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 int cmd_umount_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "veilfs: 'umount' is not implemented yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *canon = NULL, *type = NULL, *pidfile = NULL;
+	const char *mnt;
+	pid_t pid = 0;
+	double deadline;
+	int c, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return CLI_EXIT_OK;
+		}
+		return cli_option_error("umount", c, optopt, argv, optind);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("umount", "expected MOUNTPOINT");
+	mnt = argv[optind];
+
+	r = mounts_canonical(mnt, &canon);
+	if (r < 0) {
+		cli_error("cannot resolve '%s': %s", mnt, strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	r = mounts_find(canon, &type);
+	if (r < 0) {
+		cli_error("cannot read the mount table: %s", strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (r == 0) {
+		cli_error("'%s' is not mounted", mnt);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (strcmp(type, MOUNTS_FSTYPE)) {
+		cli_error("'%s' is not a veilfs mount (it is %s)", mnt, type);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (mounts_pidfile_path(canon, false, &pidfile) < 0 ||
+	    mounts_pidfile_read(pidfile, canon, &pid) < 0) {
+		pid = 0;
+		fprintf(stderr, CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
+				"daemon\n", mnt);
+	}
+	r = mounts_unmount(canon);
+	if (r < 0) {
+		cli_error("cannot unmount '%s': %s", mnt, strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	deadline = now_seconds() + UMOUNT_WAIT_SECONDS;
+	while (pid > 0 && mounts_process_alive(pid)) {
+		if (now_seconds() > deadline) {
+			cli_error("unmounted '%s', but its daemon (pid %ld) did not exit within %d s",
+				  mnt, (long)pid, UMOUNT_WAIT_SECONDS);
+			r = CLI_EXIT_ERROR;
+			goto out;
+		}
+		sleep_ms(20);
+	}
+	r = CLI_EXIT_OK;
+out:
+	free(canon);
+	free(type);
+	free(pidfile);
+	return r;
 }

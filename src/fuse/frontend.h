@@ -1,0 +1,54 @@
+/*
+ * The libfuse3 low-level front end: serves an unlocked vault at a mount point.
+ *
+ * Lifecycle: frontend_new() creates the FUSE session (no mount yet), frontend_mount()
+ * mounts it and installs the SIGTERM/SIGINT/SIGHUP handlers, frontend_run() serves requests
+ * on a thread pool until the file system is unmounted or a signal arrives, and
+ * frontend_free() unmounts (if still mounted), ends the session and drops every vnode
+ * reference, after which the caller may vault_close() the vault.
+ *
+ * Error codes of the vault are translated here, once: -EBADMSG and -EPROTO become EIO (the
+ * vault logs the cipher file and block); everything else passes through.
+ */
+#ifndef VEILFS_FUSE_FRONTEND_H
+#define VEILFS_FUSE_FRONTEND_H
+
+#include <stdbool.h>
+#include "base/compiler.h"
+
+struct frontend;
+struct vault;
+
+struct frontend_options {
+	bool read_only;           /* mount with -o ro (the vault must be opened read-only too) */
+	bool debug;               /* libfuse request tracing on stderr */
+	bool default_permissions; /* let the kernel check modes and owners (default on) */
+	bool keep_cache;          /* keep the page cache across opens (single client only) */
+	double attr_timeout;      /* seconds the kernel caches attributes */
+	double entry_timeout;     /* seconds the kernel caches name lookups */
+	const char *fsname;       /* shown in /proc/mounts (the cipher directory); borrowed */
+	const char *fuse_opts;    /* extra comma-separated -o options for libfuse; borrowed */
+	unsigned max_threads;     /* request threads at most */
+	unsigned max_idle_threads;
+};
+
+/* Defaults: 1 s timeouts, default_permissions, keep_cache, 16 threads (4 kept idle). */
+void frontend_options_init(struct frontend_options *o);
+
+/*
+ * Create the session for v (borrowed; it must outlive the front end). Returns 0,
+ * -EINVAL when libfuse rejects the options (it says why on stderr) or -ENOMEM.
+ */
+int frontend_new(struct vault *v, const struct frontend_options *o, struct frontend **out)
+	MUST_CHECK;
+/* Mount at the absolute path mountpoint. Returns 0 or -EIO (libfuse said why on stderr). */
+int frontend_mount(struct frontend *f, const char *mountpoint) MUST_CHECK;
+/*
+ * Serve until unmounted or signalled. Returns 0 after an unmount, the signal number after
+ * SIGTERM/SIGINT/SIGHUP, or a negative errno.
+ */
+int frontend_run(struct frontend *f) MUST_CHECK;
+/* Unmount if mounted, end the session and drop all vnode references; accepts NULL. */
+void frontend_free(struct frontend *f);
+
+#endif

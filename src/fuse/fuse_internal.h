@@ -1,0 +1,30 @@
+/*
+ * Private declarations shared by the files of fuse/: the front-end object and the table of
+ * low-level handlers. Only fuse/ includes this header.
+ */
+#ifndef VEILFS_FUSE_FUSE_INTERNAL_H
+#define VEILFS_FUSE_FUSE_INTERNAL_H
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314
+#endif
+
+#include <stdbool.h>
+#include <fuse_lowlevel.h>
+#include "fuse/frontend.h"
+
+struct inode_table;
+
+struct frontend {
+	struct vault *vault;        /* borrowed */
+	struct inode_table *inodes; /* owned; has its own lock */
+	struct fuse_session *se;    /* owned */
+	struct frontend_options opts; /* fixed after frontend_new; its strings are not kept */
+	bool mounted;
+	bool signals_set;
+};
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops frontend_ops;
+
+#endif
