@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh [--build | --test | --bench | --all]
+#
+# Install, with apt-get, the Debian 12 packages veilfs needs:
+#   --build  compiler, headers and libraries to build build/veilfs (default)
+#   --test   --build plus what the test suite needs (tests/run.sh), including the
+#            test beds' and integration tests' own install scripts when present
+#   --bench  --build plus bench/install-deps.sh
+#   --all    all of the above
+# Idempotent: installs only what is missing, and needs root (or sudo) only then.
+# Says what it installs. Runs apt-get update only when an install fails without it.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-dev
+	libsodium-dev clang libclang-rt-14-dev python3 bsdextrautils)
+# CLI tests (python3 json.tool, sha256sum), fuzzing (clang, libclang-rt), mount tests
+# (fuse3), integration workloads (git, sqlite3, xz, the linux-source tarball), valgrind.
+test_pkgs=(coreutils git sqlite3 xz-utils linux-source valgrind)
+
+want_build=0 want_test=0 want_bench=0
+case ${1:---build} in
+--build) want_build=1 ;;
+--test) want_build=1 want_test=1 ;;
+--bench) want_build=1 want_bench=1 ;;
+--all) want_build=1 want_test=1 want_bench=1 ;;
+-h | --help)
+	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+*)
+	log "unknown option '$1' (use --build, --test, --bench or --all)"
+	exit 2
+	;;
+esac
+
+run_root() {
+	if ((EUID == 0)); then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		log "need root to run: $*"
+		return 1
+	fi
+}
+
+install_pkgs() {
+	local what=$1 p missing=()
+	shift
+	if ! command -v dpkg-query >/dev/null; then
+		log "not a Debian system: install by hand ($what): $*"
+		return 0
+	fi
+	for p in "$@"; do
+		if [[ $(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
+			missing+=("$p")
+		fi
+	done
+	if ((${#missing[@]} == 0)); then
+		log "$what: all $# packages already installed"
+		return 0
+	fi
+	log "$what: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! run_root apt-get install -y --no-install-recommends "${missing[@]}"; then
+		log "$what: apt-get install failed; running apt-get update and retrying"
+		run_root apt-get update
+		run_root apt-get install -y --no-install-recommends "${missing[@]}"
+	fi
+	log "$what: installed ${missing[*]}"
+}
+
+# Run another part's own install script, when that part exists.
+run_part() {
+	local script=$repo/$1
+	if [[ -f $script ]]; then
+		log "running $1"
+		bash "$script"
+	else
+		log "$1 not present: skipped"
+	fi
+}
+
+((want_build)) && install_pkgs "build" "${build_pkgs[@]}"
+if ((want_test)); then
+	install_pkgs "test" "${test_pkgs[@]}"
+	run_part tests/beds/install-deps.sh
+	run_part tests/integration/install-deps.sh
+	run_part tests/mount/install-deps.sh
+	run_part fuzz/install-deps.sh
+fi
+((want_bench)) && run_part bench/install-deps.sh
+log "done"
