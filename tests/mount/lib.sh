@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# tests/mount/lib.sh: helpers for the real-mount tests of veilfs (sourced by run.sh).
+#
+# Owns: result counting (ok/notok, the final "N passed, N failed"), the work directory,
+# vault creation with a cheap KDF, mounting through `veilfs mount` with every mount point
+# and daemon pid remembered, and the cleanup that an EXIT trap runs so that every mount is
+# unmounted and every daemon stopped even when a check fails or the run is interrupted.
+
+T_PASS=0
+T_FAIL=0
+T_N=0
+T_MOUNTS=()	# mount points we mounted (cleanup unmounts those still mounted)
+T_PIDS=()	# daemon pids we saw (cleanup kills those still alive)
+T_KEEP=${VEILFS_KEEP:-0}
+
+t_log() { printf '[mount %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+ok() { T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1)); echo "ok $T_N - $1"; }
+notok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1: $2"; }
+# check NAME CMD...: ok when CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name" "command failed: $*"; fi
+}
+
+t_summary() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+# --- mounts ---
+
+# is_mounted DIR: DIR (canonical) is a mount point in our mount namespace.
+is_mounted() {
+	local d
+	d=$(realpath -m "$1")
+	awk -v d="$d" '{ m = $5; gsub(/\\040/, " ", m); if (m == d) f = 1 } END { exit !f }' \
+		/proc/self/mountinfo
+}
+
+# mount_type DIR: the fstype of the topmost mount at DIR (empty if none).
+mount_type() {
+	local d
+	d=$(realpath -m "$1")
+	awk -v d="$d" '{ m = $5; gsub(/\\040/, " ", m); if (m == d) { for (i = 7; i <= NF; i++) if ($i == "-") { t = $(i + 1); break } } } END { print t }' \
+		/proc/self/mountinfo
+}
+
+# pidfile_of DIR: the daemon's pid file for mount point DIR (see docs/MOUNT.md).
+pidfile_of() {
+	local d h
+	d=$(realpath -m "$1")
+	h=$(printf '%s' "$d" | sha256sum | cut -d' ' -f1)
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "/run/veilfs/$h.pid"
+	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+		echo "$XDG_RUNTIME_DIR/veilfs/$h.pid"
+	else
+		echo "/tmp/veilfs-$(id -u)/$h.pid"
+	fi
+}
+
+# daemon_pid DIR: the pid recorded for mount point DIR (empty if none).
+daemon_pid() {
+	local f
+	f=$(pidfile_of "$1")
+	[ -f "$f" ] && head -n 1 "$f" || true
+}
+
+# alive PID: process exists and is not a zombie.
+alive() {
+	local st
+	[ -n "$1" ] && [ -e "/proc/$1" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
+	[ "$st" != Z ] && [ "$st" != X ]
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.05 s; false on timeout.
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+not_mounted() { ! is_mounted "$1"; }
+dead() { ! alive "$1"; }
+
+# new_vault DIR [init options...]: create a vault with the test password and a cheap KDF.
+new_vault() {
+	local c=$1
+	shift
+	mkdir -p "$c"
+	"$VEILFS" init --passfile "$T_PASSFILE" --kdf-memory 8 --kdf-time 1 "$@" "$c" >/dev/null
+}
+
+# vmount CIPHERDIR MOUNTPOINT [mount options...]: veilfs mount, remembering the mount.
+# Returns veilfs's exit status.
+vmount() {
+	local c=$1 m=$2 rc=0 pid
+	shift 2
+	mkdir -p "$m"
+	T_MOUNTS+=("$m")
+	timeout 60 "$VEILFS" mount --passfile "$T_PASSFILE" "$@" "$c" "$m" || rc=$?
+	pid=$(daemon_pid "$m")
+	[ -n "$pid" ] && T_PIDS+=("$pid")
+	return $rc
+}
+
+# vumount MOUNTPOINT: veilfs umount; returns its exit status.
+vumount() {
+	timeout 60 "$VEILFS" umount "$1"
+}
+
+# force_unmount DIR: last-resort cleanup of one mount point.
+force_unmount() {
+	local m=$1
+	is_mounted "$m" || return 0
+	timeout 40 "$VEILFS" umount "$m" >/dev/null 2>&1 && return 0
+	fusermount3 -u -z "$m" >/dev/null 2>&1 || umount -l "$m" >/dev/null 2>&1 || true
+}
+
+t_cleanup() {
+	local rc=$? m p
+	set +e
+	for m in "${T_MOUNTS[@]}"; do
+		force_unmount "$m"
+	done
+	for p in "${T_PIDS[@]}"; do
+		if alive "$p" && grep -q veilfs "/proc/$p/comm" 2>/dev/null; then
+			t_log "killing leftover daemon $p"
+			kill -TERM "$p" 2>/dev/null
+			wait_until 5 dead "$p" || kill -KILL "$p" 2>/dev/null
+		fi
+	done
+	if [ -n "${T_WORK:-}" ] && [ -d "$T_WORK" ]; then
+		if [ "$T_KEEP" = 1 ] || [ "$T_FAIL" -ne 0 ]; then
+			t_log "work directory kept: $T_WORK"
+		else
+			rm -rf --one-file-system "$T_WORK"
+		fi
+	fi
+	exit $rc
+}

@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# tests/mount/run.sh: real veilfs mounts on temporary directories.
+#
+#   tests/mount/run.sh [--quick] [--only STAGES]
+#
+# Stages (STAGES is a comma-separated subset; default all):
+#   life       mount/umount lifecycle, "live on return", pid file, foreground -f
+#   errors     wrong password, missing/non-vault CIPHERDIR, missing/mounted MOUNTPOINT
+#   ro         --ro refuses writes with EROFS
+#   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
+#   integrity  tampered block, cut file, corrupt header, corrupt name: EIO + log, no crash
+#   plaintext  no marker of contents, names, symlink targets or xattrs in CIPHERDIR
+#   tools      tests/integration tools on a mount: posix_suite (+ --perm as root), fsx
+#              (>= 100,000 ops across seeds), concurrency, workloads.sh (--quick, or the
+#              full set with VEILFS_FULL=1)
+# Environment: VEILFS (binary, default build/veilfs), VEILFS_FULL=1, VEILFS_KEEP=1 (keep the
+# work directory), FSX_SEEDS / FSX_OPS (default 10 x 10000).
+# Prints "ok N - ..." lines and a final "N passed, N failed"; exits non-zero on failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+VEILFS=${VEILFS:-$root/build/veilfs}
+# shellcheck source=tests/mount/lib.sh
+source "$here/lib.sh"
+
+stages="life,errors,ro,signals,integrity,plaintext,tools"
+quick=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--only) stages=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	*) echo "usage: run.sh [--quick] [--only STAGES]" >&2; exit 2 ;;
+	esac
+done
+want() { [[ ",$stages," == *",$1,"* ]]; }
+
+if [ ! -x "$VEILFS" ]; then
+	echo "run.sh: no veilfs binary at $VEILFS (run make)" >&2
+	notok "veilfs binary" "missing: $VEILFS"
+	t_summary
+	exit 1
+fi
+if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+	notok "fuse available" "no /dev/fuse or fusermount3"
+	t_summary
+	exit 1
+fi
+
+T_WORK=$(mktemp -d /tmp/veilfs-mount.XXXXXX)
+chmod 755 "$T_WORK" # other users must reach the mounts of the --perm cases
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+T_PASSFILE=$T_WORK/pass
+printf 'correct horse battery staple\n' >"$T_PASSFILE"
+WRONG_PASSFILE=$T_WORK/wrongpass
+printf 'wrong password\n' >"$WRONG_PASSFILE"
+
+AES_BLOCK=4124 # stored size of a full AES-GCM block (docs/FORMAT.md)
+HDR=20
+
+# lower_files CIPHERDIR: every regular content file (not veilfs.* metadata) below it.
+lower_files() {
+	find "$1" -type f ! -name 'veilfs.*'
+}
+
+# expect_fail_with MSG CMD...: CMD fails and its stderr mentions MSG.
+expect_fail_with() {
+	local msg=$1 err
+	shift
+	err=$("$@" 2>&1 >/dev/null) && return 1
+	grep -qi -- "$msg" <<<"$err"
+}
+
+# --- life: lifecycle ---
+stage_life() {
+	local c=$T_WORK/life.c m=$T_WORK/life.m pid dev_before dev_after out rc
+	t_log "stage life"
+	new_vault "$c"
+	mkdir -p "$m"
+	dev_before=$(stat -c %d "$m")
+	if vmount "$c" "$m"; then ok "mount returns 0"; else notok "mount returns 0" "exit $?"; return; fi
+	# The very next operations must work: mount returned only once live.
+	dev_after=$(stat -c %d "$m")
+	if [ "$dev_after" != "$dev_before" ] && echo hello >"$m/first" && [ "$(cat "$m/first")" = hello ]; then
+		ok "mount is live on return (stat, write, read)"
+	else
+		notok "mount is live on return" "dev $dev_before -> $dev_after"
+	fi
+	check "mount table shows fuse.veilfs" [ "$(mount_type "$m")" = fuse.veilfs ]
+	pid=$(daemon_pid "$m")
+	if [ -n "$pid" ] && alive "$pid"; then ok "pid file names the running daemon ($pid)"; else notok "pid file" "no live pid in $(pidfile_of "$m")"; fi
+	if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null || echo /)" = / ] &&
+		[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ]; then
+		ok "daemon is detached (own session, cwd /)"
+	else
+		notok "daemon is detached" "pid $pid"
+	fi
+	mkdir "$m/dir" && echo data >"$m/dir/file"
+	if vumount "$m"; then ok "umount returns 0"; else notok "umount returns 0" "exit $?"; fi
+	check "not mounted after umount" not_mounted "$m"
+	if [ -n "$pid" ] && ! alive "$pid"; then ok "daemon has exited when umount returns"; else notok "daemon exited" "pid $pid still alive"; fi
+	check "pid file removed" [ ! -e "$(pidfile_of "$m")" ]
+	check "files persist across remount" bash -c "
+		'$VEILFS' mount --passfile '$T_PASSFILE' '$c' '$m' && [ \"\$(cat '$m/dir/file')\" = data ] &&
+		[ \"\$(cat '$m/first')\" = hello ]"
+	T_PIDS+=("$(daemon_pid "$m")")
+	check "second umount returns 0" vumount "$m"
+	rc=0
+	out=$(vumount "$m" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q "not mounted" <<<"$out"; then ok "umount of a non-mount fails clearly ($out)"; else notok "umount of a non-mount" "rc $rc: $out"; fi
+
+	# Foreground: serves until unmounted, logs to stderr.
+	local fglog=$T_WORK/fg.log fgpid
+	"$VEILFS" mount -f --passfile "$T_PASSFILE" "$c" "$m" 2>"$fglog" &
+	fgpid=$!
+	T_MOUNTS+=("$m")
+	T_PIDS+=("$fgpid")
+	if wait_until 20 is_mounted "$m" && [ "$(cat "$m/first")" = hello ]; then ok "mount -f serves in the foreground"; else notok "mount -f" "not mounted; log: $(tail -n 3 "$fglog")"; fi
+	check "mount -f logs to stderr" grep -q "serving" "$fglog"
+	vumount "$m" || true
+	rc=0
+	wait_until 10 dead "$fgpid" || true
+	wait "$fgpid" || rc=$?
+	if [ "$rc" -eq 0 ] && not_mounted "$m"; then ok "mount -f exits 0 after umount"; else notok "mount -f exit" "rc $rc"; fi
+
+	# --log FILE for the daemon.
+	local dlog=$T_WORK/daemon.log
+	if vmount "$c" "$m" --log "$dlog" && vumount "$m" && grep -q "serving" "$dlog" && grep -q "unmounted" "$dlog"; then
+		ok "--log FILE receives the daemon's log"
+	else
+		notok "--log FILE" "$(cat "$dlog" 2>/dev/null | tail -n 3)"
+	fi
+	check "mount --help describes the options" bash -c "'$VEILFS' mount --help | grep -q -- --passfile && '$VEILFS' mount --help | grep -q -- --ro && '$VEILFS' mount --help | grep -q -- --log"
+}
+
+# --- errors ---
+stage_errors() {
+	local c=$T_WORK/err.c m=$T_WORK/err.m rc out
+	t_log "stage errors"
+	new_vault "$c"
+	mkdir -p "$m" "$T_WORK/empty"
+	# expect_exit NAME WANT PATTERN CMD...: exit status WANT, message matching PATTERN,
+	# and the mount point untouched.
+	expect_exit() {
+		local name=$1 want=$2 pat=$3
+		shift 3
+		rc=0
+		out=$(timeout 60 "$@" 2>&1) || rc=$?
+		if [ "$rc" -eq "$want" ] && grep -qiE -- "$pat" <<<"$out"; then
+			ok "$name: exit $rc ($(head -n 1 <<<"$out"))"
+		else
+			notok "$name" "exit $rc (want $want): $out"
+		fi
+	}
+	expect_exit "wrong password" 1 "wrong password" \
+		"$VEILFS" mount --passfile "$WRONG_PASSFILE" "$c" "$m"
+	check "wrong password leaves nothing mounted" not_mounted "$m"
+	expect_exit "missing CIPHERDIR" 3 "not a veilfs vault|no such" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" "$T_WORK/nonexistent" "$m"
+	expect_exit "CIPHERDIR that is not a vault" 3 "not a veilfs vault|veilfs.conf" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" "$T_WORK/empty" "$m"
+	expect_exit "missing MOUNTPOINT" 4 "does not exist" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" "$c" "$T_WORK/no-such-mnt"
+	: >"$T_WORK/afile"
+	expect_exit "MOUNTPOINT not a directory" 4 "not a directory" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" "$c" "$T_WORK/afile"
+	expect_exit "MOUNTPOINT inside CIPHERDIR" 2 "inside the cipher directory" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" "$c" "$c"
+	expect_exit "no arguments" 2 "expected" "$VEILFS" mount
+	expect_exit "bad FUSE option" 2 "invalid FUSE options" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" -o no_such_option_xyz "$c" "$m"
+	check "bad FUSE option leaves nothing mounted" not_mounted "$m"
+	if vmount "$c" "$m"; then
+		expect_exit "MOUNTPOINT already mounted" 4 "already mounted" \
+			"$VEILFS" mount --passfile "$T_PASSFILE" "$c" "$m"
+		check "first mount still serves" bash -c "echo x > '$m/x' && [ \"\$(cat '$m/x')\" = x ]"
+		vumount "$m" || notok "umount" "failed"
+	else
+		notok "mount for the already-mounted case" "failed"
+	fi
+	if [ "$(id -u)" -eq 0 ]; then
+		mkdir -p "$T_WORK/tmpfs"
+		if mount -t tmpfs none "$T_WORK/tmpfs"; then
+			expect_exit "umount of a non-veilfs mount" 4 "not a veilfs mount" \
+				"$VEILFS" umount "$T_WORK/tmpfs"
+			check "the tmpfs stays mounted" is_mounted "$T_WORK/tmpfs"
+			umount "$T_WORK/tmpfs"
+		else
+			notok "tmpfs for umount check" "mount -t tmpfs failed"
+		fi
+	fi
+}
+
+# --- ro ---
+# snapshot DIR: names, sizes, modes and mtimes of everything below DIR, hashed.
+snapshot() {
+	find "$1" -printf '%p %s %m %T@\n' | sort | sha256sum
+}
+
+stage_ro() {
+	local c=$T_WORK/ro.c m=$T_WORK/ro.m before
+	t_log "stage ro"
+	new_vault "$c"
+	vmount "$c" "$m" && echo keep >"$m/f" && mkdir "$m/d" && vumount "$m"
+	before=$(snapshot "$c")
+	if ! vmount "$c" "$m" --ro; then notok "mount --ro" "failed"; return; fi
+	check "--ro: reads work" [ "$(cat "$m/f")" = keep ]
+	check "--ro: overwrite fails with EROFS" expect_fail_with "read-only file system" bash -c "echo x > '$m/f'"
+	check "--ro: create fails with EROFS" expect_fail_with "read-only file system" touch "$m/new"
+	check "--ro: mkdir fails with EROFS" expect_fail_with "read-only file system" mkdir "$m/d2"
+	check "--ro: unlink fails with EROFS" expect_fail_with "read-only file system" rm "$m/f"
+	check "--ro: chmod fails with EROFS" expect_fail_with "read-only file system" chmod 600 "$m/f"
+	check "--ro: setfattr fails with EROFS" expect_fail_with "read-only file system" setfattr -n user.a -v b "$m/f"
+	check "--ro: cipher dir unchanged" [ "$(snapshot "$c")" = "$before" ]
+	vumount "$m" || notok "umount --ro" "failed"
+}
+
+# --- signals ---
+stage_signals() {
+	local c=$T_WORK/sig.c m=$T_WORK/sig.m sig pid
+	t_log "stage signals"
+	new_vault "$c"
+	for sig in TERM INT HUP; do
+		if ! vmount "$c" "$m"; then notok "mount for SIG$sig" "failed"; continue; fi
+		echo "$sig" >"$m/last-signal"
+		pid=$(daemon_pid "$m")
+		kill -"$sig" "$pid"
+		if wait_until 20 dead "$pid" && not_mounted "$m" && [ ! -e "$(pidfile_of "$m")" ]; then
+			ok "SIG$sig: daemon unmounts and exits cleanly"
+		else
+			notok "SIG$sig" "pid $pid alive=$(alive "$pid" && echo y || echo n) mounted=$(is_mounted "$m" && echo y || echo n)"
+			force_unmount "$m"
+		fi
+	done
+	if vmount "$c" "$m" && [ "$(cat "$m/last-signal")" = HUP ]; then ok "data written before the signal persists"; else notok "data after signals" "lost"; fi
+	vumount "$m" || true
+}
+
+# --- integrity ---
+# flip_byte FILE OFFSET: invert one byte in place.
+flip_byte() {
+	local f=$1 off=$2 b
+	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# newest_lower CIPHERDIR: the most recently modified content file below CIPHERDIR.
+newest_lower() {
+	find "$1" -type f ! -name 'veilfs.*' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-
+}
+
+# read_block FILE N: read plaintext block N (4096 bytes); prints the bytes' sha256.
+read_block() {
+	dd if="$1" bs=4096 skip="$2" count=1 status=none | sha256sum | cut -d' ' -f1
+}
+
+stage_integrity() {
+	local c=$T_WORK/int.c m=$T_WORK/int.m log=$T_WORK/int.log f name i err pid
+	local -a want
+	local -A lowers
+	t_log "stage integrity"
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for integrity" "failed"; return; }
+	# Three files of three full blocks with distinct contents per block.
+	for f in tamper cut header; do
+		for i in 0 1 2; do head -c 4096 /dev/zero | tr '\0' "$(printf "\\$(printf '%03o' $((65 + i)))")"; done >"$m/$f"
+		sleep 0.02 # distinct mtimes below
+		lowers[$f]=$(newest_lower "$c")
+	done
+	mkdir "$m/victimdir"
+	echo other >"$m/other"
+	for i in 0 1 2; do want[$i]=$(read_block "$m/tamper" "$i"); done
+	vumount "$m"
+	local lower_tamper=${lowers[tamper]} lower_cut=${lowers[cut]} lower_header=${lowers[header]}
+	check "three full blocks are stored as 20 + 3 x $AES_BLOCK bytes" [ "$(stat -c %s "$lower_tamper")" -eq $((HDR + 3 * AES_BLOCK)) ]
+	check "the three test files have distinct lower files" [ "$(printf '%s\n' "$lower_tamper" "$lower_cut" "$lower_header" | sort -u | wc -l)" -eq 3 ]
+
+	flip_byte "$lower_tamper" $((HDR + AES_BLOCK + 100))            # block 1 of tamper
+	truncate -s $((HDR + 2 * AES_BLOCK)) "$lower_cut"                  # cut at a block boundary
+	flip_byte "$lower_header" 7                                       # file id in the header
+	# Corrupt an encrypted name: change one character of the directory's lower name.
+	name=$(basename "$(find "$c" -mindepth 1 -maxdepth 1 -type d | head -n 1)")
+	local newname
+	if [ "${name:5:1}" = A ]; then newname="${name:0:5}B${name:6}"; else newname="${name:0:5}A${name:6}"; fi
+	mv "$c/$name" "$c/$newname"
+
+	vmount "$c" "$m" --log "$log" || { notok "remount for integrity" "failed"; return; }
+	err=$(dd if="$m/tamper" bs=4096 skip=1 count=1 of=/dev/null 2>&1) && err=""
+	if grep -q "Input/output error" <<<"$err"; then ok "tampered block 1 reads as EIO"; else notok "tampered block 1" "no EIO: '$err'"; fi
+	if [ "$(read_block "$m/tamper" 0)" = "${want[0]}" ] && [ "$(read_block "$m/tamper" 2)" = "${want[2]}" ]; then
+		ok "blocks 0 and 2 of the tampered file read correctly"
+	else
+		notok "intact blocks of the tampered file" "wrong contents or error"
+	fi
+	check "whole-file read of the tampered file fails" expect_fail_with "Input/output error" cat "$m/tamper"
+	if grep -F "$(basename "$lower_tamper")" "$log" | grep -qiE "block 1([^0-9]|$)"; then
+		ok "log names the cipher file and block 1"
+	else
+		notok "log names the cipher file and block" "log: $(tail -n 5 "$log" | tr '\n' '|')"
+	fi
+	err=$(dd if="$m/cut" bs=4096 skip=1 count=1 of=/dev/null 2>&1) && err=""
+	if grep -q "Input/output error" <<<"$err"; then ok "file cut at a block boundary: last block reads as EIO"; else notok "cut file" "no EIO: '$err' (size $(stat -c %s "$m/cut" 2>&1))"; fi
+	check "corrupt header: read fails with EIO" expect_fail_with "Input/output error" cat "$m/header"
+	if ! ls "$m" | grep -q victimdir; then ok "corrupt name: entry not listed"; else notok "corrupt name" "still listed"; fi
+	check "log mentions the corrupt name" grep -qF "$newname" "$log"
+	check "daemon keeps serving other files" bash -c "[ \"\$(cat '$m/other')\" = other ] && echo new > '$m/new' && [ \"\$(cat '$m/new')\" = new ]"
+	pid=$(daemon_pid "$m")
+	check "daemon still alive after integrity errors" alive "$pid"
+	vumount "$m" || notok "umount after integrity" "failed"
+}
+
+# --- plaintext ---
+stage_plaintext() {
+	local c=$T_WORK/pt.c m=$T_WORK/pt.m tag marks mk found leaks=0 longname
+	t_log "stage plaintext"
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for plaintext" "failed"; return; }
+	tag=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	# Distinct markers per kind, so a leak says what leaked.
+	local M_CONTENT=VMcontent$tag M_FILE=VMfile$tag M_DIR=VMdir$tag M_LINK=VMlink$tag
+	local M_TARGET=VMtarget$tag M_XNAME=VMxname$tag M_XVAL=VMxval$tag M_LONG=VMlong$tag
+	mkdir "$m/$M_DIR"
+	for i in $(seq 1 200); do echo "$M_CONTENT line $i"; done >"$m/$M_DIR/$M_FILE"
+	head -c 100000 /dev/urandom >"$m/$M_DIR/random"
+	printf '%s' "$M_CONTENT" >>"$m/$M_DIR/random" # marker straddling the end of a block region
+	ln -s "../$M_TARGET/$M_TARGET" "$m/$M_DIR/$M_LINK"
+	setfattr -n "user.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR/$M_FILE"
+	setfattr -n "user.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR"
+	longname=$M_LONG$(printf 'x%.0s' $(seq 1 200))
+	echo "$M_CONTENT" >"$m/$longname"
+	mkfifo "$m/${M_FILE}fifo"
+	# Positive control: the markers are visible above.
+	if grep -q "$M_CONTENT" "$m/$M_DIR/$M_FILE" && [ "$(readlink "$m/$M_DIR/$M_LINK")" = "../$M_TARGET/$M_TARGET" ] &&
+		[ "$(getfattr --absolute-names --only-values -n "user.$M_XNAME" "$m/$M_DIR/$M_FILE")" = "$M_XVAL" ] && ls "$m" | grep -q "$M_LONG"; then
+		ok "markers are visible in the mount"
+	else
+		notok "markers visible in the mount" "positive control failed"
+	fi
+	vumount "$m"
+	marks="$M_CONTENT $M_FILE $M_DIR $M_LINK $M_TARGET $M_XNAME $M_XVAL $M_LONG $tag"
+	local names targets xattrs
+	names=$(find "$c" -printf '%f\n')
+	targets=$(find "$c" -type l -exec readlink {} \;)
+	xattrs=$(getfattr -R -d -m - --absolute-names -e text "$c" 2>/dev/null || true)
+	check "lower xattrs exist (encrypted)" grep -q "user.veilfs" <<<"$xattrs"
+	for mk in $marks; do
+		found=""
+		grep -rqaF "$mk" "$c" && found+=" contents"
+		grep -qF "$mk" <<<"$names" && found+=" names"
+		grep -qF "$mk" <<<"$targets" && found+=" symlink-targets"
+		grep -qF "$mk" <<<"$xattrs" && found+=" xattrs"
+		if [ -n "$found" ]; then
+			notok "no plaintext marker '$mk' below" "found in:$found"
+			leaks=$((leaks + 1))
+		fi
+	done
+	[ "$leaks" -eq 0 ] && ok "no marker in any byte, name, symlink target or xattr of CIPHERDIR ($(find "$c" | wc -l) entries checked)"
+	true
+}
+
+# --- tools from tests/integration ---
+# run_tool NAME LOG TIMEOUT CMD...: ok when CMD exits 0 within TIMEOUT seconds.
+run_tool() {
+	local name=$1 out=$2 limit=$3 rc=0
+	shift 3
+	t_log "$name"
+	timeout "$limit" "$@" >"$out" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$name ($(tail -n 1 "$out"))"
+	else
+		notok "$name" "exit $rc; $(grep -E '^not ok|FAIL|mismatch|seed' "$out" | head -n 8 | tr '\n' '|') (log $out)"
+	fi
+}
+
+stage_tools() {
+	local c=$T_WORK/tools.c m=$T_WORK/tools.m bin=$T_WORK/bin s seeds ops total=0
+	t_log "stage tools"
+	if [ ! -x "$root/tests/integration/build.sh" ]; then notok "integration tools" "tests/integration/build.sh missing"; return; fi
+	if ! "$root/tests/integration/build.sh" "$bin" >"$T_WORK/build.log" 2>&1; then
+		notok "build integration tools" "$(tail -n 5 "$T_WORK/build.log")"
+		return
+	fi
+	new_vault "$c"
+	chmod 755 "$c"
+	vmount "$c" "$m" --log "$T_WORK/tools-daemon.log" || { notok "mount for tools" "failed"; return; }
+	mkdir -p "$m/posix" "$m/fsx" "$m/conc" "$m/wl" "$T_WORK/wl-ref"
+	run_tool "posix_suite on veilfs" "$T_WORK/posix.log" 1800 "$bin/posix_suite" "$m/posix"
+	seeds=${FSX_SEEDS:-10}
+	ops=${FSX_OPS:-10000}
+	[ "$quick" -eq 1 ] && seeds=2
+	for s in $(seq 1 "$seeds"); do
+		run_tool "fsx seed $s ($ops ops) on veilfs" "$T_WORK/fsx-$s.log" 1200 \
+			"$bin/fsx" -s "$s" -n "$ops" -r "$T_WORK/fsx-ref" "$m/fsx"
+		total=$((total + ops))
+	done
+	t_log "fsx: $total operations across $seeds seeds"
+	run_tool "concurrency on veilfs" "$T_WORK/conc.log" 1800 "$bin/concurrency" "$m/conc"
+	local mode=--quick
+	[ "${VEILFS_FULL:-0}" = 1 ] && mode=--full
+	run_tool "workloads.sh $mode on veilfs" "$T_WORK/wl.log" 7200 \
+		"$root/tests/integration/workloads.sh" "$mode" "$m/wl" "$T_WORK/wl-ref"
+	if pid=$(daemon_pid "$m") && alive "$pid"; then ok "daemon survived the tools"; else notok "daemon survived the tools" "it died"; fi
+	check "no integrity errors logged during the tools" bash -c "! grep -qiE 'authentic|corrupt|malformed' '$T_WORK/tools-daemon.log'"
+	vumount "$m" || notok "umount after tools" "failed"
+
+	if [ "$(id -u)" -eq 0 ]; then
+		local pm=$T_WORK/perm.m
+		if vmount "$c" "$pm" -o allow_other,default_permissions; then
+			mkdir -p "$pm/perm"
+			chmod 755 "$pm" "$pm/perm"
+			run_tool "posix_suite --perm on veilfs (allow_other,default_permissions)" \
+				"$T_WORK/perm.log" 1800 "$bin/posix_suite" --perm "$pm/perm"
+			vumount "$pm" || notok "umount after --perm" "failed"
+		else
+			notok "mount -o allow_other,default_permissions" "failed"
+		fi
+	fi
+}
+
+want life && stage_life
+want errors && stage_errors
+want ro && stage_ro
+want signals && stage_signals
+want integrity && stage_integrity
+want plaintext && stage_plaintext
+want tools && stage_tools
+t_summary
