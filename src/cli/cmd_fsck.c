@@ -1,13 +1,317 @@
 /*
- * veilfs fsck: placeholder until the subcommand is implemented; refuses with a clear error.
+ * veilfs fsck: check every name, file, block, symlink and attribute of a vault offline
+ * (vault/fsck.c does the checking). Owns the options, reading the password, the text and
+ * JSON output of findings and the exit status (docs/FSCK.md). Nothing here decides what is
+ * a problem, and nothing is ever repaired.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/password.h"
+#include "vault/admin.h"
+#include "vault/fsck.h"
+
+/* Exit status for "the check ran and found problems" (fsck only; docs/FSCK.md). */
+enum { FSCK_EXIT_PROBLEMS = 5 };
+
+static const char fsck_help[] =
+	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD] [--json] [--repair-nothing]\n"
+	"                   CIPHERDIR\n"
+	"\n"
+	"Check the vault in CIPHERDIR offline: the config and password, every directory IV,\n"
+	"every encrypted name (and long-name side file), the size, header and every block of\n"
+	"every file, every symlink target and every veilfs extended attribute. Nothing is\n"
+	"ever modified. Unmount the vault first: files being written can look damaged.\n"
+	"\n"
+	"Each problem is printed with its lower path (relative to CIPHERDIR) and, where the\n"
+	"names decrypt, its plaintext path: the output is for the owner of the password.\n"
+	"\n"
+	"options:\n"
+	"  --passfile F       read the password from the first line of file F\n"
+	"  --extpass CMD      read the password from the output of '/bin/sh -c CMD'\n"
+	"                     Without either, it is asked on the terminal, or read from\n"
+	"                     standard input when that is not a terminal.\n"
+	"  --json             print one JSON object (findings and counts) on stdout\n"
+	"  --repair-nothing   state that nothing may be changed (fsck never repairs; the\n"
+	"                     option is accepted so scripts can say so explicitly)\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"exit status: 0 no problem, 1 wrong password, 2 usage error, 3 not a vault or\n"
+	"malformed veilfs.conf, 4 I/O error (the check is incomplete; takes precedence),\n"
+	"5 problems found. See docs/FSCK.md.\n";
+
+enum {
+	OPT_PASSFILE = 256,
+	OPT_EXTPASS,
+	OPT_JSON,
+	OPT_REPAIR_NOTHING,
+};
+
+static const struct option fsck_options[] = {
+	{ "passfile", required_argument, NULL, OPT_PASSFILE },
+	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Output state shared with the finding callback. */
+struct out {
+	bool json;
+	bool opened; /* JSON: the object and the findings array have been started */
+	unsigned nfindings;
+	const char *dir;
+};
+
+/*
+ * Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when p does not start
+ * one (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+ */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* A JSON string: control characters escaped, invalid UTF-8 bytes as U+FFFD. */
+static void put_json_string(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, len;
+
+	putchar('"');
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			printf("\\%c", c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			printf("\\u%04x", c);
+			i++;
+		} else if ((len = utf8_len(p + i, n - i)) == 0) {
+			fputs("\\ufffd", stdout);
+			i++;
+		} else {
+			fwrite(p + i, 1, len, stdout);
+			i += len;
+		}
+	}
+	putchar('"');
+}
+
+/*
+ * A path for a terminal, in single quotes: control characters, quotes, backslashes and
+ * invalid UTF-8 bytes written as \xNN, so that no name can move the cursor or forge a line.
+ */
+static void put_text_path(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, len;
+
+	putchar('\'');
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\' ||
+		    (len = utf8_len(p + i, n - i)) == 0) {
+			printf("\\x%02x", c);
+			i++;
+		} else {
+			fwrite(p + i, 1, len, stdout);
+			i += len;
+		}
+	}
+	putchar('\'');
+}
+
+static void json_open(struct out *o)
+{
+	if (o->opened)
+		return;
+	o->opened = true;
+	fputs("{\n  \"cipherdir\": ", stdout);
+	put_json_string(o->dir);
+	fputs(",\n  \"findings\": [", stdout);
+}
+
+static void report_json(struct out *o, const struct fsck_finding *f)
+{
+	json_open(o);
+	printf("%s\n    {\"kind\": \"%s\", \"lower_path\": ", o->nfindings ? "," : "",
+	       fsck_kind_name(f->kind));
+	put_json_string(f->lower_path);
+	fputs(", \"plain_path\": ", stdout);
+	if (f->plain_path)
+		put_json_string(f->plain_path);
+	else
+		fputs("null", stdout);
+	if (f->block != FSCK_NO_BLOCK)
+		printf(", \"block\": %" PRIu64, f->block);
+	else
+		fputs(", \"block\": null", stdout);
+	fputs(", \"xattr\": ", stdout);
+	if (f->xattr)
+		put_json_string(f->xattr);
+	else
+		fputs("null", stdout);
+	fputs(", \"reason\": ", stdout);
+	put_json_string(f->reason);
+	fputs(", \"error\": ", stdout);
+	if (f->err)
+		put_json_string(strerror(-f->err));
+	else
+		fputs("null", stdout);
+	fputs("}", stdout);
+}
+
+static void report_text(const struct fsck_finding *f)
+{
+	printf("%s: ", fsck_kind_name(f->kind));
+	put_text_path(f->lower_path);
+	if (f->plain_path) {
+		fputs(" = ", stdout);
+		put_text_path(f->plain_path);
+	}
+	if (f->block != FSCK_NO_BLOCK)
+		printf(", block %" PRIu64, f->block);
+	if (f->xattr) {
+		fputs(", attribute ", stdout);
+		put_text_path(f->xattr);
+	}
+	printf(": %s", f->reason);
+	if (f->err)
+		printf(": %s", strerror(-f->err));
+	putchar('\n');
+}
+
+static void on_finding(void *arg, const struct fsck_finding *f)
+{
+	struct out *o = arg;
+
+	if (o->json)
+		report_json(o, f);
+	else
+		report_text(f);
+	o->nfindings++;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void print_summary(struct out *o, const struct fsck_counts *n)
+{
+	if (o->json) {
+		json_open(o);
+		printf("%s],\n  \"counts\": {\"dirs\": %" PRIu64 ", \"files\": %" PRIu64
+		       ", \"symlinks\": %" PRIu64 ", \"others\": %" PRIu64 ", \"names\": %" PRIu64
+		       ", \"blocks\": %" PRIu64 ", \"holes\": %" PRIu64 ", \"xattrs\": %" PRIu64
+		       "},\n  \"problems\": %" PRIu64 ",\n  \"io_errors\": %" PRIu64
+		       ",\n  \"clean\": %s\n}\n",
+		       o->nfindings ? "\n  " : "", n->dirs, n->files, n->symlinks, n->others,
+		       n->names, n->blocks, n->holes, n->xattrs, n->problems, n->io_errors,
+		       n->problems || n->io_errors ? "false" : "true");
+		return;
+	}
+	printf("checked %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64
+	       " %s (%" PRIu64 " %s), %" PRIu64 " %s\n",
+	       n->dirs, plural(n->dirs, "directory", "directories"), n->files,
+	       plural(n->files, "file", "files"), n->symlinks,
+	       plural(n->symlinks, "symlink", "symlinks"), n->others,
+	       plural(n->others, "other", "others"), n->blocks,
+	       plural(n->blocks, "block", "blocks"), n->holes, plural(n->holes, "hole", "holes"),
+	       n->xattrs, plural(n->xattrs, "attribute", "attributes"));
+	printf("%" PRIu64 " %s, %" PRIu64 " I/O %s\n", n->problems,
+	       plural(n->problems, "problem", "problems"), n->io_errors,
+	       plural(n->io_errors, "error", "errors"));
+}
 
 int cmd_fsck_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "veilfs: 'fsck' is not implemented yet\n");
-	return 2;
+	struct password_source src = { NULL, NULL };
+	struct password pw = { NULL, 0 };
+	struct fsck_counts counts;
+	struct vault_info vi;
+	struct out o;
+	int c, r;
+
+	memset(&o, 0, sizeof(o));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", fsck_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_PASSFILE:
+			src.passfile = optarg;
+			break;
+		case OPT_EXTPASS:
+			src.extpass = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_REPAIR_NOTHING:
+			/* fsck never repairs: nothing to switch off. */
+			break;
+		case 'h':
+			fputs(fsck_help, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_option_error("fsck", c, optopt, argv, optind);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("fsck", argc == optind ? "missing CIPHERDIR"
+							     : "too many arguments");
+	if (src.passfile && src.extpass)
+		return cli_usage_error("fsck", "--passfile and --extpass cannot be used together");
+	o.dir = argv[optind];
+
+	/* A missing or malformed vault is reported before any password is asked for. */
+	if ((r = vault_admin_info(o.dir, &vi)) < 0)
+		return cli_vault_error("cannot check vault", o.dir, r);
+	if ((r = password_read(&src, "Password: ", false, &pw)) != 0)
+		return r;
+	r = fsck_run(o.dir, pw.data, pw.len, on_finding, &o, &counts);
+	password_free(&pw);
+	if (r < 0) {
+		/* Unlocking failed before the walk: no finding was printed. */
+		return cli_vault_error("cannot check vault", o.dir, r);
+	}
+	print_summary(&o, &counts);
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the report: %s", strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	if (counts.io_errors)
+		return CLI_EXIT_ERROR;
+	return counts.problems ? FSCK_EXIT_PROBLEMS : CLI_EXIT_OK;
 }
