@@ -16,6 +16,7 @@ enum cli_exit {
 	CLI_EXIT_USAGE = 2,          /* bad option or argument, empty or mismatched password */
 	CLI_EXIT_NOT_VAULT = 3,      /* missing directory, no or malformed veilfs.conf */
 	CLI_EXIT_ERROR = 4,          /* I/O or any other error */
+	CLI_EXIT_PROBLEMS = 5,       /* fsck only: the check ran and found damage */
 };
 
 #define CLI_PROG "veilfs"

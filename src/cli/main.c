@@ -54,9 +54,10 @@ static void usage(FILE *f)
 		   "  %d  wrong password\n"
 		   "  %d  usage error (bad option or argument, empty or mismatched password)\n"
 		   "  %d  not a vault (missing directory, no or malformed veilfs.conf)\n"
-		   "  %d  I/O or other error\n",
+		   "  %d  I/O or other error\n"
+		   "  %d  fsck only: problems found in the vault\n",
 		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
-		CLI_EXIT_ERROR);
+		CLI_EXIT_ERROR, CLI_EXIT_PROBLEMS);
 }
 
 /* No core dumps and no ptrace by other processes of the user: keys live in this process. */

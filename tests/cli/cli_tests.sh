@@ -68,7 +68,7 @@ test_top_help() {
 	expect_rc 0 "$V" --help
 	contains "$out" "usage: veilfs"
 	for c in init info passwd mount umount; do contains "$out" "  $c "; done
-	for code in "0  success" "1  wrong password" "2  usage error" "3  not a vault" "4  I/O"; do
+	for code in "0  success" "1  wrong password" "2  usage error" "3  not a vault" "4  I/O" "5  fsck only"; do
 		contains "$out" "$code"
 	done
 	expect_rc 0 "$V" -h
