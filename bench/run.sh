@@ -84,9 +84,14 @@ cleanup() {
 	fi
 	return 0
 }
+child=
 on_exit() {
-	local rc=$?
+	local rc=$? i
 	trap - EXIT
+	if [[ -n $child ]] && kill -0 "$child" 2>/dev/null; then
+		kill -TERM "$child" 2>/dev/null # timeout passes it on; run-one cleans up
+		for ((i = 0; i < 100; i++)); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+	fi
 	cleanup
 	exit "$rc"
 }
@@ -245,10 +250,15 @@ for b in "${usable_beds[@]}"; do
 	for ((r = 1; r <= runs; r++)); do
 		for s in "${usable[@]}"; do
 			log "=== bed $b, run $r/$runs, $s ==="
-			if timeout -k 30 "$per_run_limit" "$here/lib/run-one.sh" "$b" "$s" "$r"; then
+			# in the background so that a signal reaches our trap at once
+			timeout -k 30 "$per_run_limit" "$here/lib/run-one.sh" "$b" "$s" "$r" &
+			child=$!
+			rc=0
+			wait "$child" || rc=$?
+			child=
+			if ((rc == 0)); then
 				printf '%s\t%s\tok\t\n' "$b" "$s" >>"$status"
 			else
-				rc=$?
 				why="run $r failed (exit $rc)"
 				((rc == 124)) && why="run $r exceeded ${per_run_limit}s"
 				log "$b/$s: $why"

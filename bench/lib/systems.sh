@@ -35,7 +35,9 @@ sys_mount() {
 		DATA=$CIPHER
 		return 0 ;;
 	bindfs)
-		bindfs -f "$CIPHER" "$MNT" 2>>"$MNT.log" &
+		# multithreaded like the encrypting daemons; its race concerns permission
+		# mapping, which is not used here
+		bindfs -f --multithreaded "$CIPHER" "$MNT" 2>>"$MNT.log" &
 		DPID=$! ;;
 	gocryptfs)
 		gocryptfs -f -q -extpass 'echo pw' "$CIPHER" "$MNT" >>"$MNT.log" 2>&1 &
