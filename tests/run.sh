@@ -15,7 +15,8 @@
 # `make SANITIZE=1`).
 #
 # Environment: VEILFS_STAGE_TIMEOUT (seconds per stage, default 3600), VEILFS (the binary,
-# default build/veilfs), plus whatever the stages read.
+# default build/veilfs), VEILFS_FUZZ_SECONDS (per fuzz target, default 20), plus whatever
+# the stages read.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,7 +33,8 @@ register_stages() {
 	required unit-san    "build-san/unit-tests"           'build-san/unit-tests'
 	required layering    "scripts/check-includes.sh"      'scripts/check-includes.sh'
 	required cli         "tests/cli/cli_tests.sh build/veilfs" 'tests/cli/cli_tests.sh'
-	stage    fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz'
+	stage    fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
+	stage    tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	stage    mount       "tests/mount/run.sh"             'tests/mount/run.sh'
 	stage    integration "tests/integration/run.sh"       'tests/integration/run.sh'
 	stage    beds        "tests/beds/run.sh"              'tests/beds/run.sh'
@@ -52,7 +54,7 @@ if [[ ${1:-} == --list ]]; then
 	exit 0
 fi
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-	sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'
 	exit 0
 fi
 
