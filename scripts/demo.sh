@@ -23,7 +23,8 @@ passfile=$demo/passfile
 password="veilfs demo password"
 steps=6
 
-step() { printf '\n\033[1m==> [%s/%s] %s\033[0m\n' "$1" "$steps" "$2" >&2; }
+if [[ -t 2 ]]; then bold=$'\033[1m' plain_font=$'\033[0m'; else bold='' plain_font=''; fi
+step() { printf '\n%s==> [%s/%s] %s%s\n' "$bold" "$1" "$steps" "$2" "$plain_font" >&2; }
 say() { printf '    %s\n' "$*" >&2; }
 show() { printf '    $ %s\n' "$*" >&2; "$@" 2>&1 | sed 's/^/      /' >&2; }
 is_mounted() { grep -q " $1 fuse" /proc/self/mounts 2>/dev/null; }
@@ -103,7 +104,8 @@ show ls -laR "$cipher"
 enc=$(find "$cipher" -maxdepth 1 -type f ! -name 'veilfs.*' -size -200c | head -n 1)
 if [[ -n $enc ]]; then
 	say "the cipher file of hello.txt ($(stat -c %s "$enc") bytes for $(stat -c %s "$plain/hello.txt") plaintext bytes: 20-byte header + nonce + ciphertext + tag):"
-	show hexdump_head "$enc" 8
+	say "\$ hexdump -C cipher/$(basename "$enc") | head -n 8"
+	hexdump_head "$enc" 8 | sed 's/^/      /' >&2
 fi
 say "searching demo/cipher for the plaintext sentence and the names:"
 if grep -rqF -e "Hello from veilfs" -e "hello.txt" -e "projects" "$cipher"; then
