@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Write the seed corpora fuzz/corpus/<target>/ from tests/vectors (see fuzz/fuzz_*.c for
+each target's input layout). Seed names are the SHA-1 of their contents, as libFuzzer
+names its own. Usage: fuzz/make_corpus.py"""
+import hashlib, os, struct
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+vdir = os.path.join(root, "tests", "vectors")
+cdir = os.path.join(root, "fuzz", "corpus")
+
+
+def load(name):
+    recs, cur = [], None
+    for line in open(os.path.join(vdir, name), encoding="utf-8"):
+        line = line.rstrip("\n")
+        if line.startswith("#"):
+            continue
+        if not line:
+            cur = None
+            continue
+        k, v = line.split(" = ", 1)
+        if cur is None:
+            cur = {}
+            recs.append(cur)
+        cur[k] = v if k.endswith("_str") else bytes.fromhex(v)
+    return recs
+
+
+def seed(target, data):
+    d = os.path.join(cdir, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+        f.write(data)
+
+
+seed("config", load("config.txt")[0]["config"])
+seed("header", load("header.txt")[0]["header"])
+cipher = size = None
+for r in load("blocks.txt"):
+    if "cipher_str" in r:
+        cipher, size = int(r["cipher_str"]), int(r["cipher_size_str"])
+        continue
+    flags = int(r["block_str"]) << 1 | int(r["final_str"])
+    seed("block", bytes([cipher - 1, flags]) + struct.pack(">Q", size) + r["stored"])
+for r in load("names.txt")[1:]:
+    enc = r["encoded_str"].encode()
+    seed("names", b"\0" + enc)
+    seed("names", b"\1" + enc)
+    if "long_name_str" in r:
+        seed("names", b"\2" + r["long_name_str"].encode() + b"\n" + enc)
+recs = load("symlink_xattr.txt")
+seed("names", b"\3" + recs[0]["lower_xattr_name_str"].encode())
+for r in recs[1:]:
+    seed("names", b"\4" + r["lower_target_str"].encode())
+for t in sorted(os.listdir(cdir)):
+    print(f"{t}: {len(os.listdir(os.path.join(cdir, t)))} seeds")
