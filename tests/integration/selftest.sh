@@ -105,8 +105,9 @@ suite() {
 		run "fsx seed $s ($fsx_ops ops) on $label" "$work/fsx-$label-$s.log" \
 			"$bin/fsx" -s "$s" -n "$fsx_ops" "$d/fsx"
 	done
+	mkdir -p "$work/fsx-ref-X-$label"
 	run_fails "fsx -X detects an injected corruption on $label" "$work/fsxX-$label.log" \
-		"$bin/fsx" -s 99 -n 2000 -X 1000 "$d/fsx"
+		"$bin/fsx" -s 99 -n 2000 -X 1000 -r "$work/fsx-ref-X-$label" "$d/fsx"
 	rm -f "$d"/fsx/fsx.*
 	run "concurrency on $label" "$work/conc-$label.log" "$bin/concurrency" "$d/conc"
 	run_fails "concurrency -X: every checker flags its injected fault on $label" \
