@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# tests/fsck/run.sh: end-to-end tests of `veilfs fsck`.
+#
+# Builds a vault with `veilfs init`, fills it through a real mount (files of several
+# sizes, a sparse file, nested directories, a long name, a symlink, xattrs), unmounts it and
+# keeps it as a pristine copy. Each case then damages a fresh copy of the cipher directory
+# one way and checks the exit status and the exact list of findings of `fsck --json`
+# (kind, lower path, plaintext path, block), plus text output, usage errors, wrong
+# password, not-a-vault, I/O errors (run as an unprivileged user), the other cipher and
+# plaintext names, and that fsck changes nothing in the cipher directory.
+#
+# Needs: build/veilfs (or $VEILFS), FUSE, jq, getfattr/setfattr, setpriv, root (for
+# the unprivileged-user case). Prints "N passed, N failed" and exits non-zero on failure.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VEILFS=${VEILFS:-$repo/build/veilfs}
+T=60 # seconds allowed to any one veilfs command
+
+log() { printf '%s\n' "$*" >&2; }
+
+passed=0 failed=0
+ok() {
+	passed=$((passed + 1))
+	log "ok - $1"
+}
+fail() {
+	failed=$((failed + 1))
+	log "FAIL - $1${2:+: $2}"
+}
+finished=0
+finish() {
+	finished=1
+	echo "$passed passed, $failed failed"
+	[[ $failed -eq 0 && $passed -gt 0 ]]
+}
+# A command failing outside a case aborts the script (set -e): count it and still print
+# the totals.
+trap '[[ $- != *e* ]] || log "error at line $LINENO: $BASH_COMMAND"' ERR
+
+tmp=$(mktemp -d /var/tmp/veilfs-fsck-test.XXXXXX)
+mounts=()
+cleanup() {
+	local m
+	for m in "${mounts[@]}"; do
+		if mountpoint -q "$m" 2>/dev/null; then
+			timeout 20 "$VEILFS" umount "$m" 2>/dev/null ||
+				fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+		fi
+	done
+	rm -rf "$tmp"
+	if [[ $finished -eq 0 ]]; then
+		fail "script aborted"
+		echo "$passed passed, $failed failed"
+		exit 1
+	fi
+}
+trap cleanup EXIT
+
+for tool in jq getfattr setfattr setpriv; do
+	if ! command -v "$tool" >/dev/null; then
+		fail "setup" "$tool is not installed"
+		finish
+		exit 1
+	fi
+done
+if [[ ! -x $VEILFS ]]; then
+	fail "setup" "$VEILFS is missing (run make)"
+	finish
+	exit 1
+fi
+
+pw=$tmp/pw
+echo "fsck test password" >"$pw"
+echo "not the password" >"$tmp/wrongpw"
+chmod 644 "$pw"
+
+# vault_new DIR [init options...]: a new vault with a fast KDF.
+vault_new() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	timeout $T "$VEILFS" init --passfile "$pw" --kdf-memory 8 --kdf-time 1 "$@" "$dir" >/dev/null
+}
+
+# with_mount DIR FUNCTION: mount DIR on a fresh mountpoint, run FUNCTION MOUNTPOINT, unmount.
+with_mount() {
+	local dir=$1 fn=$2 m=$tmp/mnt.$RANDOM
+	mkdir -p "$m"
+	mounts+=("$m")
+	timeout $T "$VEILFS" mount --passfile "$pw" "$dir" "$m"
+	"$fn" "$m"
+	timeout $T "$VEILFS" umount "$m"
+}
+
+# lower_of VAULT INODE: the lower path (relative) of the object with that inode number.
+lower_of() {
+	local p
+	p=$(cd "$1" && find . -inum "$2" -printf '%P\n')
+	[[ -n $p && $p != *$'\n'* ]] || return 1
+	printf '%s\n' "$p"
+}
+
+# --- the main vault ---------------------------------------------------------------------
+
+pristine=$tmp/pristine
+long=$(printf 'L%.0s' $(seq 1 200))
+declare -A ino
+
+populate() {
+	local m=$1
+	mkdir -p "$m/a/b/c"
+	echo hello >"$m/a/hello.txt"
+	head -c 100000 /dev/urandom >"$m/a/b/rand.bin"
+	head -c 8192 /dev/zero >"$m/exact8k"
+	truncate -s 20000 "$m/sparse"
+	printf x | dd of="$m/sparse" bs=1 seek=19999 conv=notrunc status=none
+	ln -s a/hello.txt "$m/link"
+	echo "long" >"$m/$long"
+	setfattr -n user.note -v hi "$m/a/hello.txt"
+	setfattr -n user.dir -v dv "$m/a"
+	ino[hello]=$(stat -c %i "$m/a/hello.txt")
+	ino[rand]=$(stat -c %i "$m/a/b/rand.bin")
+	ino[exact]=$(stat -c %i "$m/exact8k")
+	ino[b]=$(stat -c %i "$m/a/b")
+	ino[link]=$(stat -c %i "$m/link")
+	ino[long]=$(stat -c %i "$m/$long")
+}
+
+log "building the test vault in $tmp"
+if ! vault_new "$pristine" || ! with_mount "$pristine" populate; then
+	fail "setup" "cannot build the vault through a mount"
+	finish
+	exit 1
+fi
+declare -A L
+for k in hello rand exact b link long; do
+	if ! L[$k]=$(lower_of "$pristine" "${ino[$k]}"); then
+		fail "setup" "no lower object for '$k' (inode ${ino[$k]})"
+		finish
+		exit 1
+	fi
+done
+if [[ ${L[long]} != veilfs.lname.* || ! -f $pristine/${L[long]}.name ]]; then
+	fail "setup" "the long name is not stored as veilfs.lname.* with a side file"
+	finish
+	exit 1
+fi
+gcm_block=4124 # 4096 + 12 + 16
+block_off() { echo $((20 + $1 * gcm_block)); }
+
+C=$tmp/c
+reset() {
+	rm -rf "$C"
+	cp -a "$pristine" "$C"
+}
+
+# run_fsck [options...]: fsck --json of $C into $tmp/out (stdout) and $tmp/err; sets rc.
+run_fsck() {
+	set +e
+	timeout $T "$VEILFS" fsck --passfile "$pw" --json "$@" "$C" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+}
+
+# findings: one line "kind|lower|plain|block" per finding of $tmp/out ("-" for null).
+findings() {
+	jq -r '.findings[] | "\(.kind)|\(.lower_path)|\(.plain_path // "-")|\(.block // "-")"' \
+		"$tmp/out"
+}
+
+# expect_case NAME RC EXPECTED-FINDINGS: compare rc and the finding lines.
+expect_case() {
+	local name=$1 want_rc=$2 want=$3 got
+	if ! got=$(findings 2>&1); then
+		fail "$name" "output is not valid JSON: $(head -c 300 "$tmp/out")"
+		return
+	fi
+	if [[ $rc -ne $want_rc ]]; then
+		fail "$name" "exit status $rc, want $want_rc; $(head -c 300 "$tmp/err")"
+	elif [[ $got != "$want" ]]; then
+		fail "$name" "findings differ:"$'\n'"  got:  ${got//$'\n'/$'\n'        }"$'\n'"  want: ${want//$'\n'/$'\n'        }"
+	else
+		ok "$name"
+	fi
+}
+
+flip_byte() { # FILE OFFSET
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $(((b ^ 64) & 255)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# --- cases --------------------------------------------------------------------------------
+
+reset
+run_fsck
+expect_case "clean vault: exit 0, no finding" 0 ""
+if [[ $(jq -c '[.clean, .problems, .io_errors, .counts.dirs, .counts.files, .counts.symlinks,
+		.counts.blocks, .counts.holes, .counts.xattrs]' "$tmp/out") == "[true,0,0,4,5,1,34,4,2]" ]]; then
+	ok "clean vault: counts (4 dirs, 5 files, 1 symlink, 34 blocks, 4 holes, 2 xattrs)"
+else
+	fail "clean vault: counts" "$(jq -c '.counts' "$tmp/out" 2>&1)"
+fi
+
+reset
+flip_byte "$C/${L[rand]}" $(($(block_off 3) + 50))
+run_fsck
+expect_case "flipped byte in block 3" 5 "block-auth|${L[rand]}|/a/b/rand.bin|3"
+
+reset
+truncate -s "$(block_off 10)" "$C/${L[rand]}"
+run_fsck
+expect_case "file cut at a block boundary" 5 "block-final-flag|${L[rand]}|/a/b/rand.bin|9"
+
+reset
+dd if="$C/${L[exact]}" bs=1 skip=20 count=$gcm_block status=none >>"$C/${L[exact]}"
+run_fsck
+expect_case "stale block appended" 5 "block-final-flag|${L[exact]}|/exact8k|1
+block-auth|${L[exact]}|/exact8k|2"
+
+reset
+size=$(stat -c %s "$C/${L[rand]}")
+dd if=/dev/zero of="$C/${L[rand]}" bs=1 seek="$(block_off 24)" count=$((size - $(block_off 24))) \
+	conv=notrunc status=none
+run_fsck
+expect_case "zeroed last block" 5 "last-block-zero|${L[rand]}|/a/b/rand.bin|24"
+
+reset
+dd if=/dev/zero of="$C/${L[rand]}" bs=1 seek="$(block_off 2)" count=$gcm_block conv=notrunc status=none
+run_fsck
+expect_case "zeroed inner block is a hole, not a problem" 0 ""
+
+reset
+rm "$C/${L[b]}/veilfs.diriv"
+run_fsck
+expect_case "deleted directory IV" 5 "diriv-missing|${L[b]}|/a/b|-"
+
+reset
+head -c 15 /dev/urandom >"$C/${L[b]}/veilfs.diriv.new"
+mv -f "$C/${L[b]}/veilfs.diriv.new" "$C/${L[b]}/veilfs.diriv"
+run_fsck
+expect_case "directory IV of 15 bytes" 5 "diriv-invalid|${L[b]}/veilfs.diriv|-|-"
+
+reset
+name=${L[hello]##*/}
+if [[ ${name:3:1} == A ]]; then c=B; else c=A; fi
+bad=${L[hello]%/*}/${name:0:3}$c${name:4}
+mv "$C/${L[hello]}" "$C/$bad"
+run_fsck
+expect_case "corrupted encrypted name" 5 "name-invalid|$bad|-|-"
+
+reset
+rm "$C/${L[long]}.name"
+run_fsck
+expect_case "deleted long-name side file" 5 "longname-missing|${L[long]}|-|-"
+
+reset
+rm "$C/${L[long]}"
+run_fsck
+expect_case "orphan long-name side file" 5 "longname-orphan|${L[long]}.name|-|-"
+
+reset
+truncate -s 10 "$C/${L[hello]}"
+run_fsck
+expect_case "header truncated" 5 "file-size|${L[hello]}|/a/hello.txt|-"
+
+reset
+flip_byte "$C/${L[hello]}" 0
+run_fsck
+expect_case "bad header magic" 5 "header-invalid|${L[hello]}|/a/hello.txt|-"
+
+reset
+printf 'junk' >>"$C/${L[exact]}"
+run_fsck
+expect_case "junk after the last block" 5 "file-size|${L[exact]}|/exact8k|-"
+
+reset
+xname=$(getfattr --absolute-names -d -m '^user\.veilfs\.' "$C/${L[hello]}" | sed -n 's/^\(user\.veilfs\.[^=]*\)=.*/\1/p')
+setfattr -n "$xname" -v 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff \
+	"$C/${L[hello]}"
+run_fsck
+expect_case "tampered xattr value" 5 "xattr-value-invalid|${L[hello]}|/a/hello.txt|-"
+if [[ $(jq -r '.findings[0].xattr' "$tmp/out") == "$xname" ]]; then
+	ok "tampered xattr value: lower attribute name reported"
+else
+	fail "tampered xattr value: lower attribute name reported" "$(jq -c '.findings' "$tmp/out")"
+fi
+
+reset
+setfattr -n user.veilfs.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA -v 0x00 "$C/${L[hello]}"
+run_fsck
+expect_case "undecryptable xattr name" 5 "xattr-name-invalid|${L[hello]}|/a/hello.txt|-
+xattr-value-invalid|${L[hello]}|/a/hello.txt|-"
+
+reset
+rm "$C/${L[link]}"
+ln -s AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "$C/${L[link]}"
+run_fsck
+expect_case "forged symlink target" 5 "symlink-invalid|${L[link]}|/link|-"
+
+reset
+echo x >"$C/veilfs.conf.tmp.12345"
+run_fsck
+expect_case "leftover config temp file" 5 "reserved-name|veilfs.conf.tmp.12345|-|-"
+
+reset
+mknod "$C/${L[b]}/devnode" c 1 3
+run_fsck
+expect_case "device node with an invalid name" 5 "name-invalid|${L[b]}/devnode|-|-
+bad-type|${L[b]}/devnode|-|-"
+
+# --- exit statuses and text output ----------------------------------------------------------
+
+reset
+set +e
+timeout $T "$VEILFS" fsck --passfile "$tmp/wrongpw" "$C" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+if [[ $rc -eq 1 && ! -s $tmp/out ]] && grep -q "wrong password" "$tmp/err"; then
+	ok "wrong password: exit 1, nothing on stdout"
+else
+	fail "wrong password" "rc=$rc stdout=$(head -c 200 "$tmp/out") stderr=$(head -c 200 "$tmp/err")"
+fi
+
+mkdir -p "$tmp/empty"
+for d in "$tmp/empty" "$tmp/does-not-exist"; do
+	set +e
+	timeout $T "$VEILFS" fsck --passfile "$pw" "$d" >/dev/null 2>"$tmp/err"
+	rc=$?
+	set -e
+	if [[ $rc -eq 3 ]]; then ok "not a vault (${d##*/}): exit 3"; else fail "not a vault (${d##*/})" "rc=$rc"; fi
+done
+
+reset
+chmod u+w "$C/veilfs.conf"
+truncate -s 139 "$C/veilfs.conf"
+run_fsck
+if [[ $rc -eq 3 ]]; then ok "malformed veilfs.conf: exit 3"; else fail "malformed veilfs.conf" "rc=$rc"; fi
+
+set +e
+timeout $T "$VEILFS" fsck >/dev/null 2>&1
+rc1=$?
+timeout $T "$VEILFS" fsck --no-such-option "$C" >/dev/null 2>&1
+rc2=$?
+timeout $T "$VEILFS" fsck --passfile "$pw" "$C" extra >/dev/null 2>&1
+rc3=$?
+set -e
+if [[ $rc1 -eq 2 && $rc2 -eq 2 && $rc3 -eq 2 ]]; then
+	ok "usage errors: exit 2"
+else
+	fail "usage errors" "rc=$rc1,$rc2,$rc3"
+fi
+
+reset
+run_fsck --repair-nothing
+expect_case "--repair-nothing on a clean vault" 0 ""
+
+reset
+flip_byte "$C/${L[rand]}" $(($(block_off 3) + 50))
+set +e
+timeout $T "$VEILFS" fsck --passfile "$pw" "$C" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+want="block-auth: '${L[rand]}' = '/a/b/rand.bin', block 3: authentication failed"
+if [[ $rc -eq 5 ]] && grep -qxF "$want" "$tmp/out" && grep -q '^1 problem, 0 I/O errors$' "$tmp/out"; then
+	ok "text output: finding line and summary, exit 5"
+else
+	fail "text output" "rc=$rc: $(cat "$tmp/out")"
+fi
+
+# --- fsck never modifies the cipher directory ------------------------------------------------
+
+snapshot() {
+	(
+		cd "$1"
+		find . -printf '%P %y %s %m %T@ %l\n' | sort
+		find . -type f -exec sha256sum {} + | sort
+		getfattr -h -R -d -m - --absolute-names . | grep -v '^$' | sort
+	)
+}
+reset
+flip_byte "$C/${L[rand]}" 100
+rm "$C/${L[long]}.name"
+rm "$C/${L[b]}/veilfs.diriv"
+echo x >"$C/veilfs.diriv.tmp.1"
+snapshot "$C" >"$tmp/before"
+run_fsck
+snapshot "$C" >"$tmp/after"
+if [[ $rc -eq 5 ]] && cmp -s "$tmp/before" "$tmp/after"; then
+	ok "nothing modified (damaged vault: names, sizes, modes, mtimes, contents, xattrs)"
+else
+	fail "nothing modified" "rc=$rc; $(diff "$tmp/before" "$tmp/after" | head -5)"
+fi
+
+# --- I/O errors: an unreadable directory, checked as an unprivileged user -------------------
+
+reset
+flip_byte "$C/${L[hello]}" 30
+chown -R 65534:65534 "$C"
+chmod 000 "$C/${L[b]}"
+chmod 755 "$tmp"
+set +e
+timeout $T setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$VEILFS" fsck --passfile "$pw" --json "$C" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+chmod 700 "$tmp"
+got=$(jq -r '.findings[] | "\(.kind)|\(.lower_path)|\(.error)"' "$tmp/out" 2>&1 | sort || true)
+want=$(printf '%s\n' "block-auth|${L[hello]}|null" "io-error|${L[b]}|Permission denied" | sort)
+if [[ $rc -eq 4 && $got == "$want" ]] &&
+	[[ $(jq -c '[.problems, .io_errors, .clean]' "$tmp/out") == "[1,1,false]" ]]; then
+	ok "unreadable directory: io-error reported, walk goes on, exit 4 over 5"
+else
+	fail "unreadable directory" "rc=$rc got=$got; $(head -c 300 "$tmp/err")"
+fi
+
+# --- the other cipher, and plaintext names ----------------------------------------------------
+
+small() {
+	head -c 10000 /dev/urandom >"$1/f"
+	mkdir "$1/d"
+	echo x >"$1/d/g"
+}
+
+for variant in xchacha plaintext; do
+	v=$tmp/v-$variant
+	if [[ $variant == xchacha ]]; then
+		opts=(--cipher xchacha20-poly1305)
+		blk=4136
+	else
+		opts=(--plaintext-names)
+		blk=4124
+	fi
+	if ! vault_new "$v" "${opts[@]}" || ! with_mount "$v" small; then
+		fail "$variant vault" "cannot build it"
+		continue
+	fi
+	C=$v
+	run_fsck
+	expect_case "$variant vault: clean" 0 ""
+	if [[ $variant == plaintext ]]; then
+		lf=f
+		[[ ! -e $v/d/veilfs.diriv ]] && ok "plaintext vault: no directory IV" ||
+			fail "plaintext vault: no directory IV"
+	else
+		lf=$(find "$v" -maxdepth 1 -type f ! -name 'veilfs.*' -printf '%P\n')
+	fi
+	flip_byte "$v/$lf" $((20 + blk + 40))
+	run_fsck
+	expect_case "$variant vault: flipped byte in block 1" 5 "block-auth|$lf|/f|1"
+done
+
+finish
