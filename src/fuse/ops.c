@@ -163,6 +163,8 @@ static void op_destroy(void *userdata)
 	struct frontend *f = userdata;
 
 	/* The kernel sends no forgets at unmount: drop every node but the root here. */
+	log_info("session ends with %llu node ids still known to the kernel (root included)",
+		 (unsigned long long)inode_table_count(f->inodes));
 	inode_table_clear(f->inodes);
 }
 

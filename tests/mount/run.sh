@@ -5,6 +5,7 @@
 #
 # Stages (STAGES is a comma-separated subset; default all):
 #   life       mount/umount lifecycle, "live on return", pid file, foreground -f
+#   forget     kernel lookup counts (lookup, readdirplus, link) all return to zero
 #   errors     wrong password, missing/non-vault CIPHERDIR, missing/mounted MOUNTPOINT
 #   ro         --ro refuses writes with EROFS
 #   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
@@ -24,7 +25,7 @@ VEILFS=${VEILFS:-$root/build/veilfs}
 # shellcheck source=tests/mount/lib.sh
 source "$here/lib.sh"
 
-stages="life,errors,ro,signals,integrity,plaintext,tools"
+stages="life,forget,errors,ro,signals,integrity,plaintext,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -132,6 +133,36 @@ stage_life() {
 		notok "--log FILE" "$(cat "$dlog" 2>/dev/null | tail -n 3)"
 	fi
 	check "mount --help describes the options" bash -c "'$VEILFS' mount --help | grep -q -- --passfile && '$VEILFS' mount --help | grep -q -- --ro && '$VEILFS' mount --help | grep -q -- --log"
+}
+
+# --- forget: kernel lookup counts return to zero ---
+stage_forget() {
+	local c=$T_WORK/fg.c m=$T_WORK/fg.m log=$T_WORK/forget.log d i left
+	t_log "stage forget"
+	if [ "$(id -u)" -ne 0 ]; then t_log "forget: needs root (drop_caches); not run"; return; fi
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for forget" "failed"; return; }
+	for d in 1 2 3; do
+		mkdir "$m/$d"
+		for i in $(seq 1 100); do echo "$i" >"$m/$d/f$i"; done
+		ln -s f1 "$m/$d/link"
+		ln "$m/$d/f2" "$m/$d/hard"
+	done
+	vumount "$m"
+	vmount "$c" "$m" --log "$log" || { notok "remount for forget" "failed"; return; }
+	ls -lR "$m" >/dev/null  # readdirplus: one lookup per entry
+	find "$m" -type f -exec cat {} + >/dev/null # lookups, opens
+	ls -lR "$m" >/dev/null
+	sync
+	echo 3 >/proc/sys/vm/drop_caches # the kernel forgets every unused inode
+	sleep 1
+	vumount "$m"
+	left=$(sed -n 's/.*session ends with \([0-9]*\) node ids.*/\1/p' "$log" | tail -n 1)
+	if [ "$left" = 1 ]; then
+		ok "readdirplus/lookup counts all forgotten after drop_caches (1 node left: the root)"
+	else
+		notok "lookup counts return to zero" "$left node ids left (leak or miscount)"
+	fi
 }
 
 # --- errors ---
@@ -419,6 +450,7 @@ stage_tools() {
 }
 
 want life && stage_life
+want forget && stage_forget
 want errors && stage_errors
 want ro && stage_ro
 want signals && stage_signals
