@@ -1,0 +1,235 @@
+/*
+ * Per-file state of regular files: the shared lower I/O handle (opened lazily from the
+ * vnode's path handle, kept while any open or operation uses it, so unlinked-open files
+ * keep working), the header (file id) and the per-file key, and the size/time snapshot
+ * used by vault_invalidate().
+ */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+#include "base/log.h"
+#include "base/secmem.h"
+#include "crypto/kdf.h"
+#include "vault/lock.h"
+#include "vault/vault_internal.h"
+
+static int io_open(struct vault *v, struct vnode *n)
+{
+	int fd;
+
+	n->io_writable = !vault_is_ro(v);
+	fd = SOP(v, reopen, n->fd, n->io_writable ? STORE_RDWR : STORE_RDONLY);
+	if (fd == -EACCES && n->io_writable) {
+		n->io_writable = false;
+		fd = SOP(v, reopen, n->fd, STORE_RDONLY);
+	}
+	if (fd < 0)
+		return fd;
+	n->iofd = fd;
+	return 0;
+}
+
+int vnode_io_get(struct vault *v, struct vnode *n, int *fd)
+{
+	int r = 0;
+
+	if (n->type != S_IFREG)
+		return n->type == S_IFDIR ? -EISDIR : -EINVAL;
+	pthread_mutex_lock(&n->mutex);
+	if (n->iofd < 0)
+		r = io_open(v, n);
+	if (r == 0) {
+		n->io_users++;
+		*fd = n->iofd;
+	}
+	pthread_mutex_unlock(&n->mutex);
+	return r;
+}
+
+static void forget_key_locked(struct vnode *n)
+{
+	n->have_id = false;
+	secure_wipe(n->file_id, sizeof(n->file_id));
+	secmem_free(n->file_key);
+	n->file_key = NULL;
+}
+
+void vnode_io_put(struct vault *v, struct vnode *n)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&n->mutex);
+	assert(n->io_users > 0);
+	if (--n->io_users == 0) {
+		fd = n->iofd;
+		n->iofd = -1;
+		forget_key_locked(n);
+	}
+	pthread_mutex_unlock(&n->mutex);
+	if (fd >= 0)
+		(void)SOP(v, close, fd);
+}
+
+void vnode_file_release(struct vnode *n)
+{
+	forget_key_locked(n);
+}
+
+void vnode_forget_header(struct vnode *n)
+{
+	pthread_mutex_lock(&n->mutex);
+	forget_key_locked(n);
+	pthread_mutex_unlock(&n->mutex);
+}
+
+void vnode_snapshot(struct vnode *n, const struct stat *st)
+{
+	pthread_mutex_lock(&n->mutex);
+	n->snap_valid = true;
+	n->snap_size = (uint64_t)st->st_size;
+	n->snap_mtime = st->st_mtim;
+	n->snap_ctime = st->st_ctim;
+	pthread_mutex_unlock(&n->mutex);
+}
+
+int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
+{
+	int r;
+
+	memset(op, 0, sizeof(*op));
+	op->v = v;
+	op->n = n;
+	op->fd = -1;
+	if ((r = vnode_io_get(v, n, &op->fd)) < 0)
+		return r;
+	vnode_name(n, op->what, sizeof(op->what));
+	op->b.v = v;
+	op->b.file_id = op->file_id;
+	op->b.key = op->key;
+	op->b.what = op->what;
+	op->b.aead = vault_aead_get(v);
+	if (!op->b.aead) {
+		vnode_io_put(v, n);
+		op->fd = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void fileop_end(struct fileop *op)
+{
+	secure_wipe(op->key, sizeof(op->key));
+	if (op->b.aead)
+		vault_aead_put(op->v, op->b.aead);
+	op->b.aead = NULL;
+	if (op->fd >= 0)
+		vnode_io_put(op->v, op->n);
+	op->fd = -1;
+}
+
+int fileop_size(struct fileop *op)
+{
+	struct stat st;
+	int r;
+
+	if ((r = SOP(op->v, fstat, op->fd, &st)) < 0)
+		return r;
+	op->csize = (uint64_t)st.st_size;
+	r = block_plain_size(&op->v->geom, op->csize, &op->psize);
+	if (r < 0)
+		log_error("malformed size %llu of '%s'", (unsigned long long)op->csize, op->what);
+	return r;
+}
+
+/* Cache the file id and key in the vnode (private copies stay in op). */
+static void header_remember(struct fileop *op)
+{
+	struct vnode *n = op->n;
+
+	pthread_mutex_lock(&n->mutex);
+	if (!n->file_key)
+		n->file_key = secmem_alloc(FILE_KEY_LEN);
+	if (n->file_key) {
+		memcpy(n->file_id, op->file_id, FILE_ID_LEN);
+		memcpy(n->file_key, op->key, FILE_KEY_LEN);
+		n->have_id = true;
+	}
+	pthread_mutex_unlock(&n->mutex);
+}
+
+static bool header_cached(struct fileop *op)
+{
+	struct vnode *n = op->n;
+	bool ok = false;
+
+	if (vault_lock_is_shared(op->v))
+		return false;
+	pthread_mutex_lock(&n->mutex);
+	if (n->have_id) {
+		memcpy(op->file_id, n->file_id, FILE_ID_LEN);
+		memcpy(op->key, n->file_key, FILE_KEY_LEN);
+		ok = true;
+	}
+	pthread_mutex_unlock(&n->mutex);
+	return ok;
+}
+
+int fileop_header(struct fileop *op)
+{
+	uint8_t hdr[FILE_HEADER_LEN];
+	ssize_t got;
+	int r;
+
+	if (op->have_id || (op->have_id = header_cached(op)))
+		return 0;
+	got = store_pread_full(op->v->store, op->fd, hdr, sizeof(hdr), 0);
+	if (got < 0)
+		return (int)got;
+	r = header_decode(hdr, (size_t)got, op->file_id);
+	if (r < 0) {
+		log_error("malformed header of '%s'", op->what);
+		return r;
+	}
+	if ((r = keys_file_key(op->v->keys, op->file_id, op->key)) < 0)
+		return r;
+	op->have_id = true;
+	header_remember(op);
+	return 0;
+}
+
+static int header_write(struct fileop *op)
+{
+	uint8_t hdr[FILE_HEADER_LEN];
+	int r;
+
+	if ((r = random_bytes(op->file_id, FILE_ID_LEN)) < 0)
+		return r;
+	if ((r = keys_file_key(op->v->keys, op->file_id, op->key)) < 0)
+		return r;
+	header_encode(op->file_id, hdr);
+	if ((r = store_pwrite_full(op->v->store, op->fd, hdr, sizeof(hdr), 0)) < 0)
+		return r;
+	op->csize = FILE_HEADER_LEN;
+	op->psize = 0;
+	op->have_id = true;
+	header_remember(op);
+	return 0;
+}
+
+int fileop_header_create(struct fileop *op)
+{
+	int r;
+
+	if ((r = vault_lock_header(op->v, op->n, op->fd)) < 0)
+		return r;
+	/* another client may have created it meanwhile */
+	if (vault_lock_is_shared(op->v) && (r = fileop_size(op)) < 0)
+		goto out;
+	if (op->csize == 0)
+		r = header_write(op);
+	else
+		r = fileop_header(op);
+out:
+	vault_unlock_header(op->v, op->n, op->fd);
+	return r;
+}

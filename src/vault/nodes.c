@@ -1,0 +1,245 @@
+/*
+ * The node table: a hash map from the lower (st_dev, st_ino) to struct vnode, so that hard
+ * links share one vnode and one lower I/O handle. Each vnode holds a handle on its lower
+ * object; nothing here knows names beyond the last lower name kept for log lines.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/secmem.h"
+#include "vault/vault_internal.h"
+
+static size_t node_hash(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = ino * 0x9e3779b97f4a7c15ull ^ dev * 0xc2b2ae3d27d4eb4full;
+
+	return (size_t)(h >> 32) % VAULT_TABLE_BUCKETS;
+}
+
+int nodes_init(struct vault *v)
+{
+	v->table = calloc(VAULT_TABLE_BUCKETS, sizeof(*v->table));
+	return v->table ? 0 : -ENOMEM;
+}
+
+static void node_free(struct vault *v, struct vnode *n)
+{
+	vnode_file_release(n);
+	if (n->iofd >= 0)
+		(void)SOP(v, close, n->iofd);
+	(void)SOP(v, close, n->fd);
+	free(n->lower_name);
+	pthread_rwlock_destroy(&n->rw);
+	pthread_mutex_destroy(&n->mutex);
+	secure_wipe(n->diriv, sizeof(n->diriv));
+	free(n);
+}
+
+void nodes_release(struct vault *v)
+{
+	struct vnode *n;
+	size_t i;
+
+	if (!v->table)
+		return;
+	for (i = 0; i < VAULT_TABLE_BUCKETS; i++) {
+		while ((n = v->table[i])) {
+			v->table[i] = n->hash_next;
+			node_free(v, n);
+		}
+	}
+	free(v->table);
+	v->table = NULL;
+}
+
+static void node_unhash(struct vault *v, struct vnode *n)
+{
+	struct vnode **pp = &v->table[node_hash(n->dev, n->ino)];
+
+	for (; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == n) {
+			*pp = n->hash_next;
+			n->hashed = false;
+			v->nnodes--;
+			return;
+		}
+	}
+}
+
+void vnode_unref(struct vault *v, struct vnode *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&v->table_lock);
+	if (atomic_fetch_sub(&n->refs, 1) != 1) {
+		pthread_mutex_unlock(&v->table_lock);
+		return;
+	}
+	if (n->hashed)
+		node_unhash(v, n);
+	pthread_mutex_unlock(&v->table_lock);
+	node_free(v, n);
+}
+
+static struct vnode *node_find(struct vault *v, uint64_t dev, uint64_t ino)
+{
+	struct vnode *n = v->table[node_hash(dev, ino)];
+
+	for (; n; n = n->hash_next)
+		if (n->dev == dev && n->ino == ino)
+			return n;
+	return NULL;
+}
+
+static struct vnode *node_new(int fd, const struct stat *st, const char *lname)
+{
+	struct vnode *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->lower_name = strdup(lname);
+	if (!n->lower_name) {
+		free(n);
+		return NULL;
+	}
+	n->dev = (uint64_t)st->st_dev;
+	n->ino = (uint64_t)st->st_ino;
+	n->type = st->st_mode & S_IFMT;
+	n->fd = fd;
+	n->iofd = -1;
+	atomic_init(&n->refs, 1);
+	pthread_mutex_init(&n->mutex, NULL);
+	pthread_rwlock_init(&n->rw, NULL);
+	return n;
+}
+
+/*
+ * A table entry whose lower object was deleted (and whose inode number the lower fs may
+ * have reused) must not be handed out for a new object: compare type and link count.
+ */
+static bool node_is_stale(struct vault *v, struct vnode *n, const struct stat *st)
+{
+	struct stat cur;
+
+	if (n->type != (st->st_mode & S_IFMT))
+		return true;
+	if (SOP(v, fstat, n->fd, &cur) < 0)
+		return true;
+	return cur.st_nlink == 0 || cur.st_ino != st->st_ino;
+}
+
+/* Insert a fresh node for fd, or return the existing one (closing fd). */
+static int node_insert(struct vault *v, int fd, const struct stat *st, const char *lname,
+		       struct vnode **out)
+{
+	struct vnode *n, *old;
+
+	n = node_new(fd, st, lname);
+	if (!n) {
+		(void)SOP(v, close, fd);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&v->table_lock);
+	old = node_find(v, n->dev, n->ino);
+	if (old && !node_is_stale(v, old, st)) {
+		atomic_fetch_add(&old->refs, 1);
+		pthread_mutex_unlock(&v->table_lock);
+		node_free(v, n);
+		vnode_set_name(old, lname);
+		*out = old;
+		return 0;
+	}
+	if (old)
+		node_unhash(v, old);
+	n->hash_next = v->table[node_hash(n->dev, n->ino)];
+	v->table[node_hash(n->dev, n->ino)] = n;
+	n->hashed = true;
+	v->nnodes++;
+	pthread_mutex_unlock(&v->table_lock);
+	*out = n;
+	return 0;
+}
+
+/* A directory vnode needs a readable handle (listing, fsync, xattrs), not only a path. */
+static int node_upgrade_dir(struct vault *v, int *fd)
+{
+	int dfd = SOP(v, openat, *fd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
+
+	if (dfd < 0)
+		return dfd == -EACCES ? 0 : dfd;
+	(void)SOP(v, close, *fd);
+	*fd = dfd;
+	return 0;
+}
+
+int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out, struct stat *st)
+{
+	int r;
+
+	*out = NULL;
+	if ((r = SOP(v, fstat, fd, st)) < 0) {
+		(void)SOP(v, close, fd);
+		return r;
+	}
+	return node_insert(v, fd, st, lname, out);
+}
+
+static struct vnode *node_lookup_live(struct vault *v, const struct stat *st)
+{
+	struct vnode *n;
+
+	pthread_mutex_lock(&v->table_lock);
+	n = node_find(v, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+	if (n && node_is_stale(v, n, st))
+		n = NULL;
+	if (n)
+		atomic_fetch_add(&n->refs, 1);
+	pthread_mutex_unlock(&v->table_lock);
+	return n;
+}
+
+int nodes_get_at(struct vault *v, int dirfd, const char *lname, struct vnode **out,
+		 struct stat *st)
+{
+	int fd, r;
+
+	*out = NULL;
+	if ((r = SOP(v, fstatat, dirfd, lname, st, STORE_AT_NOFOLLOW)) < 0)
+		return r;
+	*out = node_lookup_live(v, st);
+	if (*out) {
+		vnode_set_name(*out, lname);
+		return 0;
+	}
+	fd = SOP(v, openat, dirfd, lname, STORE_PATH | STORE_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	if ((r = SOP(v, fstat, fd, st)) < 0)
+		goto fail;
+	if (S_ISDIR(st->st_mode) && (r = node_upgrade_dir(v, &fd)) < 0)
+		goto fail;
+	return node_insert(v, fd, st, lname, out);
+fail:
+	(void)SOP(v, close, fd);
+	return r;
+}
+
+void vnode_set_name(struct vnode *n, const char *lname)
+{
+	char *copy;
+
+	pthread_mutex_lock(&n->mutex);
+	if (strcmp(n->lower_name, lname) != 0 && (copy = strdup(lname))) {
+		free(n->lower_name);
+		n->lower_name = copy;
+	}
+	pthread_mutex_unlock(&n->mutex);
+}
+
+void vnode_name(struct vnode *n, char *out, size_t size)
+{
+	pthread_mutex_lock(&n->mutex);
+	strncpy(out, n->lower_name, size - 1);
+	out[size - 1] = '\0';
+	pthread_mutex_unlock(&n->mutex);
+}

@@ -1,0 +1,183 @@
+/*
+ * Metadata of vnodes: getattr (plaintext sizes for files and symlinks), setattr, statfs,
+ * readlink, ownership of new objects, and vault_invalidate().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "vault/vault_internal.h"
+
+int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st)
+{
+	uint64_t plain = 0;
+	char what[256];
+
+	if (S_ISREG(st->st_mode)) {
+		if (block_plain_size(&v->geom, (uint64_t)st->st_size, &plain) < 0) {
+			vnode_name(n, what, sizeof(what));
+			log_warn("malformed size %lld of '%s'", (long long)st->st_size, what);
+			plain = 0;
+		}
+		st->st_size = (off_t)plain;
+	} else if (S_ISLNK(st->st_mode)) {
+		st->st_size = (off_t)vault_link_plain_len(v, (uint64_t)st->st_size);
+	}
+	return 0;
+}
+
+int vault_getattr(struct vault *v, struct vnode *n, struct stat *st)
+{
+	int r;
+
+	if ((r = SOP(v, fstat, n->fd, st)) < 0)
+		return r;
+	if (S_ISREG(st->st_mode))
+		vnode_snapshot(n, st);
+	return vault_convert_stat(v, n, st);
+}
+
+static int set_times(struct vault *v, struct vnode *n, const struct stat *in, int to_set)
+{
+	struct timespec ts[2];
+
+	if (!(to_set & (VAULT_SET_ATIME | VAULT_SET_MTIME | VAULT_SET_ATIME_NOW |
+			VAULT_SET_MTIME_NOW)))
+		return 0;
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = ts[0];
+	if (to_set & VAULT_SET_ATIME_NOW)
+		ts[0].tv_nsec = UTIME_NOW;
+	else if (to_set & VAULT_SET_ATIME)
+		ts[0] = in->st_atim;
+	if (to_set & VAULT_SET_MTIME_NOW)
+		ts[1].tv_nsec = UTIME_NOW;
+	else if (to_set & VAULT_SET_MTIME)
+		ts[1] = in->st_mtim;
+	return SOP(v, utimensat, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+}
+
+static int set_owner(struct vault *v, struct vnode *n, const struct stat *in, int to_set)
+{
+	uid_t uid = (to_set & VAULT_SET_UID) ? in->st_uid : (uid_t)-1;
+	gid_t gid = (to_set & VAULT_SET_GID) ? in->st_gid : (gid_t)-1;
+
+	if (!(to_set & (VAULT_SET_UID | VAULT_SET_GID)))
+		return 0;
+	return SOP(v, fchownat, n->fd, "", uid, gid, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+}
+
+/*
+ * chmod by handle. A directory handle names itself as "."; other objects need the store
+ * to accept an empty name with STORE_AT_EMPTY_PATH.
+ */
+static int set_mode(struct vault *v, struct vnode *n, mode_t mode)
+{
+	if (n->type == S_IFDIR)
+		return SOP(v, fchmodat, n->fd, ".", mode, 0);
+	return SOP(v, fchmodat, n->fd, "", mode, STORE_AT_EMPTY_PATH);
+}
+
+int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int to_set,
+		  struct stat *out)
+{
+	int r;
+
+	if (vault_is_ro(v) && (to_set & ~VAULT_SET_CTIME))
+		return -EROFS;
+	if ((to_set & VAULT_SET_SIZE) && (r = vault_truncate(v, n, (uint64_t)in->st_size)) < 0)
+		return r;
+	if ((r = set_owner(v, n, in, to_set)) < 0)
+		return r;
+	/* after chown, which may clear set-id bits the caller asks to keep */
+	if ((to_set & VAULT_SET_MODE) && (r = set_mode(v, n, in->st_mode & 07777)) < 0)
+		return r;
+	if ((r = set_times(v, n, in, to_set)) < 0)
+		return r;
+	return vault_getattr(v, n, out);
+}
+
+int vault_statfs(struct vault *v, struct statvfs *sv)
+{
+	int r;
+
+	if ((r = SOP(v, fstatvfs, v->rootfd, sv)) < 0)
+		return r;
+	/* long-name storage lets every plaintext name up to NAME_PLAIN_MAX through */
+	sv->f_namemax = NAME_PLAIN_MAX;
+	return 0;
+}
+
+int vault_readlink(struct vault *v, struct vnode *n, struct buf *out)
+{
+	char *enc;
+	ssize_t len;
+	char what[256];
+	int r;
+
+	if (n->type != S_IFLNK)
+		return -EINVAL;
+	enc = malloc(VAULT_LINK_MAX);
+	if (!enc)
+		return -ENOMEM;
+	len = SOP(v, readlinkat, n->fd, "", enc, VAULT_LINK_MAX);
+	if (len < 0) {
+		r = (int)len;
+	} else if (len >= VAULT_LINK_MAX) {
+		r = -EPROTO;
+	} else {
+		r = vault_link_decrypt(v, enc, (size_t)len, out);
+	}
+	if (r == -EBADMSG || r == -EPROTO) {
+		vnode_name(n, what, sizeof(what));
+		log_error("cannot decrypt symlink target of '%s': %s", what, strerror(-r));
+	}
+	free(enc);
+	return r;
+}
+
+int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
+		      const struct vault_caller *who, bool is_dir)
+{
+	struct stat pst;
+	gid_t gid;
+	int r;
+
+	if (!v->opts.apply_owner || !who)
+		return 0;
+	if ((r = SOP(v, fstat, dir->fd, &pst)) < 0)
+		return r;
+	gid = (pst.st_mode & S_ISGID) ? pst.st_gid : who->gid;
+	if ((r = SOP(v, fchownat, dir->fd, lname, who->uid, gid, STORE_AT_NOFOLLOW)) < 0)
+		return r;
+	(void)is_dir;
+	return 0;
+}
+
+bool vault_invalidate(struct vault *v, struct vnode *n)
+{
+	struct stat st;
+	bool changed = true;
+
+	if (SOP(v, fstat, n->fd, &st) < 0)
+		return true;
+	pthread_mutex_lock(&n->mutex);
+	if (n->snap_valid)
+		changed = n->snap_size != (uint64_t)st.st_size ||
+			  n->snap_mtime.tv_sec != st.st_mtim.tv_sec ||
+			  n->snap_mtime.tv_nsec != st.st_mtim.tv_nsec ||
+			  n->snap_ctime.tv_sec != st.st_ctim.tv_sec ||
+			  n->snap_ctime.tv_nsec != st.st_ctim.tv_nsec;
+	pthread_mutex_unlock(&n->mutex);
+	vnode_snapshot(n, &st);
+	if (n->type == S_IFREG)
+		vnode_forget_header(n);
+	if (n->type == S_IFDIR && changed && !v->plaintext_names) {
+		/* the IV never changes, but a directory replaced below us has a new one */
+		pthread_mutex_lock(&n->mutex);
+		n->have_iv = false;
+		pthread_mutex_unlock(&n->mutex);
+	}
+	return changed;
+}

@@ -1,0 +1,291 @@
+/*
+ * Directory operations: lookup, creation of every object type, link, unlink, rmdir and
+ * rename. Every call is relative to the parent vnode's directory handle; names go through
+ * vault_names.c (encryption, long names, plaintext-names mode).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "vault/vault_internal.h"
+
+/* Creates the lower object dirfd/lname. *existed: it was already there (create w/o O_EXCL). */
+typedef int (*make_fn)(struct vault *v, int dirfd, const char *lname, const void *arg,
+		       bool *existed);
+
+struct make_args {
+	mode_t mode;
+	dev_t rdev;
+	int flags;
+	const char *target; /* symlinks: the encoded target */
+};
+
+static int check_dir(struct vault *v, struct vnode *dir, bool modify)
+{
+	if (dir->type != S_IFDIR)
+		return -ENOTDIR;
+	if (modify && vault_is_ro(v))
+		return -EROFS;
+	return 0;
+}
+
+int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vnode **out,
+		 struct stat *st)
+{
+	struct lower_name ln;
+	int r;
+
+	*out = NULL;
+	if ((r = check_dir(v, dir, false)) < 0)
+		return r;
+	lower_name_init(&ln);
+	r = vault_lower_name(v, dir, name, &ln);
+	if (r == -EPERM)
+		r = -ENOENT; /* a reserved name in plaintext-names mode is never visible */
+	if (r == 0)
+		r = nodes_get_at(v, dir->fd, (const char *)ln.name.data, out, st);
+	if (r == 0)
+		r = vault_convert_stat(v, *out, st);
+	lower_name_release(&ln);
+	return r;
+}
+
+/* Undo a create: a directory goes with its IV. */
+static void remove_lower(struct vault *v, int dirfd, const char *lname, bool is_dir)
+{
+	int fd;
+
+	if (is_dir && !v->plaintext_names) {
+		fd = SOP(v, openat, dirfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+		if (fd >= 0) {
+			(void)SOP(v, unlinkat, fd, NAMES_DIRIV_FILE, 0);
+			(void)SOP(v, close, fd);
+		}
+	}
+	(void)SOP(v, unlinkat, dirfd, lname, is_dir ? STORE_AT_REMOVEDIR : 0);
+}
+
+/* Shared path of every create: name, side file, the object, its owner, its vnode. */
+static int make_entry(struct vault *v, struct vnode *dir, const char *name,
+		      const struct vault_caller *who, bool is_dir, make_fn mk, const void *arg,
+		      struct vnode **out, struct stat *st)
+{
+	struct lower_name ln;
+	bool side_created = false, existed = false;
+	const char *lname;
+	int r;
+
+	*out = NULL;
+	if ((r = check_dir(v, dir, true)) < 0)
+		return r;
+	lower_name_init(&ln);
+	if ((r = vault_lower_name(v, dir, name, &ln)) < 0 ||
+	    (r = vault_name_prepare(v, dir, &ln, &side_created)) < 0)
+		goto out;
+	lname = (const char *)ln.name.data;
+	if ((r = mk(v, dir->fd, lname, arg, &existed)) < 0)
+		goto undo;
+	if (!existed && (r = vault_apply_owner(v, dir, lname, who, is_dir)) < 0)
+		goto remove;
+	if ((r = nodes_get_at(v, dir->fd, lname, out, st)) < 0 ||
+	    (r = vault_convert_stat(v, *out, st)) < 0)
+		goto out;
+	goto out;
+remove:
+	remove_lower(v, dir->fd, lname, is_dir);
+undo:
+	vault_name_undo(v, dir, &ln, side_created);
+out:
+	if (r < 0 && *out) {
+		vnode_unref(v, *out);
+		*out = NULL;
+	}
+	lower_name_release(&ln);
+	return r;
+}
+
+static int mk_file(struct vault *v, int dirfd, const char *lname, const void *arg, bool *existed)
+{
+	const struct make_args *a = arg;
+	int fd;
+
+	fd = SOP(v, openat, dirfd, lname, STORE_WRONLY | STORE_CREAT | STORE_EXCL | STORE_NOFOLLOW,
+		 a->mode & 07777);
+	if (fd == -EEXIST && !(a->flags & O_EXCL)) {
+		*existed = true;
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	(void)SOP(v, close, fd);
+	return 0;
+}
+
+static int mk_node(struct vault *v, int dirfd, const char *lname, const void *arg, bool *existed)
+{
+	const struct make_args *a = arg;
+
+	(void)existed;
+	return SOP(v, mknodat, dirfd, lname, a->mode, a->rdev);
+}
+
+static int mk_symlink(struct vault *v, int dirfd, const char *lname, const void *arg,
+		      bool *existed)
+{
+	const struct make_args *a = arg;
+
+	(void)existed;
+	return SOP(v, symlinkat, a->target, dirfd, lname);
+}
+
+/* Fix the mode after the directory IV was written (the IV needs an owner-writable dir). */
+static int dir_fix_mode(struct vault *v, int dirfd, const char *lname, mode_t mode)
+{
+	struct stat st;
+	int r;
+
+	if ((r = SOP(v, fstatat, dirfd, lname, &st, STORE_AT_NOFOLLOW)) < 0)
+		return r;
+	/* keep the set-group-ID bit the lower fs inherited from a set-group-ID parent */
+	mode = (mode & 07777) | (st.st_mode & S_ISGID);
+	if ((st.st_mode & 07777) == mode)
+		return 0;
+	return SOP(v, fchmodat, dirfd, lname, mode, 0);
+}
+
+static int mk_dir(struct vault *v, int dirfd, const char *lname, const void *arg, bool *existed)
+{
+	const struct make_args *a = arg;
+	uint8_t iv[DIRIV_LEN];
+	int fd, r;
+
+	(void)existed;
+	if ((r = SOP(v, mkdirat, dirfd, lname, (a->mode & 07777) | S_IRWXU)) < 0)
+		return r;
+	if (!v->plaintext_names) {
+		fd = SOP(v, openat, dirfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+		r = fd;
+		if (fd >= 0) {
+			r = vault_dir_iv_create(v, fd, iv);
+			(void)SOP(v, close, fd);
+		}
+		if (r < 0) {
+			log_error("cannot create directory IV in '%s': %s", lname, strerror(-r));
+			remove_lower(v, dirfd, lname, true);
+			return r;
+		}
+	}
+	if ((r = dir_fix_mode(v, dirfd, lname, a->mode)) < 0)
+		remove_lower(v, dirfd, lname, true);
+	return r;
+}
+
+int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
+		const struct vault_caller *who, struct vnode **out, struct stat *st)
+{
+	struct make_args a = { .mode = mode, .rdev = rdev, .flags = O_EXCL };
+
+	*out = NULL;
+	if (S_ISREG(mode))
+		return make_entry(v, dir, name, who, false, mk_file, &a, out, st);
+	if (!S_ISFIFO(mode) && !S_ISSOCK(mode))
+		return -EPERM;
+	return make_entry(v, dir, name, who, false, mk_node, &a, out, st);
+}
+
+int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
+		 const struct vault_caller *who, struct vnode **out, struct stat *st)
+{
+	struct make_args a = { .mode = mode, .flags = flags };
+	int r;
+
+	if ((r = make_entry(v, dir, name, who, false, mk_file, &a, out, st)) < 0)
+		return r;
+	if ((*out)->type != S_IFREG) {
+		r = (*out)->type == S_IFDIR ? -EISDIR : -EEXIST;
+	} else if ((r = vault_open_file(v, *out, flags)) == 0 && (flags & O_TRUNC)) {
+		r = vault_getattr(v, *out, st);
+		if (r < 0)
+			vnode_io_put(v, *out);
+	}
+	if (r < 0) {
+		vnode_unref(v, *out);
+		*out = NULL;
+	}
+	return r;
+}
+
+int vault_mkdir(struct vault *v, struct vnode *dir, const char *name, mode_t mode,
+		const struct vault_caller *who, struct vnode **out, struct stat *st)
+{
+	struct make_args a = { .mode = mode };
+
+	return make_entry(v, dir, name, who, true, mk_dir, &a, out, st);
+}
+
+int vault_symlink(struct vault *v, struct vnode *dir, const char *name, const char *target,
+		  const struct vault_caller *who, struct vnode **out, struct stat *st)
+{
+	struct make_args a = { 0 };
+	struct buf enc;
+	int r;
+
+	*out = NULL;
+	if (vault_is_ro(v))
+		return -EROFS;
+	if (!*target)
+		return -ENOENT;
+	buf_init(&enc);
+	if ((r = vault_link_encrypt(v, target, &enc)) == 0) {
+		a.target = (const char *)enc.data;
+		r = make_entry(v, dir, name, who, false, mk_symlink, &a, out, st);
+	}
+	buf_release(&enc);
+	return r;
+}
+
+int vault_link(struct vault *v, struct vnode *n, struct vnode *newdir, const char *newname,
+	       struct stat *st)
+{
+	struct lower_name ln;
+	bool created = false;
+	int r;
+
+	if ((r = check_dir(v, newdir, true)) < 0)
+		return r;
+	if (n->type == S_IFDIR)
+		return -EPERM;
+	lower_name_init(&ln);
+	if ((r = vault_lower_name(v, newdir, newname, &ln)) < 0 ||
+	    (r = vault_name_prepare(v, newdir, &ln, &created)) < 0)
+		goto out;
+	r = SOP(v, linkat, n->fd, "", newdir->fd, (const char *)ln.name.data);
+	if (r < 0) {
+		vault_name_undo(v, newdir, &ln, created);
+		goto out;
+	}
+	r = vault_getattr(v, n, st);
+out:
+	lower_name_release(&ln);
+	return r;
+}
+
+int vault_unlink(struct vault *v, struct vnode *dir, const char *name)
+{
+	struct lower_name ln;
+	int r;
+
+	if ((r = check_dir(v, dir, true)) < 0)
+		return r;
+	lower_name_init(&ln);
+	r = vault_lower_name(v, dir, name, &ln);
+	if (r == -EPERM)
+		r = -ENOENT;
+	if (r == 0)
+		r = SOP(v, unlinkat, dir->fd, (const char *)ln.name.data, 0);
+	if (r == 0)
+		vault_name_forget(v, dir, &ln);
+	lower_name_release(&ln);
+	return r;
+}

@@ -1,0 +1,248 @@
+/*
+ * Private declarations of the vault module: the vault and vnode structures, the node
+ * table, name handling, the block layer and the helpers the vault_*.c files share.
+ * Nothing here is part of the front-end API (vault.h).
+ *
+ * Lock order (outer to inner): file rwlock (vnode.rw) -> shared-storage locks (lock.c)
+ * -> vnode.mutex -> vault.table_lock -> vault.pool_lock. No function takes two vnodes'
+ * mutexes at once.
+ */
+#ifndef VEILFS_VAULT_VAULT_INTERNAL_H
+#define VEILFS_VAULT_VAULT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include "base/buf.h"
+#include "base/compiler.h"
+#include "crypto/aead.h"
+#include "format/block.h"
+#include "format/config.h"
+#include "format/header.h"
+#include "keys/keys.h"
+#include "names/names.h"
+#include "store/store.h"
+#include "vault/vault.h"
+
+/* Call store operation `op` of vault v: SOP(v, pread, fd, buf, n, off). */
+#define SOP(v, op, ...) ((v)->store->ops->op((v)->store->ctx, __VA_ARGS__))
+
+enum {
+	VAULT_TABLE_BUCKETS = 4096,
+	VAULT_AEAD_POOL_MAX = 64,
+	/* Largest encoded symlink target we read back from the lower file system. */
+	VAULT_LINK_MAX = 8192,
+	VAULT_XATTR_VALUE_MAX = 65536,
+};
+
+struct vnode {
+	/* Immutable after creation. */
+	uint64_t dev;
+	uint64_t ino;
+	mode_t type;       /* S_IFMT bits */
+	int fd;            /* STORE_PATH handle; directories: a readable directory handle */
+	atomic_uint refs;  /* dropping to 0 happens under vault.table_lock */
+
+	struct vnode *hash_next; /* protected by vault.table_lock */
+	bool hashed;             /* protected by vault.table_lock */
+
+	pthread_mutex_t mutex;
+	char *lower_name; /* last lower name seen (for log lines); protected by mutex */
+
+	/* Directories: the directory IV, loaded lazily. Protected by mutex. */
+	bool have_iv;
+	uint8_t diriv[DIRIV_LEN];
+
+	/* Regular files. */
+	pthread_rwlock_t rw; /* reads shared; writes, truncate, header creation exclusive */
+	int iofd;            /* read-write lower handle or -1; protected by mutex */
+	unsigned io_users;   /* opens + operations in flight; protected by mutex */
+	bool io_writable;    /* iofd was opened read-write; protected by mutex */
+	/* Header state: valid while rw is held (read or write); changed only under the write
+	 * lock, or under the read lock together with mutex for the lazy first load. */
+	bool have_id;
+	uint8_t file_id[FILE_ID_LEN];
+	uint8_t *file_key; /* secmem, FILE_KEY_LEN bytes, or NULL */
+
+	/* Snapshot for vault_invalidate(); protected by mutex. */
+	bool snap_valid;
+	uint64_t snap_size;
+	struct timespec snap_mtime;
+	struct timespec snap_ctime;
+};
+
+struct aead_pool {
+	pthread_mutex_t lock;
+	struct aead_ctx *free[VAULT_AEAD_POOL_MAX];
+	unsigned nfree;
+};
+
+struct vault {
+	struct store *store;
+	int rootfd;
+	struct vault_options opts;
+	struct config config;
+	struct vault_keys *keys;
+	enum aead_alg alg;
+	size_t nonce_len;
+	struct block_geom geom;
+	bool plaintext_names;
+
+	struct vnode *root;
+
+	pthread_mutex_t table_lock;
+	struct vnode **table; /* VAULT_TABLE_BUCKETS chains; protected by table_lock */
+	size_t nnodes;        /* protected by table_lock */
+
+	struct aead_pool pool;
+};
+
+/* --- vault.c --- */
+
+/*
+ * Lifecycle core used by vault_open_store() and by tests: build a vault from derived keys
+ * and a config. Takes ownership of keys always, and of s and rootfd on success.
+ */
+int vault_open_keys(struct store *s, int rootfd, const struct config *c, struct vault_keys *keys,
+		    const struct vault_options *opts, struct vault **out) MUST_CHECK;
+struct aead_ctx *vault_aead_get(struct vault *v);
+void vault_aead_put(struct vault *v, struct aead_ctx *c);
+
+/* --- nodes.c --- */
+
+int nodes_init(struct vault *v) MUST_CHECK;
+/* Free every node left in the table (at close). */
+void nodes_release(struct vault *v);
+/*
+ * The vnode for the lower object dirfd/lname (a new reference), creating it when the table
+ * has none. st receives the lower attributes (unconverted).
+ */
+int nodes_get_at(struct vault *v, int dirfd, const char *lname, struct vnode **out,
+		 struct stat *st) MUST_CHECK;
+/* The vnode for an already open handle (ownership of fd moves to this call). */
+int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
+		 struct stat *st) MUST_CHECK;
+void vnode_set_name(struct vnode *n, const char *lname);
+/* Copy the last known lower name (for log lines) into out (NUL-terminated). */
+void vnode_name(struct vnode *n, char *out, size_t size);
+
+/* --- vault_names.c --- */
+
+/* The lower name of a plaintext name in directory dir. */
+struct lower_name {
+	struct buf name; /* lower entry name (NUL-terminated) */
+	struct buf enc;  /* the encoded name when it is a long name, else empty */
+	bool is_long;
+};
+
+void lower_name_init(struct lower_name *ln);
+void lower_name_release(struct lower_name *ln);
+/* Returns 0, -EINVAL/-ENAMETOOLONG for a bad name, -EPERM for a reserved one, or -errno. */
+int vault_lower_name(struct vault *v, struct vnode *dir, const char *name,
+		     struct lower_name *out) MUST_CHECK;
+/*
+ * For a long name: write the side file (atomically) unless the entry exists already.
+ * *created tells whether vault_name_undo() must remove it again if the operation fails.
+ */
+int vault_name_prepare(struct vault *v, struct vnode *dir, const struct lower_name *ln,
+		       bool *created) MUST_CHECK;
+void vault_name_undo(struct vault *v, struct vnode *dir, const struct lower_name *ln,
+		     bool created);
+/* After the entry is gone: remove a long name's side file. */
+void vault_name_forget(struct vault *v, struct vnode *dir, const struct lower_name *ln);
+/* Load (once) and return the directory IV of dir. */
+int vault_dir_iv(struct vault *v, struct vnode *dir, const uint8_t **iv) MUST_CHECK;
+/* Create the veilfs.diriv of the new directory handle dirfd (under the dir-IV lock). */
+int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN]) MUST_CHECK;
+/*
+ * Decrypt the lower entry name lname of dir (resolving long names via their side file).
+ * Returns 1 with the plaintext appended to out, 0 when the entry is a reserved name to
+ * skip, or -errno when it cannot be decrypted.
+ */
+int vault_decrypt_entry(struct vault *v, struct vnode *dir, const char *lname,
+			struct buf *out) MUST_CHECK;
+
+/* --- vault_attr.c --- */
+
+/* Convert lower attributes of n to the plaintext view (st_size). */
+int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
+/* Give a newly created dirfd/lname the caller's ownership (when opts.apply_owner). */
+int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
+		      const struct vault_caller *who, bool is_dir) MUST_CHECK;
+
+/* --- blockio.c --- */
+
+/* The cipher state of one file for one operation. */
+struct blockio {
+	struct vault *v;
+	struct aead_ctx *aead;
+	const uint8_t *file_id; /* FILE_ID_LEN bytes, borrowed */
+	const uint8_t *key;     /* FILE_KEY_LEN bytes, borrowed */
+	const char *what;       /* lower name for log lines */
+};
+
+/*
+ * Decrypt block n from stored (storedlen bytes) into plain (room for a full block).
+ * final: n is the file's last block. A non-final all-zero block is a hole (zeros).
+ * *plainlen receives the plaintext length. Returns 0, -EBADMSG or -EPROTO.
+ */
+int blockio_open(struct blockio *b, uint64_t n, bool final, const uint8_t *stored,
+		 size_t storedlen, uint8_t *plain, size_t *plainlen) MUST_CHECK;
+/* Encrypt plainlen bytes as block n with a fresh nonce into out (plainlen + overhead). */
+int blockio_seal(struct blockio *b, uint64_t n, bool final, const uint8_t *plain,
+		 size_t plainlen, uint8_t *out) MUST_CHECK;
+
+/* --- file_state.c --- */
+
+/* Take / drop an I/O user of regular file n (opens the shared lower handle lazily). */
+int vnode_io_get(struct vault *v, struct vnode *n, int *fd) MUST_CHECK;
+void vnode_io_put(struct vault *v, struct vnode *n);
+/* Free the per-file state of n (at node destruction). */
+void vnode_file_release(struct vnode *n);
+/* Remember the lower size and times for vault_invalidate(). */
+void vnode_snapshot(struct vnode *n, const struct stat *st);
+
+/*
+ * One content operation on one regular file: the lower handle, sizes, and a private copy
+ * of the file id and key (wiped by fileop_end()).
+ */
+struct fileop {
+	struct vault *v;
+	struct vnode *n;
+	int fd;
+	uint64_t csize; /* lower (cipher) size */
+	uint64_t psize; /* plaintext size */
+	bool have_id;
+	uint8_t file_id[FILE_ID_LEN];
+	uint8_t key[FILE_KEY_LEN];
+	char what[256]; /* lower name for log lines */
+	struct blockio b;
+};
+
+int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK;
+void fileop_end(struct fileop *op);
+/* Refresh csize/psize from the lower file. */
+int fileop_size(struct fileop *op) MUST_CHECK;
+/* Load the file id from the header (cached unless shared) and derive the file key. */
+int fileop_header(struct fileop *op) MUST_CHECK;
+/* Create the header of an empty file (caller holds the write lock). */
+int fileop_header_create(struct fileop *op) MUST_CHECK;
+/* Forget the cached header (the file was truncated to 0 or changed below). */
+void vnode_forget_header(struct vnode *n);
+
+/* --- vault_symlink.c --- */
+
+int vault_link_encrypt(struct vault *v, const char *target, struct buf *out) MUST_CHECK;
+int vault_link_decrypt(struct vault *v, const char *enc, size_t len, struct buf *out) MUST_CHECK;
+/* Plaintext length of an encoded target of enclen characters. */
+uint64_t vault_link_plain_len(const struct vault *v, uint64_t enclen);
+
+static inline bool vault_is_ro(const struct vault *v)
+{
+	return v->opts.read_only;
+}
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * Directory listings: a snapshot of one directory's decrypted entries, taken at opendir.
+ * Reserved lower names (config, IVs, side files) are hidden; long names are resolved
+ * through their side file; entries that fail to decrypt are left out and logged by their
+ * lower name. "." and ".." pass through as the lower listing has them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "vault/vault_internal.h"
+
+struct vdir_entry {
+	size_t name_off; /* into vdir.names */
+	uint64_t ino;
+	unsigned char type;
+};
+
+struct vdir {
+	struct buf names; /* NUL-separated plaintext names */
+	struct vdir_entry *ents;
+	size_t count;
+	size_t cap;
+};
+
+static int vdir_add(struct vdir *d, const struct store_dirent *ent, size_t name_off)
+{
+	struct vdir_entry *e;
+	size_t cap;
+
+	if (d->count == d->cap) {
+		cap = d->cap ? d->cap * 2 : 32;
+		e = realloc(d->ents, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		d->ents = e;
+		d->cap = cap;
+	}
+	d->ents[d->count++] = (struct vdir_entry){ name_off, ent->ino, ent->type };
+	return 0;
+}
+
+static int vdir_entry_add(struct vault *v, struct vnode *dir, struct vdir *d,
+			  const struct store_dirent *ent)
+{
+	size_t off = d->names.len;
+	char what[256];
+	int r;
+
+	r = vault_decrypt_entry(v, dir, ent->name, &d->names);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		d->names.len = off;
+		d->names.data[off] = '\0';
+		vnode_name(dir, what, sizeof(what));
+		log_warn("cannot decrypt name '%s' in '%s': %s", ent->name, what, strerror(-r));
+		return 0;
+	}
+	if (r == 0)
+		return 0;
+	if ((r = buf_append(&d->names, "", 1)) < 0)
+		return r;
+	return vdir_add(d, ent, off);
+}
+
+static int vdir_fill(struct vault *v, struct vnode *dir, struct vdir *d)
+{
+	struct store_dir *sd;
+	struct store_dirent ent;
+	const uint8_t *iv;
+	int r;
+
+	if (!v->plaintext_names && (r = vault_dir_iv(v, dir, &iv)) < 0)
+		return r;
+	if ((r = SOP(v, dir_open, dir->fd, &sd)) < 0)
+		return r;
+	while ((r = SOP(v, dir_next, sd, &ent)) == 1)
+		if ((r = vdir_entry_add(v, dir, d, &ent)) < 0)
+			break;
+	SOP(v, dir_close, sd);
+	return r;
+}
+
+int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out)
+{
+	struct vdir *d;
+	int r;
+
+	*out = NULL;
+	if (dir->type != S_IFDIR)
+		return -ENOTDIR;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	buf_init(&d->names);
+	if ((r = vdir_fill(v, dir, d)) < 0) {
+		vault_closedir(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+int vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
+		    unsigned char *type)
+{
+	if (i >= d->count)
+		return 0;
+	*name = (const char *)d->names.data + d->ents[i].name_off;
+	*ino = d->ents[i].ino;
+	*type = d->ents[i].type;
+	return 1;
+}
+
+void vault_closedir(struct vdir *d)
+{
+	if (!d)
+		return;
+	buf_release(&d->names);
+	free(d->ents);
+	free(d);
+}

@@ -1,0 +1,76 @@
+/*
+ * rename (plain, RENAME_NOREPLACE and RENAME_EXCHANGE) between any two directories. A
+ * directory keeps its own IV when it moves, so nothing below it is re-encrypted; only the
+ * moved entry's own lower name changes (and long-name side files follow it).
+ */
+#include <errno.h>
+#include <string.h>
+#include "vault/vault_internal.h"
+
+static int rename_flags(unsigned flags)
+{
+	int f = 0;
+
+	if (flags & ~(unsigned)(VAULT_RENAME_NOREPLACE | VAULT_RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & VAULT_RENAME_NOREPLACE) && (flags & VAULT_RENAME_EXCHANGE))
+		return -EINVAL;
+	if (flags & VAULT_RENAME_NOREPLACE)
+		f |= STORE_RENAME_NOREPLACE;
+	if (flags & VAULT_RENAME_EXCHANGE)
+		f |= STORE_RENAME_EXCHANGE;
+	return f;
+}
+
+static bool same_entry(struct vnode *d1, const struct lower_name *a, struct vnode *d2,
+		       const struct lower_name *b)
+{
+	return d1 == d2 && strcmp((const char *)a->name.data, (const char *)b->name.data) == 0;
+}
+
+static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *on,
+		     struct vnode *newdir, struct lower_name *nn, unsigned flags, int sflags)
+{
+	bool created = false;
+	int r;
+
+	/* exchange: both entries exist before and after, and so do their side files */
+	if (!(flags & VAULT_RENAME_EXCHANGE) &&
+	    (r = vault_name_prepare(v, newdir, nn, &created)) < 0)
+		return r;
+	r = SOP(v, renameat, olddir->fd, (const char *)on->name.data, newdir->fd,
+		(const char *)nn->name.data, sflags);
+	if (r < 0) {
+		vault_name_undo(v, newdir, nn, created);
+		return r;
+	}
+	if (!(flags & VAULT_RENAME_EXCHANGE) && !same_entry(olddir, on, newdir, nn))
+		vault_name_forget(v, olddir, on);
+	return 0;
+}
+
+int vault_rename(struct vault *v, struct vnode *olddir, const char *oldname, struct vnode *newdir,
+		 const char *newname, unsigned flags)
+{
+	struct lower_name on, nn;
+	int sflags, r;
+
+	if (olddir->type != S_IFDIR || newdir->type != S_IFDIR)
+		return -ENOTDIR;
+	if (vault_is_ro(v))
+		return -EROFS;
+	if ((sflags = rename_flags(flags)) < 0)
+		return sflags;
+	lower_name_init(&on);
+	lower_name_init(&nn);
+	r = vault_lower_name(v, olddir, oldname, &on);
+	if (r == -EPERM)
+		r = -ENOENT;
+	if (r == 0)
+		r = vault_lower_name(v, newdir, newname, &nn);
+	if (r == 0)
+		r = do_rename(v, olddir, &on, newdir, &nn, flags, sflags);
+	lower_name_release(&on);
+	lower_name_release(&nn);
+	return r;
+}

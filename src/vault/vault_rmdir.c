@@ -1,0 +1,92 @@
+/*
+ * rmdir: a lower directory always holds its veilfs.diriv, so removing a plaintext-empty
+ * directory means checking it holds nothing else, removing the IV, removing the directory,
+ * and putting the IV back when the directory turned out not to be empty after all.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "vault/vault_internal.h"
+
+/* 0 when the lower directory fd holds only ".", ".." and reserved non-entry files. */
+static int dir_is_empty(struct vault *v, int fd)
+{
+	struct store_dir *d;
+	struct store_dirent ent;
+	size_t len;
+	int r;
+
+	if ((r = SOP(v, dir_open, fd, &d)) < 0)
+		return r;
+	while ((r = SOP(v, dir_next, d, &ent)) == 1) {
+		len = strlen(ent.name);
+		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
+			continue;
+		if (v->plaintext_names || !names_is_reserved(ent.name, len) ||
+		    names_is_long(ent.name, len)) {
+			r = -ENOTEMPTY;
+			break;
+		}
+	}
+	SOP(v, dir_close, d);
+	return r;
+}
+
+static int rmdir_encrypted(struct vault *v, struct vnode *dir, const char *lname)
+{
+	uint8_t *iv = NULL;
+	size_t ivlen = 0;
+	int fd, r;
+
+	fd = SOP(v, openat, dir->fd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	if ((r = dir_is_empty(v, fd)) < 0)
+		goto out;
+	r = store_read_file(v->store, fd, NAMES_DIRIV_FILE, DIRIV_LEN + 1, &iv, &ivlen);
+	if (r < 0 && r != -ENOENT)
+		goto out;
+	if (r == 0 && (r = SOP(v, unlinkat, fd, NAMES_DIRIV_FILE, 0)) < 0)
+		goto out;
+	r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
+	if (r < 0 && iv && store_write_atomic(v->store, fd, NAMES_DIRIV_FILE, iv, ivlen, 0444) < 0)
+		log_error("cannot restore directory IV of '%s'", lname);
+out:
+	free(iv);
+	(void)SOP(v, close, fd);
+	return r;
+}
+
+int vault_rmdir(struct vault *v, struct vnode *dir, const char *name)
+{
+	struct lower_name ln;
+	struct stat st;
+	const char *lname;
+	int r;
+
+	if (dir->type != S_IFDIR)
+		return -ENOTDIR;
+	if (vault_is_ro(v))
+		return -EROFS;
+	lower_name_init(&ln);
+	r = vault_lower_name(v, dir, name, &ln);
+	if (r == -EPERM)
+		r = -ENOENT;
+	if (r < 0)
+		goto out;
+	lname = (const char *)ln.name.data;
+	if ((r = SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW)) < 0)
+		goto out;
+	if (!S_ISDIR(st.st_mode))
+		r = -ENOTDIR;
+	else if (v->plaintext_names)
+		r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
+	else
+		r = rmdir_encrypted(v, dir, lname);
+	if (r == 0)
+		vault_name_forget(v, dir, &ln);
+out:
+	lower_name_release(&ln);
+	return r;
+}
