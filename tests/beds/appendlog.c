@@ -244,8 +244,10 @@ static int cmd_run(const char *pa, const char *pb, long count)
 		pid[w] = fork();
 		if (pid[w] < 0)
 			return 2;
-		if (pid[w] == 0)
+		if (pid[w] == 0) {
+			alarm(900);
 			_exit(write_records(w ? pb : pa, w ? 'B' : 'A', count));
+		}
 	}
 	for (int w = 0; w < 2; w++) {
 		int st;
@@ -290,6 +292,7 @@ int main(int argc, char **argv)
 	long count;
 	int i;
 
+	alarm(900); /* hard bound: a hung mount must not hang the test suite */
 	if (argc < 2)
 		usage();
 	cmd = argv[1];

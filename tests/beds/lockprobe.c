@@ -7,6 +7,8 @@
  * FILE_VIA_B and tries the same lock without waiting.  Then the parent
  * unlocks and the child retries (bounded, 5 s) to see the release.
  * Prints "conflict=yes|no release_seen=yes|no".
+ * The child waits (bounded, 30 s) for FILE_VIA_B to appear, and the whole
+ * probe is bounded by alarm(60).
  * Exit 0: the lock conflicted across mounts and its release was seen;
  * 1: the second lock was granted (locks are local to one client) or the
  * release was never seen; 2: error.
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,6 +51,8 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int r;
 
+	alarm(60);
+	signal(SIGPIPE, SIG_IGN);
 	if (argc != 4)
 		goto usage;
 	if (!strcmp(argv[1], "ofd"))
@@ -75,12 +80,29 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		return 2;
 	if (pid == 0) {
-		int fb = open(argv[3], O_RDWR);
+		int fb = -1;
+
+		alarm(60);
 		char out;
 
-		close(fa); /* closing our inherited copy drops no OFD/flock lock of the parent */
-		if (fb < 0)
+		close(p2c[1]);
+		close(c2p[0]);
+		/* closing the inherited copy drops no OFD or flock lock of the parent
+		 * (it would drop a POSIX lock, but those belong to the parent pid) */
+		if (kind != KIND_POSIX)
+			close(fa);
+		for (int i = 0; i < 300 && fb < 0; i++) {
+			fb = open(argv[3], O_RDWR);
+			if (fb < 0)
+				nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
+		}
+		if (fb < 0) {
+			fprintf(stderr, "lockprobe: cannot open '%s': %s\n", argv[3],
+				strerror(errno));
+			out = 'E';
+			(void)!write(c2p[1], &out, 1);
 			_exit(2);
+		}
 		r = try_lock(fb, kind, F_WRLCK);
 		out = r < 0 ? 'E' : r == 0 ? 'G' : 'D';
 		if (r == 0)
@@ -101,6 +123,8 @@ int main(int argc, char **argv)
 			_exit(2);
 		_exit(0);
 	}
+	close(p2c[0]);
+	close(c2p[1]);
 	if (read(c2p[0], &res[0], 1) != 1)
 		res[0] = 'E';
 	try_lock(fa, kind, F_UNLCK);
@@ -111,6 +135,8 @@ int main(int argc, char **argv)
 	printf("lock=%s conflict=%s release_seen=%s\n", argv[1],
 	       res[0] == 'D' ? "yes" : res[0] == 'G' ? "no" : "error",
 	       res[1] == 'G' ? "yes" : res[1] == 'N' ? "no" : "error");
+	if (res[0] == 'E')
+		res[1] = 'E';
 	if (res[0] == 'E' || res[1] == 'E')
 		return 2;
 	return res[0] == 'D' && res[1] == 'G' ? 0 : 1;

@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 	pid_t pid[2];
 	int i;
 
+	alarm(900); /* hard bound: a hung mount must not hang the test suite */
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		if (!strcmp(argv[i], "--fsync"))
 			opt_fsync = true;
@@ -294,8 +295,10 @@ int main(int argc, char **argv)
 			perror("fork");
 			return 2;
 		}
-		if (pid[w] == 0)
+		if (pid[w] == 0) {
+			alarm(900);
 			_exit(w == 0 ? writer(pa, 'A', 0, rounds) : writer(pb, 'B', HALF_SIZE, rounds));
+		}
 	}
 	for (int w = 0; w < 2; w++) {
 		int st;
