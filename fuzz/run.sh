@@ -19,7 +19,8 @@ for bin in "$out"/fuzz_*; do
 	log="$out/$name.log"
 	mkdir -p "$work/$name"
 	echo "run.sh: $name: replay $(ls "$seeds" | wc -l) seeds, fuzz ${secs}s" >&2
-	if timeout $((secs + 120)) "$bin" -runs=0 "$seeds" >"$log" 2>&1 &&
+	if timeout $((secs + 120)) "$bin" -runs=0 -artifact_prefix="$out/artifacts/$name-" \
+		"$seeds" >"$log" 2>&1 &&
 		timeout $((secs + 120)) "$bin" -max_total_time="$secs" -timeout=10 \
 			-rss_limit_mb=2048 -artifact_prefix="$out/artifacts/$name-" \
 			"$work/$name" "$seeds" >>"$log" 2>&1; then
