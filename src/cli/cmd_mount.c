@@ -272,16 +272,18 @@ static void harden_daemon(void)
 	}
 }
 
-static void notify_parent(int fd, int status)
+/* Tell the waiting parent our exit status; false when it is gone (e.g. killed by Ctrl-C). */
+static bool notify_parent(int fd, int status)
 {
 	ssize_t w;
 
 	if (fd < 0)
-		return;
+		return true;
 	do
 		w = write(fd, &status, sizeof(status));
 	while (w < 0 && errno == EINTR);
 	close(fd);
+	return w == (ssize_t)sizeof(status);
 }
 
 /* Detach from the terminal: the session was set up at fork time; stdio goes to /dev/null. */
@@ -311,6 +313,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	struct vault *v = NULL;
 	char *pidfile = NULL;
 	int status = CLI_EXIT_ERROR, r;
+	bool ready;
 
 	harden_daemon();
 	umask(0); /* the kernel already applied the caller's umask to every mode it sends */
@@ -359,8 +362,15 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		if (chdir("/") != 0)
 			log_warn("cannot change directory to '/': %s", strerror(errno));
 		detach_stdio();
-		notify_parent(notify_fd, CLI_EXIT_OK);
+		ready = notify_parent(notify_fd, CLI_EXIT_OK);
 		notify_fd = -1;
+		if (!ready) {
+			/* Nobody saw the mount succeed: do not leave it behind. */
+			log_error("'veilfs mount' exited before the mount was ready; unmounting '%s'",
+				  a->mnt_canon);
+			status = CLI_EXIT_ERROR;
+			goto out;
+		}
 	}
 	r = frontend_run(fe);
 	if (r > 0)
@@ -377,7 +387,7 @@ out:
 	}
 	if (status == CLI_EXIT_OK)
 		log_info("unmounted '%s'", a->mnt_canon ? a->mnt_canon : a->mountpoint);
-	notify_parent(notify_fd, status);
+	(void)notify_parent(notify_fd, status);
 	return status;
 }
 

@@ -415,7 +415,7 @@ stage_tools() {
 	new_vault "$c"
 	chmod 755 "$c"
 	vmount "$c" "$m" --log "$T_WORK/tools-daemon.log" || { notok "mount for tools" "failed"; return; }
-	mkdir -p "$m/posix" "$m/fsx" "$m/conc" "$m/wl" "$T_WORK/wl-ref"
+	mkdir -p "$m/posix" "$m/fsx" "$m/conc" "$m/wl" "$T_WORK/wl-ref" "$T_WORK/fsx-ref"
 	run_tool "posix_suite on veilfs" "$T_WORK/posix.log" 1800 "$bin/posix_suite" "$m/posix"
 	seeds=${FSX_SEEDS:-10}
 	ops=${FSX_OPS:-10000}
