@@ -24,6 +24,7 @@ int nodes_init(struct vault *v)
 
 static void node_free(struct vault *v, struct vnode *n)
 {
+	vnode_unref(v, n->parent);
 	vnode_file_release(n);
 	if (n->iofd >= 0)
 		(void)SOP(v, close, n->iofd);
@@ -45,6 +46,7 @@ void nodes_release(struct vault *v)
 	for (i = 0; i < VAULT_TABLE_BUCKETS; i++) {
 		while ((n = v->table[i])) {
 			v->table[i] = n->hash_next;
+			n->parent = NULL; /* freed by this loop, not through the table */
 			node_free(v, n);
 		}
 	}
@@ -91,7 +93,8 @@ static struct vnode *node_find(struct vault *v, uint64_t dev, uint64_t ino)
 	return NULL;
 }
 
-static struct vnode *node_new(int fd, const struct stat *st, const char *lname)
+static struct vnode *node_new(int fd, const struct stat *st, struct vnode *parent,
+			      const char *lname)
 {
 	struct vnode *n = calloc(1, sizeof(*n));
 
@@ -107,6 +110,9 @@ static struct vnode *node_new(int fd, const struct stat *st, const char *lname)
 	n->type = st->st_mode & S_IFMT;
 	n->fd = fd;
 	n->iofd = -1;
+	n->parent = parent;
+	if (parent)
+		vnode_ref(parent);
 	atomic_init(&n->refs, 1);
 	pthread_mutex_init(&n->mutex, NULL);
 	pthread_rwlock_init(&n->rw, NULL);
@@ -129,12 +135,12 @@ static bool node_is_stale(struct vault *v, struct vnode *n, const struct stat *s
 }
 
 /* Insert a fresh node for fd, or return the existing one (closing fd). */
-static int node_insert(struct vault *v, int fd, const struct stat *st, const char *lname,
-		       struct vnode **out)
+static int node_insert(struct vault *v, int fd, const struct stat *st, struct vnode *parent,
+		       const char *lname, struct vnode **out)
 {
 	struct vnode *n, *old;
 
-	n = node_new(fd, st, lname);
+	n = node_new(fd, st, parent, lname);
 	if (!n) {
 		(void)SOP(v, close, fd);
 		return -ENOMEM;
@@ -145,7 +151,8 @@ static int node_insert(struct vault *v, int fd, const struct stat *st, const cha
 		atomic_fetch_add(&old->refs, 1);
 		pthread_mutex_unlock(&v->table_lock);
 		node_free(v, n);
-		vnode_set_name(old, lname);
+		if (parent)
+			vnode_set_location(v, old, parent, lname);
 		*out = old;
 		return 0;
 	}
@@ -181,7 +188,7 @@ int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 		(void)SOP(v, close, fd);
 		return r;
 	}
-	return node_insert(v, fd, st, lname, out);
+	return node_insert(v, fd, st, NULL, lname, out);
 }
 
 static struct vnode *node_lookup_live(struct vault *v, const struct stat *st)
@@ -198,17 +205,17 @@ static struct vnode *node_lookup_live(struct vault *v, const struct stat *st)
 	return n;
 }
 
-int nodes_get_at(struct vault *v, int dirfd, const char *lname, struct vnode **out,
+int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct vnode **out,
 		 struct stat *st)
 {
-	int fd, r;
+	int dirfd = dir->fd, fd, r;
 
 	*out = NULL;
 	if ((r = SOP(v, fstatat, dirfd, lname, st, STORE_AT_NOFOLLOW)) < 0)
 		return r;
 	*out = node_lookup_live(v, st);
 	if (*out) {
-		vnode_set_name(*out, lname);
+		vnode_set_location(v, *out, dir, lname);
 		return 0;
 	}
 	fd = SOP(v, openat, dirfd, lname, STORE_PATH | STORE_NOFOLLOW, 0);
@@ -218,22 +225,67 @@ int nodes_get_at(struct vault *v, int dirfd, const char *lname, struct vnode **o
 		goto fail;
 	if (S_ISDIR(st->st_mode) && (r = node_upgrade_dir(v, &fd)) < 0)
 		goto fail;
-	return node_insert(v, fd, st, lname, out);
+	return node_insert(v, fd, st, dir, lname, out);
 fail:
 	(void)SOP(v, close, fd);
 	return r;
 }
 
-void vnode_set_name(struct vnode *n, const char *lname)
+void vnode_set_location(struct vault *v, struct vnode *n, struct vnode *parent,
+			const char *lname)
 {
-	char *copy;
+	struct vnode *old = NULL;
+	char *copy = NULL;
 
+	if (n == parent)
+		return;
+	vnode_ref(parent);
 	pthread_mutex_lock(&n->mutex);
 	if (strcmp(n->lower_name, lname) != 0 && (copy = strdup(lname))) {
 		free(n->lower_name);
 		n->lower_name = copy;
 	}
+	old = n->parent;
+	n->parent = parent;
 	pthread_mutex_unlock(&n->mutex);
+	vnode_unref(v, old);
+}
+
+void nodes_moved(struct vault *v, struct vnode *dir, const char *lname)
+{
+	struct stat st;
+	struct vnode *n;
+
+	if (SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0)
+		return;
+	if ((n = node_lookup_live(v, &st))) {
+		vnode_set_location(v, n, dir, lname);
+		vnode_unref(v, n);
+	}
+}
+
+int vnode_locate(struct vault *v, struct vnode *n, struct vnode **parent, struct buf *lname)
+{
+	struct stat st;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&n->mutex);
+	*parent = n->parent;
+	if (*parent)
+		vnode_ref(*parent);
+	r = buf_append_str(lname, n->lower_name);
+	pthread_mutex_unlock(&n->mutex);
+	if (r == 0 && !*parent)
+		r = -ENOENT;
+	if (r == 0)
+		r = SOP(v, fstatat, (*parent)->fd, (const char *)lname->data, &st, STORE_AT_NOFOLLOW);
+	if (r == 0 && ((uint64_t)st.st_dev != n->dev || (uint64_t)st.st_ino != n->ino))
+		r = -ENOENT;
+	if (r < 0) {
+		vnode_unref(v, *parent);
+		*parent = NULL;
+	}
+	return r;
 }
 
 void vnode_name(struct vnode *n, char *out, size_t size)

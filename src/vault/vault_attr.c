@@ -69,14 +69,29 @@ static int set_owner(struct vault *v, struct vnode *n, const struct stat *in, in
 }
 
 /*
- * chmod by handle. A directory handle names itself as "."; other objects need the store
- * to accept an empty name with STORE_AT_EMPTY_PATH.
+ * chmod by handle. A directory handle names itself as "."; other objects by an empty name
+ * with STORE_AT_EMPTY_PATH, or, where the store cannot do that, by their last known name
+ * (checked to still be the same object).
  */
 static int set_mode(struct vault *v, struct vnode *n, mode_t mode)
 {
+	struct vnode *parent = NULL;
+	struct buf lname;
+	int r;
+
 	if (n->type == S_IFDIR)
 		return SOP(v, fchmodat, n->fd, ".", mode, 0);
-	return SOP(v, fchmodat, n->fd, "", mode, STORE_AT_EMPTY_PATH);
+	if (n->type == S_IFLNK)
+		return -EOPNOTSUPP;
+	r = SOP(v, fchmodat, n->fd, "", mode, STORE_AT_EMPTY_PATH);
+	if (r != -EINVAL && r != -ENOENT && r != -EOPNOTSUPP)
+		return r;
+	buf_init(&lname);
+	if ((r = vnode_locate(v, n, &parent, &lname)) == 0)
+		r = SOP(v, fchmodat, parent->fd, (const char *)lname.data, mode, 0);
+	vnode_unref(v, parent);
+	buf_release(&lname);
+	return r;
 }
 
 int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int to_set,

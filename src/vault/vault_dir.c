@@ -44,7 +44,7 @@ int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vn
 	if (r == -EPERM)
 		r = -ENOENT; /* a reserved name in plaintext-names mode is never visible */
 	if (r == 0)
-		r = nodes_get_at(v, dir->fd, (const char *)ln.name.data, out, st);
+		r = nodes_get_at(v, dir, (const char *)ln.name.data, out, st);
 	if (r == 0)
 		r = vault_convert_stat(v, *out, st);
 	lower_name_release(&ln);
@@ -88,7 +88,7 @@ static int make_entry(struct vault *v, struct vnode *dir, const char *name,
 		goto undo;
 	if (!existed && (r = vault_apply_owner(v, dir, lname, who, is_dir)) < 0)
 		goto remove;
-	if ((r = nodes_get_at(v, dir->fd, lname, out, st)) < 0 ||
+	if ((r = nodes_get_at(v, dir, lname, out, st)) < 0 ||
 	    (r = vault_convert_stat(v, *out, st)) < 0)
 		goto out;
 	goto out;
@@ -245,6 +245,34 @@ int vault_symlink(struct vault *v, struct vnode *dir, const char *name, const ch
 	return r;
 }
 
+/*
+ * linkat() of the object itself (an empty old name); stores that cannot do that get the
+ * object's last known name, and the new entry is checked to be the same object.
+ */
+static int link_by_handle(struct vault *v, struct vnode *n, struct vnode *newdir,
+			  const char *lname)
+{
+	struct vnode *parent = NULL;
+	struct buf old;
+	struct stat st;
+	int r;
+
+	r = SOP(v, linkat, n->fd, "", newdir->fd, lname);
+	if (r != -ENOENT && r != -EINVAL)
+		return r;
+	buf_init(&old);
+	if ((r = vnode_locate(v, n, &parent, &old)) == 0)
+		r = SOP(v, linkat, parent->fd, (const char *)old.data, newdir->fd, lname);
+	if (r == 0 && (SOP(v, fstatat, newdir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0 ||
+		       (uint64_t)st.st_ino != n->ino)) {
+		(void)SOP(v, unlinkat, newdir->fd, lname, 0);
+		r = -ENOENT;
+	}
+	vnode_unref(v, parent);
+	buf_release(&old);
+	return r;
+}
+
 int vault_link(struct vault *v, struct vnode *n, struct vnode *newdir, const char *newname,
 	       struct stat *st)
 {
@@ -260,7 +288,7 @@ int vault_link(struct vault *v, struct vnode *n, struct vnode *newdir, const cha
 	if ((r = vault_lower_name(v, newdir, newname, &ln)) < 0 ||
 	    (r = vault_name_prepare(v, newdir, &ln, &created)) < 0)
 		goto out;
-	r = SOP(v, linkat, n->fd, "", newdir->fd, (const char *)ln.name.data);
+	r = link_by_handle(v, n, newdir, (const char *)ln.name.data);
 	if (r < 0) {
 		vault_name_undo(v, newdir, &ln, created);
 		goto out;

@@ -50,7 +50,11 @@ struct vnode {
 	bool hashed;             /* protected by vault.table_lock */
 
 	pthread_mutex_t mutex;
-	char *lower_name; /* last lower name seen (for log lines); protected by mutex */
+	/* Last known location: parent directory (a reference, NULL for the root) and lower
+	 * name. For log lines, and for stores that cannot address an object by its handle
+	 * alone (vnode_locate). Protected by mutex. */
+	struct vnode *parent;
+	char *lower_name;
 
 	/* Directories: the directory IV, loaded lazily. Protected by mutex. */
 	bool have_iv;
@@ -117,15 +121,24 @@ int nodes_init(struct vault *v) MUST_CHECK;
 /* Free every node left in the table (at close). */
 void nodes_release(struct vault *v);
 /*
- * The vnode for the lower object dirfd/lname (a new reference), creating it when the table
+ * The vnode for the lower object dir/lname (a new reference), creating it when the table
  * has none. st receives the lower attributes (unconverted).
  */
-int nodes_get_at(struct vault *v, int dirfd, const char *lname, struct vnode **out,
+int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct vnode **out,
 		 struct stat *st) MUST_CHECK;
 /* The vnode for an already open handle (ownership of fd moves to this call). */
 int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 		 struct stat *st) MUST_CHECK;
-void vnode_set_name(struct vnode *n, const char *lname);
+/* Record that the entry dir/lname was renamed into place (updates its vnode's location). */
+void nodes_moved(struct vault *v, struct vnode *dir, const char *lname);
+void vnode_set_location(struct vault *v, struct vnode *n, struct vnode *parent,
+			const char *lname);
+/*
+ * The current parent (new reference) and lower name of n, checked to still name n.
+ * Returns 0, or -ENOENT when n has no known name any more (unlinked or moved by others).
+ */
+int vnode_locate(struct vault *v, struct vnode *n, struct vnode **parent,
+		 struct buf *lname) MUST_CHECK;
 /* Copy the last known lower name (for log lines) into out (NUL-terminated). */
 void vnode_name(struct vnode *n, char *out, size_t size);
 

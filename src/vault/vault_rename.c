@@ -46,6 +46,9 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 	}
 	if (!(flags & VAULT_RENAME_EXCHANGE) && !same_entry(olddir, on, newdir, nn))
 		vault_name_forget(v, olddir, on);
+	nodes_moved(v, newdir, (const char *)nn->name.data);
+	if (flags & VAULT_RENAME_EXCHANGE)
+		nodes_moved(v, olddir, (const char *)on->name.data);
 	return 0;
 }
 
