@@ -179,7 +179,7 @@ static int xchacha_seal(const uint8_t *key, const uint8_t *nonce, const uint8_t 
 static int xchacha_open(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
 			size_t adlen, const uint8_t *ct, size_t ctlen, uint8_t *pt)
 {
-	uint8_t empty[1];
+	uint8_t empty[1] = { 0 };
 	unsigned long long mlen;
 
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(ctlen > AEAD_TAG_LEN ? pt : empty, &mlen,

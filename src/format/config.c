@@ -29,7 +29,8 @@ enum {
 
 static_assert((int)OFF_SALT == OFF_VAULT_ID + (int)VAULT_ID_LEN, "salt follows vault id");
 static_assert((int)OFF_WRAP_NONCE == OFF_SALT + (int)CONFIG_SALT_LEN, "nonce follows salt");
-static_assert((int)OFF_WRAPPED == OFF_WRAP_NONCE + (int)CONFIG_WRAP_NONCE_LEN, "wrapped key follows");
+static_assert((int)OFF_WRAPPED == OFF_WRAP_NONCE + (int)CONFIG_WRAP_NONCE_LEN,
+	      "wrapped key follows");
 static_assert((int)OFF_WRAPPED == (int)CONFIG_AD_LEN, "the wrap binds every byte before the key");
 static_assert(CONFIG_SIZE == 140, "FORMAT.md: the config file is 140 bytes");
 

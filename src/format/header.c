@@ -16,7 +16,8 @@ enum {
 	OFF_FILE_ID = 4,
 };
 
-static_assert((int)OFF_FILE_ID + (int)FILE_ID_LEN == (int)FILE_HEADER_LEN, "FORMAT.md: header is 20 bytes");
+static_assert((int)OFF_FILE_ID + (int)FILE_ID_LEN == (int)FILE_HEADER_LEN,
+	      "FORMAT.md: header is 20 bytes");
 
 void header_encode(const uint8_t file_id[static FILE_ID_LEN], uint8_t out[static FILE_HEADER_LEN])
 {

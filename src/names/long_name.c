@@ -3,6 +3,7 @@
  * stored as "veilfs.lname." || base64url(SHA-256(encoded name)) with a ".name" side file
  * holding the encoded name. Reading and writing the side file belong to vault/.
  */
+#include <assert.h>
 #include <string.h>
 #include "base/b64.h"
 #include "base/errors.h"
@@ -14,7 +15,7 @@ enum {
 	LONG_HASH_B64_LEN = 43, /* base64url of 32 bytes */
 };
 
-_Static_assert(LONG_PREFIX_LEN + LONG_HASH_B64_LEN == NAMES_LONG_LEN, "FORMAT.md: 56 bytes");
+static_assert(LONG_PREFIX_LEN + LONG_HASH_B64_LEN == NAMES_LONG_LEN, "FORMAT.md: 56 bytes");
 
 bool names_needs_long(size_t enclen)
 {

@@ -4,6 +4,7 @@
  * the exact name length (only length rounded up to 16 shows) and makes every sealed
  * plaintext non-empty. Naming rules live in names.c and xattr.c.
  */
+#include <assert.h>
 #include <string.h>
 #include "base/b64.h"
 #include "base/errors.h"
@@ -18,8 +19,9 @@ enum {
 	SEALED_MIN = SIV_TAG_LEN + NAME_PAD,
 };
 
-_Static_assert(NAMES_ENCODED_MAX == (SEALED_MAX / 3) * 4 + (SEALED_MAX % 3 ? SEALED_MAX % 3 + 1 : 0),
-	       "NAMES_ENCODED_MAX is the base64url length of the longest sealed name");
+static_assert((int)NAMES_ENCODED_MAX ==
+		      (SEALED_MAX / 3) * 4 + (SEALED_MAX % 3 ? SEALED_MAX % 3 + 1 : 0),
+	      "NAMES_ENCODED_MAX is the base64url length of the longest sealed name");
 
 /* PKCS#7 always adds 1 ... 16 bytes, each holding the pad length. */
 static size_t pad_name(const char *name, size_t len, uint8_t *out)

@@ -4,6 +4,7 @@
  * data, so that one name maps to one lower name across the whole vault (listxattr needs
  * no per-file IV). Values are sealed by names/sealed.c.
  */
+#include <assert.h>
 #include <string.h>
 #include "base/errors.h"
 #include "names/names.h"
@@ -12,8 +13,8 @@
 enum { XATTR_PREFIX_LEN = sizeof(NAMES_XATTR_PREFIX) - 1 };
 
 /* 159 plaintext bytes pad to 160, seal to 176, encode to 235, plus the 12-byte prefix. */
-_Static_assert(XATTR_PREFIX_LEN + (16 + 160) / 3 * 4 + 2 + 1 <= LOWER_NAME_MAX,
-	       "the longest lower xattr name fits in 255 bytes");
+static_assert(XATTR_PREFIX_LEN + (16 + 160) / 3 * 4 + 2 + 1 <= LOWER_NAME_MAX,
+	      "the longest lower xattr name fits in 255 bytes");
 
 int names_xattr_encrypt(const uint8_t key[static NAMES_KEY_LEN], const char *name, size_t len,
 			struct buf *out)
