@@ -221,12 +221,10 @@ static ssize_t read_small(struct fsck *f, int dirfd, const char *name, uint8_t *
 		r = -EAGAIN;
 	if (r == 0) {
 		got = store_pread_full(f->s, fd, out, max, 0);
-		if (got < 0)
-			r = (int)got;
-		else if ((size_t)got == max && store_pread_full(f->s, fd, &extra, 1, max) > 0)
+		r = (int)got;
+		/* Grown since the fstatat(): too big after all. */
+		if (got >= 0 && (size_t)got == max && store_pread_full(f->s, fd, &extra, 1, max) > 0)
 			r = -EFBIG;
-		else
-			r = (int)got;
 	}
 	(void)store_close(f->s, fd);
 	return r;
