@@ -535,10 +535,11 @@ limit=${VEILFS_CLI_TEST_TIMEOUT:-120}
 work=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-cli.XXXXXX")
 cleanup() {
 	# Never delete through a live mount.
-	grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null | while read -r m; do
+	local m
+	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
 		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
-	rm -rf "$work"
+	rm -rf "$work" || true
 }
 trap cleanup EXIT
 
