@@ -65,7 +65,7 @@ struct vb {
 
 struct found {
 	enum fsck_kind kind;
-	char lower[1024];
+	char lower[2048];
 	char plain[1024];
 	bool has_plain;
 	uint64_t block;
@@ -1017,4 +1017,33 @@ TEST(fsck_kind_names)
 		EXPECTF(strcmp(fsck_kind_name((enum fsck_kind)k), "unknown") != 0, "kind %d", k);
 	EXPECT(!strcmp(fsck_kind_name(FSCK_BLOCK_AUTH), "block-auth"));
 	EXPECT(!strcmp(fsck_kind_name(FSCK_KIND_COUNT), "unknown"));
+}
+
+/* Directories nested deeper than the walk's limit (512) are reported, not descended. */
+TEST(fsck_depth_limit)
+{
+	struct collector col;
+	struct fsck_counts n;
+	struct vb b;
+	int fd, next, i;
+
+	if (!EXPECT(vb_build(&b, AEAD_AES256_GCM, true) == 0))
+		return;
+	fd = dup(b.root);
+	for (i = 0; fd >= 0 && i < 513; i++) {
+		next = -1;
+		if (mkdirat(fd, "d", 0700) == 0)
+			next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	EXPECT(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	EXPECT(vb_fsck(&b, PW, &col, &n) == 0);
+	EXPECT_EQ(n.dirs, 1 + 1 + 512); /* root, sub, d x 512 */
+	EXPECT_EQ(n.io_errors, 1);
+	EXPECT_EQ(n.problems, 0);
+	EXPECT(col.n == 1 && col.f[0].kind == FSCK_IO_ERROR && strlen(col.f[0].lower) == 513 * 2 - 1);
+	vb_free(&b);
 }
