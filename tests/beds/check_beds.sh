@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# tests/beds/check_beds.sh: start every network test bed, check two-client
+# semantics on the plain lower mounts, then (if gocryptfs is installed) run
+# the two-client same-block experiment with gocryptfs on top of each bed and
+# REPORT the result (it reproduces TESTBEDS.md; it is not asserted).
+#
+# Usage: check_beds.sh [--beds "sftp gluster gluster-r2 smb"] [--rounds N]
+#                      [--no-gocryptfs] [--workdir DIR] [--keep-workdir]
+# Prints a results table and `N passed, N failed[, N skipped]`; exits non-zero
+# on any failure.  INFO rows are measurements, neither passed nor failed.
+# Afterwards it verifies that no mount, daemon or namespace it started is left.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+# shellcheck source=sftp.sh
+source "$HERE/sftp.sh"
+# shellcheck source=gluster.sh
+source "$HERE/gluster.sh"
+# shellcheck source=smb.sh
+source "$HERE/smb.sh"
+
+BEDS="sftp gluster gluster-r2 smb"
+ROUNDS=200
+GOCRYPTFS=1
+WORKDIR=""
+KEEP=0
+while (($#)); do
+	case "$1" in
+	--beds) BEDS=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
+	--no-gocryptfs) GOCRYPTFS=0; shift ;;
+	--workdir) WORKDIR=$2; shift 2 ;;
+	--keep-workdir) KEEP=1; shift ;;
+	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+	*) bed_die "unknown argument '$1'" ;;
+	esac
+done
+[[ "$ROUNDS" =~ ^[0-9]+$ ]] && ((ROUNDS >= 1 && ROUNDS <= 100000)) || bed_die "bad --rounds"
+if [[ -z "$WORKDIR" ]]; then
+	WORKDIR="$(mktemp -d /tmp/veilfs-beds.XXXXXX)"
+	((KEEP)) || bed_defer rm -rf "$WORKDIR"
+fi
+mkdir -p "$WORKDIR"
+WORKDIR="$(realpath "$WORKDIR")"
+RESULTS="$WORKDIR/results"
+: >"$RESULTS"
+BED_BIN="$WORKDIR/bin"
+bed_build_tools
+
+DAEMONS='sshd|smbd|samba-dcerpcd|glusterd|glusterfsd|glusterfs|rclone|sshfs|gocryptfs'
+# Non-zombie processes of the daemon kinds a bed starts: "pid comm" lines.
+daemon_pids() {
+	ps -eo pid=,stat=,comm= | awk -v re="^($DAEMONS)\$" '$2 !~ /^Z/ && $3 ~ re { print $1, $3 }'
+}
+daemon_pids >"$WORKDIR/daemons.before"
+
+# record BED CHECK PASS|FAIL|INFO|SKIP DETAIL
+record() {
+	printf '%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
+	bed_log "$1: $2: $3 $4"
+}
+
+# poll_ms BUDGET_S CMD...: run CMD every 50 ms until it succeeds; print the
+# elapsed milliseconds; fail after BUDGET_S seconds.
+poll_ms() {
+	local budget=$1 t0 i
+	shift
+	t0=$(bed_time_ms)
+	for ((i = 0; i < budget * 20 + 1; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			echo $(($(bed_time_ms) - t0))
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+same_file() { cmp -s "$1" "$2"; }
+gone() { [[ ! -e "$1" ]]; }
+exists() { [[ -e "$1" ]]; }
+
+# The plain two-client checks.  A, B: the two mounts of one share; WAIT: how
+# many seconds a change may take to show on the other client.
+# LOCKS: expected cross-client lock behaviour, "shared" or "local".
+# BLOCK: "assert" or "info" for the same-block experiment on the lower mounts.
+lower_checks() {
+	local bed=$1 a=$2 b=$3 wait=$4 locks=$5 block=$6 ms t out
+	t="$WORKDIR/tmp.$bed"
+	mkdir -p "$t"
+	head -c 3000 /dev/urandom | base64 -w 76 >"$t/v1"
+	head -c 3000 /dev/urandom | base64 -w 76 >"$t/v2"
+	head -c 900 /dev/urandom | base64 -w 76 >"$t/v3"
+
+	# 1. new file written and closed on A, read on B
+	cp "$t/v1" "$a/new"
+	if ms=$(poll_ms "$wait" same_file "$t/v1" "$b/new"); then
+		record "$bed" "write on A, read on B after close" PASS "visible after ${ms} ms"
+	else
+		record "$bed" "write on A, read on B after close" FAIL "not visible within ${wait} s"
+	fi
+	# 2. in-place overwrite (same size) on A, read on B
+	dd if="$t/v2" of="$a/new" conv=notrunc status=none
+	if ms=$(poll_ms "$wait" same_file "$t/v2" "$b/new"); then
+		record "$bed" "in-place overwrite on A, read on B" PASS "visible after ${ms} ms"
+	else
+		record "$bed" "in-place overwrite on A, read on B" FAIL "B still stale after ${wait} s"
+	fi
+	# 3. O_EXCL create: B must not be able to create what A created
+	if (set -C && : >"$a/excl") 2>/dev/null && poll_ms "$wait" exists "$b/excl" >/dev/null; then
+		if (set -C && : >"$b/excl") 2>/dev/null; then
+			record "$bed" "O_EXCL create seen across mounts" FAIL "B created an existing file"
+		else
+			record "$bed" "O_EXCL create seen across mounts" PASS "B got EEXIST"
+		fi
+	else
+		record "$bed" "O_EXCL create seen across mounts" FAIL "A's file never seen on B"
+	fi
+	# 4. rename over an existing name
+	cp "$t/v1" "$a/dst"
+	cp "$t/v3" "$a/src"
+	if poll_ms "$wait" same_file "$t/v1" "$b/dst" >/dev/null &&
+		poll_ms "$wait" same_file "$t/v3" "$b/src" >/dev/null; then
+		mv "$a/src" "$a/dst"
+		if ms=$(poll_ms "$wait" same_file "$t/v3" "$b/dst") && poll_ms "$wait" gone "$b/src" >/dev/null &&
+			same_file "$t/v3" "$a/dst"; then
+			record "$bed" "rename over existing name" PASS "B sees new dst after ${ms} ms"
+		else
+			record "$bed" "rename over existing name" FAIL "B never saw the renamed file"
+		fi
+	else
+		record "$bed" "rename over existing name" FAIL "files never visible on B"
+	fi
+	# 5. locks across mounts
+	cp "$t/v3" "$a/lock"
+	poll_ms "$wait" exists "$b/lock" >/dev/null || true
+	local kind want got
+	for kind in ofd flock; do
+		out="$("$BED_BIN/lockprobe" "$kind" "$a/lock" "$b/lock" 2>&1)" && got=shared || got=local
+		if [[ "$out" == *error* ]]; then
+			record "$bed" "$kind lock across mounts" FAIL "$out"
+			continue
+		fi
+		want=$locks
+		if [[ "$got" == "$want" ]]; then
+			record "$bed" "$kind lock across mounts ($want expected)" PASS "$out"
+		else
+			record "$bed" "$kind lock across mounts ($want expected)" FAIL "$out"
+		fi
+	done
+	# 6. the same-block experiment and concurrent appends on the lower mounts
+	out="$("$BED_BIN/twoclient_block" --wait-ms $((wait * 1000)) "$a/block" "$b/block" "$ROUNDS" 2>&1)" || true
+	local res
+	res="$(grep '^result=' <<<"$out" || echo 'result=FAIL no result')"
+	if [[ "$block" == assert ]]; then
+		[[ "$res" == result=PASS* ]] && record "$bed" "same block, two writers ($ROUNDS rounds)" PASS "$res" ||
+			record "$bed" "same block, two writers ($ROUNDS rounds)" FAIL "$res"
+	else
+		record "$bed" "same block, two writers ($ROUNDS rounds)" INFO "$res"
+	fi
+	printf '%s\n' "$out" >"$WORKDIR/twoclient.$bed.lower.txt"
+	out="$("$BED_BIN/appendlog" run --wait-ms $((wait * 1000)) "$a/append" "$b/append" 200 2>&1)" || true
+	record "$bed" "O_APPEND from two clients (2x200 records)" INFO \
+		"$(grep -E '^  via_A' <<<"$out" | sed 's/^ *//') $(grep '^result' <<<"$out")"
+}
+
+# gocryptfs_block BED A B WAIT: gocryptfs on each lower mount, same-block
+# experiment through the two gocryptfs mounts; reported, not asserted.
+gocryptfs_block() {
+	local bed=$1 a=$2 b=$3 wait=$4 ga gb out pid res
+	if ((GOCRYPTFS == 0)); then
+		return 0
+	fi
+	if ! command -v gocryptfs >/dev/null; then
+		record "$bed" "gocryptfs on top: same block" SKIP "gocryptfs not installed"
+		return 0
+	fi
+	echo "bed-test-password" >"$WORKDIR/gcfs.pw.$bed"
+	mkdir -p "$a/gcfs"
+	if ! gocryptfs -q -init -scryptn 10 -extpass "cat $WORKDIR/gcfs.pw.$bed" "$a/gcfs" >/dev/null 2>&1; then
+		record "$bed" "gocryptfs on top: same block" INFO "gocryptfs -init failed on this share"
+		return 0
+	fi
+	if ! poll_ms $((wait + 10)) exists "$b/gcfs/gocryptfs.conf" >/dev/null ||
+		! poll_ms $((wait + 10)) exists "$b/gcfs/gocryptfs.diriv" >/dev/null; then
+		record "$bed" "gocryptfs on top: same block" INFO "config never reached client B"
+		return 0
+	fi
+	ga="$WORKDIR/gc-$bed-a"
+	gb="$WORKDIR/gc-$bed-b"
+	for pair in "$a/gcfs:$ga" "$b/gcfs:$gb"; do
+		mkdir -p "${pair#*:}"
+		gocryptfs -fg -q -nosyslog -extpass "cat $WORKDIR/gcfs.pw.$bed" "${pair%%:*}" "${pair#*:}" \
+			>"${pair#*:}.log" 2>&1 </dev/null &
+		pid=$!
+		bed_defer bed_kill "$pid" 5
+		bed_defer bed_umount "${pair#*:}"
+		if ! bed_wait_for 15 "gocryptfs at ${pair#*:}" bed_is_mounted "${pair#*:}"; then
+			record "$bed" "gocryptfs on top: same block" INFO "gocryptfs mount failed: $(tail -1 "${pair#*:}.log")"
+			return 0
+		fi
+	done
+	out="$("$BED_BIN/twoclient_block" --wait-ms $((wait * 1000)) "$ga/block" "$gb/block" "$ROUNDS" 2>&1)" || true
+	printf '%s\n' "$out" >"$WORKDIR/twoclient.$bed.gocryptfs.txt"
+	res="$(grep '^result=' <<<"$out" || echo "result=none: $(tail -1 <<<"$out")")"
+	record "$bed" "gocryptfs on top: same block ($ROUNDS rounds)" INFO \
+		"$res; $(grep -E 'via_(A|B)' <<<"$out" | tail -2 | sed 's/^ *//' | tr '\n' ' ')"
+}
+
+# Each bed runs in a subshell with its own cleanup stack, so a bed that fails
+# to start is torn down and recorded, and the next bed still runs.
+bed_subshell() {
+	local name=$1 rc=0
+	shift
+	(
+		BED_CLEANUP=()
+		trap bed_on_exit EXIT
+		"$@"
+	) || rc=$?
+	if ((rc != 0)); then
+		record "$name" "bed run" FAIL "bed script exited with $rc (see messages above)"
+	fi
+}
+
+run_sftp() {
+	local t0
+	t0=$(bed_time_ms)
+	sftp_bed_start "$WORKDIR/sftp"
+	sftp_bed_mount "$WORKDIR/sftp/a" coherent
+	sftp_bed_mount "$WORKDIR/sftp/b" coherent
+	record sftp "start sshd + 2 sshfs mounts" PASS "$(($(bed_time_ms) - t0)) ms (profile coherent)"
+	lower_checks sftp "$WORKDIR/sftp/a" "$WORKDIR/sftp/b" 3 local assert
+	gocryptfs_block sftp "$WORKDIR/sftp/a" "$WORKDIR/sftp/b" 3
+}
+
+run_gluster() {
+	local name=$1 layout=$2 t0
+	t0=$(bed_time_ms)
+	gluster_bed_start "$WORKDIR/$name" "$layout"
+	gluster_bed_mount "$WORKDIR/$name/a" coherent
+	gluster_bed_mount "$WORKDIR/$name/b" coherent
+	record "$name" "start glusterd(s) + volume + 2 clients" PASS "$(($(bed_time_ms) - t0)) ms ($layout, coherent profiles)"
+	lower_checks "$name" "$WORKDIR/$name/a" "$WORKDIR/$name/b" 3 shared assert
+	gocryptfs_block "$name" "$WORKDIR/$name/a" "$WORKDIR/$name/b" 3
+	bed_cleanup_to_gocryptfs
+	if [[ "$layout" == single ]]; then
+		# TESTBEDS.md: default client caches are not coherent.  Measure it.
+		gluster_bed_umount "$WORKDIR/$name/a"
+		gluster_bed_umount "$WORKDIR/$name/b"
+		gluster_bed_volume_profile default
+		gluster_bed_mount "$WORKDIR/$name/a" default
+		gluster_bed_mount "$WORKDIR/$name/b" default
+		local out
+		out="$("$BED_BIN/twoclient_block" "$WORKDIR/$name/a/defblock" "$WORKDIR/$name/b/defblock" "$ROUNDS" 2>&1)" || true
+		record "$name" "default caches: same block ($ROUNDS rounds)" INFO \
+			"$(grep '^result=' <<<"$out"); $(grep -E 'via_(A|B)' <<<"$out" | sed 's/^ *//' | tr '\n' ' ')"
+	fi
+}
+
+# gocryptfs mounts sit on top of the lower mounts: unmount them first.
+bed_cleanup_to_gocryptfs() {
+	local m
+	for m in "$WORKDIR"/gc-*-a "$WORKDIR"/gc-*-b; do
+		[[ -d "$m" ]] && bed_umount "$m"
+	done
+	return 0
+}
+
+run_smb() {
+	local t0
+	t0=$(bed_time_ms)
+	smb_bed_start "$WORKDIR/smb"
+	smb_bed_mount "$WORKDIR/smb/a"
+	smb_bed_mount "$WORKDIR/smb/b"
+	record smb "start smbd + 2 rclone mounts" PASS "$(($(bed_time_ms) - t0)) ms (writes cache, write-back ${SMB_BED_WRITE_BACK:-5s})"
+	lower_checks smb "$WORKDIR/smb/a" "$WORKDIR/smb/b" 15 local info
+	gocryptfs_block smb "$WORKDIR/smb/a" "$WORKDIR/smb/b" 15
+	bed_cleanup_to_gocryptfs
+}
+
+for bed in $BEDS; do
+	case "$bed" in
+	sftp) bed_subshell sftp run_sftp ;;
+	gluster) bed_subshell gluster run_gluster gluster single ;;
+	gluster-r2) bed_subshell gluster-r2 run_gluster gluster-r2 replica2 ;;
+	smb) bed_subshell smb run_smb ;;
+	*) bed_die "unknown bed '$bed'" ;;
+	esac
+done
+
+# Leftovers: mounts below WORKDIR, new daemon processes, our namespaces/links.
+sleep 1
+left_mounts="$(awk -v w="$WORKDIR/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts)"
+left_procs="$(daemon_pids | grep -vxF -f "$WORKDIR/daemons.before" || true)"
+left_ns="$(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E "^vfg$(($$ % 100000))h" || true)"
+left_links="$(ip -o link show 2>/dev/null | awk -F': ' '{ print $2 }' | grep -E "^vfg$(($$ % 100000))" || true)"
+if [[ -z "$left_mounts$left_procs$left_ns$left_links" ]]; then
+	record all "teardown: no mounts, daemons, namespaces left" PASS "checked /proc/mounts, ps, ip netns, ip link"
+else
+	record all "teardown: no mounts, daemons, namespaces left" FAIL \
+		"mounts=[$left_mounts] procs=[$(echo $left_procs)] netns=[$left_ns] links=[$left_links]"
+fi
+
+# Results table.
+pass=0 fail=0 skip=0
+printf '\n%-11s %-46s %-5s %s\n' BED CHECK RESULT DETAIL
+printf '%s\n' "------------------------------------------------------------------------------------------------"
+while IFS='|' read -r b c s d; do
+	printf '%-11s %-46s %-5s %s\n' "$b" "$c" "$s" "$d"
+	case "$s" in
+	PASS) pass=$((pass + 1)) ;;
+	FAIL) fail=$((fail + 1)) ;;
+	SKIP) skip=$((skip + 1)) ;;
+	esac
+done <"$RESULTS"
+echo
+if ((skip)); then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+((fail == 0))
