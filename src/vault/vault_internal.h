@@ -178,6 +178,25 @@ int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN]
 int vault_decrypt_entry(struct vault *v, struct vnode *dir, const char *lname,
 			struct buf *out) MUST_CHECK;
 
+/* --- vault_rmdir.c --- */
+
+/* The directory IV of an empty directory while it is being removed or replaced. */
+struct dir_iv_save {
+	int fd;      /* the directory */
+	uint8_t *iv; /* its old IV, or NULL when it had none */
+	size_t len;
+};
+
+/*
+ * Make the lower directory parentfd/lname removable: fail with -ENOTEMPTY unless it holds
+ * no entries, then remove its IV (kept in save). Release save with vault_dir_save_release().
+ */
+int vault_dir_unseal(struct vault *v, int parentfd, const char *lname,
+		     struct dir_iv_save *save) MUST_CHECK;
+/* Put the IV back (the removal failed). */
+void vault_dir_reseal(struct vault *v, struct dir_iv_save *save, const char *lname);
+void vault_dir_save_release(struct vault *v, struct dir_iv_save *save);
+
 /* --- vault_attr.c --- */
 
 /* Convert lower attributes of n to the plaintext view (st_size). */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "vault/vault_internal.h"
 
 static int rename_flags(unsigned flags)
@@ -28,22 +29,51 @@ static bool same_entry(struct vnode *d1, const struct lower_name *a, struct vnod
 	return d1 == d2 && strcmp((const char *)a->name.data, (const char *)b->name.data) == 0;
 }
 
+/*
+ * A directory renamed over an empty directory: the target's IV must go first (the lower
+ * rename refuses a non-empty target), and comes back if the rename fails.
+ */
+static int unseal_target(struct vault *v, struct vnode *olddir, struct lower_name *on,
+			 struct vnode *newdir, struct lower_name *nn, struct dir_iv_save *save)
+{
+	struct stat ost, nst;
+
+	save->fd = -1;
+	save->iv = NULL;
+	if (v->plaintext_names ||
+	    SOP(v, fstatat, newdir->fd, (const char *)nn->name.data, &nst, STORE_AT_NOFOLLOW) < 0 ||
+	    !S_ISDIR(nst.st_mode) ||
+	    SOP(v, fstatat, olddir->fd, (const char *)on->name.data, &ost, STORE_AT_NOFOLLOW) < 0 ||
+	    !S_ISDIR(ost.st_mode) || (ost.st_ino == nst.st_ino && ost.st_dev == nst.st_dev))
+		return 0;
+	return vault_dir_unseal(v, newdir->fd, (const char *)nn->name.data, save);
+}
+
 static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *on,
 		     struct vnode *newdir, struct lower_name *nn, unsigned flags, int sflags)
 {
+	struct dir_iv_save save = { .fd = -1 };
 	bool created = false;
 	int r;
 
+	if (!flags && (r = unseal_target(v, olddir, on, newdir, nn, &save)) < 0)
+		return r;
 	/* exchange: both entries exist before and after, and so do their side files */
 	if (!(flags & VAULT_RENAME_EXCHANGE) &&
-	    (r = vault_name_prepare(v, newdir, nn, &created)) < 0)
+	    (r = vault_name_prepare(v, newdir, nn, &created)) < 0) {
+		vault_dir_reseal(v, &save, (const char *)nn->name.data);
+		vault_dir_save_release(v, &save);
 		return r;
+	}
 	r = SOP(v, renameat, olddir->fd, (const char *)on->name.data, newdir->fd,
 		(const char *)nn->name.data, sflags);
 	if (r < 0) {
+		vault_dir_reseal(v, &save, (const char *)nn->name.data);
+		vault_dir_save_release(v, &save);
 		vault_name_undo(v, newdir, nn, created);
 		return r;
 	}
+	vault_dir_save_release(v, &save);
 	if (!(flags & VAULT_RENAME_EXCHANGE) && !same_entry(olddir, on, newdir, nn))
 		vault_name_forget(v, olddir, on);
 	nodes_moved(v, newdir, (const char *)nn->name.data);

@@ -33,28 +33,58 @@ static int dir_is_empty(struct vault *v, int fd)
 	return r;
 }
 
+int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct dir_iv_save *save)
+{
+	int r;
+
+	save->iv = NULL;
+	save->len = 0;
+	save->fd = SOP(v, openat, parentfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW,
+		       0);
+	if (save->fd < 0)
+		return save->fd;
+	if ((r = dir_is_empty(v, save->fd)) < 0)
+		goto fail;
+	r = store_read_file(v->store, save->fd, NAMES_DIRIV_FILE, DIRIV_LEN + 1, &save->iv,
+			    &save->len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || (r = SOP(v, unlinkat, save->fd, NAMES_DIRIV_FILE, 0)) < 0)
+		goto fail;
+	return 0;
+fail:
+	vault_dir_save_release(v, save);
+	return r;
+}
+
+void vault_dir_reseal(struct vault *v, struct dir_iv_save *save, const char *lname)
+{
+	if (save->fd < 0 || !save->iv)
+		return;
+	if (store_write_atomic(v->store, save->fd, NAMES_DIRIV_FILE, save->iv, save->len, 0444) < 0)
+		log_error("cannot restore directory IV of '%s'", lname);
+}
+
+void vault_dir_save_release(struct vault *v, struct dir_iv_save *save)
+{
+	free(save->iv);
+	save->iv = NULL;
+	if (save->fd >= 0)
+		(void)SOP(v, close, save->fd);
+	save->fd = -1;
+}
+
 static int rmdir_encrypted(struct vault *v, struct vnode *dir, const char *lname)
 {
-	uint8_t *iv = NULL;
-	size_t ivlen = 0;
-	int fd, r;
+	struct dir_iv_save save;
+	int r;
 
-	fd = SOP(v, openat, dir->fd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
-	if (fd < 0)
-		return fd;
-	if ((r = dir_is_empty(v, fd)) < 0)
-		goto out;
-	r = store_read_file(v->store, fd, NAMES_DIRIV_FILE, DIRIV_LEN + 1, &iv, &ivlen);
-	if (r < 0 && r != -ENOENT)
-		goto out;
-	if (r == 0 && (r = SOP(v, unlinkat, fd, NAMES_DIRIV_FILE, 0)) < 0)
-		goto out;
+	if ((r = vault_dir_unseal(v, dir->fd, lname, &save)) < 0)
+		return r;
 	r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
-	if (r < 0 && iv && store_write_atomic(v->store, fd, NAMES_DIRIV_FILE, iv, ivlen, 0444) < 0)
-		log_error("cannot restore directory IV of '%s'", lname);
-out:
-	free(iv);
-	(void)SOP(v, close, fd);
+	if (r < 0)
+		vault_dir_reseal(v, &save, lname);
+	vault_dir_save_release(v, &save);
 	return r;
 }
 

@@ -220,6 +220,38 @@ out:
 	tv_free(&t);
 }
 
+TEST(vault_rename_dir_over_dir)
+{
+	struct vnode *src = NULL, *empty = NULL, *full = NULL, *n, *m = NULL;
+	struct stat st;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		goto out;
+	EXPECT(vault_mkdir(t.v, t.root, "src", 0755, &t.who, &src, &st) == 0);
+	EXPECT(vault_mkdir(t.v, t.root, "empty", 0755, &t.who, &empty, &st) == 0);
+	EXPECT(vault_mkdir(t.v, t.root, "full", 0755, &t.who, &full, &st) == 0);
+	if (!src || !full)
+		goto out;
+	n = tv_create(&t, src, "inside");
+	tv_close(&t, n);
+	n = tv_create(&t, full, "occupant");
+	tv_close(&t, n);
+	EXPECT(vault_rename(t.v, t.root, "src", t.root, "full", 0) == -ENOTEMPTY);
+	/* the refused target keeps its IV: its entries still decrypt */
+	EXPECT(listed(&t, full, "occupant") == 1);
+	EXPECT(vault_rename(t.v, t.root, "src", t.root, "empty", 0) == 0);
+	EXPECT(vault_lookup(t.v, t.root, "empty", &m, &st) == 0 && m == src);
+	EXPECT(listed(&t, src, "inside") == 1);
+	EXPECT(count_entries(&t, t.root) == 2);
+	vnode_unref(t.v, m);
+out:
+	vnode_unref(t.v, src);
+	vnode_unref(t.v, empty);
+	vnode_unref(t.v, full);
+	tv_free(&t);
+}
+
 TEST(vault_readdir_types_and_bad_entries)
 {
 	struct vnode *d = NULL, *n = NULL;
