@@ -515,6 +515,14 @@ static void run_seed(struct fsx *x, time_t deadline)
 	fflush(stdout);
 }
 
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 int main(int argc, char **argv)
 {
 	static struct fsx x;
@@ -528,6 +536,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		x.own_refdir = true;
+	}
+	if (same_dir(x.dir, x.refdir)) {
+		fprintf(stderr, "fsx: DIR and REFDIR must differ\n");
+		return 2;
 	}
 	x.tbuf = malloc(x.maxsize + 65536);
 	x.rbuf = malloc(x.maxsize + 65536);

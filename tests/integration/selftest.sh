@@ -42,7 +42,7 @@ trap 'exit 130' INT TERM
 n=0 pass=0 fail=0
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1: $2"; }
-log() { echo "selftest.sh: $*" >&2; }
+log() { echo "selftest.sh: [$(date +%T)] $*" >&2; }
 
 # run NAME LOGFILE CMD...: ok if CMD exits 0; the tool's last line is shown.
 run() {

@@ -91,11 +91,14 @@ tar_extract() {
 	mkdir "$d/tar"
 	if [ "$quick" -eq 1 ]; then
 		timeout 900 tar -xf "$tb" -C "$d/tar" "$top/fs"
-		# the top directory is created implicitly (mtime now): pin it
-		touch -d @1000000000 "$d/tar/$top"
 	else
 		timeout 1800 tar -xf "$tb" -C "$d/tar"
 	fi
+	# Directories without an entry in the archive are made by tar with mtime
+	# "now": pin those (newer than the tarball) to one value in both trees.
+	# A directory whose archived mtime was not restored stays different
+	# from REFDIR's, because there it is old and not pinned.
+	find "$d/tar" -type d -newer "$tb" -exec touch -d @1000000000 {} +
 }
 
 manifest() {
