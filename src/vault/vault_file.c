@@ -10,7 +10,6 @@
  * Concurrency: the vnode's rwlock orders threads of this client (reads shared; writes,
  * truncate and header creation exclusive); lock.c orders clients. All content work runs
  * on block ranges [first, last], so a block-range lock can later replace the rwlock.
- * SEEK_DATA/SEEK_HOLE treat the whole file as data (a hole is only visible as zeros).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -22,15 +21,6 @@
 #include "base/secmem.h"
 #include "vault/lock.h"
 #include "vault/vault_internal.h"
-
-/* SEEK_DATA/SEEK_HOLE need _GNU_SOURCE in glibc; the values are the same on Linux,
- * FreeBSD and Solaris, and the front end passes the kernel's value through. */
-#ifndef SEEK_DATA
-#define SEEK_DATA 3
-#endif
-#ifndef SEEK_HOLE
-#define SEEK_HOLE 4
-#endif
 
 enum {
 	/* Blocks handled per lower I/O call (bounds the temporary buffers). */
@@ -522,28 +512,6 @@ int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, ui
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EFBIG;
 	return resize(v, n, off + len, true);
-}
-
-int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence)
-{
-	struct fileop op;
-	int64_t r;
-
-	if (whence != SEEK_DATA && whence != SEEK_HOLE)
-		return -EINVAL;
-	if ((r = fileop_begin(&op, v, n)) < 0)
-		return r;
-	pthread_rwlock_rdlock(&n->rw);
-	r = fileop_size(&op);
-	pthread_rwlock_unlock(&n->rw);
-	if (r == 0) {
-		if (off < 0 || (uint64_t)off >= op.psize)
-			r = -ENXIO;
-		else
-			r = whence == SEEK_DATA ? off : (int64_t)op.psize;
-	}
-	fileop_end(&op);
-	return r;
 }
 
 int vault_fsync(struct vault *v, struct vnode *n, bool datasync)

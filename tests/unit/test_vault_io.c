@@ -220,6 +220,17 @@ TEST(vault_io_holes_stay_sparse)
 	EXPECT(vault_read(t.v, n, buf, BS, far / 2) == BS && memcmp(buf, zero, BS) == 0);
 	EXPECT(vault_read(t.v, n, buf, 8, 0) == 8 && memcmp(buf, "head\0\0\0\0", 8) == 0);
 	EXPECT(vault_read(t.v, n, buf, 8, far - 4) == 8 && memcmp(buf, "\0\0\0\0tail", 8) == 0);
+	/* SEEK_HOLE/SEEK_DATA find the gap at block granularity */
+	{
+		int64_t h = vault_lseek(t.v, n, 0, SEEK_HOLE), d;
+
+		EXPECTF(h > 0 && h < (int64_t)far && h % BS == 0, "hole at %lld", (long long)h);
+		EXPECT(vault_read(t.v, n, buf, BS, (uint64_t)h) == BS && !memcmp(buf, zero, BS));
+		d = vault_lseek(t.v, n, h, SEEK_DATA);
+		EXPECTF(d > h && d <= (int64_t)far, "data at %lld", (long long)d);
+		EXPECT(vault_lseek(t.v, n, (int64_t)far, SEEK_HOLE) == (int64_t)(far + 4));
+		EXPECT(vault_lseek(t.v, n, 2, SEEK_DATA) == 2);
+	}
 	/* truncate up leaves a hole too */
 	EXPECT(vault_truncate(t.v, n, 2 * far) == 0);
 	st = lower_stat(&t, lower);
