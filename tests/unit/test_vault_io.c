@@ -607,3 +607,72 @@ TEST(vault_io_read_only_vault)
 out:
 	tv_free(&t);
 }
+
+struct churn_arg {
+	struct tv *t;
+	int id;
+	int errors;
+};
+
+/* Lookups, creates, writes, reads, renames, unlinks and listings from many threads. */
+static void *churn(void *p)
+{
+	struct churn_arg *a = p;
+	char name[32], other[32];
+	uint8_t buf[5000], back[5000];
+	struct vnode *n, *m;
+	struct vdir *d;
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "t%d-%d", a->id, i % 5);
+		snprintf(other, sizeof(other), "t%d-moved", a->id);
+		memset(buf, 'a' + i % 26, sizeof(buf));
+		n = tv_create(a->t, a->t->root, name);
+		if (!n) {
+			a->errors++;
+			continue;
+		}
+		a->errors += vault_write(a->t->v, n, buf, sizeof(buf), (uint64_t)i * 100, false,
+					 NULL) != (ssize_t)sizeof(buf);
+		a->errors += vault_read(a->t->v, n, back, sizeof(back), (uint64_t)i * 100) !=
+				     (ssize_t)sizeof(back) ||
+			     memcmp(buf, back, sizeof(buf)) != 0;
+		if (vault_lookup(a->t->v, a->t->root, name, &m, &st) == 0) {
+			a->errors += m != n;
+			vnode_unref(a->t->v, m);
+		} else {
+			a->errors++;
+		}
+		if (vault_opendir(a->t->v, a->t->root, &d) == 0)
+			vault_closedir(d);
+		if (i % 3 == 0)
+			a->errors += vault_rename(a->t->v, a->t->root, name, a->t->root, other, 0) != 0;
+		else if (i % 3 == 1)
+			a->errors += vault_unlink(a->t->v, a->t->root, name) != 0;
+		tv_close(a->t, n);
+	}
+	return NULL;
+}
+
+TEST(vault_io_threads_churn)
+{
+	enum { THREADS = 6 };
+	struct churn_arg args[THREADS];
+	pthread_t th[THREADS];
+	struct tv t;
+	int i;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		return;
+	for (i = 0; i < THREADS; i++) {
+		args[i] = (struct churn_arg){ &t, i, 0 };
+		pthread_create(&th[i], NULL, churn, &args[i]);
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		EXPECTF(args[i].errors == 0, "thread %d: %d errors", i, args[i].errors);
+	}
+	tv_free(&t);
+}
