@@ -265,27 +265,41 @@ int case_symlink_readlink(void)
 	return 0;
 }
 
+/* Make a symlink with a len-byte target and check it round-trips. */
+static int long_link(size_t len, int salt)
+{
+	char target[4096], buf[4200], name[16];
+	struct stat st;
+	ssize_t n;
+
+	for (size_t j = 0; j < len; j++)
+		target[j] = (j % 10 == 9) ? '/' : (char)('a' + (j * 7 + (size_t)salt) % 26);
+	target[len] = 0;
+	snprintf(name, sizeof(name), "l%zu", len);
+	if (symlink(target, name) < 0)
+		FAIL("symlink with %zu-byte target: %s", len, errname(errno));
+	n = readlink(name, buf, sizeof(buf));
+	CHECK(n == (ssize_t)len && !memcmp(buf, target, len),
+	      "readlink of %zu-byte target gave %zd bytes", len, n);
+	SYS(lstat(name, &st));
+	CHECK(st.st_size == (off_t)len, "%zu-byte symlink has st_size %lld", len,
+	      (long long)st.st_size);
+	return 0;
+}
+
 int case_symlink_long_target(void)
 {
-	static const size_t lens[] = { 1000, 1024, 2000, 4095 };
-	char target[4096], buf[4200];
-	struct stat st;
+	static const size_t lens[] = { 1000, 1024, 2000 };
 
-	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		char name[16];
-		size_t len = lens[i];
-		for (size_t j = 0; j < len; j++)
-			target[j] = (j % 10 == 9) ? '/' : (char)('a' + (j * 7 + i) % 26);
-		target[len] = 0;
-		snprintf(name, sizeof(name), "l%zu", len);
-		SYS(symlink(target, name));
-		ssize_t n = readlink(name, buf, sizeof(buf));
-		CHECK(n == (ssize_t)len && !memcmp(buf, target, len),
-		      "readlink of %zu-byte target gave %zd bytes", len, n);
-		SYS(lstat(name, &st));
-		CHECK(st.st_size == (off_t)len, "%zu-byte symlink has st_size %lld", len,
-		      (long long)st.st_size);
-	}
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		TRY(long_link(lens[i], (int)i));
+	/* PATH_MAX - 1: an encrypting fs may not fit it into the lower fs */
+	if (long_link(4095, 9) == 0)
+		note("4095-byte symlink target: supported, round-trip verified");
+	else if (strstr(g_reason, "symlink with 4095-byte target: ENAMETOOLONG"))
+		note("4095-byte symlink target: ENAMETOOLONG (file-system limit)");
+	else
+		return -1;
 	return 0;
 }
 
