@@ -112,9 +112,13 @@ run_stage() {
 	fi
 	status="ok"
 	if [[ -z $line ]]; then
+		# The runner died before its count: keep the cases it reported ("ok ..." and
+		# "not ok ..." lines) and add one failure for the crash itself.
 		status="no count"
-		fail=$((fail + 1))
-		log "=== stage $name printed no 'N passed, N failed' line (exit $rc): counted as 1 failure"
+		pass=$(grep -cE '^ok( |$)' "$out" || true)
+		fail=$(($(grep -cE '^not ok( |$)' "$out" || true) + 1))
+		log "=== stage $name printed no 'N passed, N failed' line (exit $rc): counted its" \
+			"ok/not ok lines plus 1 failure"
 	elif ((rc != 0 && fail == 0)); then
 		status="crashed"
 		fail=1
