@@ -118,7 +118,11 @@ int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int t
 /* Regular files, fifos and sockets (S_IFREG / S_IFIFO / S_IFSOCK in mode). */
 int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
-/* Create and open a regular file (flags: O_EXCL honoured). */
+/*
+ * Create and open a regular file (flags: O_EXCL honoured; without it an existing file is
+ * opened, and O_TRUNC truncates it). On success *out counts as one vault_open_file():
+ * drop it with vault_release_file() before vnode_unref().
+ */
 int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
 		 const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 int vault_mkdir(struct vault *v, struct vnode *dir, const char *name, mode_t mode,
@@ -135,7 +139,10 @@ int vault_rename(struct vault *v, struct vnode *olddir, const char *oldname, str
 		 const char *newname, unsigned flags) MUST_CHECK;
 int vault_statfs(struct vault *v, struct statvfs *sv) MUST_CHECK;
 
-/* Directory listing snapshot. Entries are in lower readdir order; index 0 is the first. */
+/*
+ * Directory listing snapshot. Entries are in lower readdir order; index 0 is the first.
+ * "." and ".." appear as the lower listing has them.
+ */
 int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out) MUST_CHECK;
 /*
  * Entry i of the snapshot: plaintext name (valid until vault_closedir), inode number and
@@ -162,9 +169,16 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		    bool append, uint64_t *written_at) MUST_CHECK;
 int vault_truncate(struct vault *v, struct vnode *n, uint64_t size) MUST_CHECK;
 int vault_fsync(struct vault *v, struct vnode *n, bool datasync) MUST_CHECK;
-/* mode 0 only (allocate and extend); others give -EOPNOTSUPP. */
+/*
+ * mode 0 only: extends the file like truncate-up when off + len is past the end (no space
+ * is reserved in the lower file); others give -EOPNOTSUPP.
+ */
 int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, uint64_t len) MUST_CHECK;
-/* SEEK_DATA / SEEK_HOLE over the plaintext view; returns the offset or -ENXIO. */
+/*
+ * SEEK_DATA / SEEK_HOLE over the plaintext view at block granularity (a block is a hole
+ * only when its whole stored range is a hole of the lower file); returns the offset or
+ * -ENXIO.
+ */
 int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence) MUST_CHECK;
 
 /* --- extended attributes (vault_xattr.c); only user.* names are offered --- */
