@@ -36,8 +36,7 @@ register_stages() {
 	stage    fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	stage    tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	stage    mount       "tests/mount/run.sh"             'tests/mount/run.sh'
-	stage    integration "tests/integration/run.sh"       'tests/integration/run.sh'
-	stage    beds        "tests/beds/run.sh"              'tests/beds/run.sh'
+	stage    beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 }
 
 names=() files=() cmds=() reqs=()
