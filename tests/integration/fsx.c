@@ -24,12 +24,12 @@
 #include <unistd.h>
 
 enum op { OP_WRITE, OP_READ, OP_TRUNCATE, OP_FALLOC, OP_MAPWRITE, OP_MAPREAD, OP_FSYNC,
-	  OP_FDATASYNC, OP_REOPEN, OP_COUNT };
-static const char *const op_names[OP_COUNT] = { "write",   "read",	 "truncate",
-						"falloc",  "mapwrite",	 "mapread",
-						"fsync",   "fdatasync", "reopen" };
+	  OP_FDATASYNC, OP_REOPEN, OP_READ_NEWFD, OP_COUNT };
+static const char *const op_names[OP_COUNT] = { "write",    "read",	 "truncate", "falloc",
+						"mapwrite", "mapread",	 "fsync",    "fdatasync",
+						"reopen",   "newfdread" };
 /* Relative frequency of each op. */
-static const int op_weight[OP_COUNT] = { 32, 14, 9, 6, 10, 8, 3, 3, 5 };
+static const int op_weight[OP_COUNT] = { 32, 14, 9, 6, 10, 8, 3, 3, 5, 4 };
 
 enum { LOG_LEN = 32, MAX_FILES = 64 };
 
@@ -291,6 +291,33 @@ static void op_read(struct fsx *x, struct fsx_file *f, size_t off, size_t len)
 	compare_bytes(x, x->tbuf, x->rbuf, (size_t)nt, off, "read");
 }
 
+/* Read through a second, fresh open of the same file (own fd, stat by path). */
+static void op_read_newfd(struct fsx *x, struct fsx_file *f, size_t off, size_t len)
+{
+	struct stat st;
+	int fd = open(f->tpath, O_RDONLY);
+	ssize_t nt, nr;
+
+	if (fd < 0 || stat(f->tpath, &st) < 0) {
+		snprintf(g_reason, sizeof(g_reason), "open/stat '%.1000s': %s", f->tpath, errname(errno));
+		die(x, g_reason);
+	}
+	if (st.st_size != fd_size(x, f->rfd)) {
+		snprintf(g_reason, sizeof(g_reason), "stat by path: size %lld, reference %lld",
+			 (long long)st.st_size, (long long)fd_size(x, f->rfd));
+		die(x, g_reason);
+	}
+	nt = read_at(fd, x->tbuf, len, (off_t)off);
+	nr = read_at(f->rfd, x->rbuf, len, (off_t)off);
+	close(fd);
+	if (nt < 0 || nr < 0 || nt != nr) {
+		snprintf(g_reason, sizeof(g_reason), "read via new fd: %zd bytes, reference %zd", nt,
+			 nr);
+		die(x, g_reason);
+	}
+	compare_bytes(x, x->tbuf, x->rbuf, (size_t)nt, off, "read via new fd");
+}
+
 static void op_truncate(struct fsx *x, struct fsx_file *f)
 {
 	size_t size = rng_below(&x->rng, x->maxsize + 1);
@@ -440,6 +467,7 @@ static void do_op(struct fsx *x)
 	case OP_MAPREAD: op_mapread(x, f, off, len); break;
 	case OP_FSYNC: op_sync(x, f, false); break;
 	case OP_FDATASYNC: op_sync(x, f, true); break;
+	case OP_READ_NEWFD: op_read_newfd(x, f, off, len); break;
 	default: op_reopen(x, f); break;
 	}
 	if (x->opnum == x->inject)

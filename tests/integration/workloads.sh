@@ -45,7 +45,7 @@ dir=$(cd "$1" && pwd)
 ref=$(cd "$2" && pwd)
 T=$(mktemp -d "$dir/wl.XXXXXX")
 R=$(mktemp -d "$ref/wl.XXXXXX")
-LOG=$(mktemp -d /tmp/workloads-log.XXXXXX)
+LOG=$(mktemp -d "$ref/wl-log.XXXXXX")
 n=0 pass=0 fail=0
 
 cleanup() {
