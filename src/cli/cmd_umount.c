@@ -114,6 +114,9 @@ int cmd_umount_main(int argc, char **argv)
 		}
 		sleep_ms(20);
 	}
+	/* A daemon killed with SIGKILL left its pid file behind. */
+	if (pid > 0)
+		mounts_pidfile_remove(pidfile, pid);
 	r = CLI_EXIT_OK;
 out:
 	free(canon);

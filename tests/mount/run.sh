@@ -132,6 +132,57 @@ stage_life() {
 	else
 		notok "--log FILE" "$(cat "$dlog" 2>/dev/null | tail -n 3)"
 	fi
+	# Other password sources: --extpass and stdin.
+	if timeout 60 "$VEILFS" mount --extpass "cat '$T_PASSFILE'" "$c" "$m" && [ "$(cat "$m/first")" = hello ] && vumount "$m"; then
+		ok "mount --extpass CMD"
+	else
+		notok "mount --extpass CMD" "failed"
+		force_unmount "$m"
+	fi
+	T_MOUNTS+=("$m")
+	if timeout 60 "$VEILFS" mount "$c" "$m" <"$T_PASSFILE" && [ "$(cat "$m/first")" = hello ] && vumount "$m"; then
+		ok "mount with the password on stdin"
+	else
+		notok "mount with the password on stdin" "failed"
+		force_unmount "$m"
+	fi
+
+	# Busy: umount refuses while a process sits in the mount, and the mount keeps working.
+	vmount "$c" "$m" || notok "mount for busy umount" "failed"
+	local busy
+	(cd "$m/dir" && sleep 30) &
+	busy=$!
+	sleep 0.3
+	rc=0
+	out=$(vumount "$m" 2>&1) || rc=$?
+	if [ "$rc" -eq 4 ] && is_mounted "$m" && [ "$(cat "$m/first")" = hello ]; then
+		ok "umount of a busy mount fails (exit 4: $out) and the mount keeps serving"
+	else
+		notok "umount of a busy mount" "rc $rc: $out"
+	fi
+	kill "$busy" 2>/dev/null || true
+	wait "$busy" 2>/dev/null || true
+	vumount "$m" || notok "umount after busy" "failed"
+
+	# A daemon killed with SIGKILL: mount refuses the dead mount point, umount cleans up.
+	vmount "$c" "$m" || notok "mount for SIGKILL" "failed"
+	pid=$(daemon_pid "$m")
+	kill -KILL "$pid"
+	wait_until 10 dead "$pid" || true
+	rc=0
+	out=$(timeout 60 "$VEILFS" mount --passfile "$T_PASSFILE" "$c" "$m" 2>&1) || rc=$?
+	if [ "$rc" -eq 4 ] && grep -q "already mounted" <<<"$out"; then ok "mount on a dead mount point is refused ($out)"; else notok "mount on a dead mount point" "rc $rc: $out"; fi
+	if vumount "$m" && not_mounted "$m" && [ ! -e "$(pidfile_of "$m")" ]; then
+		ok "umount cleans up after a killed daemon (mount and stale pid file gone)"
+	else
+		notok "umount after SIGKILL" "mounted=$(is_mounted "$m" && echo y || echo n) pidfile=$(ls "$(pidfile_of "$m")" 2>&1)"
+		force_unmount "$m"
+	fi
+	check "remount after SIGKILL: data intact" bash -c "
+		'$VEILFS' mount --passfile '$T_PASSFILE' '$c' '$m' && [ \"\$(cat '$m/dir/file')\" = data ]"
+	T_PIDS+=("$(daemon_pid "$m")")
+	vumount "$m" || true
+
 	check "mount --help describes the options" bash -c "'$VEILFS' mount --help | grep -q -- --passfile && '$VEILFS' mount --help | grep -q -- --ro && '$VEILFS' mount --help | grep -q -- --log"
 }
 
