@@ -4,6 +4,7 @@
  * on a lower file system without cross-client locks) come with issue 5.
  */
 #include <errno.h>
+#include <string.h>
 #include "base/log.h"
 #include "format/block.h"
 #include "format/header.h"
@@ -44,14 +45,17 @@ int vault_lock_blocks(struct vault *v, struct vnode *n, int fd, uint64_t first, 
 	uint64_t off, len;
 	int r;
 
-	(void)n;
 	if (v->opts.shared != VAULT_SHARED_LOCKS)
 		return 0;
 	block_range(v, first, last, &off, &len);
 	r = SOP(v, lock, fd, off, len, exclusive, true);
-	if (r < 0)
-		log_error("cannot lock blocks %llu..%llu of a lower file: %d",
-			  (unsigned long long)first, (unsigned long long)last, r);
+	if (r < 0) {
+		char what[256];
+
+		vnode_name(n, what, sizeof(what));
+		log_error("cannot lock blocks %llu..%llu of '%s': %s", (unsigned long long)first,
+			  (unsigned long long)last, what, strerror(-r));
+	}
 	return r;
 }
 
