@@ -64,7 +64,7 @@ pidfile_of() {
 daemon_pid() {
 	local f
 	f=$(pidfile_of "$1")
-	[ -f "$f" ] && head -n 1 "$f" || true
+	if [ -f "$f" ]; then head -n 1 "$f"; fi
 }
 
 # alive PID: process exists and is not a zombie.

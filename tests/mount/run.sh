@@ -130,7 +130,7 @@ stage_life() {
 	if vmount "$c" "$m" --log "$dlog" && vumount "$m" && grep -q "serving" "$dlog" && grep -q "unmounted" "$dlog"; then
 		ok "--log FILE receives the daemon's log"
 	else
-		notok "--log FILE" "$(cat "$dlog" 2>/dev/null | tail -n 3)"
+		notok "--log FILE" "$(tail -n 3 "$dlog" 2>/dev/null)"
 	fi
 	# Other password sources: --extpass and stdin.
 	if timeout 60 "$VEILFS" mount --extpass "cat '$T_PASSFILE'" "$c" "$m" && [ "$(cat "$m/first")" = hello ] && vumount "$m"; then
@@ -324,7 +324,7 @@ stage_signals() {
 flip_byte() {
 	local f=$1 off=$2 b
 	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+	printf '%b' "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
 }
 
 # newest_lower CIPHERDIR: the most recently modified content file below CIPHERDIR.
@@ -346,13 +346,13 @@ stage_integrity() {
 	vmount "$c" "$m" || { notok "mount for integrity" "failed"; return; }
 	# Three files of three full blocks with distinct contents per block.
 	for f in tamper cut header; do
-		for i in 0 1 2; do head -c 4096 /dev/zero | tr '\0' "$(printf "\\$(printf '%03o' $((65 + i)))")"; done >"$m/$f"
+		for i in 0 1 2; do head -c 4096 /dev/zero | tr '\0' "$(printf '%b' "\\$(printf '%03o' $((65 + i)))")"; done >"$m/$f"
 		sleep 0.02 # distinct mtimes below
 		lowers[$f]=$(newest_lower "$c")
 	done
 	mkdir "$m/victimdir"
 	echo other >"$m/other"
-	for i in 0 1 2; do want[$i]=$(read_block "$m/tamper" "$i"); done
+	for i in 0 1 2; do want[i]=$(read_block "$m/tamper" "$i"); done
 	vumount "$m"
 	local lower_tamper=${lowers[tamper]} lower_cut=${lowers[cut]} lower_header=${lowers[header]}
 	check "three full blocks are stored as 20 + 3 x $AES_BLOCK bytes" [ "$(stat -c %s "$lower_tamper")" -eq $((HDR + 3 * AES_BLOCK)) ]
@@ -384,7 +384,7 @@ stage_integrity() {
 	err=$(dd if="$m/cut" bs=4096 skip=1 count=1 of=/dev/null 2>&1) && err=""
 	if grep -q "Input/output error" <<<"$err"; then ok "file cut at a block boundary: last block reads as EIO"; else notok "cut file" "no EIO: '$err' (size $(stat -c %s "$m/cut" 2>&1))"; fi
 	check "corrupt header: read fails with EIO" expect_fail_with "Input/output error" cat "$m/header"
-	if ! ls "$m" | grep -q victimdir; then ok "corrupt name: entry not listed"; else notok "corrupt name" "still listed"; fi
+	if [ -z "$(find "$m" -mindepth 1 -maxdepth 1 -name victimdir)" ]; then ok "corrupt name: entry not listed"; else notok "corrupt name" "still listed"; fi
 	check "log mentions the corrupt name" grep -qF "$newname" "$log"
 	check "daemon keeps serving other files" bash -c "[ \"\$(cat '$m/other')\" = other ] && echo new > '$m/new' && [ \"\$(cat '$m/new')\" = new ]"
 	pid=$(daemon_pid "$m")
@@ -414,7 +414,7 @@ stage_plaintext() {
 	mkfifo "$m/${M_FILE}fifo"
 	# Positive control: the markers are visible above.
 	if grep -q "$M_CONTENT" "$m/$M_DIR/$M_FILE" && [ "$(readlink "$m/$M_DIR/$M_LINK")" = "../$M_TARGET/$M_TARGET" ] &&
-		[ "$(getfattr --absolute-names --only-values -n "user.$M_XNAME" "$m/$M_DIR/$M_FILE")" = "$M_XVAL" ] && ls "$m" | grep -q "$M_LONG"; then
+		[ "$(getfattr --absolute-names --only-values -n "user.$M_XNAME" "$m/$M_DIR/$M_FILE")" = "$M_XVAL" ] && [ -n "$(find "$m" -mindepth 1 -maxdepth 1 -name "$M_LONG*")" ]; then
 		ok "markers are visible in the mount"
 	else
 		notok "markers visible in the mount" "positive control failed"
