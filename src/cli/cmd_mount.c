@@ -44,7 +44,9 @@ struct mount_args {
 	bool read_only;
 	bool debug;
 	const char *log_path;
-	struct buf fuse_opts; /* -o options joined with commas */
+	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
+	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
+	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
 	const char *cipherdir;  /* as given */
 	const char *mountpoint; /* as given */
 	char *cipher_abs;       /* owned: realpath of cipherdir */
@@ -119,8 +121,12 @@ static void usage(FILE *f)
 		"                   (without either: prompt on a terminal, else read stdin)\n"
 		"  -f, --foreground stay in the foreground and log to stderr (Ctrl-C unmounts)\n"
 		"  --ro             mount read-only (writes fail with EROFS)\n"
-		"  -o OPTIONS       comma-separated FUSE mount options, e.g. allow_other,\n"
-		"                   default_permissions is always on; may be repeated\n"
+		"  -o OPTIONS       comma-separated mount options; may be repeated. veilfs's own:\n"
+		"                     ro                 same as --ro\n"
+		"                     attr_timeout=S     seconds the kernel caches attributes (1)\n"
+		"                     entry_timeout=S    seconds the kernel caches names (1)\n"
+		"                   others go to FUSE, e.g. allow_other (default_permissions is\n"
+		"                   always on)\n"
 		"  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
 		"  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 		"  -h, --help       show this help\n\n"
@@ -130,6 +136,54 @@ static void usage(FILE *f)
 		"             %d other error (mount point missing or already mounted, FUSE failed)\n",
 		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
 		CLI_EXIT_ERROR);
+}
+
+/* Parse a timeout in seconds: a decimal number in [0, 86400]. */
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0 && v <= 86400))
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S)
+ * are taken here, everything else is passed to libfuse, which rejects what it does not know.
+ */
+static int take_mount_options(struct mount_args *a, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *opt;
+	int r = 0;
+
+	if (!copy) {
+		cli_error("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	for (opt = strtok_r(copy, ",", &save); opt && !r; opt = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(opt, "ro")) {
+			a->read_only = true;
+		} else if (!strncmp(opt, "attr_timeout=", 13)) {
+			if (!parse_seconds(opt + 13, &a->attr_timeout))
+				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
+		} else if (!strncmp(opt, "entry_timeout=", 14)) {
+			if (!parse_seconds(opt + 14, &a->entry_timeout))
+				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
+		} else if ((a->fuse_opts.len && buf_append_str(&a->fuse_opts, ",") < 0) ||
+			   buf_append_str(&a->fuse_opts, opt) < 0) {
+			cli_error("out of memory");
+			r = CLI_EXIT_ERROR;
+		}
+	}
+	free(copy);
+	return r;
 }
 
 static int parse_args(int argc, char **argv, struct mount_args *a)
@@ -145,7 +199,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, r;
 
 	opterr = 0;
 	optind = 1;
@@ -166,11 +220,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		case 'o':
 			if (!*optarg)
 				return cli_usage_error("mount", "option '-o' needs a value");
-			if ((a->fuse_opts.len && buf_append_str(&a->fuse_opts, ",") < 0) ||
-			    buf_append_str(&a->fuse_opts, optarg) < 0) {
-				cli_error("out of memory");
-				return CLI_EXIT_ERROR;
-			}
+			if ((r = take_mount_options(a, optarg)) != 0)
+				return r;
 			break;
 		case OPT_LOG:
 			a->log_path = optarg;
@@ -331,6 +382,10 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	fopts.read_only = a->read_only;
 	fopts.debug = a->debug;
 	fopts.fsname = a->cipher_abs;
+	if (a->attr_timeout >= 0)
+		fopts.attr_timeout = a->attr_timeout;
+	if (a->entry_timeout >= 0)
+		fopts.entry_timeout = a->entry_timeout;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {
@@ -439,6 +494,8 @@ int cmd_mount_main(int argc, char **argv)
 	pid_t child;
 
 	buf_init(&a.fuse_opts);
+	a.attr_timeout = -1;
+	a.entry_timeout = -1;
 	r = parse_args(argc, argv, &a);
 	if (r) {
 		r = r < 0 ? CLI_EXIT_OK : r;

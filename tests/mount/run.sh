@@ -253,6 +253,14 @@ stage_errors() {
 	expect_exit "bad FUSE option" 2 "invalid FUSE options" \
 		"$VEILFS" mount --passfile "$T_PASSFILE" -o no_such_option_xyz "$c" "$m"
 	check "bad FUSE option leaves nothing mounted" not_mounted "$m"
+	expect_exit "bad attr_timeout" 2 "invalid value" \
+		"$VEILFS" mount --passfile "$T_PASSFILE" -o attr_timeout=soon "$c" "$m"
+	if vmount "$c" "$m" -o attr_timeout=0,entry_timeout=0.5 && echo t >"$m/t" && [ "$(cat "$m/t")" = t ] && vumount "$m"; then
+		ok "-o attr_timeout=0,entry_timeout=0.5 accepted"
+	else
+		notok "-o attr_timeout/entry_timeout" "mount failed"
+		force_unmount "$m"
+	fi
 	if vmount "$c" "$m"; then
 		expect_exit "MOUNTPOINT already mounted" 4 "already mounted" \
 			"$VEILFS" mount --passfile "$T_PASSFILE" "$c" "$m"
@@ -296,6 +304,12 @@ stage_ro() {
 	check "--ro: setfattr fails with EROFS" expect_fail_with "read-only file system" setfattr -n user.a -v b "$m/f"
 	check "--ro: cipher dir unchanged" [ "$(snapshot "$c")" = "$before" ]
 	vumount "$m" || notok "umount --ro" "failed"
+	if vmount "$c" "$m" -o ro && expect_fail_with "read-only file system" touch "$m/new2" && [ "$(snapshot "$c")" = "$before" ]; then
+		ok "-o ro is the same as --ro"
+	else
+		notok "-o ro" "writes not refused"
+	fi
+	vumount "$m" || true
 }
 
 # --- signals ---
