@@ -27,7 +27,12 @@
 	X(seek_data_hole)              \
 	X(mmap_write_then_read)        \
 	X(write_then_mmap_read)        \
-	X(unlink_open_file)
+	X(unlink_open_file)            \
+	X(two_fds_same_file)           \
+	X(truncate_seen_by_other_fd)   \
+	X(rename_open_file)            \
+	X(large_sequential)            \
+	X(copy_file_range_data)
 
 /* posix_ns.c */
 #define POSIX_NS_CASES(X)              \

@@ -613,3 +613,125 @@ int case_unlink_open_file(void)
 	SYS(close(fd2));
 	return check_path("f", NULL, 0);
 }
+
+int case_two_fds_same_file(void)
+{
+	uint8_t exp[2 * BLK];
+	int a = open("f", O_RDWR | O_CREAT, 0644), b;
+
+	SYS(a);
+	b = open("f", O_RDWR);
+	SYS(b);
+	fill_pattern(exp, sizeof(exp), 30);
+	/* interleaved writes into the same blocks through two open files */
+	for (size_t off = 0; off < sizeof(exp); off += 100) {
+		size_t len = off + 100 <= sizeof(exp) ? 100 : sizeof(exp) - off;
+		TRY(write_at((off / 100) % 2 ? b : a, exp + off, len, (off_t)off));
+	}
+	TRY(check_fd(a, exp, sizeof(exp), "via first fd"));
+	TRY(check_fd(b, exp, sizeof(exp), "via second fd"));
+	close(a);
+	TRY(write_at(b, "tail", 4, 10));
+	memcpy(exp + 10, "tail", 4);
+	close(b);
+	return check_path("f", exp, sizeof(exp));
+}
+
+int case_truncate_seen_by_other_fd(void)
+{
+	uint8_t data[3 * BLK], exp[3 * BLK];
+	int a = open("f", O_RDWR | O_CREAT, 0644), b;
+
+	SYS(a);
+	fill_pattern(data, sizeof(data), 31);
+	TRY(write_at(a, data, sizeof(data), 0));
+	b = open("f", O_RDWR);
+	SYS(b);
+	TRY(check_fd(b, data, sizeof(data), "second fd before truncate"));
+	SYS(ftruncate(a, BLK + 7));
+	SYS(ftruncate(a, sizeof(data)));
+	memset(exp, 0, sizeof(exp));
+	memcpy(exp, data, BLK + 7);
+	TRY(check_fd(b, exp, sizeof(exp), "second fd after truncate down+up"));
+	SYS(truncate("f", 5));
+	TRY(check_fd(a, exp, 5, "first fd after truncate(path)"));
+	close(a);
+	close(b);
+	return 0;
+}
+
+int case_rename_open_file(void)
+{
+	uint8_t exp[BLK + 50];
+	int fd = open("f", O_RDWR | O_CREAT, 0644);
+
+	SYS(fd);
+	fill_pattern(exp, sizeof(exp), 32);
+	TRY(write_at(fd, exp, BLK, 0));
+	SYS(mkdir("d", 0755));
+	SYS(rename("f", "d/g"));
+	TRY(write_at(fd, exp + BLK, 50, BLK)); /* write after the rename */
+	TRY(check_path("d/g", exp, sizeof(exp)));
+	SYS(rename("d", "e"));
+	TRY(write_at(fd, "xy", 2, 3));
+	memcpy(exp + 3, "xy", 2);
+	SYS(close(fd));
+	return check_path("e/g", exp, sizeof(exp));
+}
+
+int case_large_sequential(void)
+{
+	enum { TOTAL = 8 << 20, CHUNK = 1 << 20, RD = 12345 };
+	uint8_t *exp = malloc(TOTAL), *got = malloc(RD);
+	int fd = open("big", O_RDWR | O_CREAT, 0644), r = -1;
+	size_t off;
+
+	CHECK(exp && got, "out of memory");
+	SYS(fd);
+	fill_pattern(exp, TOTAL, 33);
+	for (off = 0; off < TOTAL; off += CHUNK)
+		if (write(fd, exp + off, CHUNK) != CHUNK)
+			FAIL("sequential write at %zu: %s", off, errname(errno));
+	SYS(close(fd));
+	fd = open("big", O_RDONLY);
+	SYS(fd);
+	for (off = 0; off < TOTAL; off += RD) {
+		size_t want = TOTAL - off < RD ? TOTAL - off : RD;
+		ssize_t n = read(fd, got, RD);
+		if (n != (ssize_t)want || memcmp(got, exp + off, want)) {
+			failf_at(__FILE__, __LINE__, "sequential read at %zu: got %zd bytes, %s", off,
+				 n, n == (ssize_t)want ? "content differs" : "wrong count");
+			goto out;
+		}
+	}
+	r = check_size(fd, TOTAL, "big");
+out:
+	close(fd);
+	free(exp);
+	free(got);
+	return r;
+}
+
+int case_copy_file_range_data(void)
+{
+	uint8_t src[100000], exp[105000];
+	loff_t in = 3, out = 5000;
+	ssize_t n, done = 0;
+	int a, b;
+
+	fill_pattern(src, sizeof(src), 34);
+	TRY(put_file("src", src, sizeof(src)));
+	a = open("src", O_RDONLY);
+	SYS(a);
+	b = open("dst", O_RDWR | O_CREAT, 0644);
+	SYS(b);
+	while (done < 99990 && (n = copy_file_range(a, &in, b, &out, 99990 - (size_t)done, 0)) > 0)
+		done += n;
+	CHECK(done == 99990, "copy_file_range copied %zd of 99990 bytes: %s", done, errname(errno));
+	memset(exp, 0, sizeof(exp));
+	memcpy(exp + 5000, src + 3, 99990);
+	TRY(check_fd(b, exp, 5000 + 99990, "copy destination"));
+	close(a);
+	close(b);
+	return 0;
+}
