@@ -291,9 +291,18 @@ for bed in $BEDS; do
 done
 
 # Leftovers: mounts below WORKDIR, new daemon processes, our namespaces/links.
-sleep 1
+# Processes get 10 s to finish exiting (FUSE servers exit after unmount).
+new_daemons() {
+	daemon_pids | grep -vxF -f "$WORKDIR/daemons.before" || true
+}
+no_new_daemons() {
+	[[ -z "$(new_daemons)" ]]
+}
+bed_wait_for 10 "bed processes to exit" no_new_daemons || true
 left_mounts="$(awk -v w="$WORKDIR/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts)"
-left_procs="$(daemon_pids | grep -vxF -f "$WORKDIR/daemons.before" || true)"
+left_procs="$(new_daemons | while read -r pid comm; do
+	echo "$pid:$comm:$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-120)"
+done)"
 left_ns="$(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E "^vfg$(($$ % 100000))h" || true)"
 left_links="$(ip -o link show 2>/dev/null | awk -F': ' '{ print $2 }' | grep -E "^vfg$(($$ % 100000))" || true)"
 if [[ -z "$left_mounts$left_procs$left_ns$left_links" ]]; then

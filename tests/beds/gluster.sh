@@ -244,10 +244,9 @@ gluster_bed_volume_profile() {
 	default) opts=GLUSTER_BED_VOLOPTS_DEFAULT ;;
 	*) bed_die "unknown gluster volume profile '$1'" ;;
 	esac
-	local i
-	for ((i = 0; i < ${#opts[@]}; i += 2)); do
-		gluster_bed_set "${opts[$i]}" "${opts[$((i + 1))]}"
-	done
+	# one CLI call sets all pairs (each call costs a cluster-wide transaction)
+	gluster_bed_cli volume set "$GLUSTER_BED_VOLUME" "${opts[@]}" >/dev/null ||
+		bed_die "volume profile $1 failed"
 	bed_log "gluster bed: volume profile $1"
 }
 

@@ -172,7 +172,7 @@ smb_bed_stop() {
 smb_bed_helper_pids() {
 	local p conf="$SMB_BED_DIR/samba/smb.conf"
 	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$conf"; then
+		if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$conf"; then
 			echo "${p#/proc/}"
 		fi
 	done
