@@ -134,36 +134,82 @@ static bool node_is_stale(struct vault *v, struct vnode *n, const struct stat *s
 	return cur.st_nlink == 0 || cur.st_ino != st->st_ino;
 }
 
+/* A new reference on the table's node for (dev, ino), or NULL. */
+static struct vnode *node_get(struct vault *v, uint64_t dev, uint64_t ino)
+{
+	struct vnode *n;
+
+	pthread_mutex_lock(&v->table_lock);
+	n = node_find(v, dev, ino);
+	if (n)
+		atomic_fetch_add(&n->refs, 1);
+	pthread_mutex_unlock(&v->table_lock);
+	return n;
+}
+
+/*
+ * The live table node for the object st describes (a new reference), or NULL. A stale
+ * entry is taken out of the table (it lives on while referenced). The check runs outside
+ * the table lock: it makes a syscall.
+ */
+static struct vnode *node_lookup_live(struct vault *v, const struct stat *st)
+{
+	struct vnode *n = node_get(v, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+
+	if (!n || !node_is_stale(v, n, st))
+		return n;
+	pthread_mutex_lock(&v->table_lock);
+	if (n->hashed)
+		node_unhash(v, n);
+	pthread_mutex_unlock(&v->table_lock);
+	vnode_unref(v, n);
+	return NULL;
+}
+
+/* Insert n unless another thread inserted a node for its object first (returned, ref'd). */
+static struct vnode *node_add(struct vault *v, struct vnode *n)
+{
+	struct vnode *cur;
+	size_t h = node_hash(n->dev, n->ino);
+
+	pthread_mutex_lock(&v->table_lock);
+	cur = node_find(v, n->dev, n->ino);
+	if (cur) {
+		atomic_fetch_add(&cur->refs, 1);
+	} else {
+		n->hash_next = v->table[h];
+		v->table[h] = n;
+		n->hashed = true;
+		v->nnodes++;
+	}
+	pthread_mutex_unlock(&v->table_lock);
+	return cur;
+}
+
 /* Insert a fresh node for fd, or return the existing one (closing fd). */
 static int node_insert(struct vault *v, int fd, const struct stat *st, struct vnode *parent,
 		       const char *lname, struct vnode **out)
 {
 	struct vnode *n, *old;
 
-	n = node_new(fd, st, parent, lname);
-	if (!n) {
-		(void)SOP(v, close, fd);
-		return -ENOMEM;
-	}
-	pthread_mutex_lock(&v->table_lock);
-	old = node_find(v, n->dev, n->ino);
-	if (old && !node_is_stale(v, old, st)) {
-		atomic_fetch_add(&old->refs, 1);
-		pthread_mutex_unlock(&v->table_lock);
-		node_free(v, n);
-		if (parent)
-			vnode_set_location(v, old, parent, lname);
+	*out = node_lookup_live(v, st);
+	if (!*out) {
+		n = node_new(fd, st, parent, lname);
+		if (!n) {
+			(void)SOP(v, close, fd);
+			return -ENOMEM;
+		}
+		if (!(old = node_add(v, n))) {
+			*out = n;
+			return 0;
+		}
 		*out = old;
-		return 0;
+		node_free(v, n);
+	} else {
+		(void)SOP(v, close, fd);
 	}
-	if (old)
-		node_unhash(v, old);
-	n->hash_next = v->table[node_hash(n->dev, n->ino)];
-	v->table[node_hash(n->dev, n->ino)] = n;
-	n->hashed = true;
-	v->nnodes++;
-	pthread_mutex_unlock(&v->table_lock);
-	*out = n;
+	if (parent)
+		vnode_set_location(v, *out, parent, lname);
 	return 0;
 }
 
@@ -189,20 +235,6 @@ int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 		return r;
 	}
 	return node_insert(v, fd, st, NULL, lname, out);
-}
-
-static struct vnode *node_lookup_live(struct vault *v, const struct stat *st)
-{
-	struct vnode *n;
-
-	pthread_mutex_lock(&v->table_lock);
-	n = node_find(v, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
-	if (n && node_is_stale(v, n, st))
-		n = NULL;
-	if (n)
-		atomic_fetch_add(&n->refs, 1);
-	pthread_mutex_unlock(&v->table_lock);
-	return n;
 }
 
 int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct vnode **out,
