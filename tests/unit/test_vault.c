@@ -306,6 +306,54 @@ out:
 	tv_free(&t);
 }
 
+TEST(vault_long_name_side_file_checked)
+{
+	char name[300], side[600], path[1200];
+	struct vnode *n;
+	struct stat st;
+	struct tv t;
+	int fd;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		goto out;
+	make_name(name, 240, "side", 's');
+	n = tv_create(&t, t.root, name);
+	tv_close(&t, n);
+	EXPECT(listed(&t, t.root, name) == 1);
+	/* the side file is the one reserved name ending in ".name" */
+	{
+		DIR *d = opendir(t.dir);
+		struct dirent *e;
+
+		side[0] = '\0';
+		while (d && (e = readdir(d)))
+			if (strstr(e->d_name, ".name"))
+				snprintf(side, sizeof(side), "%s", e->d_name);
+		if (d)
+			closedir(d);
+	}
+	EXPECT(strncmp(side, "veilfs.lname.", 13) == 0);
+	snprintf(path, sizeof(path), "%s/%s", t.dir, side);
+	fd = open(path, O_RDWR);
+	{
+		char c = 0;
+
+		EXPECT(fd >= 0 && pread(fd, &c, 1, 5) == 1);
+		c = c == 'A' ? 'B' : 'A';
+		EXPECT(pwrite(fd, &c, 1, 5) == 1);
+	}
+	close(fd);
+	tv_log_capture(true);
+	EXPECT(listed(&t, t.root, name) == 0);
+	EXPECTF(strstr(tv_log_last(), "veilfs.lname.") != NULL, "log: %s", tv_log_last());
+	tv_log_capture(false);
+	/* lookup by name needs no side file: the entry name is the hash */
+	EXPECT(vault_lookup(t.v, t.root, name, &n, &st) == 0);
+	vnode_unref(t.v, n);
+out:
+	tv_free(&t);
+}
+
 TEST(vault_symlinks)
 {
 	static const char target[] = "../some/where/" MARKER "/x";
