@@ -124,12 +124,56 @@ static void process_main(struct writer *w, int gate)
 	_exit(0);
 }
 
+/* In a child process: run nthr writer threads ws[0..nthr), then _exit. */
+static void process_with_threads(struct writer *ws, int nthr, const char *path, int gate)
+{
+	pthread_t th[MAX_WRITERS];
+	int myfd = open(path, O_RDWR);
+	char c;
+
+	if (myfd < 0 || read(gate, &c, 1) < 0)
+		_exit(100);
+	for (int t = 0; t < nthr; t++) {
+		ws[t].fd = (t % 2) ? open(path, O_RDWR) : myfd; /* own open or shared fd */
+		pthread_create(&th[t], NULL, thread_main, &ws[t]);
+	}
+	for (int t = 0; t < nthr; t++) {
+		pthread_join(th[t], NULL);
+		if (t % 2)
+			close(ws[t].fd);
+		if (ws[t].err) {
+			fprintf(stderr, "concurrency: %s\n", ws[t].reason);
+			_exit(1);
+		}
+	}
+	_exit(0);
+}
+
+/* Threads of this process; odd ones use their own open file. */
+static int run_local_threads(struct writer *ws, int n, const char *path)
+{
+	pthread_t th[MAX_WRITERS];
+
+	for (int i = 0; i < n; i++) {
+		if (i % 2)
+			ws[i].fd = open(path, O_RDWR);
+		pthread_create(&th[i], NULL, thread_main, &ws[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (i % 2)
+			close(ws[i].fd);
+	}
+	for (int i = 0; i < n; i++)
+		CHECK(!ws[i].err, "%s", ws[i].reason);
+	return 0;
+}
+
 /* Start nproc processes, each with nthr threads (nproc 0: threads in this process only). */
 static int run_writers(const struct job *j, const char *path, int nproc, int nthr)
 {
 	static struct writer ws[MAX_WRITERS];
-	pthread_t th[MAX_WRITERS];
-	int gate[2], fd = open(path, O_RDWR), status, bad = 0;
+	int gate[2], fd = open(path, O_RDWR), status, bad = 0, r = 0;
 	pid_t pids[MAX_WRITERS];
 
 	SYS(fd);
@@ -143,48 +187,19 @@ static int run_writers(const struct job *j, const char *path, int nproc, int nth
 			close(gate[1]);
 			if (nthr <= 1)
 				process_main(&ws[p], gate[0]);
-			/* several threads inside this process, sharing one own fd */
-			int myfd = open(path, O_RDWR);
-			char c;
-			if (myfd < 0 || read(gate[0], &c, 1) < 0)
-				_exit(100);
-			for (int t = 0; t < nthr; t++) {
-				ws[p * nthr + t].fd = (t % 2) ? open(path, O_RDWR) : myfd;
-				pthread_create(&th[t], NULL, thread_main, &ws[p * nthr + t]);
-			}
-			for (int t = 0; t < nthr; t++) {
-				pthread_join(th[t], NULL);
-				if (t % 2)
-					close(ws[p * nthr + t].fd);
-				if (ws[p * nthr + t].err) {
-					fprintf(stderr, "concurrency: %s\n", ws[p * nthr + t].reason);
-					_exit(1);
-				}
-			}
-			_exit(0);
+			process_with_threads(&ws[p * nthr], nthr, path, gate[0]);
 		}
 	}
-	if (nproc == 0)
-		for (int i = 0; i < j->nwriters; i++) {
-			if (i % 2)
-				ws[i].fd = open(path, O_RDWR); /* odd threads: own open file */
-			pthread_create(&th[i], NULL, thread_main, &ws[i]);
-		}
 	close(gate[0]);
 	close(gate[1]); /* releases all processes at once */
+	if (nproc == 0)
+		r = run_local_threads(ws, j->nwriters, path);
 	for (int p = 0; p < nproc; p++)
 		if (waitpid(pids[p], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 			bad = p + 1;
-	for (int i = 0; nproc == 0 && i < j->nwriters; i++) {
-		pthread_join(th[i], NULL);
-		if (i % 2)
-			close(ws[i].fd);
-	}
-	for (int i = 0; nproc == 0 && i < j->nwriters; i++)
-		CHECK(!ws[i].err, "%s", ws[i].reason);
 	close(fd);
 	CHECK(!bad, "writer process %d failed (see stderr)", bad - 1);
-	return 0;
+	return r;
 }
 
 /* Which round of writer w produced slot content got, or -1. */
