@@ -449,6 +449,18 @@ TEST(vault_setattr_and_owner)
 			     &st) == 0);
 	EXPECT((st.st_mode & 07777) == 0640 && st.st_size == 4);
 	EXPECT(st.st_mtim.tv_sec == 1000000000 && st.st_mtim.tv_nsec == 123456789);
+	/* after a rename into another directory, chmod still finds the file */
+	{
+		struct vnode *dd = NULL;
+
+		EXPECT(vault_mkdir(t.v, t.root, "dd", 0755, &t.who, &dd, &st) == 0);
+		EXPECT(dd && vault_rename(t.v, t.root, "f", dd, "moved", 0) == 0);
+		in.st_mode = 0604;
+		EXPECT(vault_setattr(t.v, n, &in, VAULT_SET_MODE, &st) == 0 &&
+		       (st.st_mode & 07777) == 0604);
+		EXPECT(dd && vault_rename(t.v, dd, "moved", t.root, "f", 0) == 0);
+		vnode_unref(t.v, dd);
+	}
 	in.st_uid = 4242;
 	in.st_gid = 4343;
 	EXPECT(vault_setattr(t.v, n, &in, VAULT_SET_UID | VAULT_SET_GID, &st) == 0);
