@@ -15,7 +15,7 @@
 #              (>= 100,000 ops across seeds), concurrency, workloads.sh (--quick, or the
 #              full set with VEILFS_FULL=1)
 # Environment: VEILFS (binary, default build/veilfs), VEILFS_FULL=1, VEILFS_KEEP=1 (keep the
-# work directory), FSX_SEEDS / FSX_OPS (default 10 x 10000).
+# work directory), FSX_SEEDS / FSX_OPS (default 10 x 10000), FSX_SOAK=SECONDS (add a soak run).
 # Prints "ok N - ..." lines and a final "N passed, N failed"; exits non-zero on failure.
 set -euo pipefail
 
@@ -491,6 +491,10 @@ stage_tools() {
 		total=$((total + ops))
 	done
 	t_log "fsx: $total operations across $seeds seeds"
+	if [ -n "${FSX_SOAK:-}" ]; then
+		run_tool "fsx soak for $FSX_SOAK s on veilfs" "$T_WORK/fsx-soak.log" $((FSX_SOAK + 600)) \
+			"$bin/fsx" -s 1000 --soak "$FSX_SOAK" -r "$T_WORK/fsx-ref" "$m/fsx"
+	fi
 	run_tool "concurrency on veilfs" "$T_WORK/conc.log" 1800 "$bin/concurrency" "$m/conc"
 	local mode=--quick
 	[ "${VEILFS_FULL:-0}" = 1 ] && mode=--full
