@@ -261,6 +261,10 @@ for b in "${usable_beds[@]}"; do
 			else
 				why="run $r failed (exit $rc)"
 				((rc == 124)) && why="run $r exceeded ${per_run_limit}s"
+				if [[ -s $BENCH_WORK/state/why-$b-$s ]]; then
+					why+=" in $(<"$BENCH_WORK/state/why-$b-$s")"
+					rm -f "$BENCH_WORK/state/why-$b-$s"
+				fi
 				log "$b/$s: $why"
 				printf '%s\t%s\tfailed\t%s\n' "$b" "$s" "$why" >>"$status"
 				[[ $s == veilfs* ]] || failures=$((failures + 1))

@@ -47,9 +47,22 @@ bed_cold() {
 	fi
 }
 
+CURRENT_STEP=
+exec 3>&2 # our stderr, for on_exit: it may run while a step's stderr goes to a file
 on_exit() {
-	local rc=$?
+	local rc=$? why
 	trap - EXIT
+	exec 2>&3
+	if ((rc != 0)); then
+		# one line for the report: the step and the last thing the workload said
+		why="${CURRENT_STEP:-set-up}"
+		if [[ -n $CURRENT_STEP && -s $TMPD/step.err ]]; then
+			why+=": $(head -n 1 "$TMPD/step.err" | cut -c 1-200) ($(wc -l <"$TMPD/step.err") lines on stderr)"
+			log "$BED/$SYS: last messages of '$CURRENT_STEP':"
+			tail -n 5 "$TMPD/step.err" >&2
+		fi
+		printf '%s\n' "$why" >"$BENCH_WORK/state/why-$BED-$SYS"
+	fi
 	if [[ -n ${CIPHER:-} ]]; then
 		sys_umount || true
 	fi
@@ -72,10 +85,12 @@ step() {
 	drop_caches
 	sys_mount || die "$SYS: mount failed before '$name'"
 	BYTES=0
+	CURRENT_STEP=$name
 	c0=$(cpu_ticks "$DPID")
 	t0=$EPOCHREALTIME
-	"$fn"
+	"$fn" 2>"$TMPD/step.err" # errexit still applies inside; on_exit reports the step
 	t1=$EPOCHREALTIME
+	CURRENT_STEP=
 	c1=$(cpu_ticks "$DPID")
 	hwm=$(vm_hwm_kib "$DPID")
 	cpu=-
