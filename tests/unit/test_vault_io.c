@@ -70,13 +70,36 @@ static bool file_matches(struct tv *t, struct vnode *n, const uint8_t *model, si
 	return ok;
 }
 
-/* Random write/read/truncate sequence mirrored on a model buffer. */
+/* SEEK_DATA/SEEK_HOLE answers at off agree with the model (holes read as zeros). */
+static bool seek_consistent(struct tv *t, struct vnode *n, const uint8_t *model, size_t size,
+			    size_t off)
+{
+	int64_t d = vault_lseek(t->v, n, (int64_t)off, SEEK_DATA);
+	int64_t h = vault_lseek(t->v, n, (int64_t)off, SEEK_HOLE);
+	size_t i;
+
+	if (d < (int64_t)off || d >= (int64_t)size || h < (int64_t)off || h > (int64_t)size)
+		return false;
+	for (i = off; i < (size_t)d; i++)
+		if (model[i])
+			return false;
+	for (i = (size_t)h; i < size && i < (size_t)h + BS; i++)
+		if (model[i])
+			return false;
+	return true;
+}
+
+/*
+ * Random write/append/read/truncate/fallocate/invalidate/lseek sequence mirrored on a
+ * model buffer (beyond the model's size it is all zero).
+ */
 static void model_run(uint8_t cipher, uint64_t seed, int ops)
 {
 	struct tv_params p = { .cipher = cipher };
 	enum { MAX = 64 * 1024 + 333 };
 	uint8_t *model = calloc(1, MAX), *buf = malloc(MAX), *rd = malloc(MAX);
 	size_t size = 0, off, len;
+	uint64_t at = 0;
 	struct vnode *n;
 	struct tv t;
 	int i, kind, bad = 0;
@@ -89,15 +112,19 @@ static void model_run(uint8_t cipher, uint64_t seed, int ops)
 	if (!EXPECT(n != NULL))
 		goto out_vault;
 	for (i = 0; i < ops && !bad; i++) {
-		kind = (int)(rnd() % 10);
+		kind = (int)(rnd() % 12);
 		off = (size_t)(rnd() % MAX);
 		len = (size_t)(rnd() % 3 == 0 ? rnd() % 9000 : rnd() % 300);
 		if (off + len > MAX)
 			len = MAX - off;
-		if (kind < 5 && len) {
+		if (kind == 9) /* append */
+			off = size, len = size + len > MAX ? MAX - size : len;
+		if (kind < 5 || kind == 9) {
+			if (!len)
+				continue;
 			fill_random(buf, len);
-			got = vault_write(t.v, n, buf, len, off, false, NULL);
-			if (got != (ssize_t)len)
+			got = vault_write(t.v, n, buf, len, off, kind == 9, &at);
+			if (got != (ssize_t)len || at != off)
 				bad = EXPECTF(false, "seed %llu op %d write %zu@%zu: %zd",
 					      (unsigned long long)seed, i, len, off, got) ? 0 : 1;
 			memcpy(model + off, buf, len);
@@ -109,16 +136,24 @@ static void model_run(uint8_t cipher, uint64_t seed, int ops)
 			if (got != (ssize_t)want || memcmp(rd, model + off, want) != 0)
 				bad = EXPECTF(false, "seed %llu op %d read %zu@%zu: %zd want %zu",
 					      (unsigned long long)seed, i, len, off, got, want) ? 0 : 1;
-		} else {
-			off = (size_t)(rnd() % MAX);
+		} else if (kind == 8) {
 			if (vault_truncate(t.v, n, off) != 0)
 				bad = EXPECTF(false, "seed %llu op %d truncate %zu",
 					      (unsigned long long)seed, i, off) ? 0 : 1;
-			if (off > size)
-				memset(model + size, 0, off - size);
-			else
+			if (off < size)
 				memset(model + off, 0, size - off);
 			size = off;
+		} else if (kind == 10) {
+			if (len && vault_fallocate(t.v, n, 0, off, len) != 0)
+				bad = EXPECTF(false, "seed %llu op %d fallocate %zu@%zu",
+					      (unsigned long long)seed, i, len, off) ? 0 : 1;
+			if (len && off + len > size)
+				size = off + len;
+		} else {
+			(void)vault_invalidate(t.v, n);
+			if (off < size && !seek_consistent(&t, n, model, size, off))
+				bad = EXPECTF(false, "seed %llu op %d lseek at %zu",
+					      (unsigned long long)seed, i, off) ? 0 : 1;
 		}
 		if (i % 97 == 0 && !file_matches(&t, n, model, size))
 			bad = EXPECTF(false, "seed %llu op %d: whole file differs",
@@ -144,18 +179,27 @@ out:
 	free(rd);
 }
 
+/* Operations per seed; VEILFS_VAULT_MODEL_OPS raises it for soak runs. */
+static int model_ops(void)
+{
+	const char *e = getenv("VEILFS_VAULT_MODEL_OPS");
+	long n = e ? strtol(e, NULL, 10) : 0;
+
+	return n > 0 && n < 100000000 ? (int)n : 5000;
+}
+
 TEST(vault_io_model_aes_gcm)
 {
 	uint64_t seeds[] = { 1, 2, 3, 0x5eed };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(seeds); i++)
-		model_run(0, seeds[i], 1500);
+		model_run(0, seeds[i], model_ops());
 }
 
 TEST(vault_io_model_xchacha)
 {
-	model_run(CONFIG_CIPHER_XCHACHA20_POLY1305, 77, 1500);
+	model_run(CONFIG_CIPHER_XCHACHA20_POLY1305, 77, model_ops());
 }
 
 /* Lower sizes follow FORMAT.md for each plaintext size. */
