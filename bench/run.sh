@@ -23,6 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 source "$here/lib/common.sh"
 
+args="$*"
 quick=0 publish=0 runs= systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
 while (($#)); do
 	case $1 in
@@ -278,14 +279,7 @@ python3 "$here/lib/report.py" "$BENCH_RAW" "$meta" "$status" >"$results/latest.m
 cp "$results/latest.md" "$results/report-$stamp.md"
 cat "$results/latest.md"
 if ((publish)); then
-	{
-		printf '# Benchmarks\n\n'
-		printf 'Produced by `bench/run.sh%s --publish` (methodology: `bench/README.md`).\n' \
-			"$( ((quick)) && echo ' --quick')"
-		printf 'Numbers are from one machine and one session; compare systems within a table,\n'
-		printf 'not across machines.\n\n'
-		sed '1d' "$results/latest.md"
-	} >"$repo/docs/BENCHMARKS.md"
+	"$here/lib/publish.sh" "$results/latest.md" "$args" >"$repo/docs/BENCHMARKS.md"
 	log "wrote docs/BENCHMARKS.md"
 fi
 log "report: bench/results/latest.md (raw: ${BENCH_RAW#"$repo"/})"
