@@ -151,8 +151,9 @@ int vault_admin_create(const char *path, const struct vault_create_params *p, co
 	if (!p->plaintext_names) {
 		if ((r = random_bytes(diriv, sizeof(diriv))) < 0)
 			goto out;
+		/* Not secret: readable by all, like the IVs the vault writes for subdirectories. */
 		r = store_write_atomic(d.store, d.rootfd, NAMES_DIRIV_FILE, diriv, sizeof(diriv),
-				       0400);
+				       0444);
 		if (r < 0)
 			goto out;
 		wrote_diriv = true;

@@ -141,6 +141,8 @@ test_init_and_info() {
 	[[ $(stat -c %s "$T/v/veilfs.conf") == 140 ]] || die "veilfs.conf is not 140 bytes"
 	[[ $(stat -c %s "$T/v/veilfs.diriv") == 16 ]] || die "veilfs.diriv is not 16 bytes"
 	[[ $(stat -c %a "$T/v") == 700 ]] || die "new CIPHERDIR mode is $(stat -c %a "$T/v")"
+	[[ $(stat -c %a "$T/v/veilfs.conf") == 400 ]] || die "veilfs.conf is not mode 0400"
+	[[ $(stat -c %a "$T/v/veilfs.diriv") == 444 ]] || die "veilfs.diriv is not mode 0444"
 	[[ $(ls -A "$T/v" | wc -l) == 2 ]] || die "unexpected files: $(ls -A "$T/v")"
 	expect_rc 0 "$V" info "$T/v"
 	contains "$out" "format version: 1"
