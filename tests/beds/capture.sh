@@ -7,6 +7,8 @@
 #   capture_start PORT PCAP [IFACE]   # tshark -i lo -f "tcp port PORT" -w PCAP
 #   capture_stop [PCAP]               # stop (all) capture(s); also on EXIT
 #   pcap_count_raw PCAP MARKER        # occurrences of MARKER in the raw bytes
+#   pcap_count_raw_utf16 PCAP MARKER  # same, MARKER encoded as UTF-16LE (SMB2
+#                                     # sends file names in UTF-16LE)
 #   pcap_count_frames PCAP MARKER [PORT [DISSECTOR]]
 #                                     # frames that contain MARKER (tshark)
 #   tree_grep DIR MARKER              # files under DIR whose bytes or name
@@ -69,7 +71,18 @@ capture_stop() {
 
 # pcap_count_raw PCAP MARKER: count MARKER in the raw capture bytes.
 pcap_count_raw() {
-	grep -a -o -F -- "$2" "$1" 2>/dev/null | wc -l
+	LC_ALL=C grep -a -o -F -- "$2" "$1" 2>/dev/null | wc -l
+}
+
+# pcap_count_raw_utf16 FILE MARKER: count MARKER encoded as UTF-16LE
+# (ASCII markers only).  Works on any file, not only captures.
+pcap_count_raw_utf16() {
+	local pat="" i c
+	for ((i = 0; i < ${#2}; i++)); do
+		c="${2:i:1}"
+		pat+="$(printf '\\x%02x\\x00' "'$c")"
+	done
+	LC_ALL=C grep -a -o -P -- "$pat" "$1" 2>/dev/null | wc -l
 }
 
 # pcap_count_frames PCAP MARKER [PORT [DISSECTOR]]: frames containing MARKER.

@@ -20,6 +20,8 @@ source "$HERE/sftp.sh"
 source "$HERE/gluster.sh"
 # shellcheck source=smb.sh
 source "$HERE/smb.sh"
+# shellcheck source=capture.sh
+source "$HERE/capture.sh"
 
 BEDS="sftp gluster gluster-r2 smb"
 ROUNDS=200
@@ -49,7 +51,7 @@ RESULTS="$WORKDIR/results"
 BED_BIN="$WORKDIR/bin"
 bed_build_tools
 
-DAEMONS='sshd|smbd|samba-dcerpcd|glusterd|glusterfsd|glusterfs|rclone|sshfs|gocryptfs'
+DAEMONS='sshd|smbd|samba-dcerpcd|glusterd|glusterfsd|glusterfs|rclone|sshfs|gocryptfs|tshark|dumpcap'
 # Non-zombie processes of the daemon kinds a bed starts: "pid comm" lines.
 daemon_pids() {
 	ps -eo pid=,stat=,comm= | awk -v re="^($DAEMONS)\$" '$2 !~ /^Z/ && $3 ~ re { print $1, $3 }'
@@ -79,6 +81,7 @@ poll_ms() {
 }
 
 same_file() { cmp -s "$1" "$2"; }
+mode_is() { [[ "$(stat -c %a "$1" 2>/dev/null)" == "$2" ]]; }
 gone() { [[ ! -e "$1" ]]; }
 exists() { [[ -e "$1" ]]; }
 
@@ -150,6 +153,7 @@ lower_checks() {
 			record "$bed" "$kind lock across mounts ($want expected)" FAIL "$out"
 		fi
 	done
+	semantics_probes "$bed" "$a" "$b" "$wait"
 	# 6. the same-block experiment and concurrent appends on the lower mounts
 	out="$("$BED_BIN/twoclient_block" --wait-ms $((wait * 1000)) "$a/block" "$b/block" "$ROUNDS" 2>&1)" || true
 	local res
@@ -164,6 +168,81 @@ lower_checks() {
 	out="$("$BED_BIN/appendlog" run --wait-ms $((wait * 1000)) "$a/append" "$b/append" 200 2>&1)" || true
 	record "$bed" "O_APPEND from two clients (2x200 records)" INFO \
 		"$(grep -E '^  via_A' <<<"$out" | sed 's/^ *//') $(grep '^result' <<<"$out")"
+}
+
+# semantics_probes BED A B WAIT: measured properties, reported as INFO.
+semantics_probes() {
+	local bed=$1 a=$2 b=$3 wait=$4 out e
+	echo probe >"$a/p-file"
+	poll_ms "$wait" exists "$b/p-file" >/dev/null || true
+	# hard link
+	if e="$(ln "$a/p-file" "$a/p-link" 2>&1)"; then
+		poll_ms "$wait" exists "$b/p-link" >/dev/null || true
+		out="ok; nlink on A $(stat -c %h "$a/p-file" 2>/dev/null), on B $(stat -c %h "$b/p-file" 2>/dev/null)"
+	else
+		out="failed: ${e##*: }"
+	fi
+	record "$bed" "hard link" INFO "$out"
+	# symlink
+	if e="$(ln -s p-file "$a/p-sym" 2>&1)"; then
+		poll_ms "$wait" exists "$b/p-sym" >/dev/null || true
+		out="ok; B reads target '$(readlink "$b/p-sym" 2>&1)'"
+	else
+		out="failed: ${e##*: }"
+	fi
+	record "$bed" "symlink" INFO "$out"
+	# user xattr
+	if ! command -v setfattr >/dev/null; then
+		record "$bed" "user xattr" SKIP "setfattr not installed"
+	elif e="$(setfattr -n user.veilfs -v bed "$a/p-file" 2>&1)"; then
+		out="ok; B reads '$(getfattr --only-values -n user.veilfs "$b/p-file" 2>&1)'"
+		record "$bed" "user xattr" INFO "$out"
+	else
+		record "$bed" "user xattr" INFO "failed: ${e##*: }"
+	fi
+	# chmod seen on B
+	chmod 600 "$a/p-file" 2>/dev/null || true
+	if poll_ms "$wait" mode_is "$b/p-file" 600 >/dev/null; then
+		out="ok (600 on B)"
+	else
+		out="A has $(stat -c %a "$a/p-file" 2>/dev/null), B has $(stat -c %a "$b/p-file" 2>/dev/null)"
+	fi
+	record "$bed" "chmod 600 on A, mode on B" INFO "$out"
+	# mtime precision
+	touch -m -d '2021-02-03 04:05:06.123456789' "$a/p-file" 2>/dev/null || true
+	sleep 0.2
+	record "$bed" "mtime set to ...06.123456789" INFO \
+		"A sees $(stat -c %y "$a/p-file" 2>/dev/null | cut -c12-29), B sees $(stat -c %y "$b/p-file" 2>/dev/null | cut -c12-29)"
+}
+
+# capture_check BED PORT A EXPORT WAIT WIRE: write a marker file through
+# mount A while capturing PORT; the marker (contents, and the file name as
+# UTF-16LE for SMB) must be on the wire iff WIRE=plain, and must always be
+# in the server's EXPORT tree (plain lower share).  This validates capture.sh.
+capture_check() {
+	local bed=$1 port=$2 a=$3 export=$4 wait=$5 wire=$6 m raw u16 tree pcap
+	if ! command -v tshark >/dev/null; then
+		record "$bed" "capture: marker on wire / on server disk" SKIP "tshark not installed"
+		return 0
+	fi
+	m="VEILFS-MARK-$RANDOM$RANDOM"
+	pcap="$WORKDIR/$bed.pcap"
+	capture_start "$port" "$pcap"
+	echo "secret $m secret" >"$a/cap-$m"
+	poll_ms "$wait" tree_has_marker "$export" "$m" >/dev/null || true
+	sleep 1
+	capture_stop "$pcap"
+	raw=$(pcap_count_raw "$pcap" "$m")
+	u16=$(pcap_count_raw_utf16 "$pcap" "$m")
+	tree=$(tree_grep "$export" "$m" | wc -l)
+	local detail="contents on wire: $raw, UTF-16 name on wire: $u16, files on server: $tree"
+	if [[ "$wire" == plain ]] && ((raw > 0 && tree > 0)); then
+		record "$bed" "capture: plaintext seen on wire and disk" PASS "$detail"
+	elif [[ "$wire" == encrypted ]] && ((raw == 0 && u16 == 0 && tree > 0)); then
+		record "$bed" "capture: nothing on wire (SSH), plain on disk" PASS "$detail"
+	else
+		record "$bed" "capture: marker on wire ($wire expected) / disk" FAIL "$detail"
+	fi
 }
 
 # gocryptfs_block BED A B WAIT: gocryptfs on each lower mount, same-block
@@ -232,6 +311,7 @@ run_sftp() {
 	sftp_bed_mount "$WORKDIR/sftp/b" coherent
 	record sftp "start sshd + 2 sshfs mounts" PASS "$(($(bed_time_ms) - t0)) ms (profile coherent)"
 	lower_checks sftp "$WORKDIR/sftp/a" "$WORKDIR/sftp/b" 3 local assert
+	capture_check sftp "$SFTP_BED_PORT" "$WORKDIR/sftp/a" "$SFTP_BED_EXPORT" 3 encrypted
 	gocryptfs_block sftp "$WORKDIR/sftp/a" "$WORKDIR/sftp/b" 3
 }
 
@@ -276,6 +356,7 @@ run_smb() {
 	smb_bed_mount "$WORKDIR/smb/b"
 	record smb "start smbd + 2 rclone mounts" PASS "$(($(bed_time_ms) - t0)) ms (writes cache, write-back ${SMB_BED_WRITE_BACK:-5s})"
 	lower_checks smb "$WORKDIR/smb/a" "$WORKDIR/smb/b" 15 local info
+	capture_check smb "$SMB_BED_PORT" "$WORKDIR/smb/a" "$SMB_BED_EXPORT" 15 plain
 	gocryptfs_block smb "$WORKDIR/smb/a" "$WORKDIR/smb/b" 15
 	bed_cleanup_to_gocryptfs
 }
@@ -292,8 +373,17 @@ done
 
 # Leftovers: mounts below WORKDIR, new daemon processes, our namespaces/links.
 # Processes get 10 s to finish exiting (FUSE servers exit after unmount).
+# Only processes of this run count: their command line names WORKDIR, or
+# they are in this script's session (so a concurrent run is not blamed).
+MY_SID="$(ps -o sid= -p $$ | tr -d ' ')"
 new_daemons() {
-	daemon_pids | grep -vxF -f "$WORKDIR/daemons.before" || true
+	local pid comm
+	daemon_pids | grep -vxF -f "$WORKDIR/daemons.before" | while read -r pid comm; do
+		if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$WORKDIR/" ||
+			[[ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$MY_SID" ]]; then
+			echo "$pid $comm"
+		fi
+	done
 }
 no_new_daemons() {
 	[[ -z "$(new_daemons)" ]]

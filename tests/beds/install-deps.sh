@@ -6,13 +6,14 @@
 #   samba, rclone                          SMB bed
 #   fuse3                                  fusermount3
 #   iproute2, util-linux, procps           ip netns, nsenter/unshare/setsid, ps
+#   attr                                   setfattr/getfattr (xattr probe)
 #   tshark                                 capture.sh
 #   gocryptfs                              comparison runs in check_beds.sh
 #   gcc, libc6-dev                         the C tools (cc -O2 -Wall -Wextra -Werror)
 set -euo pipefail
 
 PKGS=(openssh-server openssh-client sshfs glusterfs-server glusterfs-client samba samba-common-bin rclone
-	fuse3 iproute2 util-linux procps tshark gocryptfs gcc libc6-dev)
+	fuse3 iproute2 util-linux procps attr tshark gocryptfs gcc libc6-dev)
 
 if ((EUID != 0)); then
 	echo "install-deps: must run as root" >&2
