@@ -8,6 +8,7 @@
 
 T_PASS=0
 T_FAIL=0
+T_SKIP=0
 T_N=0
 T_MOUNTS=()	# mount points we mounted (cleanup unmounts those still mounted)
 T_PIDS=()	# daemon pids we saw (cleanup kills those still alive)
@@ -16,6 +17,7 @@ T_KEEP=${VEILFS_KEEP:-0}
 t_log() { printf '[mount %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 ok() { T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1)); echo "ok $T_N - $1"; }
 notok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1: $2"; }
+skip() { T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1)); echo "ok $T_N - $1 # SKIP $2"; }
 # check NAME CMD...: ok when CMD succeeds.
 check() {
 	local name=$1
@@ -24,7 +26,11 @@ check() {
 }
 
 t_summary() {
-	echo "$T_PASS passed, $T_FAIL failed"
+	if [ "$T_SKIP" -gt 0 ]; then
+		echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+	else
+		echo "$T_PASS passed, $T_FAIL failed"
+	fi
 	[ "$T_FAIL" -eq 0 ]
 }
 
