@@ -4,11 +4,12 @@
  * exactly once and intact.
  *
  * Usage:
- *   appendlog run   [--lock] [--fsync] [--wait-ms N] FILE_VIA_A FILE_VIA_B COUNT
+ *   appendlog run   [--lock] [--fsync] [--wait-ms N] [--timeout S] FILE_VIA_A FILE_VIA_B COUNT
  *       truncate the file via A, fork writer 'A' (via A) and writer 'B'
  *       (via B), each appending COUNT records, then check via both mounts.
  *   appendlog write [--lock] [--fsync] FILE ID COUNT      one writer only
  *   appendlog check FILE IDS COUNT                        e.g. IDS=AB
+ * --timeout S (default 300) kills the run, writers too, after S seconds.
  * Each record is 64 bytes: "<id> seq=<8 digits> ...padding...\n".
  * Appends use O_APPEND; with --lock each append takes an F_OFD_SETLKW
  * write lock on the whole file, writes at the end and unlocks (the lock is
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +39,24 @@ enum {
 
 static bool opt_lock, opt_fsync;
 static long opt_wait_ms;
+static long opt_timeout = 300;	/* seconds; alarm() kills a run stuck in a hung mount */
+
+static pid_t children[2];
+
+/* SIGALRM: the run hung (typically in a FUSE request); report, stop the
+ * writers and exit.  Async-signal-safe calls only. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "result=FAIL timeout: the run did not finish in time "
+				  "(hung mount?)\n";
+
+	(void)sig;
+	for (int w = 0; w < 2; w++)
+		if (children[w] > 0)
+			kill(children[w], SIGKILL);
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	_exit(3);
+}
 
 static void sleep_ms(long ms)
 {
@@ -245,10 +265,13 @@ static int cmd_run(const char *pa, const char *pb, long count)
 		if (pid[w] < 0)
 			return 2;
 		if (pid[w] == 0) {
-			alarm(900);
+			signal(SIGALRM, SIG_DFL);
+			alarm((unsigned)opt_timeout);
 			_exit(write_records(w ? pb : pa, w ? 'B' : 'A', count));
 		}
 	}
+	children[0] = pid[0];
+	children[1] = pid[1];
 	for (int w = 0; w < 2; w++) {
 		int st;
 
@@ -280,7 +303,7 @@ static int cmd_run(const char *pa, const char *pb, long count)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: appendlog run [--lock] [--fsync] [--wait-ms N] FILE_A FILE_B COUNT\n"
+	fprintf(stderr, "usage: appendlog run [--lock] [--fsync] [--wait-ms N] [--timeout S] FILE_A FILE_B COUNT\n"
 			"       appendlog write [--lock] [--fsync] FILE ID COUNT\n"
 			"       appendlog check FILE IDS COUNT\n");
 	exit(2);
@@ -292,7 +315,6 @@ int main(int argc, char **argv)
 	long count;
 	int i;
 
-	alarm(900); /* hard bound: a hung mount must not hang the test suite */
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
@@ -303,11 +325,15 @@ int main(int argc, char **argv)
 			opt_fsync = true;
 		else if (!strcmp(argv[i], "--wait-ms") && i + 1 < argc)
 			opt_wait_ms = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			opt_timeout = strtol(argv[++i], NULL, 10);
 		else
 			usage();
 	}
-	if (argc - i != 3)
+	if (argc - i != 3 || opt_timeout < 1 || opt_timeout > 86400)
 		usage();
+	signal(SIGALRM, on_alarm);
+	alarm((unsigned)opt_timeout);
 	count = strtol(argv[i + 2], NULL, 10);
 	if (count < 1 || count > MAX_COUNT || opt_wait_ms < 0 || opt_wait_ms > 600000)
 		usage();

@@ -155,7 +155,7 @@ lower_checks() {
 	done
 	semantics_probes "$bed" "$a" "$b" "$wait"
 	# 6. the same-block experiment and concurrent appends on the lower mounts
-	out="$("$BED_BIN/twoclient_block" --wait-ms $((wait * 1000)) "$a/block" "$b/block" "$ROUNDS" 2>&1)" || true
+	out="$("$BED_BIN/twoclient_block" --timeout 180 --wait-ms $((wait * 1000)) "$a/block" "$b/block" "$ROUNDS" 2>&1)" || true
 	local res
 	res="$(grep '^result=' <<<"$out" || echo 'result=FAIL no result')"
 	if [[ "$block" == assert ]]; then
@@ -165,7 +165,7 @@ lower_checks() {
 		record "$bed" "same block, two writers ($ROUNDS rounds)" INFO "$res"
 	fi
 	printf '%s\n' "$out" >"$WORKDIR/twoclient.$bed.lower.txt"
-	out="$("$BED_BIN/appendlog" run --wait-ms $((wait * 1000)) "$a/append" "$b/append" 200 2>&1)" || true
+	out="$("$BED_BIN/appendlog" run --timeout 180 --wait-ms $((wait * 1000)) "$a/append" "$b/append" 200 2>&1)" || true
 	record "$bed" "O_APPEND from two clients (2x200 records)" INFO \
 		"$(grep -E '^  via_A' <<<"$out" | sed 's/^ *//') $(grep '^result' <<<"$out")"
 }
@@ -281,7 +281,7 @@ gocryptfs_block() {
 			return 0
 		fi
 	done
-	out="$("$BED_BIN/twoclient_block" --wait-ms $((wait * 1000)) "$ga/block" "$gb/block" "$ROUNDS" 2>&1)" || true
+	out="$("$BED_BIN/twoclient_block" --timeout 180 --wait-ms $((wait * 1000)) "$ga/block" "$gb/block" "$ROUNDS" 2>&1)" || true
 	printf '%s\n' "$out" >"$WORKDIR/twoclient.$bed.gocryptfs.txt"
 	res="$(grep '^result=' <<<"$out" || echo "result=none: $(tail -1 <<<"$out")")"
 	record "$bed" "gocryptfs on top: same block ($ROUNDS rounds)" INFO \
@@ -333,7 +333,7 @@ run_gluster() {
 		gluster_bed_mount "$WORKDIR/$name/a" default
 		gluster_bed_mount "$WORKDIR/$name/b" default
 		local out
-		out="$("$BED_BIN/twoclient_block" "$WORKDIR/$name/a/defblock" "$WORKDIR/$name/b/defblock" "$ROUNDS" 2>&1)" || true
+		out="$("$BED_BIN/twoclient_block" --timeout 180 "$WORKDIR/$name/a/defblock" "$WORKDIR/$name/b/defblock" "$ROUNDS" 2>&1)" || true
 		record "$name" "default caches: same block ($ROUNDS rounds)" INFO \
 			"$(grep '^result=' <<<"$out"); $(grep -E 'via_(A|B)' <<<"$out" | sed 's/^ *//' | tr '\n' ' ')"
 	fi

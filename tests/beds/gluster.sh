@@ -3,8 +3,9 @@
 # namespaces + independent glusterfs FUSE clients in the root namespace).
 #
 # Owns: one bridge and one network namespace per server "host", addresses
-# from GLUSTER_BED_NET.0/24 (default 10.213.77.0/24: exists only on the
-# bridge created here and inside these namespaces), one glusterd per host,
+# from GLUSTER_BED_NET.0/24 (default: first free of 10.213.77.0/24 ...
+# 10.213.86.0/24; it exists only on the bridge created here and inside these
+# namespaces, and nothing else is ever a target), one glusterd per host,
 # a 1-brick or replica-2 volume, and any number of client mounts.
 # glusterd refuses bricks on localhost, hence the namespaces.  Each glusterd
 # runs as
@@ -29,6 +30,7 @@
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+GLUSTER_BED_NET_FIXED="${GLUSTER_BED_NET:-}"	# set by the caller: use exactly this /24
 GLUSTER_BED_NET="${GLUSTER_BED_NET:-10.213.77}"
 GLUSTER_BED_DIR=""
 GLUSTER_BED_ID=""
@@ -159,6 +161,29 @@ VOL
 	fi
 }
 
+gluster_bed_net_in_use() {
+	ip -o addr show | grep -qF " $1."
+}
+
+# gluster_bed_pick_net: GLUSTER_BED_NET if the caller set it (must be free);
+# otherwise the first free one of 10.213.77 ... 10.213.86 (so concurrent
+# beds do not collide).  These /24s exist only on our bridges and namespaces.
+gluster_bed_pick_net() {
+	local n
+	if [[ -n "$GLUSTER_BED_NET_FIXED" ]]; then
+		GLUSTER_BED_NET=$GLUSTER_BED_NET_FIXED
+		! gluster_bed_net_in_use "$GLUSTER_BED_NET"
+		return
+	fi
+	for n in 77 78 79 80 81 82 83 84 85 86; do
+		if ! gluster_bed_net_in_use "10.213.$n"; then
+			GLUSTER_BED_NET="10.213.$n"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # gluster_bed_start WORKDIR [single|replica2]
 gluster_bed_start() {
 	local w=$1 layout=${2:-single} nhosts i ns addr t0 bricks=()
@@ -172,9 +197,7 @@ gluster_bed_start() {
 	replica2) nhosts=2 ;;
 	*) bed_die "gluster_bed_start: unknown layout '$layout'" ;;
 	esac
-	if ip -o addr show | grep -q " ${GLUSTER_BED_NET//./\\.}\\."; then
-		bed_die "$GLUSTER_BED_NET.0/24 is already in use here (another gluster bed?); set GLUSTER_BED_NET"
-	fi
+	gluster_bed_pick_net || bed_die "no free /24 for the gluster bed"
 	bed_defer gluster_bed_stop
 	GLUSTER_BED_BRIDGE="vfg${GLUSTER_BED_ID}br"
 	ip link add "$GLUSTER_BED_BRIDGE" type bridge

@@ -12,11 +12,13 @@
  * authenticate) and the two mounts must agree.  Exit 0 only then.
  *
  * Usage: twoclient_block [--fsync] [--wait-ms N] [--odirect-read] [--keep]
- *                        FILE_VIA_A FILE_VIA_B ROUNDS
+ *                        [--timeout S] FILE_VIA_A FILE_VIA_B ROUNDS
  *   --wait-ms N     re-read every 100 ms for up to N ms until the result
  *                   is clean (measures convergence); first and last
  *                   reading are both reported
  *   --odirect-read  read back with O_DIRECT (bypass the client page cache)
+ *   --timeout S     kill the whole run (writers too) after S seconds
+ *                   (default 300): a hung mount must not hang a test suite
  *   --keep          do not recreate the file first (default: A creates it
  *                   with 4096 zero bytes and B waits to see that size)
  */
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +52,24 @@ struct reading {
 
 static bool opt_fsync, opt_odirect, opt_keep;
 static long opt_wait_ms;
+static long opt_timeout = 300;	/* seconds; alarm() kills a run stuck in a hung mount */
+
+static pid_t children[2];
+
+/* SIGALRM: the run hung (typically in a FUSE request); report, stop the
+ * writers and exit.  Async-signal-safe calls only. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "result=FAIL timeout: the run did not finish in time "
+				  "(hung mount?)\n";
+
+	(void)sig;
+	for (int w = 0; w < 2; w++)
+		if (children[w] > 0)
+			kill(children[w], SIGKILL);
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	_exit(3);
+}
 
 static long now_ms(void)
 {
@@ -248,7 +269,7 @@ static int prepare(const char *pa, const char *pb)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: twoclient_block [--fsync] [--wait-ms N] [--odirect-read] [--keep] "
+	fprintf(stderr, "usage: twoclient_block [--fsync] [--wait-ms N] [--odirect-read] [--keep] [--timeout S] "
 			"FILE_VIA_A FILE_VIA_B ROUNDS\n");
 	exit(2);
 }
@@ -263,7 +284,6 @@ int main(int argc, char **argv)
 	pid_t pid[2];
 	int i;
 
-	alarm(900); /* hard bound: a hung mount must not hang the test suite */
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		if (!strcmp(argv[i], "--fsync"))
 			opt_fsync = true;
@@ -273,11 +293,15 @@ int main(int argc, char **argv)
 			opt_keep = true;
 		else if (!strcmp(argv[i], "--wait-ms") && i + 1 < argc)
 			opt_wait_ms = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			opt_timeout = strtol(argv[++i], NULL, 10);
 		else
 			usage();
 	}
-	if (argc - i != 3)
+	if (argc - i != 3 || opt_timeout < 1 || opt_timeout > 86400)
 		usage();
+	signal(SIGALRM, on_alarm);
+	alarm((unsigned)opt_timeout);
 	pa = argv[i];
 	pb = argv[i + 1];
 	rounds = strtol(argv[i + 2], NULL, 10);
@@ -296,10 +320,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (pid[w] == 0) {
-			alarm(900);
+			signal(SIGALRM, SIG_DFL);
+			alarm((unsigned)opt_timeout);
 			_exit(w == 0 ? writer(pa, 'A', 0, rounds) : writer(pb, 'B', HALF_SIZE, rounds));
 		}
 	}
+	children[0] = pid[0];
+	children[1] = pid[1];
 	for (int w = 0; w < 2; w++) {
 		int st;
 
