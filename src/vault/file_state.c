@@ -19,8 +19,11 @@ static int io_open(struct vault *v, struct vnode *n)
 
 	n->io_writable = !vault_is_ro(v);
 	fd = SOP(v, reopen, n->fd, n->io_writable ? STORE_RDWR : STORE_RDONLY);
-	if (fd == -EACCES && n->io_writable) {
+	/* a file we may only read (mode, read-only lower fs): reads still work */
+	n->io_write_err = vault_is_ro(v) ? -EROFS : 0;
+	if ((fd == -EACCES || fd == -EROFS || fd == -EPERM) && n->io_writable) {
 		n->io_writable = false;
+		n->io_write_err = fd;
 		fd = SOP(v, reopen, n->fd, STORE_RDONLY);
 	}
 	if (fd < 0)
@@ -52,6 +55,16 @@ static void forget_key_locked(struct vnode *n)
 	secure_wipe(n->file_id, sizeof(n->file_id));
 	secmem_free(n->file_key);
 	n->file_key = NULL;
+}
+
+int vnode_io_writable(struct vnode *n)
+{
+	int r;
+
+	pthread_mutex_lock(&n->mutex);
+	r = n->io_writable ? 0 : n->io_write_err ? n->io_write_err : -EACCES;
+	pthread_mutex_unlock(&n->mutex);
+	return r;
 }
 
 void vnode_io_put(struct vault *v, struct vnode *n)

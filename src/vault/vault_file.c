@@ -391,10 +391,8 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		return -EFBIG;
 	if ((r = fileop_begin(&op, v, n)) < 0)
 		return r;
-	if (!n->io_writable) {
-		r = -EACCES;
+	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	}
 	pthread_rwlock_wrlock(&n->rw);
 	if (len == 0) {
 		if (append && (r = fileop_size(&op)) == 0)
@@ -480,10 +478,8 @@ static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_gro
 		return -EROFS;
 	if ((r = fileop_begin(&op, v, n)) < 0)
 		return r;
-	if (!n->io_writable) {
-		r = -EACCES;
+	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	}
 	pthread_rwlock_wrlock(&n->rw);
 	r = resize_locked(&op, size, only_grow);
 	pthread_rwlock_unlock(&n->rw);
@@ -543,9 +539,7 @@ int vault_open_file(struct vault *v, struct vnode *n, int flags)
 		return -EROFS;
 	if ((r = vnode_io_get(v, n, &fd)) < 0)
 		return r;
-	if (acc != O_RDONLY && !n->io_writable)
-		r = -EACCES;
-	else if ((flags & O_TRUNC) && acc != O_RDONLY)
+	if (acc != O_RDONLY && (r = vnode_io_writable(n)) == 0 && (flags & O_TRUNC))
 		r = vault_truncate(v, n, 0);
 	if (r < 0)
 		vnode_io_put(v, n);

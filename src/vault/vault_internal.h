@@ -65,6 +65,7 @@ struct vnode {
 	int iofd;            /* read-write lower handle or -1; protected by mutex */
 	unsigned io_users;   /* opens + operations in flight; protected by mutex */
 	bool io_writable;    /* iofd was opened read-write; protected by mutex */
+	int io_write_err;    /* why not (-EACCES, -EROFS, ...); protected by mutex */
 	/* Header state: valid while rw is held (read or write); changed only under the write
 	 * lock, or under the read lock together with mutex for the lazy first load. */
 	bool have_id;
@@ -232,6 +233,8 @@ int blockio_seal(struct blockio *b, uint64_t n, bool final, const uint8_t *plain
 /* Take / drop an I/O user of regular file n (opens the shared lower handle lazily). */
 int vnode_io_get(struct vault *v, struct vnode *n, int *fd) MUST_CHECK;
 void vnode_io_put(struct vault *v, struct vnode *n);
+/* 0 when the shared lower handle of n (held by the caller) can write, else -errno. */
+int vnode_io_writable(struct vnode *n) MUST_CHECK;
 /* Free the per-file state of n (at node destruction). */
 void vnode_file_release(struct vnode *n);
 /* Remember the lower size and times for vault_invalidate(). */

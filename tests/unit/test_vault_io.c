@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include "format/block.h"
 #include "format/config.h"
 #include "format/header.h"
@@ -797,5 +799,53 @@ out:
 	vnode_unref(b.v, root2);
 	vault_close(b.v);
 	tv_close(&t, a.n);
+	tv_free(&t);
+}
+
+static int lower_set_immutable(struct tv *t, const char *lpath, bool on)
+{
+	char path[1024];
+	int fd, flags = 0, r = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, lpath);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+		flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+		r = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	close(fd);
+	return r;
+}
+
+/* A lower file that cannot be opened for writing still reads; writes report why. */
+TEST(vault_io_unwritable_lower_file)
+{
+	uint8_t buf[16];
+	char lower[512];
+	struct stat st;
+	struct vnode *n;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		return;
+	n = tv_create(&t, t.root, "frozen");
+	EXPECT(n && vault_write(t.v, n, "cold", 4, 0, false, NULL) == 4);
+	tv_close(&t, n);
+	n = NULL;
+	EXPECT(tv_only_lower(&t, "", lower) == 0);
+	if (!EXPECTF(lower_set_immutable(&t, lower, true) == 0, "chattr +i needs root and ext4"))
+		goto out;
+	EXPECT(vault_lookup(t.v, t.root, "frozen", &n, &st) == 0);
+	if (n) {
+		EXPECT(vault_open_file(t.v, n, O_RDONLY) == 0);
+		EXPECT(vault_read(t.v, n, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "cold", 4));
+		EXPECT(vault_write(t.v, n, "x", 1, 0, false, NULL) == -EPERM);
+		EXPECT(vault_truncate(t.v, n, 0) == -EPERM);
+		EXPECT(vault_open_file(t.v, n, O_WRONLY) == -EPERM);
+		tv_close(&t, n);
+	}
+	EXPECT(lower_set_immutable(&t, lower, false) == 0);
+out:
 	tv_free(&t);
 }
