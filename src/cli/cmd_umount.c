@@ -99,6 +99,11 @@ int cmd_umount_main(int argc, char **argv)
 				"daemon\n", mnt);
 	}
 	r = mounts_unmount(canon);
+	if (r == -ECANCELED) {
+		cli_error("cannot unmount '%s' (fusermount3 said why above)", mnt);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
 	if (r < 0) {
 		cli_error("cannot unmount '%s': %s", mnt, strerror(-r));
 		r = CLI_EXIT_ERROR;

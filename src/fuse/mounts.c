@@ -142,7 +142,7 @@ int mounts_find(const char *canon, char **fstype)
 
 int mounts_unmount(const char *canon)
 {
-	char *argv[] = { (char *)"fusermount3", (char *)"-u", (char *)"-q", (char *)canon, NULL };
+	char *argv[] = { (char *)"fusermount3", (char *)"-u", (char *)canon, NULL };
 	pid_t pid;
 	int status, r;
 
@@ -158,7 +158,7 @@ int mounts_unmount(const char *canon)
 		if (errno != EINTR)
 			return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -EBUSY; /* fusermount3 printed why */
+		return -ECANCELED; /* fusermount3 printed why */
 	return 0;
 }
 

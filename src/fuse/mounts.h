@@ -33,7 +33,10 @@ int mounts_canonical(const char *path, char **out) MUST_CHECK;
  */
 int mounts_find(const char *canon, char **fstype) MUST_CHECK;
 
-/* Unmount canon: umount2() as root, `fusermount3 -u` otherwise. Returns 0 or -errno. */
+/*
+ * Unmount canon: umount2() as root, `fusermount3 -u` otherwise. Returns 0, -errno of
+ * umount2, or -ECANCELED when fusermount3 failed (it printed why on stderr).
+ */
 int mounts_unmount(const char *canon) MUST_CHECK;
 
 /* The pid file path for the canonical mount point canon (directory created if create). */
