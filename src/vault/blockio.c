@@ -15,6 +15,7 @@ int blockio_open(struct blockio *b, uint64_t n, bool final, const uint8_t *store
 {
 	const struct block_geom *g = &b->v->geom;
 	uint8_t ad[BLOCK_AD_LEN];
+	char what[VAULT_WHAT_MAX];
 	int r;
 
 	*plainlen = 0;
@@ -25,16 +26,18 @@ int blockio_open(struct blockio *b, uint64_t n, bool final, const uint8_t *store
 	}
 	if (storedlen <= g->overhead || storedlen > g->cipher_size ||
 	    (!final && storedlen != g->cipher_size)) {
-		log_error("malformed block %llu of '%s' (%zu bytes)", (unsigned long long)n,
-			  b->what, storedlen);
+		vnode_name(b->v, b->n, what, sizeof(what));
+		log_error("malformed block %llu of '%s' (%zu bytes)", (unsigned long long)n, what,
+			  storedlen);
 		return -EPROTO;
 	}
 	block_ad(ad, b->file_id, n, final);
 	r = aead_open(b->aead, b->key, stored, ad, sizeof(ad), stored + g->nonce_len,
 		      storedlen - g->nonce_len, plain);
 	if (r < 0) {
-		log_error("cannot authenticate block %llu of '%s': %s", (unsigned long long)n,
-			  b->what, strerror(-r));
+		vnode_name(b->v, b->n, what, sizeof(what));
+		log_error("cannot authenticate block %llu of '%s': %s", (unsigned long long)n, what,
+			  strerror(-r));
 		return r;
 	}
 	*plainlen = storedlen - g->overhead;

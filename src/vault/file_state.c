@@ -115,11 +115,10 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->fd = -1;
 	if ((r = vnode_io_get(v, n, &op->fd)) < 0)
 		return r;
-	vnode_name(n, op->what, sizeof(op->what));
 	op->b.v = v;
 	op->b.file_id = op->file_id;
 	op->b.key = op->key;
-	op->b.what = op->what;
+	op->b.n = n;
 	op->b.aead = vault_aead_get(v);
 	if (!op->b.aead) {
 		vnode_io_put(v, n);
@@ -140,6 +139,13 @@ void fileop_end(struct fileop *op)
 	op->fd = -1;
 }
 
+const char *fileop_what(struct fileop *op)
+{
+	if (!op->what[0])
+		vnode_name(op->v, op->n, op->what, sizeof(op->what));
+	return op->what;
+}
+
 int fileop_size(struct fileop *op)
 {
 	struct stat st;
@@ -150,7 +156,8 @@ int fileop_size(struct fileop *op)
 	op->csize = (uint64_t)st.st_size;
 	r = block_plain_size(&op->v->geom, op->csize, &op->psize);
 	if (r < 0)
-		log_error("malformed size %llu of '%s'", (unsigned long long)op->csize, op->what);
+		log_error("malformed size %llu of '%s'", (unsigned long long)op->csize,
+			  fileop_what(op));
 	return r;
 }
 
@@ -200,7 +207,7 @@ int fileop_header(struct fileop *op)
 		return (int)got;
 	r = header_decode(hdr, (size_t)got, op->file_id);
 	if (r < 0) {
-		log_error("malformed header of '%s'", op->what);
+		log_error("malformed header of '%s'", fileop_what(op));
 		return r;
 	}
 	if ((r = keys_file_key(op->v->keys, op->file_id, op->key)) < 0)

@@ -50,9 +50,9 @@ int vault_lock_blocks(struct vault *v, struct vnode *n, int fd, uint64_t first, 
 	block_range(v, first, last, &off, &len);
 	r = SOP(v, lock, fd, off, len, exclusive, true);
 	if (r < 0) {
-		char what[256];
+		char what[VAULT_WHAT_MAX];
 
-		vnode_name(n, what, sizeof(what));
+		vnode_name(v, n, what, sizeof(what));
 		log_error("cannot lock blocks %llu..%llu of '%s': %s", (unsigned long long)first,
 			  (unsigned long long)last, what, strerror(-r));
 	}

@@ -4,6 +4,7 @@
  * object; nothing here knows names beyond the last lower name kept for log lines.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/secmem.h"
@@ -320,10 +321,38 @@ int vnode_locate(struct vault *v, struct vnode *n, struct vnode **parent, struct
 	return r;
 }
 
-void vnode_name(struct vnode *n, char *out, size_t size)
+/* Append the names from the root down to n (at most NAME_DEPTH levels) to out. */
+void vnode_name(struct vault *v, struct vnode *n, char *out, size_t size)
 {
-	pthread_mutex_lock(&n->mutex);
-	strncpy(out, n->lower_name, size - 1);
-	out[size - 1] = '\0';
-	pthread_mutex_unlock(&n->mutex);
+	enum { NAME_DEPTH = 32 };
+	char *names[NAME_DEPTH];
+	struct vnode *cur = n, *p;
+	size_t used = 0;
+	int depth = 0, i;
+
+	vnode_ref(cur);
+	while (cur && depth < NAME_DEPTH) {
+		pthread_mutex_lock(&cur->mutex);
+		p = cur->parent;
+		names[depth] = p ? strdup(cur->lower_name) : NULL; /* the root is "" */
+		if (p)
+			vnode_ref(p);
+		pthread_mutex_unlock(&cur->mutex);
+		depth += names[depth] != NULL;
+		vnode_unref(v, cur);
+		cur = p;
+	}
+	out[0] = '\0';
+	if (cur) {
+		vnode_unref(v, cur);
+		used = (size_t)snprintf(out, size, ".../");
+	}
+	for (i = depth - 1; i >= 0; i--) {
+		if (used < size)
+			used += (size_t)snprintf(out + used, size - used, "%s%s", names[i],
+						 i ? "/" : "");
+		free(names[i]);
+	}
+	if (!depth && !cur)
+		snprintf(out, size, ".");
 }

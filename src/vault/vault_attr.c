@@ -11,11 +11,11 @@
 int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st)
 {
 	uint64_t plain = 0;
-	char what[256];
+	char what[VAULT_WHAT_MAX];
 
 	if (S_ISREG(st->st_mode)) {
 		if (block_plain_size(&v->geom, (uint64_t)st->st_size, &plain) < 0) {
-			vnode_name(n, what, sizeof(what));
+			vnode_name(v, n, what, sizeof(what));
 			log_warn("malformed size %lld of '%s'", (long long)st->st_size, what);
 			plain = 0;
 		}
@@ -128,7 +128,7 @@ int vault_readlink(struct vault *v, struct vnode *n, struct buf *out)
 {
 	char *enc;
 	ssize_t len;
-	char what[256];
+	char what[VAULT_WHAT_MAX];
 	int r;
 
 	if (n->type != S_IFLNK)
@@ -145,7 +145,7 @@ int vault_readlink(struct vault *v, struct vnode *n, struct buf *out)
 		r = vault_link_decrypt(v, enc, (size_t)len, out);
 	}
 	if (r == -EBADMSG || r == -EPROTO) {
-		vnode_name(n, what, sizeof(what));
+		vnode_name(v, n, what, sizeof(what));
 		log_error("cannot decrypt symlink target of '%s': %s", what, strerror(-r));
 	}
 	free(enc);

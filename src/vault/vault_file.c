@@ -67,7 +67,8 @@ static int read_blocks(struct fileop *op, uint64_t first, uint64_t last, uint8_t
 		goto out;
 	}
 	if ((size_t)got != clen) {
-		log_error("short read of '%s' at %llu", op->what, (unsigned long long)coff);
+		log_error("short read of '%s' at %llu", fileop_what(op),
+			  (unsigned long long)coff);
 		goto out;
 	}
 	for (nb = first; nb <= last; nb++) {

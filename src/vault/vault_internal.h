@@ -35,6 +35,8 @@ enum {
 	VAULT_AEAD_POOL_MAX = 64,
 	/* Largest encoded symlink target we read back from the lower file system. */
 	VAULT_LINK_MAX = 8192,
+	/* Room for a lower path in a log line (log.c truncates lines at 1024 bytes). */
+	VAULT_WHAT_MAX = 768,
 	VAULT_XATTR_VALUE_MAX = 65536,
 };
 
@@ -140,8 +142,11 @@ void vnode_set_location(struct vault *v, struct vnode *n, struct vnode *parent,
  */
 int vnode_locate(struct vault *v, struct vnode *n, struct vnode **parent,
 		 struct buf *lname) MUST_CHECK;
-/* Copy the last known lower name (for log lines) into out (NUL-terminated). */
-void vnode_name(struct vnode *n, char *out, size_t size);
+/*
+ * The last known lower path of n relative to the cipher directory ("." for the root), for
+ * log lines, into out (NUL-terminated, truncated to size).
+ */
+void vnode_name(struct vault *v, struct vnode *n, char *out, size_t size);
 
 /* --- vault_names.c --- */
 
@@ -214,7 +219,7 @@ struct blockio {
 	struct aead_ctx *aead;
 	const uint8_t *file_id; /* FILE_ID_LEN bytes, borrowed */
 	const uint8_t *key;     /* FILE_KEY_LEN bytes, borrowed */
-	const char *what;       /* lower name for log lines */
+	struct vnode *n;        /* for log lines (borrowed) */
 };
 
 /*
@@ -253,12 +258,14 @@ struct fileop {
 	bool have_id;
 	uint8_t file_id[FILE_ID_LEN];
 	uint8_t key[FILE_KEY_LEN];
-	char what[256]; /* lower name for log lines */
+	char what[VAULT_WHAT_MAX]; /* lower path for log lines, "" until needed */
 	struct blockio b;
 };
 
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK;
 void fileop_end(struct fileop *op);
+/* The lower path of the file for a log line (computed on first use). */
+const char *fileop_what(struct fileop *op);
 /* Refresh csize/psize from the lower file. */
 int fileop_size(struct fileop *op) MUST_CHECK;
 /* Load the file id from the header (cached unless shared) and derive the file key. */

@@ -70,7 +70,7 @@ static int read_iv(struct vault *v, struct vnode *dir, uint8_t iv[static DIRIV_L
 
 int vault_dir_iv(struct vault *v, struct vnode *dir, const uint8_t **iv)
 {
-	char what[256];
+	char what[VAULT_WHAT_MAX];
 	int r = 0;
 
 	pthread_mutex_lock(&dir->mutex);
@@ -78,7 +78,7 @@ int vault_dir_iv(struct vault *v, struct vnode *dir, const uint8_t **iv)
 		dir->have_iv = true;
 	pthread_mutex_unlock(&dir->mutex);
 	if (r < 0) {
-		vnode_name(dir, what, sizeof(what));
+		vnode_name(v, dir, what, sizeof(what));
 		log_error("cannot read directory IV of '%s': %s", what, strerror(-r));
 		return r;
 	}

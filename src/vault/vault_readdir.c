@@ -44,7 +44,7 @@ static int vdir_entry_add(struct vault *v, struct vnode *dir, struct vdir *d,
 			  const struct store_dirent *ent)
 {
 	size_t off = d->names.len;
-	char what[256];
+	char what[VAULT_WHAT_MAX];
 	int r;
 
 	r = vault_decrypt_entry(v, dir, ent->name, &d->names);
@@ -53,7 +53,7 @@ static int vdir_entry_add(struct vault *v, struct vnode *dir, struct vdir *d,
 	if (r < 0) {
 		d->names.len = off;
 		d->names.data[off] = '\0';
-		vnode_name(dir, what, sizeof(what));
+		vnode_name(v, dir, what, sizeof(what));
 		log_warn("cannot decrypt name '%s' in '%s': %s", ent->name, what, strerror(-r));
 		return 0;
 	}

@@ -849,3 +849,30 @@ TEST(vault_io_unwritable_lower_file)
 out:
 	tv_free(&t);
 }
+
+/* Authentication failures are logged with the file's lower path and the block number. */
+TEST(vault_io_error_log_names_lower_path)
+{
+	struct vnode *d = NULL, *n = NULL;
+	char sub[512], lower[512];
+	uint8_t buf[BS];
+	struct stat st;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		return;
+	EXPECT(vault_mkdir(t.v, t.root, "dir", 0755, &t.who, &d, &st) == 0);
+	n = d ? tv_create(&t, d, "file") : NULL;
+	EXPECT(n && vault_write(t.v, n, buf, sizeof(buf), 0, false, NULL) == BS);
+	EXPECT(n && vault_write(t.v, n, buf, 10, BS, false, NULL) == 10);
+	EXPECT(tv_only_lower(&t, "", sub) == 0 && tv_only_lower(&t, sub, lower) == 0);
+	EXPECT(lower_pwrite(&t, lower, "\x01\x02", 2, HDR + GCM_CS + 20) == 0);
+	tv_log_capture(true);
+	EXPECT(n && vault_read(t.v, n, buf, 5, BS + 2) == -EBADMSG);
+	EXPECTF(strstr(tv_log_last(), lower) && strstr(tv_log_last(), "block 1"), "log: %s (%s)",
+		tv_log_last(), lower);
+	tv_log_capture(false);
+	tv_close(&t, n);
+	vnode_unref(t.v, d);
+	tv_free(&t);
+}
