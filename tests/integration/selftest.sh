@@ -120,7 +120,7 @@ suite() {
 		echo "# note: workloads.sh on bindfs runs with --ignore-mtime (known bindfs deviation)"
 	fi
 	mkdir -p "$work/ref-$label"
-	run "workloads.sh $mode ${extra[*]} on $label" "$work/wl-$label.log" \
+	run "workloads.sh $mode${extra[*]:+ ${extra[*]}} on $label" "$work/wl-$label.log" \
 		"$here/workloads.sh" "$mode" "${extra[@]}" "$d/wl" "$work/ref-$label"
 }
 

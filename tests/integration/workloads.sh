@@ -239,6 +239,7 @@ git_history() {
 	for i in $(seq 0 29); do
 		mkdir -p "dir$i/sub"
 		for j in $(seq 0 19); do
+			# shellcheck disable=SC2183,SC2046 # the format is reused for pairs of numbers
 			printf 'file %d/%d\n%s\n' "$i" "$j" "$(printf 'line %d %d\n' $(seq 1 $((j * 3))))" >"dir$i/f$j.txt"
 		done
 		head -c $((i * 1000)) /usr/src/linux-source-*.tar.xz 2>/dev/null >"dir$i/sub/blob.bin" || true
