@@ -202,10 +202,24 @@ static int px_renameat(void *ctx, int olddirfd, const char *oldname, int newdirf
 #endif
 }
 
+/*
+ * An empty old name links the object olddirfd itself refers to (kept open by a handle,
+ * even when it has no name left). Linux does that through the /proc/self/fd magic link
+ * with AT_SYMLINK_FOLLOW, which, unlike AT_EMPTY_PATH, needs no extra capability.
+ */
 static int px_linkat(void *ctx, int olddirfd, const char *oldname, int newdirfd,
 		     const char *newname)
 {
 	(void)ctx;
+#ifdef __linux__
+	if (!*oldname) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", olddirfd);
+		return linkat(AT_FDCWD, path, newdirfd, newname, AT_SYMLINK_FOLLOW) < 0 ? -errno
+										      : 0;
+	}
+#endif
 	return linkat(olddirfd, oldname, newdirfd, newname, 0) < 0 ? -errno : 0;
 }
 
@@ -232,10 +246,24 @@ static int px_mknodat(void *ctx, int dirfd, const char *name, mode_t mode, dev_t
 	return mknodat(dirfd, name, mode, dev) < 0 ? -errno : 0;
 }
 
+/*
+ * fchmodat() refuses AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW in glibc; an empty name with
+ * STORE_AT_EMPTY_PATH changes the object the handle refers to, through /proc/self/fd
+ * (which also works for O_PATH handles, unlike fchmod()).
+ */
 static int px_fchmodat(void *ctx, int dirfd, const char *name, mode_t mode, int flags)
 {
 	(void)ctx;
-	return fchmodat(dirfd, name, mode, map_at_flags(flags)) < 0 ? -errno : 0;
+#ifdef __linux__
+	if (!*name && (flags & STORE_AT_EMPTY_PATH)) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
+		return chmod(path, mode) < 0 ? -errno : 0;
+	}
+#endif
+	return fchmodat(dirfd, name, mode, map_at_flags(flags & ~STORE_AT_NOFOLLOW)) < 0 ? -errno
+											: 0;
 }
 
 static int px_fchownat(void *ctx, int dirfd, const char *name, uid_t uid, gid_t gid, int flags)

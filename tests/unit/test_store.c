@@ -75,6 +75,15 @@ TEST(store_posix_basic_io)
 	EXPECT(store_fremovexattr(s, pfd, "user.t") == 0);
 	EXPECT(store_fgetxattr(s, pfd, "user.t", buf, sizeof(buf)) == -ENODATA);
 	store_close(s, rw);
+	/* by handle, whatever the object's names are now: chmod and link */
+	EXPECT(store_renameat(s, root, "f", root, "f2", 0) == 0);
+	EXPECT(store_fchmodat(s, pfd, "", 0640, STORE_AT_EMPTY_PATH) == 0);
+	EXPECT(store_fstatat(s, root, "f2", &st, STORE_AT_NOFOLLOW) == 0 &&
+	       (st.st_mode & 07777) == 0640);
+	EXPECT(store_linkat(s, pfd, "", root, "f") == 0);
+	EXPECT(store_fstatat(s, root, "f", &st, STORE_AT_NOFOLLOW) == 0 && st.st_size == 3 &&
+	       st.st_nlink == 2);
+	EXPECT(store_unlinkat(s, root, "f2", 0) == 0);
 	store_close(s, pfd);
 	EXPECT(store_mkdirat(s, root, "d", 0700) == 0);
 	EXPECT(store_renameat(s, root, "f", root, "d", STORE_RENAME_NOREPLACE) == -EEXIST);
