@@ -225,14 +225,19 @@ test_passwd_changes_password() {
 	before=$(sha "$T/v/veilfs.conf")
 	pwfile old old-pw
 	pwfile new new-pw
+	# Stand-ins for encrypted files: passwd must not touch anything but veilfs.conf.
+	head -c 5000 /dev/urandom >"$T/v/AAAAAAAAAAAAAAAAAAAAAA"
+	(cd "$T/v" && sha256sum veilfs.diriv AAAAAAAAAAAAAAAAAAAAAA && stat -c '%n %Y %s' veilfs.diriv AAAAAAAAAAAAAAAAAAAAAA) >"$T/others.before"
 	expect_rc 0 "$V" passwd --passfile "$T/old" --new-passfile "$T/new" "$T/v"
 	contains "$out" "changed"
+	(cd "$T/v" && sha256sum veilfs.diriv AAAAAAAAAAAAAAAAAAAAAA && stat -c '%n %Y %s' veilfs.diriv AAAAAAAAAAAAAAAAAAAAAA) >"$T/others.after"
+	cmp -s "$T/others.before" "$T/others.after" || die "passwd touched other files"
 	[[ $(sha "$T/v/veilfs.conf") != "$before" ]] || die "config unchanged"
 	[[ $(stat -c %s "$T/v/veilfs.conf") == 140 ]] || die "config size changed"
 	[[ $("$V" info --json "$T/v" | json_get '["vault_id"]') == "$id" ]] || die "vault id changed"
 	! accepts "$T/v" old-pw || die "old password still accepted"
 	accepts "$T/v" new-pw || die "new password not accepted"
-	[[ -z $(find "$T/v" -mindepth 1 ! -name veilfs.conf ! -name veilfs.diriv) ]] ||
+	[[ -z $(find "$T/v" -mindepth 1 ! -name veilfs.conf ! -name veilfs.diriv ! -name 'AAAA*') ]] ||
 		die "files left behind: $(ls -A "$T/v")"
 }
 
