@@ -416,10 +416,10 @@ fi
 
 # Results table.
 pass=0 fail=0 skip=0
-printf '\n%-11s %-46s %-5s %s\n' BED CHECK RESULT DETAIL
+printf '\n%-16s %-46s %-5s %s\n' BED CHECK RESULT DETAIL
 printf '%s\n' "------------------------------------------------------------------------------------------------"
 while IFS='|' read -r b c s d; do
-	printf '%-11s %-46s %-5s %s\n' "$b" "$c" "$s" "$d"
+	printf '%-16s %-46s %-5s %s\n' "$b" "$c" "$s" "$d"
 	case "$s" in
 	PASS) pass=$((pass + 1)) ;;
 	FAIL) fail=$((fail + 1)) ;;
