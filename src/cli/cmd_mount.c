@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct mount_args {
 	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
 	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
 	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
+	uint32_t max_nodes;   /* -o max_nodes=N, or 0 for the default */
 	const char *cipherdir;  /* as given */
 	const char *mountpoint; /* as given */
 	char *cipher_abs;       /* owned: realpath of cipherdir */
@@ -125,6 +127,8 @@ static void usage(FILE *f)
 		"                     ro                 same as --ro\n"
 		"                     attr_timeout=S     seconds the kernel caches attributes (1)\n"
 		"                     entry_timeout=S    seconds the kernel caches names (1)\n"
+		"                     max_nodes=N        files and directories the kernel may keep\n"
+		"                                        cached (default: half the open-file limit)\n"
 		"                   others go to FUSE, e.g. allow_other (default_permissions is\n"
 		"                   always on)\n"
 		"  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
@@ -155,7 +159,8 @@ static bool parse_seconds(const char *s, double *out)
 }
 
 /*
- * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S)
+ * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S,
+ * max_nodes=N)
  * are taken here, everything else is passed to libfuse, which rejects what it does not know.
  */
 static int take_mount_options(struct mount_args *a, const char *list)
@@ -175,6 +180,9 @@ static int take_mount_options(struct mount_args *a, const char *list)
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
 		} else if (!strncmp(opt, "entry_timeout=", 14)) {
 			if (!parse_seconds(opt + 14, &a->entry_timeout))
+				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
+		} else if (!strncmp(opt, "max_nodes=", 10)) {
+			if (!cli_parse_u32(opt + 10, 64, UINT32_MAX, &a->max_nodes))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
 		} else if ((a->fuse_opts.len && buf_append_str(&a->fuse_opts, ",") < 0) ||
 			   buf_append_str(&a->fuse_opts, opt) < 0) {
@@ -310,14 +318,42 @@ static int check_paths(struct mount_args *a)
 	return 0;
 }
 
-/* Keys live in this process: no core dumps, no ptrace; and room for many open files. */
+/* The kernel's ceiling for RLIMIT_NOFILE (fs.nr_open), or 0 when unknown. */
+static rlim_t nr_open_limit(void)
+{
+	unsigned long long v = 0;
+	FILE *fp = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (!fp)
+		return 0;
+	if (fscanf(fp, "%llu", &v) != 1)
+		v = 0;
+	fclose(fp);
+	return (rlim_t)v;
+}
+
+/*
+ * Keys live in this process: no core dumps, no ptrace. And room for many open files: every
+ * object the kernel keeps cached holds a lower descriptor (an unpacked source tree is tens of
+ * thousands), so the soft limit goes to the hard limit, and as root both go to fs.nr_open.
+ */
 static void harden_daemon(void)
 {
 	struct rlimit rl = { 0, 0 };
+	rlim_t ceiling;
 
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	ceiling = nr_open_limit();
+	if (geteuid() == 0 && ceiling > rl.rlim_max) {
+		struct rlimit raised = { ceiling, ceiling };
+
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
@@ -386,6 +422,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		fopts.attr_timeout = a->attr_timeout;
 	if (a->entry_timeout >= 0)
 		fopts.entry_timeout = a->entry_timeout;
+	fopts.max_nodes = a->max_nodes;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {
@@ -410,6 +447,12 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		log_warn("cannot write the pid file for '%s': %s", a->mnt_canon, strerror(-r));
 		free(pidfile);
 		pidfile = NULL;
+	}
+	{
+		struct rlimit nofile;
+
+		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+			log_info("open file limit %llu", (unsigned long long)nofile.rlim_cur);
 	}
 	log_info("serving '%s' on '%s'%s", a->cipher_abs, a->mnt_canon,
 		 a->read_only ? " (read-only)" : "");

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include "base/buf.h"
 #include "base/log.h"
 #include "fuse/fuse_internal.h"
@@ -16,7 +18,72 @@
 enum {
 	FRONTEND_DEFAULT_MAX_THREADS = 16,
 	FRONTEND_DEFAULT_IDLE_THREADS = 4,
+	RECLAIM_BATCH = 256,      /* entries invalidated per round */
+	RECLAIM_IDLE_MS = 50,     /* poll interval below the limit */
+	RECLAIM_ROUND_MS = 5,     /* pause between rounds: forgets arrive asynchronously */
+	RECLAIM_MIN_NODES = 256,  /* never reclaim below this many */
 };
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Half the open-file limit: the rest is for open files, directories and libfuse. */
+static uint64_t auto_max_nodes(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return rl.rlim_cur / 2 > RECLAIM_MIN_NODES ? rl.rlim_cur / 2 : RECLAIM_MIN_NODES;
+}
+
+/*
+ * Above max_nodes, invalidate the kernel's entries of the least recently used nodes until
+ * the count falls to 3/4 of it. The kernel then evicts the inodes nobody uses and sends
+ * FORGET, which drops our reference. Runs without any lock of ours held, so a notify that
+ * waits for a directory lock in the kernel cannot block a request handler.
+ */
+static void *reclaim_main(void *arg)
+{
+	struct frontend *f = arg;
+	struct inode_name batch[RECLAIM_BATCH];
+	uint64_t target = f->max_nodes / 4 * 3, count;
+	bool active = false;
+	time_t last_log = 0;
+	size_t n, i;
+
+	while (!atomic_load(&f->stopping)) {
+		count = inode_table_count(f->inodes);
+		if (count <= f->max_nodes && (!active || count <= target)) {
+			active = false;
+			sleep_ms(RECLAIM_IDLE_MS);
+			continue;
+		}
+		if (!active && time(NULL) - last_log >= 60) {
+			last_log = time(NULL);
+			log_info("the kernel holds %llu nodes (limit %llu): asking it to drop the "
+				 "least recently used", (unsigned long long)count,
+				 (unsigned long long)f->max_nodes);
+		}
+		active = true;
+		n = count - target < RECLAIM_BATCH ? (size_t)(count - target) : RECLAIM_BATCH;
+		n = inode_table_oldest(f->inodes, batch, n);
+		for (i = 0; i < n; i++) {
+			if (!atomic_load(&f->stopping))
+				(void)fuse_lowlevel_notify_inval_entry(f->se, batch[i].parent,
+								       batch[i].name,
+								       strlen(batch[i].name));
+			free(batch[i].name);
+		}
+		sleep_ms(RECLAIM_ROUND_MS);
+	}
+	return NULL;
+}
 
 void frontend_options_init(struct frontend_options *o)
 {
@@ -134,6 +201,14 @@ int frontend_run(struct frontend *f)
 	fuse_loop_cfg_set_clone_fd(cfg, 0);
 	fuse_loop_cfg_set_max_threads(cfg, f->opts.max_threads);
 	fuse_loop_cfg_set_idle_threads(cfg, f->opts.max_idle_threads);
+	f->max_nodes = f->opts.max_nodes ? f->opts.max_nodes : auto_max_nodes();
+	if (f->max_nodes && !f->reclaimer_started) {
+		if (pthread_create(&f->reclaimer, NULL, reclaim_main, f) == 0)
+			f->reclaimer_started = true;
+		else
+			log_warn("cannot start the node reclaimer: the kernel may exhaust the "
+				 "open-file limit");
+	}
 	r = fuse_session_loop_mt(f->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return r;
@@ -144,10 +219,14 @@ void frontend_free(struct frontend *f)
 	if (!f)
 		return;
 	if (f->se) {
+		atomic_store(&f->stopping, true);
 		if (f->signals_set)
 			fuse_remove_signal_handlers(f->se);
+		/* Unmount first: it fails pending requests, so a notify blocked in the kernel ends. */
 		if (f->mounted)
 			fuse_session_unmount(f->se);
+		if (f->reclaimer_started)
+			pthread_join(f->reclaimer, NULL);
 		fuse_session_destroy(f->se);
 	}
 	inode_table_free(f->inodes);

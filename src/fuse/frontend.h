@@ -7,6 +7,10 @@
  * frontend_free() unmounts (if still mounted), ends the session and drops every vnode
  * reference, after which the caller may vault_close() the vault.
  *
+ * Every node the kernel caches pins a vnode, and every vnode holds a lower descriptor. When
+ * the kernel holds more than max_nodes, a reclaimer thread asks it (notify_inval_entry) to
+ * drop the least recently used entries, so a tree of any size fits the open-file limit.
+ *
  * Error codes of the vault are translated here, once: -EBADMSG and -EPROTO become EIO (the
  * vault logs the cipher file and block); everything else passes through.
  */
@@ -14,6 +18,7 @@
 #define VEILFS_FUSE_FRONTEND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "base/compiler.h"
 
 struct frontend;
@@ -30,6 +35,11 @@ struct frontend_options {
 	const char *fuse_opts;    /* extra comma-separated -o options for libfuse; borrowed */
 	unsigned max_threads;     /* request threads at most */
 	unsigned max_idle_threads;
+	/*
+	 * Node ids the kernel may hold before the least recently used are dropped from its
+	 * cache (each holds a lower descriptor); 0 means half the open-file limit.
+	 */
+	uint64_t max_nodes;
 };
 
 /* Defaults: 1 s timeouts, default_permissions, keep_cache, 16 threads (4 kept idle). */

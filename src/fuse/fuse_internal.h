@@ -9,7 +9,10 @@
 #define FUSE_USE_VERSION 314
 #endif
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <fuse_lowlevel.h>
 #include "fuse/frontend.h"
 
@@ -22,6 +25,11 @@ struct frontend {
 	struct frontend_options opts; /* fixed after frontend_new; its strings are not kept */
 	bool mounted;
 	bool signals_set;
+	/* The reclaimer thread (frontend.c): asks the kernel to drop old entries. */
+	uint64_t max_nodes;    /* start reclaiming above this many nodes (0: never) */
+	pthread_t reclaimer;
+	bool reclaimer_started;
+	atomic_bool stopping;  /* tells the reclaimer to end */
 };
 
 /* ops.c */

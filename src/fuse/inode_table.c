@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include "fuse/inode_table.h"
 #include "vault/vault.h"
 
@@ -21,6 +22,10 @@ struct inode_entry {
 	uint64_t nlookup;            /* kernel lookups not yet forgotten */
 	struct inode_entry *id_next;   /* chain in by_id */
 	struct inode_entry *node_next; /* chain in by_node */
+	uint64_t parent;               /* last lookup: directory node id ... */
+	char *name;                    /* ... and name in it (owned; NULL for the root) */
+	struct inode_entry *lru_prev;  /* towards the most recently used end */
+	struct inode_entry *lru_next;  /* towards the least recently used end */
 };
 
 struct inode_table {
@@ -31,8 +36,43 @@ struct inode_table {
 	size_t nbuckets;              /* power of two; protected by lock */
 	uint64_t count;               /* entries; protected by lock */
 	uint64_t next_id;             /* protected by lock */
-	struct inode_entry *root;     /* fixed after inode_table_new */
+	struct inode_entry *root;     /* fixed after inode_table_new; never in the LRU list */
+	struct inode_entry *lru_head; /* most recently used; protected by lock */
+	struct inode_entry *lru_tail; /* least recently used; protected by lock */
 };
+
+static void lru_unlink(struct inode_table *t, struct inode_entry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else if (t->lru_head == e)
+		t->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else if (t->lru_tail == e)
+		t->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_head(struct inode_table *t, struct inode_entry *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = t->lru_head;
+	if (t->lru_head)
+		t->lru_head->lru_prev = e;
+	t->lru_head = e;
+	if (!t->lru_tail)
+		t->lru_tail = e;
+}
+
+/* Mark e as just used (the root stays out of the list). */
+static void lru_touch(struct inode_table *t, struct inode_entry *e)
+{
+	if (e == t->root || t->lru_head == e)
+		return;
+	lru_unlink(t, e);
+	lru_push_head(t, e);
+}
 
 static size_t hash_u64(uint64_t x)
 {
@@ -179,6 +219,7 @@ static void drop_entries(struct inode_table *t, bool with_root)
 		t->by_node[i] = NULL;
 	}
 	t->count = 0;
+	t->lru_head = t->lru_tail = NULL;
 	if (!with_root) {
 		link_entry(t, t->root);
 		t->count = 1;
@@ -187,6 +228,7 @@ static void drop_entries(struct inode_table *t, bool with_root)
 	for (e = list; e; e = next) {
 		next = e->id_next;
 		vnode_unref(t->vault, e->node);
+		free(e->name);
 		free(e);
 	}
 }
@@ -218,36 +260,54 @@ struct vnode *inode_table_get(struct inode_table *t, uint64_t id)
 	if (e) {
 		n = e->node;
 		vnode_ref(n);
+		lru_touch(t, e);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
 
-int inode_table_add(struct inode_table *t, struct vnode *n, uint64_t *id)
+int inode_table_add(struct inode_table *t, struct vnode *n, uint64_t parent, const char *name,
+		    uint64_t *id)
 {
 	struct inode_entry *e, *fresh;
+	char *copy;
 
-	/* Allocate before locking; freed again when the vnode is already known. */
+	/* Allocate before locking; freed again when not needed. */
 	fresh = calloc(1, sizeof(*fresh));
+	copy = strdup(name);
 	pthread_mutex_lock(&t->lock);
 	e = find_node(t, n);
 	if (e) {
 		e->nlookup++;
 		*id = e->id;
+		if (e != t->root && copy && (!e->name || e->parent != parent || strcmp(e->name, copy))) {
+			char *old = e->name;
+
+			e->name = copy;
+			e->parent = parent;
+			copy = old; /* freed below */
+		}
+		lru_touch(t, e);
 		pthread_mutex_unlock(&t->lock);
+		free(copy);
 		free(fresh);
 		vnode_unref(t->vault, n); /* the entry already holds one */
 		return 0;
 	}
-	if (!fresh) {
+	if (!fresh || !copy) {
 		pthread_mutex_unlock(&t->lock);
+		free(fresh);
+		free(copy);
 		vnode_unref(t->vault, n);
 		return -ENOMEM;
 	}
 	fresh->id = t->next_id++;
 	fresh->node = n;
 	fresh->nlookup = 1;
+	fresh->parent = parent;
+	fresh->name = copy;
 	link_entry(t, fresh);
+	lru_push_head(t, fresh);
 	t->count++;
 	maybe_grow(t);
 	*id = fresh->id;
@@ -273,10 +333,29 @@ void inode_table_forget(struct inode_table *t, uint64_t id, uint64_t count)
 		return;
 	}
 	unlink_entry(t, e);
+	lru_unlink(t, e);
 	t->count--;
 	pthread_mutex_unlock(&t->lock);
 	vnode_unref(t->vault, e->node);
+	free(e->name);
 	free(e);
+}
+
+size_t inode_table_oldest(struct inode_table *t, struct inode_name *out, size_t max)
+{
+	struct inode_entry *e;
+	size_t k = 0, seen;
+
+	pthread_mutex_lock(&t->lock);
+	for (seen = 0; k < max && seen < max && (e = t->lru_tail); seen++) {
+		out[k].parent = e->parent;
+		out[k].name = e->name ? strdup(e->name) : NULL;
+		if (out[k].name)
+			k++;
+		lru_touch(t, e); /* second chance: back to the head */
+	}
+	pthread_mutex_unlock(&t->lock);
+	return k;
 }
 
 uint64_t inode_table_count(struct inode_table *t)

@@ -6,6 +6,10 @@
  * the kernel can only miss, never alias another object (generation is therefore always 0).
  * Node id 1 (FUSE_ROOT_ID) is the vault root; it is never forgotten.
  *
+ * Every entry also remembers the last name it was looked up under, in least-recently-used
+ * order, so that the front end can ask the kernel to drop old entries when lower
+ * descriptors run short (each vnode holds one).
+ *
  * References: the table holds one vnode reference per entry, dropped with vnode_unref()
  * when the lookup count reaches zero (forget) or when the table is cleared. Every function
  * may be called from any thread.
@@ -36,10 +40,26 @@ void inode_table_clear(struct inode_table *t);
 struct vnode *inode_table_get(struct inode_table *t, uint64_t id);
 
 /*
- * Count one kernel lookup of n and store its node id in *id. Takes over the caller's
- * reference to n in every case (also on failure, when it is dropped). Returns 0 or -ENOMEM.
+ * Count one kernel lookup of n, found as `name` in directory node `parent`, and store its
+ * node id in *id. Takes over the caller's reference to n in every case (also on failure,
+ * when it is dropped). The name is remembered (copied) for inode_table_oldest(). Returns 0
+ * or -ENOMEM.
  */
-int inode_table_add(struct inode_table *t, struct vnode *n, uint64_t *id) MUST_CHECK;
+int inode_table_add(struct inode_table *t, struct vnode *n, uint64_t parent, const char *name,
+		    uint64_t *id) MUST_CHECK;
+
+/* A name under which the kernel knows a node: entry `name` of directory node `parent`. */
+struct inode_name {
+	uint64_t parent;
+	char *name; /* owned by the caller after inode_table_oldest(); free() it */
+};
+
+/*
+ * The names of up to max least recently used nodes (never the root), for asking the kernel
+ * to forget them. Each one returned moves to the most recently used end, so nodes the kernel
+ * keeps (open files, working directories) are not offered again at once. Returns the count.
+ */
+size_t inode_table_oldest(struct inode_table *t, struct inode_name *out, size_t max);
 
 /* Drop `count` kernel lookups of node id `id`; unknown ids and the root are ignored. */
 void inode_table_forget(struct inode_table *t, uint64_t id, uint64_t count);

@@ -89,15 +89,15 @@ static void fill_entry(const struct frontend *f, struct fuse_entry_param *e, uin
 	e->entry_timeout = f->opts.entry_timeout;
 }
 
-/* Reply with an entry for n, taking over the caller's reference to n. */
+/* Reply with an entry for n (parent/name), taking over the caller's reference to n. */
 static void reply_new_entry(fuse_req_t req, struct frontend *f, struct vnode *n,
-			    const struct stat *st)
+			    fuse_ino_t parent, const char *name, const struct stat *st)
 {
 	struct fuse_entry_param e;
 	uint64_t id;
 	int r;
 
-	r = inode_table_add(f->inodes, n, &id);
+	r = inode_table_add(f->inodes, n, parent, name, &id);
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -185,7 +185,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_result(req, r);
 		return;
 	}
-	reply_new_entry(req, f, n, &st);
+	reply_new_entry(req, f, n, parent, name, &st);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -303,7 +303,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (r < 0)
 		reply_result(req, r);
 	else
-		reply_new_entry(req, f, n, &st);
+		reply_new_entry(req, f, n, parent, name, &st);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -321,7 +321,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (r < 0)
 		reply_result(req, r);
 	else
-		reply_new_entry(req, f, n, &st);
+		reply_new_entry(req, f, n, parent, name, &st);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -365,7 +365,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	if (r < 0)
 		reply_result(req, r);
 	else
-		reply_new_entry(req, f, n, &st);
+		reply_new_entry(req, f, n, parent, name, &st);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -416,7 +416,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 		reply_result(req, r);
 		return;
 	}
-	reply_new_entry(req, f, n, &st); /* our reference becomes the entry's lookup */
+	/* Our reference becomes the entry's lookup. */
+	reply_new_entry(req, f, n, newparent, newname, &st);
 }
 
 /* --- file contents --- */
@@ -483,7 +484,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		}
 	}
 	vnode_ref(n); /* kept across the reply; the table takes the other one */
-	r = inode_table_add(f->inodes, n, &id);
+	r = inode_table_add(f->inodes, n, parent, name, &id);
 	if (r < 0) {
 		release_quietly(f, n);
 		vnode_unref(f->vault, n);
@@ -751,7 +752,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 					err = to_errno(r);
 				break;
 			}
-			r = inode_table_add(f->inodes, n, &id);
+			r = inode_table_add(f->inodes, n, ino, name, &id);
 			if (r < 0) {
 				if (!used)
 					err = to_errno(r);

@@ -6,6 +6,8 @@
 # Stages (STAGES is a comma-separated subset; default all):
 #   life       mount/umount lifecycle, "live on return", pid file, foreground -f
 #   forget     kernel lookup counts (lookup, readdirplus, link) all return to zero
+#   reclaim    with -o max_nodes=64 the kernel is made to drop old nodes: descriptors stay
+#              bounded, contents stay right, posix_suite passes
 #   errors     wrong password, missing/non-vault CIPHERDIR, missing/mounted MOUNTPOINT
 #   ro         --ro refuses writes with EROFS
 #   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
@@ -26,7 +28,7 @@ VEILFS=${VEILFS:-$root/build/veilfs}
 # shellcheck source=tests/mount/lib.sh
 source "$here/lib.sh"
 
-stages="life,forget,errors,ro,signals,integrity,plaintext,tools"
+stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -215,6 +217,40 @@ stage_forget() {
 	else
 		notok "lookup counts return to zero" "$left node ids left (leak or miscount)"
 	fi
+}
+
+# --- reclaim: the kernel is asked to drop old nodes above max_nodes ---
+stage_reclaim() {
+	local c=$T_WORK/rc.c m=$T_WORK/rc.m log=$T_WORK/reclaim.log d i pid fds bad=0 left
+	t_log "stage reclaim"
+	new_vault "$c"
+	vmount "$c" "$m" --log "$log" -o max_nodes=64 || { notok "mount -o max_nodes=64" "failed"; return; }
+	pid=$(daemon_pid "$m")
+	for d in $(seq 1 30); do
+		mkdir "$m/d$d"
+		for i in $(seq 1 100); do echo "$d.$i" >"$m/d$d/f$i"; done
+	done
+	ls -lR "$m" >/dev/null
+	for d in $(seq 1 30); do
+		for i in $(seq 1 100); do
+			[ "$(cat "$m/d$d/f$i")" = "$d.$i" ] || bad=$((bad + 1))
+		done
+	done
+	check "3000 files correct while the kernel is made to forget (max_nodes=64)" [ "$bad" -eq 0 ]
+	sleep 1
+	fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+	if [ "$fds" -lt 400 ]; then ok "daemon holds $fds descriptors for 3030 objects"; else notok "descriptors bounded by max_nodes" "$fds open"; fi
+	check "reclaim was logged" grep -q "asking it to drop" "$log"
+	if [ -x "$T_WORK/bin/posix_suite" ] || "$root/tests/integration/build.sh" "$T_WORK/bin" >"$T_WORK/build.log" 2>&1; then
+		mkdir "$m/posix"
+		run_tool "posix_suite under reclaim (max_nodes=64)" "$T_WORK/posix-reclaim.log" 1800 \
+			"$T_WORK/bin/posix_suite" "$m/posix"
+	else
+		notok "build integration tools" "$(tail -n 5 "$T_WORK/build.log")"
+	fi
+	vumount "$m" || notok "umount after reclaim" "failed"
+	left=$(sed -n 's/.*session ends with \([0-9]*\) node ids.*/\1/p' "$log" | tail -n 1)
+	if [ -n "$left" ] && [ "$left" -lt 1000 ]; then ok "node ids bounded at unmount ($left)"; else notok "node ids bounded at unmount" "'$left'"; fi
 }
 
 # --- errors ---
@@ -525,6 +561,7 @@ stage_tools() {
 
 want life && stage_life
 want forget && stage_forget
+want reclaim && stage_reclaim
 want errors && stage_errors
 want ro && stage_ro
 want signals && stage_signals
