@@ -81,6 +81,16 @@ poll_ms() {
 }
 
 same_file() { cmp -s "$1" "$2"; }
+
+# run_tool OUTFILE CMD...: run a C tool with its output in a file, not a
+# pipe: a writer stuck in a hung FUSE mount would hold a pipe open and hang
+# "$(...)" even after the tool's own timeout fired.
+run_tool() {
+	local f=$1
+	shift
+	"$@" >"$f" 2>&1 </dev/null || true
+	cat "$f"
+}
 mode_is() { [[ "$(stat -c %a "$1" 2>/dev/null)" == "$2" ]]; }
 gone() { [[ ! -e "$1" ]]; }
 exists() { [[ -e "$1" ]]; }
@@ -141,7 +151,8 @@ lower_checks() {
 	poll_ms "$wait" exists "$b/lock" >/dev/null || true
 	local kind want got
 	for kind in ofd flock; do
-		out="$("$BED_BIN/lockprobe" "$kind" "$a/lock" "$b/lock" 2>&1)" && got=shared || got=local
+		"$BED_BIN/lockprobe" "$kind" "$a/lock" "$b/lock" >"$WORKDIR/out.$bed.lock" 2>&1 </dev/null && got=shared || got=local
+		out="$(cat "$WORKDIR/out.$bed.lock")"
 		if [[ "$out" == *error* ]]; then
 			record "$bed" "$kind lock across mounts" FAIL "$out"
 			continue
@@ -155,7 +166,7 @@ lower_checks() {
 	done
 	semantics_probes "$bed" "$a" "$b" "$wait"
 	# 6. the same-block experiment and concurrent appends on the lower mounts
-	out="$("$BED_BIN/twoclient_block" --timeout 180 --wait-ms $((wait * 1000)) "$a/block" "$b/block" "$ROUNDS" 2>&1)" || true
+	out="$(run_tool "$WORKDIR/out.$bed.block" "$BED_BIN/twoclient_block" --timeout 180 --wait-ms $((wait * 1000)) "$a/block" "$b/block" "$ROUNDS")"
 	local res
 	res="$(grep '^result=' <<<"$out" || echo 'result=FAIL no result')"
 	if [[ "$block" == assert ]]; then
@@ -165,7 +176,7 @@ lower_checks() {
 		record "$bed" "same block, two writers ($ROUNDS rounds)" INFO "$res"
 	fi
 	printf '%s\n' "$out" >"$WORKDIR/twoclient.$bed.lower.txt"
-	out="$("$BED_BIN/appendlog" run --timeout 180 --wait-ms $((wait * 1000)) "$a/append" "$b/append" 200 2>&1)" || true
+	out="$(run_tool "$WORKDIR/out.$bed.append" "$BED_BIN/appendlog" run --timeout 180 --wait-ms $((wait * 1000)) "$a/append" "$b/append" 200)"
 	record "$bed" "O_APPEND from two clients (2x200 records)" INFO \
 		"$(grep -E '^  via_A' <<<"$out" | sed 's/^ *//') $(grep '^result' <<<"$out")"
 }
@@ -281,7 +292,7 @@ gocryptfs_block() {
 			return 0
 		fi
 	done
-	out="$("$BED_BIN/twoclient_block" --timeout 180 --wait-ms $((wait * 1000)) "$ga/block" "$gb/block" "$ROUNDS" 2>&1)" || true
+	out="$(run_tool "$WORKDIR/out.$bed.gcblock" "$BED_BIN/twoclient_block" --timeout 180 --wait-ms $((wait * 1000)) "$ga/block" "$gb/block" "$ROUNDS")"
 	printf '%s\n' "$out" >"$WORKDIR/twoclient.$bed.gocryptfs.txt"
 	res="$(grep '^result=' <<<"$out" || echo "result=none: $(tail -1 <<<"$out")")"
 	record "$bed" "gocryptfs on top: same block ($ROUNDS rounds)" INFO \
@@ -341,7 +352,7 @@ run_gluster() {
 		gluster_bed_mount "$WORKDIR/$name/a" default
 		gluster_bed_mount "$WORKDIR/$name/b" default
 		local out
-		out="$("$BED_BIN/twoclient_block" --timeout 180 "$WORKDIR/$name/a/defblock" "$WORKDIR/$name/b/defblock" "$ROUNDS" 2>&1)" || true
+		out="$(run_tool "$WORKDIR/out.$name.defblock" "$BED_BIN/twoclient_block" --timeout 180 "$WORKDIR/$name/a/defblock" "$WORKDIR/$name/b/defblock" "$ROUNDS")"
 		record "$name" "default caches: same block ($ROUNDS rounds)" INFO \
 			"$(grep '^result=' <<<"$out"); $(grep -E 'via_(A|B)' <<<"$out" | sed 's/^ *//' | tr '\n' ' ')"
 		mkdir -p "$WORKDIR/$name/a/default"
