@@ -170,8 +170,11 @@ lower_checks() {
 	local res
 	res="$(grep '^result=' <<<"$out" || echo 'result=FAIL no result')"
 	if [[ "$block" == assert ]]; then
-		[[ "$res" == result=PASS* ]] && record "$bed" "same block, two writers ($ROUNDS rounds)" PASS "$res" ||
+		if [[ "$res" == result=PASS* ]]; then
+			record "$bed" "same block, two writers ($ROUNDS rounds)" PASS "$res"
+		else
 			record "$bed" "same block, two writers ($ROUNDS rounds)" FAIL "$res"
+		fi
 	else
 		record "$bed" "same block, two writers ($ROUNDS rounds)" INFO "$res"
 	fi
@@ -422,7 +425,7 @@ if [[ -z "$left_mounts$left_procs$left_ns$left_links" ]]; then
 	record all "teardown: no mounts, daemons, namespaces left" PASS "checked /proc/mounts, ps, ip netns, ip link"
 else
 	record all "teardown: no mounts, daemons, namespaces left" FAIL \
-		"mounts=[$left_mounts] procs=[$(echo $left_procs)] netns=[$left_ns] links=[$left_links]"
+		"mounts=[$left_mounts] procs=[$(tr '\n' ' ' <<<"$left_procs")] netns=[$left_ns] links=[$left_links]"
 fi
 
 # Results table.

@@ -44,6 +44,7 @@ GLUSTER_BED_MOUNTS=()		# "MNT:PID"
 # Volume option sets.  "coherent" turns off every client-side performance
 # translator that caches data or metadata or delays writes, so that a read
 # on one client sees what another client wrote and closed.
+# shellcheck disable=SC2034 # used through a nameref in gluster_bed_volume_profile
 GLUSTER_BED_VOLOPTS_COHERENT=(
 	performance.quick-read off
 	performance.io-cache off
@@ -55,6 +56,7 @@ GLUSTER_BED_VOLOPTS_COHERENT=(
 	performance.nl-cache off
 	performance.parallel-readdir off
 )
+# shellcheck disable=SC2034 # used through a nameref in gluster_bed_volume_profile
 GLUSTER_BED_VOLOPTS_DEFAULT=(
 	performance.quick-read on
 	performance.io-cache off

@@ -118,7 +118,8 @@ sftp_bed_mount() {
 	done
 	mkdir -p "$mnt"
 	mnt="$(realpath "$mnt")"
-	local log="$SFTP_BED_DIR/sshfs.$(echo "$mnt" | tr / _).log"
+	local log o
+	log="$SFTP_BED_DIR/sshfs.$(echo "$mnt" | tr / _).log"
 	sshfs -f -F /dev/null -p "$SFTP_BED_PORT" -o "$base" \
 		"root@127.0.0.1:$SFTP_BED_EXPORT" "$mnt" 2>"$log" </dev/null &
 	pid=$!
