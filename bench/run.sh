@@ -141,6 +141,14 @@ rm -rf "$BENCH_WORK/cache/cref"
 echo pw >"$BENCH_WORK/passfile"
 
 # ---- which systems can run ----
+# Pin the veilfs binary: the build tree may be rebuilt while we measure.
+veilfs_src=$VEILFS
+if [[ -x $VEILFS ]]; then
+	mkdir -p "$BENCH_WORK/bin"
+	cp "$VEILFS" "$BENCH_WORK/bin/veilfs"
+	VEILFS_REV=$(git -C "$(dirname "$veilfs_src")/.." rev-parse --short HEAD 2>/dev/null || echo '?')
+	export VEILFS=$BENCH_WORK/bin/veilfs VEILFS_REV
+fi
 source "$here/lib/systems.sh"
 probe_veilfs() { # [--shared=auto]; prints a reason and fails when veilfs cannot be used
 	local d=$BENCH_WORK/probe r=0

@@ -30,10 +30,10 @@ wait_mounted() {
 	return 1
 }
 
-# Wait (bounded, ~10 s) for PID to exit; kill it if it does not.
+# Wait (bounded, ~30 s) for PID to exit; kill it if it does not.
 wait_exit() {
 	local pid=$1 i
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.05
 	done
