@@ -49,6 +49,7 @@ struct mount_args {
 	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
 	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
 	uint32_t max_nodes;   /* -o max_nodes=N, or 0 for the default */
+	bool no_writeback;    /* -o nowriteback: every write() goes to the daemon at once */
 	const char *cipherdir;  /* as given */
 	const char *mountpoint; /* as given */
 	char *cipher_abs;       /* owned: realpath of cipherdir */
@@ -129,6 +130,8 @@ static void usage(FILE *f)
 		"                     entry_timeout=S    seconds the kernel caches names (1)\n"
 		"                     max_nodes=N        files and directories the kernel may keep\n"
 		"                                        cached (default: half the open-file limit)\n"
+		"                     nowriteback        no kernel writeback cache: every write()\n"
+		"                                        reaches the cipher directory at once\n"
 		"                   others go to FUSE, e.g. allow_other (default_permissions is\n"
 		"                   always on)\n"
 		"  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
@@ -160,7 +163,7 @@ static bool parse_seconds(const char *s, double *out)
 
 /*
  * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S,
- * max_nodes=N)
+ * max_nodes=N, nowriteback)
  * are taken here, everything else is passed to libfuse, which rejects what it does not know.
  */
 static int take_mount_options(struct mount_args *a, const char *list)
@@ -181,6 +184,8 @@ static int take_mount_options(struct mount_args *a, const char *list)
 		} else if (!strncmp(opt, "entry_timeout=", 14)) {
 			if (!parse_seconds(opt + 14, &a->entry_timeout))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
+		} else if (!strcmp(opt, "nowriteback")) {
+			a->no_writeback = true;
 		} else if (!strncmp(opt, "max_nodes=", 10)) {
 			if (!cli_parse_u32(opt + 10, 64, UINT32_MAX, &a->max_nodes))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
@@ -423,6 +428,8 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	if (a->entry_timeout >= 0)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
+	/* the kernel would own size and mtime: only when this daemon is the only writer */
+	fopts.writeback = !a->no_writeback && vopts.shared == VAULT_SHARED_OFF;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {

@@ -90,6 +90,7 @@ void frontend_options_init(struct frontend_options *o)
 	memset(o, 0, sizeof(*o));
 	o->default_permissions = true;
 	o->keep_cache = true;
+	o->writeback = true;
 	o->attr_timeout = 1.0;
 	o->entry_timeout = 1.0;
 	o->max_threads = FRONTEND_DEFAULT_MAX_THREADS;

@@ -29,6 +29,12 @@ struct frontend_options {
 	bool debug;               /* libfuse request tracing on stderr */
 	bool default_permissions; /* let the kernel check modes and owners (default on) */
 	bool keep_cache;          /* keep the page cache across opens (single client only) */
+	/*
+	 * Kernel writeback cache: writes land in the page cache and reach the daemon later in
+	 * large coalesced requests; the kernel then owns size and mtime while it holds dirty
+	 * pages. Only safe when this daemon is the only writer: shared mode must turn it off.
+	 */
+	bool writeback;
 	double attr_timeout;      /* seconds the kernel caches attributes */
 	double entry_timeout;     /* seconds the kernel caches name lookups */
 	const char *fsname;       /* shown in /proc/mounts (the cipher directory); borrowed */
@@ -42,7 +48,10 @@ struct frontend_options {
 	uint64_t max_nodes;
 };
 
-/* Defaults: 1 s timeouts, default_permissions, keep_cache, 16 threads (4 kept idle). */
+/*
+ * Defaults: 1 s timeouts, default_permissions, keep_cache, writeback, 16 threads (4 kept
+ * idle).
+ */
 void frontend_options_init(struct frontend_options *o);
 
 /*

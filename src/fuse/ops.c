@@ -144,18 +144,26 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	/*
+	 * Writeback cache (single client only, see frontend.h): the kernel coalesces small
+	 * writes into max_write requests and owns size and mtime while pages are dirty; it
+	 * sends setattr for the times and reads pages that a partial-page write needs.
+	 */
+	if (f->opts.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/*
 	 * Off: splice (not measured to help: every block is decrypted into a buffer anyway),
-	 * export (node ids are not persistent), writeback cache (the kernel would own mtime and
-	 * size, which breaks shared storage), remote locks (kernel-local locks instead).
+	 * export (node ids are not persistent), remote locks (kernel-local locks instead).
 	 */
 	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 				  FUSE_CAP_SPLICE_MOVE | FUSE_CAP_EXPORT_SUPPORT |
-				  FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS |
-				  FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_HANDLE_KILLPRIV);
+				  FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
+				  FUSE_CAP_HANDLE_KILLPRIV);
 	conn->time_gran = 1;
-	log_info("fuse protocol %u.%u, max_write %u, max_readahead %u", conn->proto_major,
-		 conn->proto_minor, conn->max_write, conn->max_readahead);
-	(void)f;
+	log_info("fuse protocol %u.%u, max_write %u, max_readahead %u, writeback cache %s",
+		 conn->proto_major, conn->proto_minor, conn->max_write, conn->max_readahead,
+		 (conn->want & FUSE_CAP_WRITEBACK_CACHE) ? "on" : "off");
 }
 
 static void op_destroy(void *userdata)
