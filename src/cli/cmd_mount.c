@@ -428,8 +428,10 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	if (a->entry_timeout >= 0)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
-	/* the kernel would own size and mtime: only when this daemon is the only writer */
+	/* caches that assume this daemon is the only writer: off in shared mode */
 	fopts.writeback = !a->no_writeback && vopts.shared == VAULT_SHARED_OFF;
+	if (vopts.shared != VAULT_SHARED_OFF)
+		fopts.negative_timeout = 0;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {

@@ -93,6 +93,7 @@ void frontend_options_init(struct frontend_options *o)
 	o->writeback = true;
 	o->attr_timeout = 1.0;
 	o->entry_timeout = 1.0;
+	o->negative_timeout = 1.0;
 	o->max_threads = FRONTEND_DEFAULT_MAX_THREADS;
 	o->max_idle_threads = FRONTEND_DEFAULT_IDLE_THREADS;
 }

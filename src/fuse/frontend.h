@@ -37,6 +37,11 @@ struct frontend_options {
 	bool writeback;
 	double attr_timeout;      /* seconds the kernel caches attributes */
 	double entry_timeout;     /* seconds the kernel caches name lookups */
+	/*
+	 * Seconds the kernel caches a failed lookup (0: not cached). Only safe when this daemon
+	 * is the only writer: shared mode must set 0.
+	 */
+	double negative_timeout;
 	const char *fsname;       /* shown in /proc/mounts (the cipher directory); borrowed */
 	const char *fuse_opts;    /* extra comma-separated -o options for libfuse; borrowed */
 	unsigned max_threads;     /* request threads at most */
