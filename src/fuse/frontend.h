@@ -44,6 +44,11 @@ struct frontend_options {
 	double negative_timeout;
 	const char *fsname;       /* shown in /proc/mounts (the cipher directory); borrowed */
 	const char *fuse_opts;    /* extra comma-separated -o options for libfuse; borrowed */
+	/*
+	 * Kernel readahead of the mount in KiB (its bdi's read_ahead_kb, root only; the FUSE
+	 * INIT reply can only lower the kernel's 128 KiB); 0 leaves the kernel's value.
+	 */
+	unsigned read_ahead_kb;
 	unsigned max_threads;     /* request threads at most */
 	unsigned max_idle_threads;
 	/*

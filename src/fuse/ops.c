@@ -120,7 +120,10 @@ static void release_quietly(struct frontend *f, struct vnode *n)
 /* Look up node id `ino`; replies ESTALE and returns NULL when the kernel's id is unknown. */
 static struct vnode *get_node(fuse_req_t req, struct frontend *f, fuse_ino_t ino)
 {
-	struct vnode *n = inode_table_get(f->inodes, ino);
+	struct vnode *n;
+
+	frontend_after_init(f);
+	n = inode_table_get(f->inodes, ino);
 
 	if (!n) {
 		log_warn("request for unknown node id %llu", (unsigned long long)ino);
