@@ -14,7 +14,8 @@ usage: bench/run.sh [--quick] [--systems LIST] [--beds LIST] [--runs N] [--publi
   --runs N        runs per system and bed; medians are reported (default 3, quick 1)
   --publish       also write docs/BENCHMARKS.md from the report
 environment: BENCH_WORK (work dir, default bench/results/work), VEILFS (veilfs binary,
-default build/veilfs of this repo), BENCH_SSHFS_PROFILE (tests/beds/sftp.sh profile,
+default build/veilfs of this repo; copied at start), VEILFS_REV (its version for the
+report, default: git HEAD of the tree it lives in), BENCH_SSHFS_PROFILE (tests/beds/sftp.sh profile,
 default "default" = plain sshfs defaults)
 USAGE
 }
@@ -146,7 +147,7 @@ veilfs_src=$VEILFS
 if [[ -x $VEILFS ]]; then
 	mkdir -p "$BENCH_WORK/bin"
 	cp "$VEILFS" "$BENCH_WORK/bin/veilfs"
-	VEILFS_REV=$(git -C "$(dirname "$veilfs_src")/.." rev-parse --short HEAD 2>/dev/null || echo '?')
+	: "${VEILFS_REV:=$(git -C "$(dirname "$veilfs_src")/.." rev-parse --short HEAD 2>/dev/null || echo '?')}"
 	export VEILFS=$BENCH_WORK/bin/veilfs VEILFS_REV
 fi
 source "$here/lib/systems.sh"
