@@ -37,7 +37,7 @@ static void usage(FILE *f)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -54,8 +54,8 @@ static double now_seconds(void)
 int cmd_umount_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *canon = NULL, *type = NULL, *pidfile = NULL;
 	const char *mnt;
@@ -102,8 +102,10 @@ int cmd_umount_main(int argc, char **argv)
 	if (mounts_pidfile_path(canon, false, &pidfile) < 0 ||
 	    mounts_pidfile_read(pidfile, canon, &pid) < 0) {
 		pid = 0;
-		fprintf(stderr, CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
-				"daemon\n", mnt);
+		fprintf(stderr,
+			CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
+				 "daemon\n",
+			mnt);
 	}
 	r = mounts_unmount(canon);
 	if (r == -ECANCELED) {
@@ -125,14 +127,17 @@ int cmd_umount_main(int argc, char **argv)
 			 * another mount namespace (made by unshare or a container). The user asked
 			 * to unmount, so end the daemon; those copies then answer ENOTCONN.
 			 */
-			fprintf(stderr, CLI_PROG ": note: '%s' is still mounted in another mount "
-					"namespace; stopping its daemon (pid %ld)\n", mnt, (long)pid);
+			fprintf(stderr,
+				CLI_PROG ": note: '%s' is still mounted in another mount "
+					 "namespace; stopping its daemon (pid %ld)\n",
+				mnt, (long)pid);
 			(void)kill(pid, SIGTERM);
 			signalled = true;
 		}
 		if (now_seconds() > deadline) {
-			cli_error("unmounted '%s', but its daemon (pid %ld) did not exit within %d s",
-				  mnt, (long)pid, UMOUNT_WAIT_SECONDS);
+			cli_error(
+			    "unmounted '%s', but its daemon (pid %ld) did not exit within %d s",
+			    mnt, (long)pid, UMOUNT_WAIT_SECONDS);
 			r = CLI_EXIT_ERROR;
 			goto out;
 		}
