@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # DATA and DPID are outputs
 # The file systems under test: create, mount and unmount each one, and find its daemon.
 # Sourced by bench/lib/run-one.sh and bench/run.sh; defines functions only.
 #

@@ -20,15 +20,15 @@ enum {
 	FRONTEND_DEFAULT_IDLE_THREADS = 4,
 	/* sequential reads in 1 MiB requests (max_write's size) instead of 128 KiB ones */
 	FRONTEND_DEFAULT_READ_AHEAD_KB = 1024,
-	RECLAIM_BATCH = 256,      /* entries invalidated per round */
-	RECLAIM_IDLE_MS = 50,     /* poll interval below the limit */
-	RECLAIM_ROUND_MS = 5,     /* pause between rounds: forgets arrive asynchronously */
-	RECLAIM_MIN_NODES = 256,  /* never reclaim below this many */
+	RECLAIM_BATCH = 256,	 /* entries invalidated per round */
+	RECLAIM_IDLE_MS = 50,	 /* poll interval below the limit */
+	RECLAIM_ROUND_MS = 5,	 /* pause between rounds: forgets arrive asynchronously */
+	RECLAIM_MIN_NODES = 256, /* never reclaim below this many */
 };
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -69,17 +69,16 @@ static void *reclaim_main(void *arg)
 		if (!active && time(NULL) - last_log >= 60) {
 			last_log = time(NULL);
 			log_info("the kernel holds %llu nodes (limit %llu): asking it to drop the "
-				 "least recently used", (unsigned long long)count,
-				 (unsigned long long)f->max_nodes);
+				 "least recently used",
+				 (unsigned long long)count, (unsigned long long)f->max_nodes);
 		}
 		active = true;
 		n = count - target < RECLAIM_BATCH ? (size_t)(count - target) : RECLAIM_BATCH;
 		n = inode_table_oldest(f->inodes, batch, n);
 		for (i = 0; i < n; i++) {
 			if (!atomic_load(&f->stopping))
-				(void)fuse_lowlevel_notify_inval_entry(f->se, batch[i].parent,
-								       batch[i].name,
-								       strlen(batch[i].name));
+				(void)fuse_lowlevel_notify_inval_entry(
+				    f->se, batch[i].parent, batch[i].name, strlen(batch[i].name));
 			free(batch[i].name);
 		}
 		sleep_ms(RECLAIM_ROUND_MS);
@@ -122,7 +121,8 @@ static int build_mount_opts(const struct frontend_options *o, struct buf *b)
 	if ((r = buf_append_str(b, "subtype=veilfs")) < 0)
 		return r;
 	if (o->fsname) {
-		if ((r = buf_append_str(b, ",fsname=")) < 0 || (r = append_escaped(b, o->fsname)) < 0)
+		if ((r = buf_append_str(b, ",fsname=")) < 0 ||
+		    (r = append_escaped(b, o->fsname)) < 0)
 			return r;
 	}
 	if (o->read_only && (r = buf_append_str(b, ",ro")) < 0)
@@ -200,7 +200,8 @@ static bool mount_devno(const char *mountpoint, char *devno, size_t size)
 			continue;
 		for (in = out = path; *in; out++) {
 			if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] && in[3]) {
-				*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+				*out =
+				    (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
 				in += 4;
 			} else {
 				*out = *in++;
@@ -290,7 +291,8 @@ void frontend_free(struct frontend *f)
 		atomic_store(&f->stopping, true);
 		if (f->signals_set)
 			fuse_remove_signal_handlers(f->se);
-		/* Unmount first: it fails pending requests, so a notify blocked in the kernel ends. */
+		/* Unmount first: it fails pending requests, so a notify blocked in the kernel ends.
+		 */
 		if (f->mounted)
 			fuse_session_unmount(f->se);
 		if (f->reclaimer_started)
