@@ -762,7 +762,7 @@ TEST(vault_io_two_clients_same_block_locks)
 	struct client_arg a = { 0 }, b = { 0 };
 	struct vnode *root2 = NULL;
 	pthread_t ta, tb;
-	uint8_t buf[BS];
+	uint8_t buf[BS] = { 0 };
 	struct stat st;
 	struct tv t;
 	int i, bad = 0;
