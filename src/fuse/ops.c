@@ -430,6 +430,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/*
+	 * Shared mode, close-to-open: another client may have changed the file since we
+	 * last looked. Drop the vault's per-file state and the kernel's attributes (offset
+	 * -1: attributes only, which takes no page lock and so is safe inside a request);
+	 * the page cache goes because keep_cache is off in shared mode.
+	 */
+	if (f->opts.shared && vault_invalidate(f->vault, n))
+		(void)fuse_lowlevel_notify_inval_inode(f->se, ino, -1, 0);
 	r = vault_open_file(f->vault, n, fi->flags);
 	if (r >= 0 && (fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
 		r = vault_truncate(f->vault, n, 0);
