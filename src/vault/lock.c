@@ -41,6 +41,8 @@ enum {
 	LF_CONTENT_MAX = 512,
 	/* waiting gives up after this many leases (plus one second) */
 	LF_WAIT_LEASES = 3,
+	/* exclusive creates refused with EPERM although no lock file exists (sshfs) */
+	LF_AMBIGUOUS_MAX = 100,
 };
 
 #define LF_PREFIX NAMES_RESERVED_PREFIX "lock."
@@ -141,6 +143,18 @@ static int lf_try_create(struct vault *v, struct vnode *n)
 	int fd, r;
 
 	fd = SOP(v, openat, v->rootfd, n->lf_name, STORE_WRONLY | STORE_CREAT | STORE_EXCL, 0600);
+	if (fd == -EPERM || fd == -EACCES || fd == -EIO) {
+		/* SFTP v3 has no "exists" status: sshfs reports an exclusive create of an
+		 * existing file as EPERM. Tell the two apart by looking. */
+		struct stat st;
+
+		int e = SOP(v, fstatat, v->rootfd, n->lf_name, &st, STORE_AT_NOFOLLOW);
+
+		if (e == 0)
+			return -EEXIST;
+		if (e == -ENOENT)
+			return -EAGAIN; /* gone meanwhile, or a real error: the caller retries */
+	}
 	if (fd < 0)
 		return fd;
 	r = store_pwrite_full(v->store, fd, n->lf_content, len, 0);
@@ -176,7 +190,7 @@ static int lf_acquire(struct vault *v, struct vnode *n)
 	unsigned backoff = LF_BACKOFF_MIN_US;
 	char seen[LF_CONTENT_MAX], cur[LF_CONTENT_MAX];
 	bool have_seen = false;
-	int r;
+	int r, ambiguous = 0;
 
 	pthread_mutex_lock(&n->lf_mutex);
 	if (n->lf_users > 0) {
@@ -192,6 +206,10 @@ static int lf_acquire(struct vault *v, struct vnode *n)
 	deadline = start + LF_WAIT_LEASES * lease + 1000;
 	for (;;) {
 		r = lf_try_create(v, n);
+		if (r == -EAGAIN && ++ambiguous < LF_AMBIGUOUS_MAX)
+			continue;
+		if (r == -EAGAIN)
+			r = -EPERM;
 		if (r != -EEXIST)
 			break;
 		r = lf_read(v, n->lf_name, cur, sizeof(cur));
