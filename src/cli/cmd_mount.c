@@ -145,8 +145,8 @@ static void usage(FILE *f)
 		"                   opens and makes attr_timeout and entry_timeout default to 0\n"
 		"  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"
 		"                   broken (default 10)\n"
-		"  --lower-direct=on|off  open lower files with O_DIRECT (default: on in a shared\n"
-		"                   mode over GlusterFS, whose client caches are not coherent)\n"
+		"  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
+		"                   lower file systems that accept unaligned direct I/O)\n"
 		"  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
 		"  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 		"  -h, --help       show this help\n\n"
@@ -501,7 +501,8 @@ static void resolve_shared(const struct mount_args *a, struct vault_options *o)
 	if (a->lower_direct >= 0)
 		o->lower_direct = a->lower_direct == 1;
 	else
-		o->lower_direct = o->shared != VAULT_SHARED_OFF && !strcmp(fstype, "fuse.glusterfs");
+		o->lower_direct = false; /* GlusterFS passes O_DIRECT to its bricks: unaligned
+					  * block writes then fail with EINVAL (docs/SHARED.md) */
 	o->lock_lease_ms = a->lock_lease_ms;
 	if (o->shared != VAULT_SHARED_OFF)
 		log_info("shared mode %s over '%s' (%s), lower O_DIRECT %s",
