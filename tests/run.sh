@@ -37,6 +37,7 @@ register_stages() {
 	stage    tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	stage    mount       "tests/mount/run.sh"             'tests/mount/run.sh'
 	stage    beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
+	stage    shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
 }
 
 names=() files=() cmds=() reqs=()

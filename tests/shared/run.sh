@@ -43,15 +43,15 @@ while (($#)); do
 done
 ((QUICK)) && ROUNDS=50
 
-# shellcheck source=../beds/lib.sh
+# shellcheck source=tests/beds/lib.sh
 source "$repo/tests/beds/lib.sh"
-# shellcheck source=../beds/sftp.sh
+# shellcheck source=tests/beds/sftp.sh
 source "$repo/tests/beds/sftp.sh"
-# shellcheck source=../beds/gluster.sh
+# shellcheck source=tests/beds/gluster.sh
 source "$repo/tests/beds/gluster.sh"
-# shellcheck source=../beds/smb.sh
+# shellcheck source=tests/beds/smb.sh
 source "$repo/tests/beds/smb.sh"
-# shellcheck source=../beds/capture.sh
+# shellcheck source=tests/beds/capture.sh
 source "$repo/tests/beds/capture.sh"
 
 [[ $(id -u) == 0 ]] || { echo "tests/shared/run.sh needs root"; echo "0 passed, 1 failed"; exit 1; }
@@ -197,22 +197,25 @@ lockfile_check() {
 # marker_write VA TAG: write contents, a name, a symlink target and an xattr with markers.
 marker_write() {
 	local va=$1 tag=$2
+	local done="contents"
 	mkdir -p "$va/wire"
 	printf 'CONTENTMARK%s-%.0s' "$tag" {1..50} >"$va/wire/file"
-	echo x >"$va/wire/NAMEMARK$tag"
-	ln -s "LINKMARK$tag/target" "$va/wire/link" 2>/dev/null || true
-	setfattr -n user.XATTRNAMEMARK -v "XATTRVALMARK$tag" "$va/wire/file" 2>/dev/null || true
+	echo x >"$va/wire/NAMEMARK$tag" && done+=", file name"
+	mkdir "$va/wire/DIRMARK$tag" 2>/dev/null && done+=", dir name"
+	ln -s "LINKMARK$tag/target" "$va/wire/link" 2>/dev/null && done+=", symlink target" || done+=", (symlink: $(ln -s x "$va/wire/l2" 2>&1 | sed 's/.*: //'))"
+	setfattr -n user.XATTRNAMEMARK -v "XATTRVALMARK$tag" "$va/wire/file" 2>/dev/null && done+=", xattr" || done+=", (xattr: $(setfattr -n user.x -v y "$va/wire/file" 2>&1 | sed 's/.*: //'))"
 	sync
+	MARKERS_WRITTEN=$done
 }
 
 # tree_marker_check BED DIR TAG: no marker in the server's backing directory.
 tree_marker_check() {
 	local bed=$1 dir=$2 tag=$3 hits
-	hits=$(grep -ral -e "CONTENTMARK$tag" -e "NAMEMARK$tag" -e "LINKMARK$tag" -e "XATTRVALMARK$tag" \
-		-e XATTRNAMEMARK "$dir" 2>/dev/null | wc -l || true)
+	hits=$(grep -ral -e "CONTENTMARK$tag" -e "NAMEMARK$tag" -e "DIRMARK$tag" -e "LINKMARK$tag" \
+		-e "XATTRVALMARK$tag" -e XATTRNAMEMARK "$dir" 2>/dev/null | wc -l || true)
 	hits=$((hits + $(find "$dir" -name "*MARK*" 2>/dev/null | wc -l)))
 	if ((hits == 0)); then
-		record "$bed" "no marker in the server's backing files" PASS "contents, names, link target, xattr"
+		record "$bed" "no marker in the server's backing files" PASS "$MARKERS_WRITTEN"
 	else
 		record "$bed" "no marker in the server's backing files" FAIL "$hits hits"
 	fi
@@ -354,11 +357,12 @@ smb_checks() {
 	local n
 	n=$(( $(pcap_count_raw "$pcap" "CONTENTMARK$tag") + $(pcap_count_raw "$pcap" "NAMEMARK$tag") +
 		$(pcap_count_raw "$pcap" "LINKMARK$tag") + $(pcap_count_raw "$pcap" "XATTRVALMARK$tag") +
+		$(pcap_count_raw "$pcap" "DIRMARK$tag") + $(pcap_count_raw_utf16 "$pcap" "DIRMARK$tag") +
 		$(pcap_count_raw_utf16 "$pcap" "NAMEMARK$tag") + $(pcap_count_raw_utf16 "$pcap" "wire") ))
 	local bytes
 	bytes=$(stat -c %s "$pcap" 2>/dev/null || echo 0)
 	if ((bytes > 1000 && n == 0)); then
-		record "$bed" "no marker on the SMB wire (tshark)" PASS "$bytes bytes captured, 0 hits (contents, name, link, xattr)"
+		record "$bed" "no marker on the SMB wire (tshark)" PASS "$bytes bytes captured, 0 hits ($MARKERS_WRITTEN)"
 	else
 		record "$bed" "no marker on the SMB wire (tshark)" FAIL "$bytes bytes captured, $n hits"
 	fi
@@ -381,6 +385,7 @@ bed_subshell() {
 	local name=$1 rc=0
 	shift
 	(
+		# shellcheck disable=SC2034 # the bed library's cleanup stack
 		BED_CLEANUP=()
 		trap bed_on_exit EXIT
 		"$@"
