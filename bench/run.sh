@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # bench/run.sh: run the same workloads over plain ext4, bindfs, gocryptfs, securefs and
 # veilfs (and veilfs --shared=auto), on a local bed and an sshfs bed, in one run on this
 # machine; write a Markdown report to bench/results/latest.md (see bench/README.md).
@@ -14,17 +15,19 @@ usage: bench/run.sh [--quick] [--systems LIST] [--beds LIST] [--runs N] [--publi
   --runs N        runs per system and bed; medians are reported (default 3, quick 1)
   --publish       also write docs/BENCHMARKS.md from the report
 environment: BENCH_WORK (work dir, default bench/results/work), VEILFS (veilfs binary,
-default build/veilfs of this repo), BENCH_SSHFS_PROFILE (tests/beds/sftp.sh profile,
+default build/veilfs of this repo; copied at start), VEILFS_REV (its version for the
+report, default: git HEAD of the tree it lives in), BENCH_SSHFS_PROFILE (tests/beds/sftp.sh profile,
 default "default" = plain sshfs defaults)
 USAGE
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck source=lib/common.sh
 source "$here/lib/common.sh"
 
 args="$*"
-quick=0 publish=0 runs= systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
+quick=0 publish=0 runs='' systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
 while (($#)); do
 	case $1 in
 	--quick) quick=1 ;;
@@ -59,7 +62,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 export BENCH_RAW=$results/raw-$stamp.tsv
 meta=$results/meta-$stamp.tsv
 status=$results/status-$stamp.tsv
-: >"$BENCH_RAW" >"$meta" >"$status"
+for f in "$BENCH_RAW" "$meta" "$status"; do : >"$f"; done
 
 # ---- sizes ----
 if ((quick)); then
@@ -71,9 +74,10 @@ else
 fi
 
 # ---- cleanup of everything we started, on any exit ----
-rm -rf "$BENCH_WORK/state" "$BENCH_WORK/mnt" "$BENCH_WORK/beds" "$BENCH_WORK/tmp"
+rm -rf "${BENCH_WORK:?}"/{state,mnt,beds,tmp}
 mkdir -p "$BENCH_WORK/state"
-: >"$BENCH_WORK/state/pids" >"$BENCH_WORK/state/mnts"
+: >"$BENCH_WORK/state/pids"
+: >"$BENCH_WORK/state/mnts"
 cleanup() {
 	local m p
 	while read -r m; do [[ -n $m ]] && fuse_unmount "$m"; done <"$BENCH_WORK/state/mnts"
@@ -141,6 +145,15 @@ rm -rf "$BENCH_WORK/cache/cref"
 echo pw >"$BENCH_WORK/passfile"
 
 # ---- which systems can run ----
+# Pin the veilfs binary: the build tree may be rebuilt while we measure.
+veilfs_src=$VEILFS
+if [[ -x $VEILFS ]]; then
+	mkdir -p "$BENCH_WORK/bin"
+	cp "$VEILFS" "$BENCH_WORK/bin/veilfs"
+	: "${VEILFS_REV:=$(git -C "$(dirname "$veilfs_src")/.." rev-parse --short HEAD 2>/dev/null || echo '?')}"
+	export VEILFS=$BENCH_WORK/bin/veilfs VEILFS_REV
+fi
+# shellcheck source=lib/systems.sh
 source "$here/lib/systems.sh"
 probe_veilfs() { # [--shared=auto]; prints a reason and fails when veilfs cannot be used
 	local d=$BENCH_WORK/probe r=0
@@ -205,6 +218,7 @@ for b in "${bed_list[@]}"; do
 			for s in "${sys_list[@]}"; do printf 'sshfs\t%s\tn/a\t%s\n' "$s" "$reason" >>"$status"; done
 			continue
 		fi
+		# shellcheck source=/dev/null
 		source "$BENCH_SFTP_LIB"
 		trap on_exit EXIT # the bed library installs its own; ours calls bed_cleanup
 		trap 'exit 130' INT

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the benchmark scripts: logging, timing, cache dropping, daemon sampling.
 # Sourced by bench/run.sh and bench/lib/run-one.sh; defines functions only.
 
@@ -30,10 +31,10 @@ wait_mounted() {
 	return 1
 }
 
-# Wait (bounded, ~10 s) for PID to exit; kill it if it does not.
+# Wait (bounded, ~30 s) for PID to exit; kill it if it does not.
 wait_exit() {
 	local pid=$1 i
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.05
 	done
@@ -54,16 +55,18 @@ fuse_unmount() {
 # PID of the FUSE daemon serving MNT: a process with /dev/fuse open whose command line
 # names MNT (used for daemons that fork away from us, such as `veilfs mount`).
 find_daemon_pid() {
-	local mnt=$1 abs p arg
+	local mnt=$1 abs p arg fd
 	abs=$(realpath -m "$mnt")
 	for p in /proc/[0-9]*; do
 		[[ -r $p/cmdline ]] || continue
 		while IFS= read -r -d '' arg; do
 			if [[ $arg == "$mnt" || $arg == "$abs" ]]; then
-				if ls -l "$p/fd" 2>/dev/null | grep -q ' -> /dev/fuse$'; then
-					echo "${p#/proc/}"
-					return 0
-				fi
+				for fd in "$p"/fd/*; do
+					if [[ $(readlink "$fd" 2>/dev/null) == /dev/fuse ]]; then
+						echo "${p#/proc/}"
+						return 0
+					fi
+				done
 			fi
 		done <"$p/cmdline" 2>/dev/null || true
 	done

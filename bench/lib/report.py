@@ -101,7 +101,8 @@ def main():
     w("- every measured step starts on a fresh mount after `echo 3 > /proc/sys/vm/drop_caches`"
       " (and, on the sshfs bed, a fresh sshfs client)")
     w("- *vs plain* / *vs gocryptfs*: speed relative to that system on the same bed "
-      "(1.00× = as fast, 0.50× = half as fast), for MiB/s and seconds alike")
+      "(1.00× = as fast, 0.50× = half as fast), for MiB/s and seconds alike; *n*: runs that "
+      "measured the step (fewer than the runs when a run failed before it)")
     w("- daemon RSS: highest VmHWM of the FUSE daemon over the runs, read at the end of the "
       "step; daemon CPU: utime+stime of the daemon during the step, per GiB moved for MiB/s "
       "rows, in seconds for the others (the sshfs client and sshd are not counted)")
@@ -144,9 +145,9 @@ def main():
         w("")
         w("### Detail")
         w("")
-        w("| workload | system | median | min–max | vs plain | vs gocryptfs "
+        w("| workload | system | n | median | min–max | vs plain | vs gocryptfs "
           "| daemon RSS MiB | daemon CPU |")
-        w("|---|---|---:|---:|---:|---:|---:|---:|")
+        w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for wl, label in WORKLOADS:
             u = unit.get(wl, "")
             ref_plain = vals.get((bed, "plain", wl))
@@ -163,7 +164,7 @@ def main():
                 ctext = "–"
                 if c:
                     ctext = f"{statistics.median(c):.2f} s" + ("/GiB" if u == "MiB/s" else "")
-                w(f"| {wl} | {s} | {fmt(m, u)} {u} | {fmt(min(v), u)}–{fmt(max(v), u)} "
+                w(f"| {wl} | {s} | {len(v)} | {fmt(m, u)} {u} | {fmt(min(v), u)}–{fmt(max(v), u)} "
                   f"| {speed_ratio(m, ref_plain, u)} | {speed_ratio(m, ref_gocr, u)} "
                   f"| {f'{max(h):.1f}' if h else '–'} | {ctext} |")
         w("")

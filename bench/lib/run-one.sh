@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# shellcheck disable=SC2034 # globals are read by systems.sh and tests/beds/sftp.sh
 # One run of every workload for one system on one bed; appends result rows to $BENCH_RAW.
 # Called by bench/run.sh (which exports the BENCH_* settings); owns its mounts and
 # daemons and stops them on any exit. Usage: run-one.sh BED SYSTEM RUN
@@ -6,7 +8,9 @@ set -euo pipefail
 
 BED=$1 SYS=$2 RUN=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=common.sh
 source "$here/common.sh"
+# shellcheck source=systems.sh
 source "$here/systems.sh"
 
 : "${BENCH_WORK:?}" "${BENCH_RAW:?}" "${BENCH_SEQ_MIB:?}" "${BENCH_RAND_MIB:?}"
@@ -29,6 +33,7 @@ bed_attach() {
 		mkdir -p "$BEDROOT" ;;
 	sshfs)
 		# The sshd was started by run.sh; this run owns its own sshfs client mount.
+		# shellcheck source=/dev/null
 		source "$BENCH_SFTP_LIB"
 		SFTP_BED_DIR=$BENCH_SFTP_DIR SFTP_BED_PORT=$BENCH_SFTP_PORT
 		SFTP_BED_EXPORT=$BENCH_SFTP_DIR/export

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # DATA and DPID are outputs
 # The file systems under test: create, mount and unmount each one, and find its daemon.
 # Sourced by bench/lib/run-one.sh and bench/run.sh; defines functions only.
 #
@@ -84,7 +85,6 @@ sys_version() {
 	bindfs) bindfs --version 2>/dev/null | head -n 1 ;;
 	gocryptfs) gocryptfs -version 2>/dev/null | cut -d';' -f1 ;;
 	securefs) echo "securefs $(dpkg-query -W -f '${Version}' securefs 2>/dev/null)" ;;
-	veilfs*) [[ -x $VEILFS ]] && echo "veilfs (git $(git -C "$(dirname "$VEILFS")/.." \
-		rev-parse --short HEAD 2>/dev/null || echo '?'))" ;;
+	veilfs*) [[ -x $VEILFS ]] && echo "veilfs (git ${VEILFS_REV:-?}, binary copied at start)" ;;
 	esac
 }

@@ -45,17 +45,17 @@ struct mount_args {
 	bool read_only;
 	bool debug;
 	const char *log_path;
-	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
-	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
-	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
-	uint32_t max_nodes;   /* -o max_nodes=N, or 0 for the default */
+	struct buf fuse_opts;	       /* -o options for libfuse, joined with commas */
+	double attr_timeout;	       /* -o attr_timeout=S, or -1 for the default */
+	double entry_timeout;	       /* -o entry_timeout=S, or -1 for the default */
+	uint32_t max_nodes;	       /* -o max_nodes=N, or 0 for the default */
 	enum vault_shared_mode shared; /* --shared=MODE (AUTO resolved in serve()) */
-	unsigned lock_lease_ms;        /* --lock-lease=S, or 0 for the default */
-	int lower_direct;              /* --lower-direct=on|off: 1/0, -1 auto */
-	const char *cipherdir;  /* as given */
-	const char *mountpoint; /* as given */
-	char *cipher_abs;       /* owned: realpath of cipherdir */
-	char *mnt_canon;        /* owned: canonical mount point */
+	unsigned lock_lease_ms;	       /* --lock-lease=S, or 0 for the default */
+	int lower_direct;	       /* --lower-direct=on|off: 1/0, -1 auto */
+	const char *cipherdir;	       /* as given */
+	const char *mountpoint;	       /* as given */
+	char *cipher_abs;	       /* owned: realpath of cipherdir */
+	char *mnt_canon;	       /* owned: canonical mount point */
 };
 
 /* --- log sinks of the daemon --- */
@@ -65,7 +65,7 @@ enum log_dest { LOG_DEST_STDERR, LOG_DEST_FILE, LOG_DEST_SYSLOG };
 static enum log_dest log_dest;
 static int log_fd = -1;
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 /* One write() per line, so lines from several threads never interleave. */
 static void fd_sink(enum log_level level, const char *msg)
@@ -78,8 +78,8 @@ static void fd_sink(enum log_level level, const char *msg)
 
 	gmtime_r(&now, &tm);
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02dZ veilfs[%ld]: %s: %s\n",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		     tm.tm_sec, (long)getpid(), level_names[level], msg);
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (long)getpid(), level_names[level], msg);
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -89,7 +89,7 @@ static void fd_sink(enum log_level level, const char *msg)
 
 static void syslog_sink(enum log_level level, const char *msg)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
 	syslog(prio[level], "%s: %s", level_names[level], msg);
 }
@@ -116,46 +116,47 @@ static void install_log(const struct mount_args *a)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n\n"
-		"Unlock the vault in CIPHERDIR and show its plaintext at MOUNTPOINT. Returns once\n"
-		"the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n\n"
-		"options:\n"
-		"  --passfile F     read the password from the first line of file F\n"
-		"  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
-		"                   (without either: prompt on a terminal, else read stdin)\n"
-		"  -f, --foreground stay in the foreground and log to stderr (Ctrl-C unmounts)\n"
-		"  --ro             mount read-only (writes fail with EROFS)\n"
-		"  -o OPTIONS       comma-separated mount options; may be repeated. veilfs's own:\n"
-		"                     ro                 same as --ro\n"
-		"                     attr_timeout=S     seconds the kernel caches attributes (1)\n"
-		"                     entry_timeout=S    seconds the kernel caches names (1)\n"
-		"                     max_nodes=N        files and directories the kernel may keep\n"
-		"                                        cached (default: half the open-file limit)\n"
-		"                   others go to FUSE, e.g. allow_other (default_permissions is\n"
-		"                   always on)\n"
-		"  --shared=MODE    several clients use CIPHERDIR at once (docs/SHARED.md):\n"
-		"                     off        single client (default): caches kept, no locks\n"
-		"                     locks      byte-range locks on the lower files (GlusterFS,\n"
-		"                                NFSv4, kernel CIFS, local file systems)\n"
-		"                     lockfiles  O_EXCL lock files (sshfs and other lower file\n"
-		"                                systems without cross-client locks)\n"
-		"                     auto       pick locks or lockfiles by the lower fs type\n"
-		"                   a shared mode also turns off the kernel page cache across\n"
-		"                   opens and makes attr_timeout and entry_timeout default to 0\n"
-		"  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"
-		"                   broken (default 10)\n"
-		"  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
-		"                   lower file systems that accept unaligned direct I/O)\n"
-		"  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
-		"  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
-		"  -h, --help       show this help\n\n"
-		"The daemon logs to syslog (ident 'veilfs', facility daemon) unless -f or --log.\n"
-		"SIGTERM, SIGINT or SIGHUP to the daemon unmount cleanly. See docs/MOUNT.md.\n\n"
-		"exit status: %d mounted, %d wrong password, %d usage, %d not a vault,\n"
-		"             %d other error (mount point missing or already mounted, FUSE failed)\n",
-		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
-		CLI_EXIT_ERROR);
+	fprintf(
+	    f,
+	    "usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n\n"
+	    "Unlock the vault in CIPHERDIR and show its plaintext at MOUNTPOINT. Returns once\n"
+	    "the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n\n"
+	    "options:\n"
+	    "  --passfile F     read the password from the first line of file F\n"
+	    "  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
+	    "                   (without either: prompt on a terminal, else read stdin)\n"
+	    "  -f, --foreground stay in the foreground and log to stderr (Ctrl-C unmounts)\n"
+	    "  --ro             mount read-only (writes fail with EROFS)\n"
+	    "  -o OPTIONS       comma-separated mount options; may be repeated. veilfs's own:\n"
+	    "                     ro                 same as --ro\n"
+	    "                     attr_timeout=S     seconds the kernel caches attributes (1)\n"
+	    "                     entry_timeout=S    seconds the kernel caches names (1)\n"
+	    "                     max_nodes=N        files and directories the kernel may keep\n"
+	    "                                        cached (default: half the open-file limit)\n"
+	    "                   others go to FUSE, e.g. allow_other (default_permissions is\n"
+	    "                   always on)\n"
+	    "  --shared=MODE    several clients use CIPHERDIR at once (docs/SHARED.md):\n"
+	    "                     off        single client (default): caches kept, no locks\n"
+	    "                     locks      byte-range locks on the lower files (GlusterFS,\n"
+	    "                                NFSv4, kernel CIFS, local file systems)\n"
+	    "                     lockfiles  O_EXCL lock files (sshfs and other lower file\n"
+	    "                                systems without cross-client locks)\n"
+	    "                     auto       pick locks or lockfiles by the lower fs type\n"
+	    "                   a shared mode also turns off the kernel page cache across\n"
+	    "                   opens and makes attr_timeout and entry_timeout default to 0\n"
+	    "  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"
+	    "                   broken (default 10)\n"
+	    "  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
+	    "                   lower file systems that accept unaligned direct I/O)\n"
+	    "  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
+	    "  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
+	    "  -h, --help       show this help\n\n"
+	    "The daemon logs to syslog (ident 'veilfs', facility daemon) unless -f or --log.\n"
+	    "SIGTERM, SIGINT or SIGHUP to the daemon unmount cleanly. See docs/MOUNT.md.\n\n"
+	    "exit status: %d mounted, %d wrong password, %d usage, %d not a vault,\n"
+	    "             %d other error (mount point missing or already mounted, FUSE failed)\n",
+	    CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
+	    CLI_EXIT_ERROR);
 }
 
 /* Parse a timeout in seconds: a decimal number in [0, 86400]. */
@@ -212,20 +213,27 @@ static int take_mount_options(struct mount_args *a, const char *list)
 
 static int parse_args(int argc, char **argv, struct mount_args *a)
 {
-	enum { OPT_PASSFILE = 256, OPT_EXTPASS, OPT_RO, OPT_LOG, OPT_SHARED, OPT_LEASE,
-	       OPT_DIRECT };
+	enum {
+		OPT_PASSFILE = 256,
+		OPT_EXTPASS,
+		OPT_RO,
+		OPT_LOG,
+		OPT_SHARED,
+		OPT_LEASE,
+		OPT_DIRECT
+	};
 	static const struct option longopts[] = {
-		{ "passfile", required_argument, NULL, OPT_PASSFILE },
-		{ "extpass", required_argument, NULL, OPT_EXTPASS },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "ro", no_argument, NULL, OPT_RO },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "shared", required_argument, NULL, OPT_SHARED },
-		{ "lock-lease", required_argument, NULL, OPT_LEASE },
-		{ "lower-direct", required_argument, NULL, OPT_DIRECT },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"passfile", required_argument, NULL, OPT_PASSFILE},
+	    {"extpass", required_argument, NULL, OPT_EXTPASS},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"ro", no_argument, NULL, OPT_RO},
+	    {"log", required_argument, NULL, OPT_LOG},
+	    {"shared", required_argument, NULL, OPT_SHARED},
+	    {"lock-lease", required_argument, NULL, OPT_LEASE},
+	    {"lower-direct", required_argument, NULL, OPT_DIRECT},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, r;
 
@@ -264,14 +272,17 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			else if (!strcmp(optarg, "lockfiles"))
 				a->shared = VAULT_SHARED_LOCKFILES;
 			else
-				return cli_usage_error("mount", "invalid --shared mode '%s' (off, auto, "
-						       "locks or lockfiles)", optarg);
+				return cli_usage_error("mount",
+						       "invalid --shared mode '%s' (off, auto, "
+						       "locks or lockfiles)",
+						       optarg);
 			break;
 		case OPT_LEASE: {
 			double sec;
 
 			if (!parse_seconds(optarg, &sec) || sec < 0.1)
-				return cli_usage_error("mount", "invalid --lock-lease '%s'", optarg);
+				return cli_usage_error("mount", "invalid --lock-lease '%s'",
+						       optarg);
 			a->lock_lease_ms = (unsigned)(sec * 1000);
 			break;
 		}
@@ -281,8 +292,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			else if (!strcmp(optarg, "off"))
 				a->lower_direct = 0;
 			else
-				return cli_usage_error("mount", "invalid --lower-direct '%s' (on or off)",
-						       optarg);
+				return cli_usage_error(
+				    "mount", "invalid --lower-direct '%s' (on or off)", optarg);
 			break;
 		case 'd':
 			a->debug = true;
@@ -358,8 +369,8 @@ static int check_paths(struct mount_args *a)
 	}
 	free(type);
 	if (a->log_path) {
-		log_fd = open(a->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-			      0600);
+		log_fd =
+		    open(a->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (log_fd < 0) {
 			cli_error("cannot open log file '%s': %s", a->log_path, strerror(errno));
 			return CLI_EXIT_ERROR;
@@ -389,7 +400,7 @@ static rlim_t nr_open_limit(void)
  */
 static void harden_daemon(void)
 {
-	struct rlimit rl = { 0, 0 };
+	struct rlimit rl = {0, 0};
 	rlim_t ceiling;
 
 	(void)setrlimit(RLIMIT_CORE, &rl);
@@ -398,7 +409,7 @@ static void harden_daemon(void)
 		return;
 	ceiling = nr_open_limit();
 	if (geteuid() == 0 && ceiling > rl.rlim_max) {
-		struct rlimit raised = { ceiling, ceiling };
+		struct rlimit raised = {ceiling, ceiling};
 
 		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
 			return;
@@ -475,8 +486,8 @@ static void lower_fs_type(const char *path, char *out, size_t size)
  */
 static void resolve_shared(const struct mount_args *a, struct vault_options *o)
 {
-	static const char *const lockfs[] = { "fuse.glusterfs", "glusterfs", "nfs", "nfs4",
-					      "cifs", "smb3", "ceph", "ocfs2", "gfs2" };
+	static const char *const lockfs[] = {"fuse.glusterfs", "glusterfs", "nfs",   "nfs4", "cifs",
+					     "smb3",	       "ceph",	    "ocfs2", "gfs2"};
 	char fstype[256];
 	bool has_locks = false;
 	size_t i;
@@ -517,7 +528,7 @@ static void resolve_shared(const struct mount_args *a, struct vault_options *o)
  */
 static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 {
-	struct vault_options vopts = { 0 };
+	struct vault_options vopts = {0};
 	struct frontend_options fopts;
 	struct frontend *fe = NULL;
 	struct vault *v = NULL;
@@ -558,7 +569,8 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {
 		if (r == -EINVAL) {
-			cli_error("invalid FUSE options '%s'", fopts.fuse_opts ? fopts.fuse_opts : "");
+			cli_error("invalid FUSE options '%s'",
+				  fopts.fuse_opts ? fopts.fuse_opts : "");
 			status = CLI_EXIT_USAGE;
 		} else {
 			cli_error("cannot start FUSE session: %s", strerror(-r));
@@ -595,8 +607,9 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		notify_fd = -1;
 		if (!ready) {
 			/* Nobody saw the mount succeed: do not leave it behind. */
-			log_error("'veilfs mount' exited before the mount was ready; unmounting '%s'",
-				  a->mnt_canon);
+			log_error(
+			    "'veilfs mount' exited before the mount was ready; unmounting '%s'",
+			    a->mnt_canon);
 			status = CLI_EXIT_ERROR;
 			goto out;
 		}
@@ -661,8 +674,8 @@ static int wait_for_daemon(struct mount_args *a, pid_t child, int fd, dev_t befo
 
 int cmd_mount_main(int argc, char **argv)
 {
-	struct mount_args a = { 0 };
-	struct password pw = { 0 };
+	struct mount_args a = {0};
+	struct password pw = {0};
 	struct stat st;
 	int pipefd[2], r;
 	pid_t child;

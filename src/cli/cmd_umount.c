@@ -1,10 +1,13 @@
 /*
  * veilfs umount: unmount a veilfs mount point and wait until its daemon has exited (so its
  * data is flushed and its keys are gone when the command returns). The daemon is found
- * through its pid file (fuse/mounts.h); the wait is bounded.
+ * through its pid file (fuse/mounts.h); the wait is bounded. When the file system survives
+ * in another mount namespace (a copy made by unshare -m or a container), the daemon would
+ * keep serving it: after a short wait it gets SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,10 @@
 #include "cli/commands.h"
 #include "fuse/mounts.h"
 
-enum { UMOUNT_WAIT_SECONDS = 30 };
+enum {
+	UMOUNT_WAIT_SECONDS = 30,  /* for the daemon to exit after the unmount */
+	UMOUNT_SIGNAL_SECONDS = 5, /* then SIGTERM when the mount survives elsewhere */
+};
 
 static void usage(FILE *f)
 {
@@ -31,7 +37,7 @@ static void usage(FILE *f)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -48,13 +54,14 @@ static double now_seconds(void)
 int cmd_umount_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *canon = NULL, *type = NULL, *pidfile = NULL;
 	const char *mnt;
 	pid_t pid = 0;
-	double deadline;
+	double deadline, signal_at;
+	bool signalled = false;
 	int c, r;
 
 	opterr = 0;
@@ -95,8 +102,10 @@ int cmd_umount_main(int argc, char **argv)
 	if (mounts_pidfile_path(canon, false, &pidfile) < 0 ||
 	    mounts_pidfile_read(pidfile, canon, &pid) < 0) {
 		pid = 0;
-		fprintf(stderr, CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
-				"daemon\n", mnt);
+		fprintf(stderr,
+			CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
+				 "daemon\n",
+			mnt);
 	}
 	r = mounts_unmount(canon);
 	if (r == -ECANCELED) {
@@ -110,10 +119,25 @@ int cmd_umount_main(int argc, char **argv)
 		goto out;
 	}
 	deadline = now_seconds() + UMOUNT_WAIT_SECONDS;
+	signal_at = now_seconds() + UMOUNT_SIGNAL_SECONDS;
 	while (pid > 0 && mounts_process_alive(pid)) {
+		if (!signalled && now_seconds() > signal_at && mounts_find(canon, NULL) == 0) {
+			/*
+			 * Gone from our mount table, yet served: a copy of the mount lives on in
+			 * another mount namespace (made by unshare or a container). The user asked
+			 * to unmount, so end the daemon; those copies then answer ENOTCONN.
+			 */
+			fprintf(stderr,
+				CLI_PROG ": note: '%s' is still mounted in another mount "
+					 "namespace; stopping its daemon (pid %ld)\n",
+				mnt, (long)pid);
+			(void)kill(pid, SIGTERM);
+			signalled = true;
+		}
 		if (now_seconds() > deadline) {
-			cli_error("unmounted '%s', but its daemon (pid %ld) did not exit within %d s",
-				  mnt, (long)pid, UMOUNT_WAIT_SECONDS);
+			cli_error(
+			    "unmounted '%s', but its daemon (pid %ld) did not exit within %d s",
+			    mnt, (long)pid, UMOUNT_WAIT_SECONDS);
 			r = CLI_EXIT_ERROR;
 			goto out;
 		}

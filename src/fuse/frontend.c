@@ -18,15 +18,15 @@
 enum {
 	FRONTEND_DEFAULT_MAX_THREADS = 16,
 	FRONTEND_DEFAULT_IDLE_THREADS = 4,
-	RECLAIM_BATCH = 256,      /* entries invalidated per round */
-	RECLAIM_IDLE_MS = 50,     /* poll interval below the limit */
-	RECLAIM_ROUND_MS = 5,     /* pause between rounds: forgets arrive asynchronously */
-	RECLAIM_MIN_NODES = 256,  /* never reclaim below this many */
+	RECLAIM_BATCH = 256,	 /* entries invalidated per round */
+	RECLAIM_IDLE_MS = 50,	 /* poll interval below the limit */
+	RECLAIM_ROUND_MS = 5,	 /* pause between rounds: forgets arrive asynchronously */
+	RECLAIM_MIN_NODES = 256, /* never reclaim below this many */
 };
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -67,17 +67,16 @@ static void *reclaim_main(void *arg)
 		if (!active && time(NULL) - last_log >= 60) {
 			last_log = time(NULL);
 			log_info("the kernel holds %llu nodes (limit %llu): asking it to drop the "
-				 "least recently used", (unsigned long long)count,
-				 (unsigned long long)f->max_nodes);
+				 "least recently used",
+				 (unsigned long long)count, (unsigned long long)f->max_nodes);
 		}
 		active = true;
 		n = count - target < RECLAIM_BATCH ? (size_t)(count - target) : RECLAIM_BATCH;
 		n = inode_table_oldest(f->inodes, batch, n);
 		for (i = 0; i < n; i++) {
 			if (!atomic_load(&f->stopping))
-				(void)fuse_lowlevel_notify_inval_entry(f->se, batch[i].parent,
-								       batch[i].name,
-								       strlen(batch[i].name));
+				(void)fuse_lowlevel_notify_inval_entry(
+				    f->se, batch[i].parent, batch[i].name, strlen(batch[i].name));
 			free(batch[i].name);
 		}
 		sleep_ms(RECLAIM_ROUND_MS);
@@ -117,7 +116,8 @@ static int build_mount_opts(const struct frontend_options *o, struct buf *b)
 	if ((r = buf_append_str(b, "subtype=veilfs")) < 0)
 		return r;
 	if (o->fsname) {
-		if ((r = buf_append_str(b, ",fsname=")) < 0 || (r = append_escaped(b, o->fsname)) < 0)
+		if ((r = buf_append_str(b, ",fsname=")) < 0 ||
+		    (r = append_escaped(b, o->fsname)) < 0)
 			return r;
 	}
 	if (o->read_only && (r = buf_append_str(b, ",ro")) < 0)
@@ -222,7 +222,8 @@ void frontend_free(struct frontend *f)
 		atomic_store(&f->stopping, true);
 		if (f->signals_set)
 			fuse_remove_signal_handlers(f->se);
-		/* Unmount first: it fails pending requests, so a notify blocked in the kernel ends. */
+		/* Unmount first: it fails pending requests, so a notify blocked in the kernel ends.
+		 */
 		if (f->mounted)
 			fuse_session_unmount(f->se);
 		if (f->reclaimer_started)

@@ -25,16 +25,16 @@ struct frontend;
 struct vault;
 
 struct frontend_options {
-	bool read_only;           /* mount with -o ro (the vault must be opened read-only too) */
-	bool debug;               /* libfuse request tracing on stderr */
+	bool read_only;		  /* mount with -o ro (the vault must be opened read-only too) */
+	bool debug;		  /* libfuse request tracing on stderr */
 	bool default_permissions; /* let the kernel check modes and owners (default on) */
-	bool keep_cache;          /* keep the page cache across opens (single client only) */
-	bool shared;              /* other clients change the vault: revalidate at open */
-	double attr_timeout;      /* seconds the kernel caches attributes */
-	double entry_timeout;     /* seconds the kernel caches name lookups */
-	const char *fsname;       /* shown in /proc/mounts (the cipher directory); borrowed */
-	const char *fuse_opts;    /* extra comma-separated -o options for libfuse; borrowed */
-	unsigned max_threads;     /* request threads at most */
+	bool keep_cache;	  /* keep the page cache across opens (single client only) */
+	bool shared;		  /* other clients change the vault: revalidate at open */
+	double attr_timeout;	  /* seconds the kernel caches attributes */
+	double entry_timeout;	  /* seconds the kernel caches name lookups */
+	const char *fsname;	  /* shown in /proc/mounts (the cipher directory); borrowed */
+	const char *fuse_opts;	  /* extra comma-separated -o options for libfuse; borrowed */
+	unsigned max_threads;	  /* request threads at most */
 	unsigned max_idle_threads;
 	/*
 	 * Node ids the kernel may hold before the least recently used are dropped from its
@@ -50,8 +50,8 @@ void frontend_options_init(struct frontend_options *o);
  * Create the session for v (borrowed; it must outlive the front end). Returns 0,
  * -EINVAL when libfuse rejects the options (it says why on stderr) or -ENOMEM.
  */
-int frontend_new(struct vault *v, const struct frontend_options *o, struct frontend **out)
-	MUST_CHECK;
+int frontend_new(struct vault *v, const struct frontend_options *o,
+		 struct frontend **out) MUST_CHECK;
 /* Mount at the absolute path mountpoint. Returns 0 or -EIO (libfuse said why on stderr). */
 int frontend_mount(struct frontend *f, const char *mountpoint) MUST_CHECK;
 /*

@@ -19,17 +19,17 @@
 struct inode_table;
 
 struct frontend {
-	struct vault *vault;        /* borrowed */
-	struct inode_table *inodes; /* owned; has its own lock */
-	struct fuse_session *se;    /* owned */
+	struct vault *vault;	      /* borrowed */
+	struct inode_table *inodes;   /* owned; has its own lock */
+	struct fuse_session *se;      /* owned */
 	struct frontend_options opts; /* fixed after frontend_new; its strings are not kept */
 	bool mounted;
 	bool signals_set;
 	/* The reclaimer thread (frontend.c): asks the kernel to drop old entries. */
-	uint64_t max_nodes;    /* start reclaiming above this many nodes (0: never) */
+	uint64_t max_nodes; /* start reclaiming above this many nodes (0: never) */
 	pthread_t reclaimer;
 	bool reclaimer_started;
-	atomic_bool stopping;  /* tells the reclaimer to end */
+	atomic_bool stopping; /* tells the reclaimer to end */
 };
 
 /* ops.c */

@@ -18,12 +18,12 @@ enum { INODE_TABLE_MIN_BUCKETS = 1024 };
 
 struct inode_entry {
 	uint64_t id;
-	struct vnode *node;          /* one reference owned by the entry */
-	uint64_t nlookup;            /* kernel lookups not yet forgotten */
+	struct vnode *node;	       /* one reference owned by the entry */
+	uint64_t nlookup;	       /* kernel lookups not yet forgotten */
 	struct inode_entry *id_next;   /* chain in by_id */
 	struct inode_entry *node_next; /* chain in by_node */
-	uint64_t parent;               /* last lookup: directory node id ... */
-	char *name;                    /* ... and name in it (owned; NULL for the root) */
+	uint64_t parent;	       /* last lookup: directory node id ... */
+	char *name;		       /* ... and name in it (owned; NULL for the root) */
 	struct inode_entry *lru_prev;  /* towards the most recently used end */
 	struct inode_entry *lru_next;  /* towards the least recently used end */
 };
@@ -33,9 +33,9 @@ struct inode_table {
 	pthread_mutex_t lock;
 	struct inode_entry **by_id;   /* protected by lock */
 	struct inode_entry **by_node; /* protected by lock */
-	size_t nbuckets;              /* power of two; protected by lock */
-	uint64_t count;               /* entries; protected by lock */
-	uint64_t next_id;             /* protected by lock */
+	size_t nbuckets;	      /* power of two; protected by lock */
+	uint64_t count;		      /* entries; protected by lock */
+	uint64_t next_id;	      /* protected by lock */
 	struct inode_entry *root;     /* fixed after inode_table_new; never in the LRU list */
 	struct inode_entry *lru_head; /* most recently used; protected by lock */
 	struct inode_entry *lru_tail; /* least recently used; protected by lock */
@@ -280,7 +280,8 @@ int inode_table_add(struct inode_table *t, struct vnode *n, uint64_t parent, con
 	if (e) {
 		e->nlookup++;
 		*id = e->id;
-		if (e != t->root && copy && (!e->name || e->parent != parent || strcmp(e->name, copy))) {
+		if (e != t->root && copy &&
+		    (!e->name || e->parent != parent || strcmp(e->name, copy))) {
 			char *old = e->name;
 
 			e->name = copy;

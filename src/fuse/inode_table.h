@@ -17,6 +17,7 @@
 #ifndef VEILFS_FUSE_INODE_TABLE_H
 #define VEILFS_FUSE_INODE_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "base/compiler.h"
 

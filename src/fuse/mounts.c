@@ -102,7 +102,8 @@ int mounts_find(const char *canon, char **fstype)
 		char *save = NULL, *field, *mnt = NULL, *type = NULL;
 		int i;
 
-		/* id parent major:minor root mountpoint options [optional...] - type source super */
+		/* id parent major:minor root mountpoint options [optional...] - type source super
+		 */
 		field = strtok_r(line, " \n", &save);
 		for (i = 1; field; i++) {
 			if (i == 5)
@@ -142,7 +143,7 @@ int mounts_find(const char *canon, char **fstype)
 
 int mounts_unmount(const char *canon)
 {
-	char *argv[] = { (char *)"fusermount3", (char *)"-u", (char *)canon, NULL };
+	char *argv[] = {(char *)"fusermount3", (char *)"-u", (char *)canon, NULL};
 	pid_t pid;
 	int status, r;
 

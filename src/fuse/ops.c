@@ -44,7 +44,7 @@
 struct dir_handle {
 	pthread_mutex_t lock;
 	struct vdir *snap; /* owned; protected by lock */
-	bool consumed;     /* something was read since the snapshot; protected by lock */
+	bool consumed;	   /* something was read since the snapshot; protected by lock */
 };
 
 static struct frontend *req_frontend(fuse_req_t req)
@@ -104,7 +104,7 @@ static void reply_result(fuse_req_t req, long long r)
 static struct vault_caller req_caller(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct vault_caller who = { ctx->uid, ctx->gid };
+	struct vault_caller who = {ctx->uid, ctx->gid};
 
 	return who;
 }
@@ -121,8 +121,8 @@ static void fill_entry(const struct frontend *f, struct fuse_entry_param *e, uin
 }
 
 /* Reply with an entry for n (parent/name), taking over the caller's reference to n. */
-static void reply_new_entry(fuse_req_t req, struct frontend *f, struct vnode *n,
-			    fuse_ino_t parent, const char *name, const struct stat *st)
+static void reply_new_entry(fuse_req_t req, struct frontend *f, struct vnode *n, fuse_ino_t parent,
+			    const char *name, const struct stat *st)
 {
 	struct fuse_entry_param e;
 	uint64_t id;
@@ -179,10 +179,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * export (node ids are not persistent), writeback cache (the kernel would own mtime and
 	 * size, which breaks shared storage), remote locks (kernel-local locks instead).
 	 */
-	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
-				  FUSE_CAP_SPLICE_MOVE | FUSE_CAP_EXPORT_SUPPORT |
-				  FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS |
-				  FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_HANDLE_KILLPRIV);
+	conn->want &=
+	    ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+			FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS |
+			FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_HANDLE_KILLPRIV);
 	conn->time_gran = 1;
 	log_info("fuse protocol %u.%u, max_write %u, max_readahead %u", conn->proto_major,
 		 conn->proto_minor, conn->max_write, conn->max_readahead);
@@ -318,8 +318,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	buf_release(&target);
 }
 
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		     dev_t rdev)
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	struct frontend *f = req_frontend(req);
 	struct vault_caller who = req_caller(req);
@@ -774,8 +773,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		e.attr.st_ino = (ino_t)eino;
 		e.attr.st_mode = (mode_t)type << 12;
 		if (!plus) {
-			entsize = fuse_add_direntry(req, out + used, size - used, name, &e.attr,
-						    pos + 1);
+			entsize =
+			    fuse_add_direntry(req, out + used, size - used, name, &e.attr, pos + 1);
 			if (entsize > size - used)
 				break;
 			used += entsize;
@@ -961,38 +960,38 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 }
 
 const struct fuse_lowlevel_ops frontend_ops = {
-	.init = op_init,
-	.destroy = op_destroy,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.readlink = op_readlink,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.open = op_open,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.release = op_release,
-	.fsync = op_fsync,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
-	.statfs = op_statfs,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
-	.create = op_create,
-	.fallocate = op_fallocate,
-	.lseek = op_lseek,
+    .init = op_init,
+    .destroy = op_destroy,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readlink = op_readlink,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .fsync = op_fsync,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .fsyncdir = op_fsyncdir,
+    .statfs = op_statfs,
+    .setxattr = op_setxattr,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .removexattr = op_removexattr,
+    .create = op_create,
+    .fallocate = op_fallocate,
+    .lseek = op_lseek,
 };

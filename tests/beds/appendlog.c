@@ -7,7 +7,7 @@
  *   appendlog run   [--lock] [--fsync] [--wait-ms N] [--timeout S] FILE_VIA_A FILE_VIA_B COUNT
  *       truncate the file via A, fork writer 'A' (via A) and writer 'B'
  *       (via B), each appending COUNT records, then check via both mounts.
- *   appendlog write [--lock] [--fsync] FILE ID COUNT      one writer only
+ *   appendlog write [--lock] [--fsync] FILE ID COUNT      one writer only (creates FILE)
  *   appendlog check FILE IDS COUNT                        e.g. IDS=AB
  * --timeout S (default 300) kills the run, writers too, after S seconds.
  * Each record is 64 bytes: "<id> seq=<8 digits> ...padding...\n".
@@ -97,7 +97,7 @@ static int write_records(const char *path, char id, long count)
 	int first = 0;
 
 	for (long s = 0; s < count; s++) {
-		int e = 0, fd = open(path, O_WRONLY | O_APPEND);
+		int e = 0, fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 
 		make_record(rec, id, s);
 		if (fd < 0) {

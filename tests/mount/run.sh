@@ -186,6 +186,29 @@ stage_life() {
 	T_PIDS+=("$(daemon_pid "$m")")
 	vumount "$m" || true
 
+	# A copy of the mount in another mount namespace keeps the file system alive after our
+	# unmount; umount must still end the daemon (and say so).
+	if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
+		skip "umount with a copy in another mount namespace" "needs root and unshare"
+	elif vmount "$c" "$m"; then
+		local nspid
+		pid=$(daemon_pid "$m")
+		unshare -m --propagation private sleep 60 &
+		nspid=$!
+		sleep 0.5
+		rc=0
+		out=$(vumount "$m" 2>&1) || rc=$?
+		if [ "$rc" -eq 0 ] && dead "$pid" && grep -q "another mount namespace" <<<"$out"; then
+			ok "umount ends the daemon although another mount namespace holds a copy"
+		else
+			notok "umount with a copy in another mount namespace" "rc $rc alive=$(alive "$pid" && echo y || echo n): $out"
+		fi
+		kill "$nspid" 2>/dev/null || true
+		wait "$nspid" 2>/dev/null || true
+	else
+		notok "mount for the namespace case" "failed"
+	fi
+
 	check "mount --help describes the options" bash -c "'$VEILFS' mount --help | grep -q -- --passfile && '$VEILFS' mount --help | grep -q -- --ro && '$VEILFS' mount --help | grep -q -- --log"
 }
 
