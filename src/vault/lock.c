@@ -205,6 +205,10 @@ static int lf_acquire(struct vault *v, struct vnode *n)
 	start = now_ms();
 	deadline = start + LF_WAIT_LEASES * lease + 1000;
 	for (;;) {
+		if (now_ms() >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
 		r = lf_try_create(v, n);
 		if (r == -EAGAIN && ++ambiguous < LF_AMBIGUOUS_MAX)
 			continue;
@@ -225,10 +229,6 @@ static int lf_acquire(struct vault *v, struct vnode *n)
 			lf_break(v, n, seen);
 			have_seen = false;
 			continue;
-		}
-		if (now_ms() >= deadline) {
-			r = -ETIMEDOUT;
-			break;
 		}
 		sleep_us(backoff);
 		if (backoff < LF_BACKOFF_MAX_US)
