@@ -38,6 +38,7 @@ register_stages() {
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
+	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
 }
 
 names=() files=() cmds=() reqs=()

@@ -29,6 +29,7 @@ struct frontend_options {
 	bool debug;		  /* libfuse request tracing on stderr */
 	bool default_permissions; /* let the kernel check modes and owners (default on) */
 	bool keep_cache;	  /* keep the page cache across opens (single client only) */
+	bool shared;		  /* other clients change the vault: revalidate at open */
 	double attr_timeout;	  /* seconds the kernel caches attributes */
 	double entry_timeout;	  /* seconds the kernel caches name lookups */
 	const char *fsname;	  /* shown in /proc/mounts (the cipher directory); borrowed */
