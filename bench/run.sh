@@ -66,8 +66,8 @@ for f in "$BENCH_RAW" "$meta" "$status"; do : >"$f"; done
 
 # ---- sizes ----
 if ((quick)); then
-	export BENCH_SEQ_MIB=256 BENCH_RAND_MIB=64 BENCH_RAND_IO_MIB=16 BENCH_RAND_SECS=5
-	tree_dirs=(fs) units=60 per_run_limit=300
+	export BENCH_SEQ_MIB=128 BENCH_RAND_MIB=32 BENCH_RAND_IO_MIB=8 BENCH_RAND_SECS=5
+	tree_dirs=(fs) units=30 per_run_limit=300
 else
 	export BENCH_SEQ_MIB=1024 BENCH_RAND_MIB=256 BENCH_RAND_IO_MIB=128 BENCH_RAND_SECS=30
 	tree_dirs=() units=400 per_run_limit=3600
@@ -289,6 +289,7 @@ for b in "${usable_beds[@]}"; do
 done
 
 printf 'load_end\t%s at end\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
+printf 'elapsed\t%s\n' "$((SECONDS / 60)) min $((SECONDS % 60)) s" >>"$meta"
 python3 "$here/lib/report.py" "$BENCH_RAW" "$meta" "$status" >"$results/latest.md"
 cp "$results/latest.md" "$results/report-$stamp.md"
 cat "$results/latest.md"

@@ -33,10 +33,12 @@ register_stages() {
 	required unit-san    "build-san/unit-tests"           'build-san/unit-tests'
 	required layering    "scripts/check-includes.sh"      'scripts/check-includes.sh'
 	required cli         "tests/cli/cli_tests.sh build/veilfs" 'tests/cli/cli_tests.sh'
-	stage    fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
-	stage    tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
-	stage    mount       "tests/mount/run.sh"             'tests/mount/run.sh'
-	stage    beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
+	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
+	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
+	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'
+	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
+	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
+	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
 }
 
 names=() files=() cmds=() reqs=()

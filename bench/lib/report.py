@@ -84,6 +84,7 @@ def main():
     for k in ("date", "cpu", "cores", "memory", "kernel", "os", "filesystem"):
         w(f"| {k} | {meta.get(k, '?')} |")
     w(f"| load average | {meta.get('load', '?')}, {meta.get('load_end', '?')} |")
+    w(f"| run time | {meta.get('elapsed', '?')} (whole bench/run.sh) |")
     for k, v in meta.items():
         if k.startswith("version:"):
             w(f"| {k[8:]} | {v or '–'} |")

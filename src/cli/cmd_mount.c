@@ -45,15 +45,18 @@ struct mount_args {
 	bool read_only;
 	bool debug;
 	const char *log_path;
-	struct buf fuse_opts;	/* -o options for libfuse, joined with commas */
-	double attr_timeout;	/* -o attr_timeout=S, or -1 for the default */
-	double entry_timeout;	/* -o entry_timeout=S, or -1 for the default */
-	uint32_t max_nodes;	/* -o max_nodes=N, or 0 for the default */
-	bool no_writeback;	/* -o nowriteback: every write() goes to the daemon at once */
-	const char *cipherdir;	/* as given */
-	const char *mountpoint; /* as given */
-	char *cipher_abs;	/* owned: realpath of cipherdir */
-	char *mnt_canon;	/* owned: canonical mount point */
+	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
+	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
+	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
+	uint32_t max_nodes;   /* -o max_nodes=N, or 0 for the default */
+	bool no_writeback;    /* -o nowriteback: every write() goes to the daemon at once */
+	enum vault_shared_mode shared; /* --shared=MODE (AUTO resolved in serve()) */
+	unsigned lock_lease_ms;	       /* --lock-lease=S, or 0 for the default */
+	int lower_direct;	       /* --lower-direct=on|off: 1/0, -1 auto */
+	const char *cipherdir;	       /* as given */
+	const char *mountpoint;	       /* as given */
+	char *cipher_abs;	       /* owned: realpath of cipherdir */
+	char *mnt_canon;	       /* owned: canonical mount point */
 };
 
 /* --- log sinks of the daemon --- */
@@ -135,6 +138,19 @@ static void usage(FILE *f)
 	    "                                        reaches the cipher directory at once\n"
 	    "                   others go to FUSE, e.g. allow_other (default_permissions is\n"
 	    "                   always on)\n"
+	    "  --shared=MODE    several clients use CIPHERDIR at once (docs/SHARED.md):\n"
+	    "                     off        single client (default): caches kept, no locks\n"
+	    "                     locks      byte-range locks on the lower files (GlusterFS,\n"
+	    "                                NFSv4, kernel CIFS, local file systems)\n"
+	    "                     lockfiles  O_EXCL lock files (sshfs and other lower file\n"
+	    "                                systems without cross-client locks)\n"
+	    "                     auto       pick locks or lockfiles by the lower fs type\n"
+	    "                   a shared mode also turns off the kernel page cache across\n"
+	    "                   opens and makes attr_timeout and entry_timeout default to 0\n"
+	    "  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"
+	    "                   broken (default 10)\n"
+	    "  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
+	    "                   lower file systems that accept unaligned direct I/O)\n"
 	    "  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
 	    "  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 	    "  -h, --help       show this help\n\n"
@@ -202,13 +218,24 @@ static int take_mount_options(struct mount_args *a, const char *list)
 
 static int parse_args(int argc, char **argv, struct mount_args *a)
 {
-	enum { OPT_PASSFILE = 256, OPT_EXTPASS, OPT_RO, OPT_LOG };
+	enum {
+		OPT_PASSFILE = 256,
+		OPT_EXTPASS,
+		OPT_RO,
+		OPT_LOG,
+		OPT_SHARED,
+		OPT_LEASE,
+		OPT_DIRECT
+	};
 	static const struct option longopts[] = {
 	    {"passfile", required_argument, NULL, OPT_PASSFILE},
 	    {"extpass", required_argument, NULL, OPT_EXTPASS},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"ro", no_argument, NULL, OPT_RO},
 	    {"log", required_argument, NULL, OPT_LOG},
+	    {"shared", required_argument, NULL, OPT_SHARED},
+	    {"lock-lease", required_argument, NULL, OPT_LEASE},
+	    {"lower-direct", required_argument, NULL, OPT_DIRECT},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -239,6 +266,39 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case OPT_LOG:
 			a->log_path = optarg;
+			break;
+		case OPT_SHARED:
+			if (!strcmp(optarg, "off"))
+				a->shared = VAULT_SHARED_OFF;
+			else if (!strcmp(optarg, "auto"))
+				a->shared = VAULT_SHARED_AUTO;
+			else if (!strcmp(optarg, "locks"))
+				a->shared = VAULT_SHARED_LOCKS;
+			else if (!strcmp(optarg, "lockfiles"))
+				a->shared = VAULT_SHARED_LOCKFILES;
+			else
+				return cli_usage_error("mount",
+						       "invalid --shared mode '%s' (off, auto, "
+						       "locks or lockfiles)",
+						       optarg);
+			break;
+		case OPT_LEASE: {
+			double sec;
+
+			if (!parse_seconds(optarg, &sec) || sec < 0.1)
+				return cli_usage_error("mount", "invalid --lock-lease '%s'",
+						       optarg);
+			a->lock_lease_ms = (unsigned)(sec * 1000);
+			break;
+		}
+		case OPT_DIRECT:
+			if (!strcmp(optarg, "on"))
+				a->lower_direct = 1;
+			else if (!strcmp(optarg, "off"))
+				a->lower_direct = 0;
+			else
+				return cli_usage_error(
+				    "mount", "invalid --lower-direct '%s' (on or off)", optarg);
 			break;
 		case 'd':
 			a->debug = true;
@@ -394,6 +454,79 @@ static void detach_stdio(void)
 }
 
 /*
+ * The type of the file system holding path, from /proc/self/mountinfo (the mount with the
+ * longest mount point that is a prefix of path), into out ("" when unknown).
+ */
+static void lower_fs_type(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mnt[4096], *sep, fstype[256];
+	size_t best = 0, len;
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		if (!(sep = strstr(line, " - ")) || sscanf(sep + 3, "%255s", fstype) != 1)
+			continue;
+		len = strlen(mnt); /* mount points with escaped characters (\040) do not match */
+		if (strncmp(path, mnt, len) != 0 ||
+		    (len > 1 && path[len] != '/' && path[len] != '\0'))
+			continue;
+		if (len >= best) {
+			best = len;
+			snprintf(out, size, "%s", fstype);
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * --shared=auto: a single client cannot probe whether another client would see its
+ * locks, so decide by the lower file system's type (docs/SHARED.md). Also decides
+ * --lower-direct when not given.
+ */
+static void resolve_shared(const struct mount_args *a, struct vault_options *o)
+{
+	static const char *const lockfs[] = {"fuse.glusterfs", "glusterfs", "nfs",   "nfs4", "cifs",
+					     "smb3",	       "ceph",	    "ocfs2", "gfs2"};
+	char fstype[256];
+	bool has_locks = false;
+	size_t i;
+
+	lower_fs_type(a->cipher_abs, fstype, sizeof(fstype));
+	o->shared = a->shared;
+	if (o->shared == VAULT_SHARED_AUTO) {
+		for (i = 0; i < sizeof(lockfs) / sizeof(lockfs[0]); i++)
+			has_locks |= !strcmp(fstype, lockfs[i]);
+		/* local file systems lock across processes; other FUSE clients usually
+		 * keep locks local (sshfs, rclone) */
+		if (!has_locks && strncmp(fstype, "fuse", 4) != 0 && fstype[0])
+			has_locks = true;
+		o->shared = has_locks ? VAULT_SHARED_LOCKS : VAULT_SHARED_LOCKFILES;
+		log_info("--shared=auto: lower file system type '%s': using %s", fstype,
+			 has_locks ? "locks" : "lockfiles");
+	}
+	if (!strcmp(fstype, "fuse.rclone") && o->shared != VAULT_SHARED_OFF)
+		log_warn("lower file system is rclone: it uploads whole files after close, so "
+			 "concurrent writers on several clients are not safe in any mode "
+			 "(docs/SHARED.md)");
+	if (a->lower_direct >= 0)
+		o->lower_direct = a->lower_direct == 1;
+	else
+		o->lower_direct = false; /* GlusterFS passes O_DIRECT to its bricks: unaligned
+					  * block writes then fail with EINVAL (docs/SHARED.md) */
+	o->lock_lease_ms = a->lock_lease_ms;
+	if (o->shared != VAULT_SHARED_OFF)
+		log_info("shared mode %s over '%s' (%s), lower O_DIRECT %s",
+			 o->shared == VAULT_SHARED_LOCKS ? "locks" : "lockfiles", a->cipher_abs,
+			 fstype[0] ? fstype : "unknown type", o->lower_direct ? "on" : "off");
+}
+
+/*
  * The daemon (or the foreground process): unlock, mount, report, serve, clean up.
  * notify_fd is the pipe to the waiting parent (-1 in the foreground). Returns the exit
  * status; consumes pw.
@@ -412,7 +545,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	umask(0); /* the kernel already applied the caller's umask to every mode it sends */
 	install_log(a);
 	vopts.read_only = a->read_only;
-	vopts.shared = VAULT_SHARED_OFF;
+	resolve_shared(a, &vopts);
 	vopts.apply_owner = geteuid() == 0;
 	r = vault_open(a->cipher_abs, pw->data, pw->len, &vopts, &v);
 	password_free(pw);
@@ -424,15 +557,24 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	fopts.read_only = a->read_only;
 	fopts.debug = a->debug;
 	fopts.fsname = a->cipher_abs;
+	if (vopts.shared != VAULT_SHARED_OFF) {
+		/* close-to-open across clients: no page cache across opens, no name or
+		 * attribute cache unless asked for (docs/SHARED.md) */
+		fopts.shared = true;
+		fopts.keep_cache = false;
+		fopts.attr_timeout = 0;
+		fopts.entry_timeout = 0;
+		/* the kernel would own size and mtime, and keep missing names */
+		fopts.writeback = false;
+		fopts.negative_timeout = 0;
+	}
+	if (a->no_writeback)
+		fopts.writeback = false;
 	if (a->attr_timeout >= 0)
 		fopts.attr_timeout = a->attr_timeout;
 	if (a->entry_timeout >= 0)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
-	/* caches that assume this daemon is the only writer: off in shared mode */
-	fopts.writeback = !a->no_writeback && vopts.shared == VAULT_SHARED_OFF;
-	if (vopts.shared != VAULT_SHARED_OFF)
-		fopts.negative_timeout = 0;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {
@@ -551,6 +693,7 @@ int cmd_mount_main(int argc, char **argv)
 	buf_init(&a.fuse_opts);
 	a.attr_timeout = -1;
 	a.entry_timeout = -1;
+	a.lower_direct = -1;
 	r = parse_args(argc, argv, &a);
 	if (r) {
 		r = r < 0 ? CLI_EXIT_OK : r;

@@ -29,6 +29,7 @@ struct frontend_options {
 	bool debug;		  /* libfuse request tracing on stderr */
 	bool default_permissions; /* let the kernel check modes and owners (default on) */
 	bool keep_cache;	  /* keep the page cache across opens (single client only) */
+	bool shared;		  /* other clients change the vault: revalidate at open */
 	/*
 	 * Kernel writeback cache: writes land in the page cache and reach the daemon later in
 	 * large coalesced requests; the kernel then owns size and mtime while it holds dirty

@@ -20,10 +20,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include "base/buf.h"
 #include "base/log.h"
@@ -65,8 +67,37 @@ static int to_errno(long long r)
 	return e;
 }
 
+/* An errno from the lower file system that means the share (server, lower mount) is gone. */
+static bool is_share_error(long long r)
+{
+	switch (-r) {
+	case EIO: /* from the lower fs: our own -EBADMSG/-EPROTO are logged by the vault */
+	case ENOTCONN:
+	case ECONNABORTED:
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ETIMEDOUT:
+	case ESHUTDOWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void reply_result(fuse_req_t req, long long r)
 {
+	/* One clear line when the share fails, not one per request (at most every 30 s). */
+	static _Atomic long long last_logged;
+	long long now = (long long)time(NULL), prev = atomic_load(&last_logged);
+
+	if (r < 0 && is_share_error(r) && now - prev >= 30 &&
+	    atomic_compare_exchange_strong(&last_logged, &prev, now))
+		log_error("lower file system error: %s (share or lower mount unreachable?); "
+			  "requests fail with this error until it is back; not repeated for 30 s",
+			  strerror((int)-r));
 	fuse_reply_err(req, to_errno(r));
 }
 
@@ -449,6 +480,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/*
+	 * Shared mode, close-to-open: another client may have changed the file since we
+	 * last looked. Drop the vault's per-file state and the kernel's attributes (offset
+	 * -1: attributes only, which takes no page lock and so is safe inside a request);
+	 * the page cache goes because keep_cache is off in shared mode.
+	 */
+	if (f->opts.shared && vault_invalidate(f->vault, n))
+		(void)fuse_lowlevel_notify_inval_inode(f->se, ino, -1, 0);
 	r = vault_open_file(f->vault, n, fi->flags);
 	if (r >= 0 && (fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
 		r = vault_truncate(f->vault, n, 0);
@@ -558,7 +597,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 	struct vnode *n;
 	ssize_t r;
 
-	(void)fi;
 	if (off < 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -567,9 +605,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 		return;
 	/*
 	 * O_APPEND: the kernel has already placed off at its (refreshed) end of file and
-	 * serialises writers on the inode, so the offset is used as given.
+	 * serialises writers on the inode, so the offset is used as given -- except in
+	 * shared mode, where another client may have appended since: then the vault
+	 * appends at the lower end of file under the shared-storage lock.
 	 */
-	r = vault_write(f->vault, n, data, size, (uint64_t)off, false, NULL);
+	r = vault_write(f->vault, n, data, size, (uint64_t)off,
+			f->opts.shared && (fi->flags & O_APPEND), NULL);
 	vnode_unref(f->vault, n);
 	if (r < 0)
 		reply_result(req, r);

@@ -15,16 +15,16 @@
 
 static int io_open(struct vault *v, struct vnode *n)
 {
-	int fd;
+	int direct = v->opts.lower_direct ? STORE_DIRECT : 0, fd;
 
 	n->io_writable = !vault_is_ro(v);
-	fd = SOP(v, reopen, n->fd, n->io_writable ? STORE_RDWR : STORE_RDONLY);
+	fd = SOP(v, reopen, n->fd, (n->io_writable ? STORE_RDWR : STORE_RDONLY) | direct);
 	/* a file we may only read (mode, read-only lower fs): reads still work */
 	n->io_write_err = vault_is_ro(v) ? -EROFS : 0;
 	if ((fd == -EACCES || fd == -EROFS || fd == -EPERM) && n->io_writable) {
 		n->io_writable = false;
 		n->io_write_err = fd;
-		fd = SOP(v, reopen, n->fd, STORE_RDONLY);
+		fd = SOP(v, reopen, n->fd, STORE_RDONLY | direct);
 	}
 	if (fd < 0)
 		return fd;

@@ -7,6 +7,8 @@
  *   blocks first..last  bytes [block_cipher_offset(first), block_cipher_offset(last + 1))
  *                       (last == VAULT_LOCK_TO_END: to the end of the file and beyond)
  *   header              bytes [0, FILE_HEADER_LEN)
+ * With VAULT_SHARED_LOCKFILES every hook takes the file's one lock file instead (whole
+ * file, readers and writers alike; lock.c and docs/SHARED.md give the protocol).
  * Byte ranges of different blocks never overlap, and the header range is disjoint from
  * every block, so clients only wait for each other on the same blocks.
  *
@@ -26,8 +28,11 @@ struct vnode;
 
 #define VAULT_LOCK_TO_END UINT64_MAX
 
-/* Is the selected shared mode implemented? Returns 0 or -EOPNOTSUPP (vault_open). */
-int vault_lock_mode_check(const struct vault *v) MUST_CHECK;
+/*
+ * Check the selected shared mode and prepare it (client id for lock files, lease default);
+ * called by vault_open. Returns 0, or -EINVAL for AUTO (the front end resolves it).
+ */
+int vault_lock_init(struct vault *v) MUST_CHECK;
 /* True when a shared mode is active (callers then reread state they would cache). */
 bool vault_lock_is_shared(const struct vault *v);
 

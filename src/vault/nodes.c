@@ -33,6 +33,7 @@ static void node_free(struct vault *v, struct vnode *n)
 	free(n->lower_name);
 	pthread_rwlock_destroy(&n->rw);
 	pthread_mutex_destroy(&n->mutex);
+	pthread_mutex_destroy(&n->lf_mutex);
 	secure_wipe(n->diriv, sizeof(n->diriv));
 	free(n);
 }
@@ -116,6 +117,7 @@ static struct vnode *node_new(int fd, const struct stat *st, struct vnode *paren
 		vnode_ref(parent);
 	atomic_init(&n->refs, 1);
 	pthread_mutex_init(&n->mutex, NULL);
+	pthread_mutex_init(&n->lf_mutex, NULL);
 	pthread_rwlock_init(&n->rw, NULL);
 	return n;
 }

@@ -103,7 +103,7 @@ int vault_open_keys(struct store *s, int rootfd, const struct config *c, struct 
 	v->opts = *opts;
 	pthread_mutex_init(&v->table_lock, NULL);
 	pthread_mutex_init(&v->pool.lock, NULL);
-	if ((r = vault_setup_config(v, c)) < 0 || (r = vault_lock_mode_check(v)) < 0)
+	if ((r = vault_setup_config(v, c)) < 0 || (r = vault_lock_init(v)) < 0)
 		goto fail;
 	if ((r = nodes_init(v)) < 0 || (r = vault_make_root(v)) < 0)
 		goto fail;

@@ -45,9 +45,19 @@ enum vault_shared_mode {
 	VAULT_SHARED_LOCKFILES = 3, /* lock files created with O_EXCL */
 };
 
+#define VAULT_LOCK_LEASE_MS_DEFAULT 10000u
+
 struct vault_options {
 	bool read_only;
+	/* AUTO must be resolved by the front end (it knows the lower fs type); vault_open
+	 * refuses it. */
 	enum vault_shared_mode shared;
+	/* LOCKFILES: a lock file left unchanged this long (observed by this client's
+	 * monotonic clock) is stale and gets broken; 0 means VAULT_LOCK_LEASE_MS_DEFAULT. */
+	unsigned lock_lease_ms;
+	/* Open lower file contents with STORE_DIRECT (bypass an incoherent lower client's
+	 * cache, e.g. GlusterFS's, in a shared mode). */
+	bool lower_direct;
 	/* Owner given to new objects when the caller's ids are not applied (not root). */
 	bool apply_owner; /* chown new objects to the caller's uid/gid (daemon runs as root) */
 };

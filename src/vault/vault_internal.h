@@ -74,6 +74,14 @@ struct vnode {
 	uint8_t file_id[FILE_ID_LEN];
 	uint8_t *file_key; /* secmem, FILE_KEY_LEN bytes, or NULL */
 
+	/* LOCKFILES mode (lock.c): this client's hold on the file's lock file, shared by the
+	 * threads of one operation set (readers share it). Protected by lf_mutex, which is
+	 * held while the lock file is being created or removed. */
+	pthread_mutex_t lf_mutex;
+	unsigned lf_users;
+	char lf_name[48];     /* veilfs.lock.<16 hex> */
+	char lf_content[160]; /* what we wrote into it */
+
 	/* Snapshot for vault_invalidate(); protected by mutex. */
 	bool snap_valid;
 	uint64_t snap_size;
@@ -105,6 +113,10 @@ struct vault {
 	size_t nnodes;        /* protected by table_lock */
 
 	struct aead_pool pool;
+
+	/* Shared mode: this client's random id (hex) written into lock files (lock.c). */
+	char client_id[33];
+	atomic_uint lock_seq;
 };
 
 /* --- vault.c --- */

@@ -14,9 +14,10 @@
 #   integrity  tampered block, cut file, corrupt header, corrupt name: EIO + log, no crash
 #   plaintext  no marker of contents, names, symlink targets or xattrs in CIPHERDIR
 #   tools      tests/integration tools on a mount: posix_suite (+ --perm as root), fsx
-#              (>= 100,000 ops across seeds), concurrency, workloads.sh (--quick, or the
-#              full set with VEILFS_FULL=1)
-# Environment: VEILFS (binary, default build/veilfs), VEILFS_FULL=1, VEILFS_KEEP=1 (keep the
+#              (>= 100,000 ops across seeds), concurrency, workloads.sh (the full set:
+#              whole Linux tree, make, git, SQLite WAL; the subset with --quick or
+#              VEILFS_FULL=0)
+# Environment: VEILFS (binary, default build/veilfs), VEILFS_FULL=0|1, VEILFS_KEEP=1 (keep the
 # work directory), FSX_SEEDS / FSX_OPS (default 10 x 10000), FSX_SOAK=SECONDS (add a soak run).
 # Prints "ok N - ..." lines and a final "N passed, N failed" (plus ", N skipped" when checks
 # that need root were not run); exits non-zero on failure.
@@ -558,8 +559,10 @@ stage_tools() {
 			"$bin/fsx" -s 1000 --soak "$FSX_SOAK" -r "$T_WORK/fsx-ref" "$m/fsx"
 	fi
 	run_tool "concurrency on veilfs" "$T_WORK/conc.log" 1800 "$bin/concurrency" "$m/conc"
-	local mode=--quick
-	[ "${VEILFS_FULL:-0}" = 1 ] && mode=--full
+	# The test command runs the full workloads (whole Linux tree); --quick or VEILFS_FULL=0
+	# runs the subset.
+	local mode=--full
+	{ [ "$quick" -eq 1 ] || [ "${VEILFS_FULL:-1}" = 0 ]; } && mode=--quick
 	run_tool "workloads.sh $mode on veilfs" "$T_WORK/wl.log" 7200 \
 		"$root/tests/integration/workloads.sh" "$mode" "$m/wl" "$T_WORK/wl-ref"
 	if pid=$(daemon_pid "$m") && alive "$pid"; then ok "daemon survived the tools"; else notok "daemon survived the tools" "it died"; fi

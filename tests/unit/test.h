@@ -31,8 +31,13 @@ long test_unhex(const char *hex, uint8_t *out, size_t max);
 
 #define EXPECT(cond) test_check((cond), #cond, __FILE__, __LINE__, NULL)
 #define EXPECTF(cond, ...) test_check((cond), #cond, __FILE__, __LINE__, __VA_ARGS__)
-#define EXPECT_EQ(a, b) test_check((long long)(a) == (long long)(b), #a " == " #b, __FILE__,   \
-				   __LINE__, "%lld != %lld", (long long)(a), (long long)(b))
+/* Each argument is evaluated exactly once. */
+#define EXPECT_EQ(a, b)                                                                            \
+	do {                                                                                       \
+		long long test_a_ = (long long)(a), test_b_ = (long long)(b);                      \
+		test_check(test_a_ == test_b_, #a " == " #b, __FILE__, __LINE__, "%lld != %lld",  \
+			   test_a_, test_b_);                                                      \
+	} while (0)
 #define EXPECT_MEM(a, b, n) test_check(memcmp((a), (b), (n)) == 0, "memcmp(" #a ", " #b ")",   \
 				       __FILE__, __LINE__, NULL)
 

@@ -197,7 +197,7 @@ TEST(config_file_save_load_unlock)
 	struct config c, d;
 	struct vault_keys *k = NULL, *want;
 	struct stat st;
-	uint8_t bytes[CONFIG_SIZE + 1], big[8192] = { 0 };
+	uint8_t bytes[CONFIG_SIZE + 1] = { 0 }, big[8192] = { 0 };
 	int root;
 
 	EXPECT(dir != NULL);

@@ -4,11 +4,13 @@
  * against a model buffer, holes, the final-block rules, tampering, appends, fallocate,
  * lseek and concurrent writers.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -574,8 +576,32 @@ TEST(vault_io_shared_locks_mode)
 	EXPECT(vault_truncate(t.v, n, 5000) == 0);
 	EXPECT(vault_read(t.v, n, buf, sizeof(buf), 0) == 5000 && buf[4999] == 'q');
 	tv_close(&t, n);
-	/* lock files are not implemented yet: refused at open */
-	EXPECT(tv_reopen(&t, &lf) == -EOPNOTSUPP);
+	/* lock files: the same operations, and no lock file is left behind */
+	if (!EXPECT(tv_reopen(&t, &lf) == 0))
+		goto out;
+	n = tv_create(&t, t.root, "shared2");
+	if (!EXPECT(n != NULL))
+		goto out;
+	EXPECT(vault_write(t.v, n, buf, 100, 0, false, NULL) == 100);
+	EXPECT(vault_write(t.v, n, buf, sizeof(buf), 50, false, NULL) == (ssize_t)sizeof(buf));
+	EXPECT(vault_write(t.v, n, "z", 1, 0, true, NULL) == 1);
+	EXPECT(vault_truncate(t.v, n, 5000) == 0);
+	EXPECT(vault_read(t.v, n, buf, sizeof(buf), 0) == 5000 && buf[4999] == 'q');
+	tv_close(&t, n);
+	{
+		DIR *d = opendir(t.dir);
+		struct dirent *e;
+		int locks = 0;
+
+		while (d && (e = readdir(d)))
+			locks += strncmp(e->d_name, "veilfs.lock.", 12) == 0;
+		if (d)
+			closedir(d);
+		EXPECTF(d && locks == 0, "%d lock files left", locks);
+	}
+	/* AUTO is the front end's to resolve */
+	lf.shared = VAULT_SHARED_AUTO;
+	EXPECT(tv_reopen(&t, &lf) == -EINVAL);
 out:
 	tv_free(&t);
 }
@@ -755,14 +781,14 @@ static void *client_writer(void *p)
  * byte-range locks, so neither half is lost. (With VAULT_SHARED_OFF this loses updates
  * and breaks the block within a few thousand rounds on this machine.)
  */
-TEST(vault_io_two_clients_same_block_locks)
+static void two_clients_same_block(enum vault_shared_mode mode)
 {
-	struct tv_params p = { .shared = VAULT_SHARED_LOCKS };
-	struct vault_options o = { .shared = VAULT_SHARED_LOCKS };
+	struct tv_params p = { .shared = mode };
+	struct vault_options o = { .shared = mode };
 	struct client_arg a = { 0 }, b = { 0 };
 	struct vnode *root2 = NULL;
 	pthread_t ta, tb;
-	uint8_t buf[BS];
+	uint8_t buf[BS] = { 0 };
 	struct stat st;
 	struct tv t;
 	int i, bad = 0;
@@ -800,6 +826,17 @@ out:
 	vault_close(b.v);
 	tv_close(&t, a.n);
 	tv_free(&t);
+}
+
+TEST(vault_io_two_clients_same_block_locks)
+{
+	two_clients_same_block(VAULT_SHARED_LOCKS);
+}
+
+/* The same with lock files (O_EXCL create in the cipher root) instead of byte-range locks. */
+TEST(vault_io_two_clients_same_block_lockfiles)
+{
+	two_clients_same_block(VAULT_SHARED_LOCKFILES);
 }
 
 static int lower_set_immutable(struct tv *t, const char *lpath, bool on)
@@ -874,5 +911,68 @@ TEST(vault_io_error_log_names_lower_path)
 	tv_log_capture(false);
 	tv_close(&t, n);
 	vnode_unref(t.v, d);
+	tv_free(&t);
+}
+
+/* FNV-1a 64 of s: the hash lock.c names a root file's lock file with. */
+static unsigned long long fnv1a64(const char *s)
+{
+	unsigned long long h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * A lock file left by a client that died is broken once it has stayed unchanged for the
+ * lease; a live (changing) one is waited for; neither is visible in listings.
+ */
+TEST(vault_io_lockfiles_stale_lock)
+{
+	struct tv_params p = { .shared = VAULT_SHARED_LOCKFILES, .lock_lease_ms = 300 };
+	char lower[256] = "", path[1024];
+	struct dirent *e;
+	struct timespec t0, t1;
+	struct vnode *n;
+	struct tv t;
+	uint8_t buf[8];
+	DIR *d;
+	FILE *f;
+	double ms;
+
+	if (!EXPECT(tv_make(&t, &p) == 0))
+		return;
+	n = tv_create(&t, t.root, "stale");
+	if (!EXPECT(n != NULL))
+		goto out;
+	EXPECT(vault_write(t.v, n, "abc", 3, 0, false, NULL) == 3);
+	d = opendir(t.dir);
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, "veilfs.", 7) && strcmp(e->d_name, ".") &&
+		    strcmp(e->d_name, ".."))
+			snprintf(lower, sizeof(lower), "%s", e->d_name);
+	if (d)
+		closedir(d);
+	if (!EXPECT(lower[0] != '\0'))
+		goto out_close;
+	snprintf(path, sizeof(path), "%s/veilfs.lock.%016llx", t.dir, fnv1a64(lower));
+	f = fopen(path, "wx");
+	if (!EXPECT(f != NULL))
+		goto out_close;
+	fputs("veilfs-lock v1 client=dead pid=1 time=0 seq=0\n", f);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT(vault_write(t.v, n, "xyz", 3, 1, false, NULL) == 3);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	EXPECTF(ms >= 290 && ms < 3000, "stale lock broken after %.0f ms (lease 300)", ms);
+	EXPECT(access(path, F_OK) != 0);
+	EXPECT(vault_read(t.v, n, buf, sizeof(buf), 0) == 4 && memcmp(buf, "axyz", 4) == 0);
+out_close:
+	tv_close(&t, n);
+out:
 	tv_free(&t);
 }

@@ -25,6 +25,7 @@ struct tv_params {
 	bool plaintext_names;
 	bool read_only;
 	enum vault_shared_mode shared;
+	unsigned lock_lease_ms; /* 0: default */
 };
 
 /* Create a vault in a new temp dir and open it. Returns 0 or -errno. */
