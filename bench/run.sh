@@ -82,7 +82,10 @@ cleanup() {
 	local m p
 	while read -r m; do [[ -n $m ]] && fuse_unmount "$m"; done <"$BENCH_WORK/state/mnts"
 	while read -r p; do
-		[[ -n $p ]] && kill -0 "$p" 2>/dev/null && kill "$p" 2>/dev/null
+		# only a process of ours: its command line names our work dir (a pid recorded
+		# earlier in the run may have been reused by an unrelated process since)
+		[[ -n $p ]] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$BENCH_WORK" &&
+			kill "$p" 2>/dev/null
 	done <"$BENCH_WORK/state/pids"
 	if declare -F bed_cleanup >/dev/null; then
 		bed_cleanup
