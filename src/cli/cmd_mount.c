@@ -45,10 +45,11 @@ struct mount_args {
 	bool read_only;
 	bool debug;
 	const char *log_path;
-	struct buf fuse_opts;	       /* -o options for libfuse, joined with commas */
-	double attr_timeout;	       /* -o attr_timeout=S, or -1 for the default */
-	double entry_timeout;	       /* -o entry_timeout=S, or -1 for the default */
-	uint32_t max_nodes;	       /* -o max_nodes=N, or 0 for the default */
+	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
+	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
+	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
+	uint32_t max_nodes;   /* -o max_nodes=N, or 0 for the default */
+	bool no_writeback;    /* -o nowriteback: every write() goes to the daemon at once */
 	enum vault_shared_mode shared; /* --shared=MODE (AUTO resolved in serve()) */
 	unsigned lock_lease_ms;	       /* --lock-lease=S, or 0 for the default */
 	int lower_direct;	       /* --lower-direct=on|off: 1/0, -1 auto */
@@ -133,6 +134,8 @@ static void usage(FILE *f)
 	    "                     entry_timeout=S    seconds the kernel caches names (1)\n"
 	    "                     max_nodes=N        files and directories the kernel may keep\n"
 	    "                                        cached (default: half the open-file limit)\n"
+	    "                     nowriteback        no kernel writeback cache: every write()\n"
+	    "                                        reaches the cipher directory at once\n"
 	    "                   others go to FUSE, e.g. allow_other (default_permissions is\n"
 	    "                   always on)\n"
 	    "  --shared=MODE    several clients use CIPHERDIR at once (docs/SHARED.md):\n"
@@ -177,7 +180,7 @@ static bool parse_seconds(const char *s, double *out)
 
 /*
  * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S,
- * max_nodes=N)
+ * max_nodes=N, nowriteback)
  * are taken here, everything else is passed to libfuse, which rejects what it does not know.
  */
 static int take_mount_options(struct mount_args *a, const char *list)
@@ -198,6 +201,8 @@ static int take_mount_options(struct mount_args *a, const char *list)
 		} else if (!strncmp(opt, "entry_timeout=", 14)) {
 			if (!parse_seconds(opt + 14, &a->entry_timeout))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
+		} else if (!strcmp(opt, "nowriteback")) {
+			a->no_writeback = true;
 		} else if (!strncmp(opt, "max_nodes=", 10)) {
 			if (!cli_parse_u32(opt + 10, 64, UINT32_MAX, &a->max_nodes))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
@@ -559,7 +564,12 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		fopts.keep_cache = false;
 		fopts.attr_timeout = 0;
 		fopts.entry_timeout = 0;
+		/* the kernel would own size and mtime, and keep missing names */
+		fopts.writeback = false;
+		fopts.negative_timeout = 0;
 	}
+	if (a->no_writeback)
+		fopts.writeback = false;
 	if (a->attr_timeout >= 0)
 		fopts.attr_timeout = a->attr_timeout;
 	if (a->entry_timeout >= 0)

@@ -3,7 +3,8 @@
  *
  * AES-256-GCM (NIST SP 800-38D) goes through OpenSSL EVP, which uses AES-NI/PCLMUL when the
  * CPU has them; each aead_ctx keeps one EVP_CIPHER_CTX, bound to the cipher once and
- * re-keyed at every call. XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha, built on RFC 8439)
+ * re-keyed only when a call brings a different key (the AES key schedule and the GHASH
+ * table cost about as much as sealing a 4 KiB block, and a file's blocks share one key). XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha, built on RFC 8439)
  * goes through libsodium. Nonce choice and storage belong to the caller; this file does no
  * I/O and knows no on-disk format.
  */
@@ -11,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include "base/errors.h"
@@ -20,6 +22,8 @@
 struct aead_ctx {
 	enum aead_alg alg;
 	EVP_CIPHER_CTX *evp; /* AES-GCM only; NULL for XChaCha20-Poly1305 */
+	uint8_t *key;        /* AES-GCM: the key evp holds (secmem); valid when keyed */
+	bool keyed;
 };
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
@@ -91,7 +95,8 @@ struct aead_ctx *aead_ctx_new(enum aead_alg alg)
 		return c;
 	/* Bind the cipher once; every seal/open then only sets key, nonce and direction. */
 	c->evp = EVP_CIPHER_CTX_new();
-	if (!c->evp || EVP_CipherInit_ex(c->evp, EVP_aes_256_gcm(), NULL, NULL, NULL, 1) != 1) {
+	c->key = secmem_alloc(AEAD_KEY_LEN);
+	if (!c->evp || !c->key || EVP_CipherInit_ex(c->evp, EVP_aes_256_gcm(), NULL, NULL, NULL, 1) != 1) {
 		aead_ctx_free(c);
 		return NULL;
 	}
@@ -103,6 +108,7 @@ void aead_ctx_free(struct aead_ctx *c)
 	if (!c)
 		return;
 	EVP_CIPHER_CTX_free(c->evp);
+	secmem_free(c->key);
 	free(c);
 }
 
@@ -112,15 +118,39 @@ static bool fits_int(size_t a, size_t b)
 	return a <= INT_MAX && b <= INT_MAX;
 }
 
-static int gcm_seal(EVP_CIPHER_CTX *e, const uint8_t *key, const uint8_t *nonce,
+/*
+ * Set key (only when it differs from the one the context holds), nonce and direction.
+ * The comparison is constant-time; a failed init leaves the context unkeyed.
+ */
+static int gcm_init(struct aead_ctx *c, const uint8_t *key, const uint8_t *nonce, int enc)
+{
+	const uint8_t *k = NULL;
+
+	if (!c->keyed || CRYPTO_memcmp(c->key, key, AEAD_KEY_LEN) != 0) {
+		c->keyed = false;
+		k = key;
+	}
+	if (EVP_CipherInit_ex(c->evp, NULL, NULL, k, nonce, enc) != 1) {
+		c->keyed = false;
+		return -EIO;
+	}
+	if (k) {
+		memcpy(c->key, key, AEAD_KEY_LEN);
+		c->keyed = true;
+	}
+	return 0;
+}
+
+static int gcm_seal(struct aead_ctx *c, const uint8_t *key, const uint8_t *nonce,
 		    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen, uint8_t *ct)
 {
+	EVP_CIPHER_CTX *e = c->evp;
 	uint8_t scratch[AEAD_TAG_LEN];
 	int n;
 
 	if (!fits_int(adlen, ptlen))
 		return -EIO;
-	if (EVP_CipherInit_ex(e, NULL, NULL, key, nonce, 1) != 1)
+	if (gcm_init(c, key, nonce, 1) < 0)
 		return -EIO;
 	if (adlen && EVP_CipherUpdate(e, NULL, &n, ad, (int)adlen) != 1)
 		return -EIO;
@@ -139,16 +169,17 @@ static int gcm_seal(EVP_CIPHER_CTX *e, const uint8_t *key, const uint8_t *nonce,
  * the caller wipes pt when this fails. The tag is copied first: with ct == pt the
  * decryption never reaches it (pt ends at ptlen), but a copy costs nothing.
  */
-static int gcm_open(EVP_CIPHER_CTX *e, const uint8_t *key, const uint8_t *nonce,
+static int gcm_open(struct aead_ctx *c, const uint8_t *key, const uint8_t *nonce,
 		    const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ptlen, uint8_t *pt)
 {
+	EVP_CIPHER_CTX *e = c->evp;
 	uint8_t tag[AEAD_TAG_LEN], scratch[AEAD_TAG_LEN];
 	int n;
 
 	if (!fits_int(adlen, ptlen))
 		return -EBADMSG;
 	memcpy(tag, ct + ptlen, AEAD_TAG_LEN);
-	if (EVP_CipherInit_ex(e, NULL, NULL, key, nonce, 0) != 1)
+	if (gcm_init(c, key, nonce, 0) < 0)
 		return -EIO;
 	if (adlen && EVP_CipherUpdate(e, NULL, &n, ad, (int)adlen) != 1)
 		return -EIO;
@@ -195,7 +226,7 @@ int aead_seal(struct aead_ctx *c, const uint8_t key[static AEAD_KEY_LEN], const 
 	int r;
 
 	if (c->alg == AEAD_AES256_GCM)
-		r = gcm_seal(c->evp, key, nonce, ad, adlen, pt, ptlen, ct);
+		r = gcm_seal(c, key, nonce, ad, adlen, pt, ptlen, ct);
 	else
 		r = xchacha_seal(key, nonce, ad, adlen, pt, ptlen, ct);
 	if (r < 0)
@@ -211,7 +242,7 @@ int aead_open(struct aead_ctx *c, const uint8_t key[static AEAD_KEY_LEN], const 
 	if (ctlen < AEAD_TAG_LEN)
 		return -EBADMSG;
 	if (c->alg == AEAD_AES256_GCM)
-		r = gcm_open(c->evp, key, nonce, ad, adlen, ct, ctlen - AEAD_TAG_LEN, pt);
+		r = gcm_open(c, key, nonce, ad, adlen, ct, ctlen - AEAD_TAG_LEN, pt);
 	else
 		r = xchacha_open(key, nonce, ad, adlen, ct, ctlen, pt);
 	if (r < 0)

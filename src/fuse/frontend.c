@@ -18,6 +18,8 @@
 enum {
 	FRONTEND_DEFAULT_MAX_THREADS = 16,
 	FRONTEND_DEFAULT_IDLE_THREADS = 4,
+	/* sequential reads in 1 MiB requests (max_write's size) instead of 128 KiB ones */
+	FRONTEND_DEFAULT_READ_AHEAD_KB = 1024,
 	RECLAIM_BATCH = 256,	 /* entries invalidated per round */
 	RECLAIM_IDLE_MS = 50,	 /* poll interval below the limit */
 	RECLAIM_ROUND_MS = 5,	 /* pause between rounds: forgets arrive asynchronously */
@@ -89,8 +91,11 @@ void frontend_options_init(struct frontend_options *o)
 	memset(o, 0, sizeof(*o));
 	o->default_permissions = true;
 	o->keep_cache = true;
+	o->writeback = true;
 	o->attr_timeout = 1.0;
 	o->entry_timeout = 1.0;
+	o->negative_timeout = 1.0;
+	o->read_ahead_kb = FRONTEND_DEFAULT_READ_AHEAD_KB;
 	o->max_threads = FRONTEND_DEFAULT_MAX_THREADS;
 	o->max_idle_threads = FRONTEND_DEFAULT_IDLE_THREADS;
 }
@@ -177,11 +182,75 @@ out:
 	return r;
 }
 
+/*
+ * The device number ("MAJOR:MINOR") of the last mount on mountpoint, from
+ * /proc/self/mountinfo: stat() on the mount would wait for the INIT this thread has yet to
+ * answer. Paths there escape space, tab, newline and backslash as octal.
+ */
+static bool mount_devno(const char *mountpoint, char *devno, size_t size)
+{
+	char line[4096], dev[64], path[4096], *in, *out;
+	bool found = false;
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+
+	if (!fp)
+		return false;
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%*s %*s %63s %*s %4095s", dev, path) != 2)
+			continue;
+		for (in = out = path; *in; out++) {
+			if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] && in[3]) {
+				*out =
+				    (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+				in += 4;
+			} else {
+				*out = *in++;
+			}
+		}
+		*out = '\0';
+		if (strcmp(path, mountpoint) == 0 && strlen(dev) < size) {
+			strcpy(devno, dev);
+			found = true;
+		}
+	}
+	fclose(fp);
+	return found;
+}
+
+/* Best effort: only root may write the bdi's readahead; reads work either way. */
+static void set_read_ahead(const char *mountpoint, unsigned kb)
+{
+	char devno[64], path[128];
+	FILE *fp;
+
+	if (!kb || !mount_devno(mountpoint, devno, sizeof(devno)))
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", devno);
+	fp = fopen(path, "we");
+	if (!fp || fprintf(fp, "%u\n", kb) < 0 || fclose(fp) != 0) {
+		if (fp)
+			(void)fclose(fp);
+		log_info("kernel readahead of '%s' left as it is (cannot write '%s')", mountpoint,
+			 path);
+		return;
+	}
+	log_info("kernel readahead of '%s' set to %u KiB", mountpoint, kb);
+}
+
+void frontend_after_init(struct frontend *f)
+{
+	if (atomic_load_explicit(&f->ra_pending, memory_order_relaxed) &&
+	    atomic_exchange(&f->ra_pending, false))
+		set_read_ahead(f->ra_mountpoint, f->opts.read_ahead_kb);
+}
+
 int frontend_mount(struct frontend *f, const char *mountpoint)
 {
 	if (fuse_session_mount(f->se, mountpoint) != 0)
 		return -EIO;
 	f->mounted = true;
+	if (f->opts.read_ahead_kb && (f->ra_mountpoint = strdup(mountpoint)))
+		atomic_store(&f->ra_pending, true);
 	if (fuse_set_signal_handlers(f->se) != 0) {
 		log_error("cannot install signal handlers for '%s'", mountpoint);
 		return -EIO;
@@ -231,5 +300,6 @@ void frontend_free(struct frontend *f)
 		fuse_session_destroy(f->se);
 	}
 	inode_table_free(f->inodes);
+	free(f->ra_mountpoint);
 	free(f);
 }

@@ -30,11 +30,27 @@ struct frontend_options {
 	bool default_permissions; /* let the kernel check modes and owners (default on) */
 	bool keep_cache;	  /* keep the page cache across opens (single client only) */
 	bool shared;		  /* other clients change the vault: revalidate at open */
-	double attr_timeout;	  /* seconds the kernel caches attributes */
-	double entry_timeout;	  /* seconds the kernel caches name lookups */
-	const char *fsname;	  /* shown in /proc/mounts (the cipher directory); borrowed */
-	const char *fuse_opts;	  /* extra comma-separated -o options for libfuse; borrowed */
-	unsigned max_threads;	  /* request threads at most */
+	/*
+	 * Kernel writeback cache: writes land in the page cache and reach the daemon later in
+	 * large coalesced requests; the kernel then owns size and mtime while it holds dirty
+	 * pages. Only safe when this daemon is the only writer: shared mode must turn it off.
+	 */
+	bool writeback;
+	double attr_timeout;  /* seconds the kernel caches attributes */
+	double entry_timeout; /* seconds the kernel caches name lookups */
+	/*
+	 * Seconds the kernel caches a failed lookup (0: not cached). Only safe when this daemon
+	 * is the only writer: shared mode must set 0.
+	 */
+	double negative_timeout;
+	const char *fsname;    /* shown in /proc/mounts (the cipher directory); borrowed */
+	const char *fuse_opts; /* extra comma-separated -o options for libfuse; borrowed */
+	/*
+	 * Kernel readahead of the mount in KiB (its bdi's read_ahead_kb, root only; the FUSE
+	 * INIT reply can only lower the kernel's 128 KiB); 0 leaves the kernel's value.
+	 */
+	unsigned read_ahead_kb;
+	unsigned max_threads; /* request threads at most */
 	unsigned max_idle_threads;
 	/*
 	 * Node ids the kernel may hold before the least recently used are dropped from its
@@ -43,7 +59,10 @@ struct frontend_options {
 	uint64_t max_nodes;
 };
 
-/* Defaults: 1 s timeouts, default_permissions, keep_cache, 16 threads (4 kept idle). */
+/*
+ * Defaults: 1 s timeouts, default_permissions, keep_cache, writeback, 16 threads (4 kept
+ * idle).
+ */
 void frontend_options_init(struct frontend_options *o);
 
 /*

@@ -30,7 +30,18 @@ struct frontend {
 	pthread_t reclaimer;
 	bool reclaimer_started;
 	atomic_bool stopping; /* tells the reclaimer to end */
+	/*
+	 * The mount point (owned) while the readahead is still to be set: the kernel applies
+	 * INIT's max_readahead (a minimum with its own) when INIT is answered, so the first
+	 * request after it sets the larger value (frontend_after_init).
+	 */
+	char *ra_mountpoint;
+	atomic_bool ra_pending;
 };
+
+/* frontend.c */
+/* Called by every request handler; cheap once the one-time work after INIT is done. */
+void frontend_after_init(struct frontend *f);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops frontend_ops;

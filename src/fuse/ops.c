@@ -151,7 +151,10 @@ static void release_quietly(struct frontend *f, struct vnode *n)
 /* Look up node id `ino`; replies ESTALE and returns NULL when the kernel's id is unknown. */
 static struct vnode *get_node(fuse_req_t req, struct frontend *f, fuse_ino_t ino)
 {
-	struct vnode *n = inode_table_get(f->inodes, ino);
+	struct vnode *n;
+
+	frontend_after_init(f);
+	n = inode_table_get(f->inodes, ino);
 
 	if (!n) {
 		log_warn("request for unknown node id %llu", (unsigned long long)ino);
@@ -175,18 +178,26 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	/*
+	 * Writeback cache (single client only, see frontend.h): the kernel coalesces small
+	 * writes into max_write requests and owns size and mtime while pages are dirty; it
+	 * sends setattr for the times and reads pages that a partial-page write needs.
+	 */
+	if (f->opts.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/*
 	 * Off: splice (not measured to help: every block is decrypted into a buffer anyway),
-	 * export (node ids are not persistent), writeback cache (the kernel would own mtime and
-	 * size, which breaks shared storage), remote locks (kernel-local locks instead).
+	 * export (node ids are not persistent), remote locks (kernel-local locks instead).
 	 */
 	conn->want &=
 	    ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
-			FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS |
-			FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_HANDLE_KILLPRIV);
+			FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
+			FUSE_CAP_HANDLE_KILLPRIV);
 	conn->time_gran = 1;
-	log_info("fuse protocol %u.%u, max_write %u, max_readahead %u", conn->proto_major,
-		 conn->proto_minor, conn->max_write, conn->max_readahead);
-	(void)f;
+	log_info("fuse protocol %u.%u, max_write %u, max_readahead %u, writeback cache %s",
+		 conn->proto_major, conn->proto_minor, conn->max_write, conn->max_readahead,
+		 (conn->want & FUSE_CAP_WRITEBACK_CACHE) ? "on" : "off");
 }
 
 static void op_destroy(void *userdata)
@@ -212,6 +223,15 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	r = vault_lookup(f->vault, dir, name, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r == -ENOENT && f->opts.negative_timeout > 0) {
+		/* node id 0: the kernel keeps a negative entry for entry_timeout */
+		struct fuse_entry_param e;
+
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = f->opts.negative_timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -600,10 +620,16 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct frontend *f = req_frontend(req);
+
 	(void)ino;
 	(void)fi;
-	/* close(): the vault writes through; durability is fsync's job. */
-	fuse_reply_err(req, 0);
+	/*
+	 * close(): the vault writes through (with the writeback cache, the kernel writes the
+	 * dirty pages before it sends FLUSH); durability is fsync's job. In single-client mode
+	 * ENOSYS tells the kernel to stop sending FLUSH at all: one round trip less per close.
+	 */
+	fuse_reply_err(req, f->opts.writeback ? ENOSYS : 0);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -52,8 +52,13 @@ int blockio_seal(struct blockio *b, uint64_t n, bool final, const uint8_t *plain
 	int r;
 
 	CHECK(plainlen > 0 && plainlen <= g->plain_size);
-	if ((r = random_bytes(out, g->nonce_len)) < 0)
+	if (b->nonces_left > 0) {
+		memcpy(out, b->nonces, g->nonce_len);
+		b->nonces += g->nonce_len;
+		b->nonces_left--;
+	} else if ((r = random_bytes(out, g->nonce_len)) < 0) {
 		return r;
+	}
 	block_ad(ad, b->file_id, n, final);
 	return aead_seal(b->aead, b->key, out, ad, sizeof(ad), plain, plainlen,
 			 out + g->nonce_len);

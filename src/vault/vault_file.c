@@ -19,6 +19,7 @@
 #include <string.h>
 #include "base/log.h"
 #include "base/secmem.h"
+#include "crypto/kdf.h"
 #include "vault/lock.h"
 #include "vault/vault_internal.h"
 
@@ -90,9 +91,20 @@ static ssize_t read_chunk(struct fileop *op, uint8_t *dst, size_t len, uint64_t 
 	const struct block_geom *g = &op->v->geom;
 	uint64_t first = off / g->plain_size, last = (off + len - 1) / g->plain_size;
 	size_t plen = (size_t)(last - first + 1) * g->plain_size;
-	uint8_t *plain = malloc(plen);
+	uint8_t *plain;
 	int r;
 
+	/*
+	 * Whole blocks (the last may end at end of file, where it is short): decrypt straight
+	 * into dst. len never reaches past the end of file, so no block writes past dst.
+	 */
+	if (off % g->plain_size == 0 && (len % g->plain_size == 0 || off + len == op->psize)) {
+		r = read_blocks(op, first, last, dst);
+		if (r < 0)
+			secure_wipe(dst, len); /* blocks before the bad one were opened */
+		return r < 0 ? r : (ssize_t)len;
+	}
+	plain = malloc(plen);
 	if (!plain)
 		return -ENOMEM;
 	r = read_blocks(op, first, last, plain);
@@ -153,9 +165,14 @@ out:
 	return r;
 }
 
-/* Build the new plaintext of block nb: old contents where the write does not cover it. */
+/*
+ * The new plaintext of block nb: *out points into src when the write covers the whole
+ * block (no copy), else to plain, filled with the old contents where the write does not
+ * cover it.
+ */
 static int compose_block(struct fileop *op, uint64_t nb, const uint8_t *src, size_t len,
-			 uint64_t off, uint64_t new_end, uint8_t *plain, size_t *plen)
+			 uint64_t off, uint64_t new_end, uint8_t *plain, size_t *plen,
+			 const uint8_t **out)
 {
 	const struct block_geom *g = &op->v->geom;
 	uint64_t bstart = nb * g->plain_size, cstart, cend;
@@ -164,11 +181,14 @@ static int compose_block(struct fileop *op, uint64_t nb, const uint8_t *src, siz
 	*plen = (size_t)min_u64(g->plain_size, new_end - bstart);
 	cstart = max_u64(off, bstart);
 	cend = min_u64(off + len, bstart + *plen);
-	if (cstart > bstart || cend < bstart + *plen) {
-		memset(plain, 0, g->plain_size);
-		if (nb < block_count(g, op->psize) && (r = read_blocks(op, nb, nb, plain)) < 0)
-			return r;
+	if (cstart == bstart && cend == bstart + *plen) {
+		*out = src + (cstart - off);
+		return 0;
 	}
+	*out = plain;
+	memset(plain, 0, g->plain_size);
+	if (nb < block_count(g, op->psize) && (r = read_blocks(op, nb, nb, plain)) < 0)
+		return r;
 	if (cend > cstart)
 		memcpy(plain + (cstart - bstart), src + (cstart - off), (size_t)(cend - cstart));
 	return 0;
@@ -227,6 +247,7 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 		     size_t len, uint64_t off, uint8_t *plain, uint8_t *out, size_t *outlen)
 {
 	const struct block_geom *g = &op->v->geom;
+	const uint8_t *pt;
 	size_t plen;
 	uint64_t nb;
 	int r;
@@ -238,9 +259,9 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 		*outlen = g->cipher_size;
 	}
 	for (nb = p->first; nb <= p->last; nb++) {
-		if ((r = compose_block(op, nb, src, len, off, p->new_end, plain, &plen)) < 0)
+		if ((r = compose_block(op, nb, src, len, off, p->new_end, plain, &plen, &pt)) < 0)
 			return r;
-		r = blockio_seal(&op->b, nb, nb + 1 == p->new_nb, plain, plen, out + *outlen);
+		r = blockio_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
 		if (r < 0)
 			return r;
 		*outlen += plen + g->overhead;
@@ -253,15 +274,23 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 {
 	const struct block_geom *g = &op->v->geom;
 	struct write_plan p;
-	uint8_t *plain, *out = NULL;
-	size_t outlen = 0, outcap;
+	uint8_t *plain, *out = NULL, *nonces = NULL;
+	size_t outlen = 0, outcap, nseal;
 	int r = -ENOMEM;
 
 	write_plan(op, len, off, &p);
 	outcap = (size_t)(p.last - p.span + 1) * g->cipher_size;
+	/* one random draw for every block this write seals */
+	nseal = (size_t)(p.last - p.span + 1) + (p.reseal_sep ? 1 : 0);
 	plain = malloc(g->plain_size);
 	if (!plain || !(out = malloc(outcap)))
 		goto out;
+	if (nseal > 1 && (nonces = malloc(nseal * g->nonce_len))) {
+		if ((r = random_bytes(nonces, nseal * g->nonce_len)) < 0)
+			goto out;
+		op->b.nonces = nonces;
+		op->b.nonces_left = nseal;
+	}
 	if (p.reseal_sep && (r = write_separate_reseal(op, &p, plain)) < 0)
 		goto out;
 	if ((r = seal_span(op, &p, src, len, off, plain, out, &outlen)) < 0)
@@ -272,6 +301,9 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 	op->psize = p.new_end;
 	op->csize = block_cipher_size(g, p.new_end);
 out:
+	op->b.nonces = NULL;
+	op->b.nonces_left = 0;
+	free(nonces);
 	free_wiped(plain, g->plain_size);
 	free(out);
 	return r;

@@ -232,6 +232,12 @@ struct blockio {
 	const uint8_t *file_id; /* FILE_ID_LEN bytes, borrowed */
 	const uint8_t *key;     /* FILE_KEY_LEN bytes, borrowed */
 	struct vnode *n;        /* for log lines (borrowed) */
+	/*
+	 * Fresh random nonces drawn in one call for a multi-block write (borrowed; NULL when
+	 * none): blockio_seal() takes the next one and advances, each is used once.
+	 */
+	const uint8_t *nonces;
+	size_t nonces_left;
 };
 
 /*
@@ -241,7 +247,10 @@ struct blockio {
  */
 int blockio_open(struct blockio *b, uint64_t n, bool final, const uint8_t *stored,
 		 size_t storedlen, uint8_t *plain, size_t *plainlen) MUST_CHECK;
-/* Encrypt plainlen bytes as block n with a fresh nonce into out (plainlen + overhead). */
+/*
+ * Encrypt plainlen bytes as block n with a fresh nonce (the next of b->nonces, else drawn
+ * now) into out (plainlen + overhead).
+ */
 int blockio_seal(struct blockio *b, uint64_t n, bool final, const uint8_t *plain,
 		 size_t plainlen, uint8_t *out) MUST_CHECK;
 

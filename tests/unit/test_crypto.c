@@ -150,6 +150,60 @@ static void tamper_one(enum aead_alg alg)
 	aead_ctx_free(c);
 }
 
+/*
+ * One context, keys alternating (the GCM context keeps its key schedule between calls and
+ * must notice every change, down to one bit): each result equals a fresh context's.
+ */
+static void key_switch_one(enum aead_alg alg)
+{
+	struct aead_ctx *c = aead_ctx_new(alg), *fresh = aead_ctx_new(alg);
+	uint8_t keys[3][32], nonce[24], pt[100], ct[100 + AEAD_TAG_LEN], want[sizeof(ct)];
+	uint8_t out[100];
+	int i, k, bad = 0;
+
+	EXPECT(c != NULL && fresh != NULL);
+	if (!c || !fresh)
+		goto out;
+	memset(keys[0], 0x5a, sizeof(keys[0]));
+	memcpy(keys[1], keys[0], sizeof(keys[0]));
+	keys[1][31] ^= 0x01; /* one bit apart */
+	memset(keys[2], 0xc3, sizeof(keys[2]));
+	memset(nonce, 0x77, sizeof(nonce));
+	memset(pt, 0x42, sizeof(pt));
+	for (i = 0; i < 12; i++) {
+		k = i % 3;
+		nonce[0] = (uint8_t)i;
+		bad += aead_seal(c, keys[k], nonce, NULL, 0, pt, sizeof(pt), ct) != 0;
+		bad += aead_seal(fresh, keys[k], nonce, NULL, 0, pt, sizeof(pt), want) != 0;
+		bad += memcmp(ct, want, sizeof(ct)) != 0;
+		/* the wrong key (the one a bit away, or another) must fail, the right one open */
+		bad += aead_open(c, keys[(k + 1) % 3], nonce, NULL, 0, ct, sizeof(ct), out) !=
+		       -EBADMSG;
+		bad += aead_open(c, keys[k], nonce, NULL, 0, ct, sizeof(ct), out) != 0;
+		bad += memcmp(out, pt, sizeof(pt)) != 0;
+		aead_ctx_free(fresh);
+		fresh = aead_ctx_new(alg);
+		if (!fresh) {
+			bad++;
+			break;
+		}
+	}
+	EXPECTF(bad == 0, "%s: %d mismatches across key switches", aead_alg_name(alg), bad);
+out:
+	aead_ctx_free(c);
+	aead_ctx_free(fresh);
+}
+
+TEST(aead_key_switch_gcm)
+{
+	key_switch_one(AEAD_AES256_GCM);
+}
+
+TEST(aead_key_switch_xchacha)
+{
+	key_switch_one(AEAD_XCHACHA20_POLY1305);
+}
+
 TEST(aead_tamper_gcm)
 {
 	tamper_one(AEAD_AES256_GCM);

@@ -390,7 +390,7 @@ out:
 
 TEST(vault_io_tampered_and_zero_blocks)
 {
-	uint8_t buf[BS], zero[GCM_CS] = { 0 };
+	uint8_t buf[2 * BS], zero[GCM_CS] = { 0 }; /* reads of up to 2 blocks */
 	char lower[512];
 	struct vnode *n;
 	struct tv t;
