@@ -968,7 +968,9 @@ TEST(vault_io_lockfiles_stale_lock)
 	EXPECT(vault_write(t.v, n, "xyz", 3, 1, false, NULL) == 3);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	EXPECTF(ms >= 290 && ms < 3000, "stale lock broken after %.0f ms (lease 300)", ms);
+	/* not before the lease ran out; no upper bound (a loaded machine is slow), the write
+	 * succeeding at all shows the stale lock was broken rather than timed out on */
+	EXPECTF(ms >= 290, "stale lock broken after %.0f ms (lease 300)", ms);
 	EXPECT(access(path, F_OK) != 0);
 	EXPECT(vault_read(t.v, n, buf, sizeof(buf), 0) == 4 && memcmp(buf, "axyz", 4) == 0);
 out_close:
