@@ -19,7 +19,7 @@ build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-d
 # CLI tests (python3 json.tool, sha256sum), fuzzing (clang, libclang-rt), mount tests
 # (fuse3), integration workloads (git, sqlite3, xz, the linux-source tarball), the
 # integration tools' self-test on a second FUSE file system (bindfs), valgrind.
-test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps)
+test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck)
 
 want_build=0 want_test=0 want_bench=0
 case ${1:---build} in

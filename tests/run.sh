@@ -32,6 +32,7 @@ register_stages() {
 	required unit        "build/unit-tests"               'build/unit-tests'
 	required unit-san    "build-san/unit-tests"           'build-san/unit-tests'
 	required layering    "scripts/check-includes.sh"      'scripts/check-includes.sh'
+	required static      "scripts/static-analysis.sh"     'scripts/static-analysis.sh'
 	required cli         "tests/cli/cli_tests.sh build/veilfs" 'tests/cli/cli_tests.sh'
 	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'

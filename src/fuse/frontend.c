@@ -222,14 +222,17 @@ static void set_read_ahead(const char *mountpoint, unsigned kb)
 {
 	char devno[64], path[128];
 	FILE *fp;
+	bool ok;
 
 	if (!kb || !mount_devno(mountpoint, devno, sizeof(devno)))
 		return;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", devno);
 	fp = fopen(path, "we");
-	if (!fp || fprintf(fp, "%u\n", kb) < 0 || fclose(fp) != 0) {
-		if (fp)
-			(void)fclose(fp);
+	ok = fp && fprintf(fp, "%u\n", kb) >= 0;
+	/* fclose() exactly once, whatever the write did */
+	if (fp && fclose(fp) != 0)
+		ok = false;
+	if (!ok) {
 		log_info("kernel readahead of '%s' left as it is (cannot write '%s')", mountpoint,
 			 path);
 		return;

@@ -70,8 +70,10 @@ static bool vfile_load(struct vfile *f, const char *name)
 	memset(f, 0, sizeof(*f));
 	snprintf(path, sizeof(path), "%s/%s", test_vectors_dir(), name);
 	fp = fopen(path, "rb");
-	if (!EXPECTF(fp != NULL, "cannot open '%s'", path))
+	if (!fp) {
+		EXPECTF(fp != NULL, "cannot open '%s'", path);
 		return false;
+	}
 	fseek(fp, 0, SEEK_END);
 	size = ftell(fp);
 	rewind(fp);
