@@ -34,6 +34,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+int cli_one_cipherdir(const char *cmd, int argc, int optind_value)
+{
+	if (argc - optind_value == 1)
+		return 0;
+	return cli_usage_error(cmd, argc == optind_value ? "missing CIPHERDIR"
+							 : "too many arguments");
+}
+
 int cli_vault_error(const char *what, const char *dir, int err)
 {
 	struct stat st;

@@ -27,6 +27,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * Check that exactly one operand (CIPHERDIR) follows the options of cmd. Returns 0, or
+ * reports "missing CIPHERDIR" / "too many arguments" as a usage error and returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_one_cipherdir(const char *cmd, int argc, int optind_value);
+
+/*
  * Report a failure of an operation on the vault at dir and return its exit status.
  * what says what failed ("cannot read vault"); err is the negative errno. -EPERM becomes
  * "wrong password for 'DIR'" (exit 1), -EPROTO a malformed config (exit 3), -ENOENT and

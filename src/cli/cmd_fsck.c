@@ -288,9 +288,8 @@ int cmd_fsck_main(int argc, char **argv)
 			return cli_option_error("fsck", c, optopt, argv, optind);
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error("fsck", argc == optind ? "missing CIPHERDIR"
-							     : "too many arguments");
+	if ((r = cli_one_cipherdir("fsck", argc, optind)) != 0)
+		return r;
 	if (src.passfile && src.extpass)
 		return cli_usage_error("fsck", "--passfile and --extpass cannot be used together");
 	o.dir = argv[optind];

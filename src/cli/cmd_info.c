@@ -109,9 +109,8 @@ int cmd_info_main(int argc, char **argv)
 			return cli_option_error("info", c, optopt, argv, optind);
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error("info", argc == optind ? "missing CIPHERDIR"
-							     : "too many arguments");
+	if ((r = cli_one_cipherdir("info", argc, optind)) != 0)
+		return r;
 	r = vault_admin_info(argv[optind], &vi);
 	if (r < 0)
 		return cli_vault_error("cannot read vault", argv[optind], r);

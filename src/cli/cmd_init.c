@@ -145,9 +145,8 @@ int cmd_init_main(int argc, char **argv)
 			return cli_option_error("init", c, optopt, argv, optind);
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error("init", argc == optind ? "missing CIPHERDIR"
-							     : "too many arguments");
+	if ((r = cli_one_cipherdir("init", argc, optind)) != 0)
+		return r;
 	if (src.passfile && src.extpass)
 		return cli_usage_error("init", "--passfile and --extpass cannot be used together");
 	dir = argv[optind];

@@ -78,9 +78,8 @@ int cmd_passwd_main(int argc, char **argv)
 			return cli_option_error("passwd", c, optopt, argv, optind);
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error("passwd", argc == optind ? "missing CIPHERDIR"
-							       : "too many arguments");
+	if ((r = cli_one_cipherdir("passwd", argc, optind)) != 0)
+		return r;
 	if (oldsrc.passfile && oldsrc.extpass)
 		return cli_usage_error("passwd", "--passfile and --extpass cannot be used together");
 	if (newsrc.passfile && newsrc.extpass)
