@@ -84,7 +84,7 @@ cleanup() {
 	while read -r p; do
 		# only a process of ours: its command line names our work dir (a pid recorded
 		# earlier in the run may have been reused by an unrelated process since)
-		[[ -n $p ]] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$BENCH_WORK" &&
+		[[ -n $p ]] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$BENCH_WORK" &&
 			kill "$p" 2>/dev/null
 	done <"$BENCH_WORK/state/pids"
 	if declare -F bed_cleanup >/dev/null; then
