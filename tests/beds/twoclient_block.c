@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe_util.h"
+
 enum {
 	BLOCK_SIZE = 4096,
 	HALF_SIZE = 2048,
@@ -53,38 +55,6 @@ struct reading {
 static bool opt_fsync, opt_odirect, opt_keep;
 static long opt_wait_ms;
 static long opt_timeout = 300;	/* seconds; alarm() kills a run stuck in a hung mount */
-
-static pid_t children[2];
-
-/* SIGALRM: the run hung (typically in a FUSE request); report, stop the
- * writers and exit.  Async-signal-safe calls only. */
-static void on_alarm(int sig)
-{
-	static const char msg[] = "result=FAIL timeout: the run did not finish in time "
-				  "(hung mount?)\n";
-
-	(void)sig;
-	for (int w = 0; w < 2; w++)
-		if (children[w] > 0)
-			kill(children[w], SIGKILL);
-	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-	_exit(3);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void fill_half(unsigned char *p, char who, long round)
 {
