@@ -2,7 +2,10 @@
 """Write the seed corpora fuzz/corpus/<target>/ from tests/vectors (see fuzz/fuzz_*.c for
 each target's input layout). Seed names are the SHA-1 of their contents, as libFuzzer
 names its own. Usage: fuzz/make_corpus.py"""
-import hashlib, os, struct
+import hashlib, os, struct, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "vectors", "gen"))
+import vectorfile  # noqa: E402
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 vdir = os.path.join(root, "tests", "vectors")
@@ -10,20 +13,7 @@ cdir = os.path.join(root, "fuzz", "corpus")
 
 
 def load(name):
-    recs, cur = [], None
-    for line in open(os.path.join(vdir, name), encoding="utf-8"):
-        line = line.rstrip("\n")
-        if line.startswith("#"):
-            continue
-        if not line:
-            cur = None
-            continue
-        k, v = line.split(" = ", 1)
-        if cur is None:
-            cur = {}
-            recs.append(cur)
-        cur[k] = v if k.endswith("_str") else bytes.fromhex(v)
-    return recs
+    return vectorfile.load(vdir, name)
 
 
 def seed(target, data):

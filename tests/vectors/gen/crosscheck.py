@@ -10,6 +10,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vectorfile  # noqa: E402
+
 vdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
 passed = failed = 0
 
@@ -24,20 +27,7 @@ def check(what, got, want):
 
 
 def load(name):
-    recs, cur = [], None
-    for line in open(os.path.join(vdir, name), encoding="utf-8"):
-        line = line.rstrip("\n")
-        if line.startswith("#"):
-            continue
-        if not line:
-            cur = None
-            continue
-        k, v = line.split(" = ", 1)
-        if cur is None:
-            cur = {}
-            recs.append(cur)
-        cur[k] = v if k.endswith("_str") else bytes.fromhex(v)
-    return recs
+    return vectorfile.load(vdir, name)
 
 
 def b64(b):
