@@ -14,6 +14,8 @@ usage: bench/run.sh [--quick] [--systems LIST] [--beds LIST] [--runs N] [--publi
   --beds LIST     comma list of local,sshfs (default: local,sshfs)
   --runs N        runs per system and bed; medians are reported (default 3, quick 1)
   --publish       also write docs/BENCHMARKS.md from the report
+  --sshfs-scale S sizes on the sshfs bed: reduced (default; sequential 256 MiB, tree
+                  fs/+net/ of the kernel source, 60-unit build) or full (as local; hours)
 environment: BENCH_WORK (work dir, default bench/results/work), VEILFS (veilfs binary,
 default build/veilfs of this repo; copied at start), VEILFS_REV (its version for the
 report, default: git HEAD of the tree it lives in), BENCH_SSHFS_PROFILE (tests/beds/sftp.sh profile,
@@ -27,7 +29,7 @@ repo=$(cd "$here/.." && pwd)
 source "$here/lib/common.sh"
 
 args="$*"
-quick=0 publish=0 runs='' systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
+quick=0 publish=0 runs='' sshfs_scale=reduced systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
 while (($#)); do
 	case $1 in
 	--quick) quick=1 ;;
@@ -35,6 +37,7 @@ while (($#)); do
 	--systems) systems=${2:?}; shift ;;
 	--beds) beds=${2:?}; shift ;;
 	--runs) runs=${2:?}; shift ;;
+	--sshfs-scale) sshfs_scale=${2:?}; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -42,6 +45,7 @@ while (($#)); do
 done
 [[ -z $runs ]] && runs=$((quick ? 1 : 3))
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive integer"
+[[ $sshfs_scale =~ ^(reduced|full)$ ]] || die "--sshfs-scale wants reduced or full"
 IFS=, read -r -a sys_list <<<"$systems"
 IFS=, read -r -a bed_list <<<"$beds"
 for s in "${sys_list[@]}"; do
@@ -63,15 +67,6 @@ export BENCH_RAW=$results/raw-$stamp.tsv
 meta=$results/meta-$stamp.tsv
 status=$results/status-$stamp.tsv
 for f in "$BENCH_RAW" "$meta" "$status"; do : >"$f"; done
-
-# ---- sizes ----
-if ((quick)); then
-	export BENCH_SEQ_MIB=128 BENCH_RAND_MIB=32 BENCH_RAND_IO_MIB=8 BENCH_RAND_SECS=5
-	tree_dirs=(fs) units=30 per_run_limit=300
-else
-	export BENCH_SEQ_MIB=1024 BENCH_RAND_MIB=256 BENCH_RAND_IO_MIB=128 BENCH_RAND_SECS=30
-	tree_dirs=() units=400 per_run_limit=3600
-fi
 
 # ---- cleanup of everything we started, on any exit ----
 rm -rf "${BENCH_WORK:?}"/{state,mnt,beds,tmp}
@@ -107,45 +102,85 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---- inputs: the tree tarball and the C project ----
+# ---- sizes and inputs: one scale per bed (quick; full; reduced = the sshfs bed's default) ----
 src_xz=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1) ||
 	true
 [[ -n $src_xz ]] || die "no /usr/src/linux-source-*.tar.xz (run bench/install-deps.sh)"
 top=$(basename "$src_xz" .tar.xz)
-if ((quick)); then
-	export BENCH_TREE_TAR=$BENCH_WORK/cache/$top-${tree_dirs[*]// /-}.tar
-	BENCH_TREE_TAR=${BENCH_TREE_TAR// /-}
-	if [[ ! -s $BENCH_TREE_TAR ]]; then
-		log "extracting ${tree_dirs[*]} of $src_xz into a small tarball"
+bed_scale() { # BED: the scale it runs at
+	if ((quick)); then echo quick
+	elif [[ $1 == sshfs ]]; then echo "$sshfs_scale"
+	else echo full; fi
+}
+subset_tar() { # DIR...: a tarball of those top-level dirs of the kernel tree, made once
+	local name dirs_dash
+	dirs_dash=$(IFS=-; echo "$*")
+	name=$BENCH_WORK/cache/$top-$dirs_dash.tar
+	if [[ ! -s $name ]]; then
+		log "extracting $* of $src_xz into a small tarball"
 		rm -rf "$BENCH_WORK/cache/sub"
 		mkdir -p "$BENCH_WORK/cache/sub"
-		xz -dc -T2 "$src_xz" | tar -x -C "$BENCH_WORK/cache/sub" "${tree_dirs[@]/#/$top/}"
-		tar -cf "$BENCH_TREE_TAR.part" -C "$BENCH_WORK/cache/sub" "$top"
-		mv "$BENCH_TREE_TAR.part" "$BENCH_TREE_TAR"
+		xz -dc -T2 "$src_xz" | tar -x -C "$BENCH_WORK/cache/sub" "${@/#/$top/}"
+		tar -cf "$name.part" -C "$BENCH_WORK/cache/sub" "$top"
+		mv "$name.part" "$name"
 		rm -rf "$BENCH_WORK/cache/sub"
 	fi
-	dirs_csv=$(IFS=,; echo "${tree_dirs[*]}")
-	tree_desc="$top/{$dirs_csv} (subset of $(basename "$src_xz"))"
-else
-	export BENCH_TREE_TAR=$BENCH_WORK/cache/$top.tar
-	if [[ ! -s $BENCH_TREE_TAR ]]; then
+	echo "$name"
+}
+full_tar() {
+	local name=$BENCH_WORK/cache/$top.tar
+	if [[ ! -s $name ]]; then
 		log "decompressing $src_xz"
-		xz -dc -T2 "$src_xz" >"$BENCH_TREE_TAR.part"
-		mv "$BENCH_TREE_TAR.part" "$BENCH_TREE_TAR"
+		xz -dc -T2 "$src_xz" >"$name.part"
+		mv "$name.part" "$name"
 	fi
-	tree_desc="$(basename "$src_xz") (whole tree)"
-fi
-export BENCH_TREE_ENTRIES
-BENCH_TREE_ENTRIES=$(tar -tf "$BENCH_TREE_TAR" | wc -l)
-export BENCH_PROJ=$BENCH_WORK/cache/cproject-$units
-"$here/lib/gen-cproject.sh" "$BENCH_PROJ" "$units"
-rm -rf "$BENCH_WORK/cache/cref"
-cp -r "$BENCH_PROJ" "$BENCH_WORK/cache/cref"
-make -s -j2 -C "$BENCH_WORK/cache/cref" >/dev/null
-export BENCH_PROJ_EXPECT
-BENCH_PROJ_EXPECT=$("$BENCH_WORK/cache/cref/app")
-rm -rf "$BENCH_WORK/cache/cref"
+	echo "$name"
+}
+use_scale() { # quick|reduced|full: exports the sizes and inputs run-one.sh reads
+	local dirs=() units
+	case $1 in
+	quick)
+		export BENCH_SEQ_MIB=128 BENCH_RAND_MIB=32 BENCH_RAND_IO_MIB=8 BENCH_RAND_SECS=5
+		dirs=(fs) units=30 per_run_limit=300 ;;
+	reduced)
+		export BENCH_SEQ_MIB=256 BENCH_RAND_MIB=64 BENCH_RAND_IO_MIB=32 BENCH_RAND_SECS=15
+		dirs=(fs net) units=60 per_run_limit=1800 ;;
+	full)
+		export BENCH_SEQ_MIB=1024 BENCH_RAND_MIB=256 BENCH_RAND_IO_MIB=128 BENCH_RAND_SECS=30
+		units=400 per_run_limit=3600 ;;
+	esac
+	if ((${#dirs[@]})); then
+		BENCH_TREE_TAR=$(subset_tar "${dirs[@]}")
+		tree_desc="$top/{$(IFS=,; echo "${dirs[*]}")} (subset of $(basename "$src_xz"))"
+	else
+		BENCH_TREE_TAR=$(full_tar)
+		tree_desc="$(basename "$src_xz") (whole tree)"
+	fi
+	BENCH_TREE_ENTRIES=$(tar -tf "$BENCH_TREE_TAR" | wc -l)
+	BENCH_PROJ=$BENCH_WORK/cache/cproject-$units
+	proj_units=$units
+	export BENCH_TREE_TAR BENCH_TREE_ENTRIES BENCH_PROJ
+	"$here/lib/gen-cproject.sh" "$BENCH_PROJ" "$units"
+	rm -rf "$BENCH_WORK/cache/cref"
+	cp -r "$BENCH_PROJ" "$BENCH_WORK/cache/cref"
+	make -s -j2 -C "$BENCH_WORK/cache/cref" >/dev/null
+	BENCH_PROJ_EXPECT=$("$BENCH_WORK/cache/cref/app")
+	export BENCH_PROJ_EXPECT
+	rm -rf "$BENCH_WORK/cache/cref"
+}
+scale_meta() { # PREFIX: the sizes of the scale in use, as report metadata lines
+	printf '%sseq\t%s MiB\n' "$1" "$BENCH_SEQ_MIB"
+	printf '%srand\t%s MiB file, up to %s MiB of 4 KiB I/O or %s s\n' "$1" "$BENCH_RAND_MIB" \
+		"$BENCH_RAND_IO_MIB" "$BENCH_RAND_SECS"
+	printf '%stree\t%s: %s entries, %s MiB tar\n' "$1" "$tree_desc" "$BENCH_TREE_ENTRIES" \
+		"$(($(stat -c %s "$BENCH_TREE_TAR") / 1048576))"
+	printf '%sbuild\tgenerated C project, %s units + main, 40 headers, gcc -O2, make -j2\n' \
+		"$1" "$proj_units"
+}
 echo pw >"$BENCH_WORK/passfile"
+# the first bed's scale: the report's main size lines; prepared up front so a missing input
+# fails before anything is measured
+use_scale "$(bed_scale "${bed_list[0]}")"
 
 # ---- which systems can run ----
 # Pin the veilfs binary: the build tree may be rebuilt while we measure.
@@ -246,12 +281,7 @@ fsinfo=$(findmnt -n -o FSTYPE,SOURCE -T "$BENCH_WORK" | tr -s ' ' | sed 's/ / on
 	printf 'load\t%s at start\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf 'mode\t%s\n' "$( ((quick)) && echo quick || echo full)"
 	printf 'runs\t%s\n' "$runs"
-	printf 'seq\t%s MiB\n' "$BENCH_SEQ_MIB"
-	printf 'rand\t%s MiB file, up to %s MiB of 4 KiB I/O or %s s\n' "$BENCH_RAND_MIB" \
-		"$BENCH_RAND_IO_MIB" "$BENCH_RAND_SECS"
-	printf 'tree\t%s: %s entries, %s MiB tar\n' "$tree_desc" "$BENCH_TREE_ENTRIES" \
-		"$(($(stat -c %s "$BENCH_TREE_TAR") / 1048576))"
-	printf 'build\tgenerated C project, %s units + main, 40 headers, gcc -O2, make -j2\n' "$units"
+	scale_meta ''
 	printf 'sshfs_profile\t%s\n' "$BENCH_SSHFS_PROFILE"
 	for s in "${sys_list[@]}"; do
 		[[ $s == plain || $s == veilfs-shared ]] && continue
@@ -264,7 +294,14 @@ fsinfo=$(findmnt -n -o FSTYPE,SOURCE -T "$BENCH_WORK" | tr -s ' ' | sed 's/ / on
 
 # ---- the runs: systems interleaved inside each run so that drift hits all alike ----
 failures=0
+first_scale=$(bed_scale "${bed_list[0]}")
 for b in "${usable_beds[@]}"; do
+	scale=$(bed_scale "$b")
+	use_scale "$scale"
+	if [[ $scale != "$first_scale" ]]; then
+		log "bed $b runs at the $scale scale"
+		scale_meta "scale:$b:" >>"$meta"
+	fi
 	for ((r = 1; r <= runs; r++)); do
 		for s in "${usable[@]}"; do
 			log "=== bed $b, run $r/$runs, $s ==="

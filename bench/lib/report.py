@@ -116,6 +116,11 @@ def main():
             desc += f", sshfs profile `{meta.get('sshfs_profile', '?')}`"
         w(f"## Bed `{bed}`: {desc}")
         w("")
+        if f"scale:{bed}:seq" in meta:
+            w(f"Sizes on this bed differ from the list above: sequential one "
+              f"{meta[f'scale:{bed}:seq']} file; random {meta[f'scale:{bed}:rand']}; "
+              f"tree {meta[f'scale:{bed}:tree']}; build {meta[f'scale:{bed}:build']}.")
+            w("")
         systems = [s for s in SYSTEMS if s in state[bed]]
         notes = []
         for s in systems:
