@@ -302,21 +302,6 @@ gocryptfs_block() {
 		"$res; $(grep -E 'via_(A|B)' <<<"$out" | tail -2 | sed 's/^ *//' | tr '\n' ' ')"
 }
 
-# Each bed runs in a subshell with its own cleanup stack, so a bed that fails
-# to start is torn down and recorded, and the next bed still runs.
-bed_subshell() {
-	local name=$1 rc=0
-	shift
-	(
-		BED_CLEANUP=()
-		trap bed_on_exit EXIT
-		"$@"
-	) || rc=$?
-	if ((rc != 0)); then
-		record "$name" "bed run" FAIL "bed script exited with $rc (see messages above)"
-	fi
-}
-
 run_sftp() {
 	local t0
 	t0=$(bed_time_ms)

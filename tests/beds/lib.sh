@@ -83,6 +83,23 @@ bed_on_exit() {
 	exit "$rc"
 }
 
+# bed_subshell NAME CMD [ARGS...]: run one bed's script in a subshell with its own
+# cleanup stack, so a bed that fails to start is torn down and recorded (by the caller's
+# `record BED CHECK STATUS DETAIL`), and the next bed still runs.
+bed_subshell() {
+	local name=$1 rc=0
+	shift
+	(
+		# shellcheck disable=SC2034 # the cleanup stack of this subshell
+		BED_CLEANUP=()
+		trap bed_on_exit EXIT
+		"$@"
+	) || rc=$?
+	if ((rc != 0)); then
+		record "$name" "bed run" FAIL "bed script exited with $rc (see messages above)"
+	fi
+}
+
 trap bed_on_exit EXIT
 trap 'bed_log "interrupted"; exit 130' INT
 trap 'bed_log "terminated"; exit 143' TERM

@@ -432,20 +432,6 @@ smb_checks() {
 	record "$bed" "overlapping writes, two clients ($ROUNDS rounds)" INFO "exit $rc; $(grep -E 'via_|result' <<<"$out" | tr '\n' ' ' | cut -c1-250)"
 }
 
-bed_subshell() {
-	local name=$1 rc=0
-	shift
-	(
-		# shellcheck disable=SC2034 # the bed library's cleanup stack
-		BED_CLEANUP=()
-		trap bed_on_exit EXIT
-		"$@"
-	) || rc=$?
-	if ((rc != 0)); then
-		record "$name" "bed run" FAIL "exited with $rc (see messages above)"
-	fi
-}
-
 for bed in $BEDS; do
 	case $bed in
 	sftp) bed_subshell sftp run_bed sftp lockfiles 3 ;;
