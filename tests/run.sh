@@ -37,6 +37,7 @@ register_stages() {
 	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'
+	required nonroot     "tests/mount/nonroot.sh build/veilfs" 'tests/mount/nonroot.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
