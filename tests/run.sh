@@ -38,6 +38,7 @@ register_stages() {
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'
 	required nonroot     "tests/mount/nonroot.sh build/veilfs" 'tests/mount/nonroot.sh'
+	required fulldisk    "tests/mount/fulldisk.sh build/veilfs" 'tests/mount/fulldisk.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'

@@ -32,7 +32,16 @@ static enum fault_verdict fault_fire(struct fault_ctx *f, enum store_fault_op op
 		if (f->seen == f->plan.nth || (f->plan.persistent && f->seen > f->plan.nth)) {
 			f->hits++;
 			*err = f->plan.err;
-			v = f->plan.short_write && op == STORE_FAULT_PWRITE ? FAULT_SHORT : FAULT_FAIL;
+			/* short, persistent and an errno: a disk filling up mid-write */
+			v = f->plan.short_write && op == STORE_FAULT_PWRITE &&
+					    (f->seen == f->plan.nth || f->plan.err == 0)
+				    ? FAULT_SHORT
+				    : FAULT_FAIL;
+		} else if (f->plan.short_write && f->plan.err && f->seen == f->plan.nth + 1) {
+			/* short, then one error: the write that filled the disk fails */
+			f->hits++;
+			*err = f->plan.err;
+			v = FAULT_FAIL;
 		}
 	}
 	pthread_mutex_unlock(&f->mu);

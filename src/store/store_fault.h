@@ -29,7 +29,10 @@ struct store_fault_plan {
 	unsigned nth;     /* 1 = the next matching call */
 	int err;          /* positive errno to fail with (e.g. ENOSPC, EIO) */
 	bool persistent;  /* keep failing every matching call after the nth */
-	bool short_write; /* pwrite writes half of its bytes and reports that (no errno) */
+	bool short_write; /* pwrite writes half of its bytes and reports that (no errno).
+			   * With err: the next matching call fails with err (a write cut
+			   * short by a full disk), and with persistent every later one too
+			   * (a disk that stays full) */
 };
 
 /* Wrap inner (ownership moves to the new store). Returns 0 or -ENOMEM. */

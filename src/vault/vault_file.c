@@ -269,13 +269,106 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 	return 0;
 }
 
+/*
+ * What a failed write must put back so that the file reads as before it: the lower size
+ * (a lower write cut short by a full disk leaves a torn block at the new end) and, when
+ * the write grows the file, the stored bytes of the old last block, which it rewrites or
+ * re-seals as non-final.
+ */
+struct write_undo {
+	uint64_t csize;  /* lower size before the write */
+	uint64_t at;     /* lower offset of the saved block */
+	size_t len;      /* its stored length; 0 = nothing saved */
+	uint8_t *stored;
+};
+
+static int undo_save(struct fileop *op, const struct write_plan *p, struct write_undo *u)
+{
+	const struct block_geom *g = &op->v->geom;
+	ssize_t got;
+
+	*u = (struct write_undo){ .csize = op->csize };
+	/* a growing write rewrites or re-seals the old last block */
+	if (p->new_end <= op->psize || p->old_nb == 0)
+		return 0;
+	u->at = block_cipher_offset(g, p->old_nb - 1);
+	u->len = (size_t)(op->csize - u->at);
+	if (!(u->stored = malloc(u->len)))
+		return -ENOMEM;
+	got = store_pread_full(op->v->store, op->fd, u->stored, u->len, u->at);
+	if (got < 0)
+		return (int)got;
+	return (size_t)got == u->len ? 0 : -EIO;
+}
+
+/*
+ * A lower write that failed after `done` bytes at `at` may have torn a block inside the
+ * old size. Only a block with unallocated space (a hole: all zeros) can run out of space
+ * when overwritten, so the torn block was a hole: zeroing what was written of it (space
+ * already allocated) makes it a hole again.
+ */
+static int undo_torn_hole(struct fileop *op, const struct write_undo *u, uint64_t at,
+			  uint64_t done)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t tear = at + done, bstart, hdr = block_cipher_offset(g, 0);
+	uint64_t stored = (uint64_t)g->plain_size + g->overhead;
+	static const uint8_t zeros[4096 + 64];
+
+	if (done == 0 || tear >= u->csize || (tear - hdr) % stored == 0)
+		return 0;
+	bstart = hdr + (tear - hdr) / stored * stored;
+	if (u->len && bstart == u->at)
+		return 0; /* the saved old last block is put back whole */
+	bstart = bstart > at ? bstart : at;
+	if (tear - bstart > sizeof(zeros))
+		return -EIO;
+	return store_pwrite_full(op->v->store, op->fd, zeros, (size_t)(tear - bstart), bstart);
+}
+
+/* Best effort: a second failure is logged, and a read of that block then reports EIO. */
+static void undo_apply(struct fileop *op, const struct write_plan *p, const struct write_undo *u,
+		       int err, uint64_t at, uint64_t done)
+{
+	int r = undo_torn_hole(op, u, at, done);
+
+	if (r == 0 && p->new_end > op->psize)
+		r = store_ftruncate(op->v->store, op->fd, u->csize);
+	if (r == 0 && u->len)
+		r = store_pwrite_full(op->v->store, op->fd, u->stored, u->len, u->at);
+	if (r < 0)
+		log_error("write to '%s' failed (%s) and could not be undone (%s)",
+			  fileop_what(op), strerror(-err), strerror(-r));
+	else
+		log_warn("write to '%s' failed (%s); the file is left as it was",
+			 fileop_what(op), strerror(-err));
+}
+
+/* pwrite all of buf at off; *done counts what reached the lower file even on failure. */
+static int write_span(struct fileop *op, const uint8_t *buf, size_t n, uint64_t off,
+		      uint64_t *done)
+{
+	ssize_t r;
+
+	for (*done = 0; *done < n; *done += (uint64_t)r) {
+		r = store_pwrite(op->v->store, op->fd, buf + *done, n - (size_t)*done, off + *done);
+		if (r < 0)
+			return (int)r;
+		if (r == 0)
+			return -EIO;
+	}
+	return 0;
+}
+
 /* Write len bytes at off (header present, caller holds the locks). */
 static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off)
 {
 	const struct block_geom *g = &op->v->geom;
 	struct write_plan p;
+	struct write_undo undo = { 0 };
 	uint8_t *plain, *out = NULL, *nonces = NULL;
 	size_t outlen = 0, outcap, nseal;
+	uint64_t done = 0;
 	int r = -ENOMEM;
 
 	write_plan(op, len, off, &p);
@@ -291,18 +384,24 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		op->b.nonces = nonces;
 		op->b.nonces_left = nseal;
 	}
-	if (p.reseal_sep && (r = write_separate_reseal(op, &p, plain)) < 0)
-		goto out;
 	if ((r = seal_span(op, &p, src, len, off, plain, out, &outlen)) < 0)
 		goto out;
-	r = store_pwrite_full(op->v->store, op->fd, out, outlen, block_cipher_offset(g, p.span));
-	if (r < 0)
+	if ((r = undo_save(op, &p, &undo)) < 0)
 		goto out;
+	if (p.reseal_sep && (r = write_separate_reseal(op, &p, plain)) < 0)
+		goto undo;
+	r = write_span(op, out, outlen, block_cipher_offset(g, p.span), &done);
+	if (r < 0)
+		goto undo;
 	op->psize = p.new_end;
 	op->csize = block_cipher_size(g, p.new_end);
+	goto out;
+undo:
+	undo_apply(op, &p, &undo, r, block_cipher_offset(g, p.span), done);
 out:
 	op->b.nonces = NULL;
 	op->b.nonces_left = 0;
+	free(undo.stored);
 	free(nonces);
 	free_wiped(plain, g->plain_size);
 	free(out);
