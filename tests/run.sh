@@ -39,6 +39,7 @@ register_stages() {
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'
 	required nonroot     "tests/mount/nonroot.sh build/veilfs" 'tests/mount/nonroot.sh'
 	required fulldisk    "tests/mount/fulldisk.sh build/veilfs" 'tests/mount/fulldisk.sh'
+	required syslog      "tests/mount/syslog.sh build/veilfs" 'tests/mount/syslog.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
