@@ -13,9 +13,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/mount/lib.sh
 source "$repo/tests/mount/lib.sh"
-VEILFS=${VEILFS:-$repo/build/veilfs}
-[[ $(id -u) -eq 0 ]] || { echo "fulldisk.sh: run as root (it mounts a tmpfs)" >&2; exit 2; }
-[[ -x $VEILFS ]] || { echo "fulldisk.sh: no veilfs binary at $VEILFS" >&2; exit 2; }
+t_preflight fulldisk.sh "it mounts a tmpfs"
 
 W=$(mktemp -d /tmp/veilfs-fulldisk.XXXXXX)
 finish() {

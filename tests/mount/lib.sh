@@ -25,6 +25,19 @@ check() {
 	if "$@"; then ok "$name"; else notok "$name" "command failed: $*"; fi
 }
 
+# t_preflight SCRIPT [WHY_ROOT]: set VEILFS (default: build/veilfs of this tree) and exit 2
+# with a message when it is missing, or when WHY_ROOT is given and we are not root.
+t_preflight() {
+	local here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	VEILFS=${VEILFS:-$here/build/veilfs}
+	if [[ -n ${2:-} && $(id -u) -ne 0 ]]; then
+		echo "$1: run as root ($2)" >&2
+		exit 2
+	fi
+	[[ -x $VEILFS ]] || { echo "$1: no veilfs binary at $VEILFS" >&2; exit 2; }
+}
+
 t_summary() {
 	if [ "$T_SKIP" -gt 0 ]; then
 		echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"

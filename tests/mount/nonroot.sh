@@ -18,10 +18,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/mount/lib.sh
 source "$repo/tests/mount/lib.sh"
 
-VEILFS=${VEILFS:-$repo/build/veilfs}
 USER_NAME=nobody
-[[ $(id -u) -eq 0 ]] || { echo "nonroot.sh: run as root (it switches to $USER_NAME)" >&2; exit 2; }
-[[ -x $VEILFS ]] || { echo "nonroot.sh: no veilfs binary at $VEILFS" >&2; exit 2; }
+t_preflight nonroot.sh "it switches to $USER_NAME"
 command -v fusermount3 >/dev/null || { echo "nonroot.sh: fusermount3 missing" >&2; exit 2; }
 uid=$(id -u "$USER_NAME")
 

@@ -11,8 +11,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/mount/lib.sh
 source "$repo/tests/mount/lib.sh"
-VEILFS=${VEILFS:-$repo/build/veilfs}
-[[ -x $VEILFS ]] || { echo "stalelock.sh: no veilfs binary at $VEILFS" >&2; exit 2; }
+t_preflight stalelock.sh
 LEASE=3
 
 W=$(mktemp -d /tmp/veilfs-stalelock.XXXXXX)

@@ -13,9 +13,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/mount/lib.sh
 source "$repo/tests/mount/lib.sh"
-VEILFS=${VEILFS:-$repo/build/veilfs}
-[[ $(id -u) -eq 0 ]] || { echo "syslog.sh: run as root (it needs a mount namespace)" >&2; exit 2; }
-[[ -x $VEILFS ]] || { echo "syslog.sh: no veilfs binary at $VEILFS" >&2; exit 2; }
+t_preflight syslog.sh "it needs a mount namespace"
 
 W=$(mktemp -d /tmp/veilfs-syslog.XXXXXX)
 trap 'rm -rf "$W"' EXIT

@@ -72,6 +72,12 @@ static struct vnode *fv_create(struct fv *f, const char *name)
 	return n;
 }
 
+/* A fresh vault with one new file "f" open: its vnode, or NULL (f is freeable either way). */
+static struct vnode *fv_with_file(struct fv *f)
+{
+	return fv_make(f) == 0 ? fv_create(f, "f") : NULL;
+}
+
 static void fv_close(struct fv *f, struct vnode *n)
 {
 	if (!n)
@@ -101,9 +107,7 @@ TEST(vault_fault_write_errors_keep_old_contents)
 	struct fv f;
 
 	memset(buf, 'o', sizeof(buf));
-	if (!EXPECT(fv_make(&f) == 0))
-		goto out;
-	n = fv_create(&f, "f");
+	n = fv_with_file(&f);
 	if (!EXPECT(n != NULL))
 		goto out;
 	EXPECT(vault_write(f.v, n, buf, sizeof(buf), 0, false, NULL) == (ssize_t)sizeof(buf));
@@ -149,9 +153,7 @@ static void full_disk_case(uint64_t old_size, uint64_t at, size_t len, bool torn
 
 	memset(buf, 'o', sizeof(buf));
 	memset(big, 'n', sizeof(big));
-	if (!EXPECT(fv_make(&f) == 0))
-		goto out;
-	n = fv_create(&f, "f");
+	n = fv_with_file(&f);
 	if (!EXPECT(n != NULL))
 		goto out;
 	EXPECT(vault_write(f.v, n, buf, old_size, 0, false, NULL) == (ssize_t)old_size);
@@ -201,9 +203,7 @@ TEST(vault_fault_full_disk_in_a_hole_leaves_a_hole)
 	struct fv f;
 
 	memset(big, 'n', sizeof(big));
-	if (!EXPECT(fv_make(&f) == 0))
-		goto out;
-	n = fv_create(&f, "f");
+	n = fv_with_file(&f);
 	if (!EXPECT(n != NULL))
 		goto out;
 	/* blocks 1..3 are holes */
