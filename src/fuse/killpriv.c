@@ -245,8 +245,15 @@ static bool caller_has_fsetid(fuse_req_t req)
 
 int killpriv_fallocate(struct frontend *f, fuse_req_t req, struct vnode *n, uint64_t ino)
 {
-	if (!atomic_load_explicit(&f->killpriv.active, memory_order_relaxed) ||
-	    caller_has_fsetid(req))
+	struct stat st;
+	int r;
+
+	if (!atomic_load_explicit(&f->killpriv.active, memory_order_relaxed))
+		return 0;
+	/* the cheap test first: most files have no set-id bit */
+	if ((r = vault_getattr(f->vault, n, &st)) < 0)
+		return r;
+	if (killed_mode(st.st_mode) == st.st_mode || caller_has_fsetid(req))
 		return 0;
 	return killpriv_apply(f, n, ino);
 }

@@ -541,7 +541,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	/* An existing file opened through create (no O_EXCL) still honours O_TRUNC. */
 	if ((fi->flags & O_TRUNC) && st.st_size > 0) {
 		r = vault_truncate(f->vault, n, 0);
-		/* the kernel sets the kill flag only for an O_TRUNC that may find a file */
+		/*
+		 * The kernel marks any O_TRUNC create without O_EXCL; only a file that existed
+		 * (reached here when the kernel's entry was negative) is killed, and an empty
+		 * one keeps its bits.
+		 */
 		if (r >= 0 && kill)
 			r = killpriv_apply(f, n, 0); /* the reply carries the new mode */
 		if (r >= 0)

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # tests/mount/killpriv.sh: the "killpriv" stage of tests/mount/run.sh (sourced by it).
 #
 # veilfs answers INIT with FUSE_HANDLE_KILLPRIV_V2 (src/fuse/killpriv.c): the kernel then
