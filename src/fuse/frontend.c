@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "fuse/fuse_internal.h"
 #include "fuse/inode_table.h"
+#include "fuse/killpriv.h"
 #include "vault/vault.h"
 
 enum {
@@ -252,6 +253,7 @@ int frontend_mount(struct frontend *f, const char *mountpoint)
 	if (fuse_session_mount(f->se, mountpoint) != 0)
 		return -EIO;
 	f->mounted = true;
+	killpriv_install(f);
 	if (f->opts.read_ahead_kb && (f->ra_mountpoint = strdup(mountpoint)))
 		atomic_store(&f->ra_pending, true);
 	if (fuse_set_signal_handlers(f->se) != 0) {

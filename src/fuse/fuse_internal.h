@@ -37,6 +37,14 @@ struct frontend {
 	 */
 	char *ra_mountpoint;
 	atomic_bool ra_pending;
+	/* The FUSE_HANDLE_KILLPRIV_V2 handshake (killpriv.c); set by the request threads. */
+	struct {
+		atomic_bool offered;	     /* the INIT request offered the bit */
+		atomic_bool honour;	     /* op_init: requests reach us with their kill flags */
+		atomic_bool init_pending;    /* the INIT request was read, its reply not yet sent */
+		_Atomic uint64_t init_unique; /* that request's unique id */
+		atomic_bool active;	     /* the INIT reply carried the bit */
+	} killpriv;
 };
 
 /* frontend.c */

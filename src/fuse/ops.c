@@ -31,6 +31,7 @@
 #include "base/log.h"
 #include "fuse/fuse_internal.h"
 #include "fuse/inode_table.h"
+#include "fuse/killpriv.h"
 #include "vault/vault.h"
 
 #ifndef RENAME_NOREPLACE
@@ -195,6 +196,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
 			FUSE_CAP_HANDLE_KILLPRIV);
 	conn->time_gran = 1;
+	killpriv_conn_init(f, conn);
 	log_info("fuse protocol %u.%u, max_write %u, max_readahead %u, writeback cache %s",
 		 conn->proto_major, conn->proto_minor, conn->max_write, conn->max_readahead,
 		 (conn->want & FUSE_CAP_WRITEBACK_CACHE) ? "on" : "off");
@@ -280,6 +282,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct vnode *n;
 	struct stat st;
 	int set = 0, r = 0;
+	bool kill = killpriv_take();
 
 	(void)fi;
 	if (!(n = get_node(req, f, ino)))
@@ -306,12 +309,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		else
 			r = vault_truncate(f->vault, n, (uint64_t)attr->st_size);
 	}
-	if (r >= 0) {
-		if (set)
-			r = vault_setattr(f->vault, n, attr, set, &st);
-		else
-			r = vault_getattr(f->vault, n, &st);
-	}
+	if (r >= 0 && set)
+		r = vault_setattr(f->vault, n, attr, set, &st);
+	/* truncate or chown under killpriv_v2 (after the chown); an explicit mode wins */
+	if (r >= 0 && kill && !(set & VAULT_SET_MODE))
+		r = killpriv_apply(f, n, 0); /* the reply carries the new mode */
+	if (r >= 0 && (!set || kill))
+		r = vault_getattr(f->vault, n, &st);
 	vnode_unref(f->vault, n);
 	if (r < 0)
 		reply_result(req, r);
@@ -476,6 +480,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct frontend *f = req_frontend(req);
 	struct vnode *n;
+	bool kill = killpriv_take();
 	int r;
 
 	if (!(n = get_node(req, f, ino)))
@@ -491,6 +496,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	r = vault_open_file(f->vault, n, fi->flags);
 	if (r >= 0 && (fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
 		r = vault_truncate(f->vault, n, 0);
+		/* O_TRUNC by a caller without CAP_FSETID under killpriv_v2 */
+		if (r >= 0 && kill)
+			r = killpriv_apply(f, n, ino);
 		if (r < 0)
 			release_quietly(f, n);
 	}
@@ -519,6 +527,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fuse_entry_param e;
 	struct stat st;
 	uint64_t id;
+	bool kill = killpriv_take();
 	int r;
 
 	if (!(dir = get_node(req, f, parent)))
@@ -532,6 +541,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	/* An existing file opened through create (no O_EXCL) still honours O_TRUNC. */
 	if ((fi->flags & O_TRUNC) && st.st_size > 0) {
 		r = vault_truncate(f->vault, n, 0);
+		/*
+		 * The kernel marks any O_TRUNC create without O_EXCL; only a file that existed
+		 * (reached here when the kernel's entry was negative) is killed, and an empty
+		 * one keeps its bits.
+		 */
+		if (r >= 0 && kill)
+			r = killpriv_apply(f, n, 0); /* the reply carries the new mode */
 		if (r >= 0)
 			r = vault_getattr(f->vault, n, &st);
 		if (r < 0) {
@@ -595,7 +611,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 {
 	struct frontend *f = req_frontend(req);
 	struct vnode *n;
-	ssize_t r;
+	ssize_t r = 0;
+	bool kill = killpriv_take();
 
 	if (off < 0) {
 		fuse_reply_err(req, EINVAL);
@@ -603,14 +620,18 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 	}
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/* Under killpriv_v2, a writer without CAP_FSETID: first the set-id bits, as the VFS. */
+	if (kill)
+		r = killpriv_apply(f, n, ino);
 	/*
 	 * O_APPEND: the kernel has already placed off at its (refreshed) end of file and
 	 * serialises writers on the inode, so the offset is used as given -- except in
 	 * shared mode, where another client may have appended since: then the vault
 	 * appends at the lower end of file under the shared-storage lock.
 	 */
-	r = vault_write(f->vault, n, data, size, (uint64_t)off,
-			f->opts.shared && (fi->flags & O_APPEND), NULL);
+	if (r >= 0)
+		r = vault_write(f->vault, n, data, size, (uint64_t)off,
+				f->opts.shared && (fi->flags & O_APPEND), NULL);
 	vnode_unref(f->vault, n);
 	if (r < 0)
 		reply_result(req, r);
@@ -674,7 +695,9 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	}
 	if (!(n = get_node(req, f, ino)))
 		return;
-	r = vault_fallocate(f->vault, n, mode, (uint64_t)off, (uint64_t)len);
+	r = killpriv_fallocate(f, req, n, ino);
+	if (r >= 0)
+		r = vault_fallocate(f->vault, n, mode, (uint64_t)off, (uint64_t)len);
 	vnode_unref(f->vault, n);
 	reply_result(req, r);
 }

@@ -13,6 +13,8 @@
 #   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
 #   integrity  tampered block, cut file, corrupt header, corrupt name: EIO + log, no crash
 #   plaintext  no marker of contents, names, symlink targets or xattrs in CIPHERDIR
+#   killpriv   set-id bits after writes/truncates/chowns by root and non-root match ext4
+#              (with and without FUSE_HANDLE_KILLPRIV_V2); GETXATTR per write() drops
 #   tools      tests/integration tools on a mount: posix_suite (+ --perm as root), fsx
 #              (>= 100,000 ops across seeds), concurrency, workloads.sh (the full set:
 #              whole Linux tree, make, git, SQLite WAL; the subset with --quick or
@@ -28,8 +30,10 @@ root=$(cd "$here/../.." && pwd)
 VEILFS=${VEILFS:-$root/build/veilfs}
 # shellcheck source=tests/mount/lib.sh
 source "$here/lib.sh"
+# shellcheck source=tests/mount/killpriv.sh
+source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,tools"
+stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -593,5 +597,6 @@ want ro && stage_ro
 want signals && stage_signals
 want integrity && stage_integrity
 want plaintext && stage_plaintext
+want killpriv && stage_killpriv
 want tools && stage_tools
 t_summary
