@@ -15,7 +15,7 @@ static int read_back(struct tv *t, struct vnode *dir, const char *name, const ch
 {
 	struct vnode *n = NULL;
 	struct stat st;
-	char buf[64];
+	char buf[64] = { 0 };
 	ssize_t got = -1;
 	size_t len = strlen(want);
 
