@@ -1,6 +1,7 @@
 /*
  * Memory for key material: locked in RAM (best effort), excluded from core dumps where
- * the platform can, and wiped on free.
+ * the platform can, and wiped on free. Small blocks (keys) share pooled locked pages, so
+ * allocating one makes no system call; the pool's pages stay locked until exit.
  */
 #ifndef VEILFS_BASE_SECMEM_H
 #define VEILFS_BASE_SECMEM_H

@@ -266,6 +266,47 @@ fail:
 	return r;
 }
 
+/*
+ * A regular file just created through the read-write handle iofd: that handle becomes the
+ * vnode's lower I/O handle (as vnode_io_get() would have opened it, saving the reopen),
+ * unless the vnode already has one.
+ */
+static void node_prime_io(struct vault *v, struct vnode *n, int iofd)
+{
+	pthread_mutex_lock(&n->mutex);
+	if (n->type == S_IFREG && n->iofd < 0 && n->io_users == 0) {
+		n->iofd = iofd;
+		n->io_writable = true;
+		n->io_write_err = 0;
+		iofd = -1;
+	}
+	pthread_mutex_unlock(&n->mutex);
+	if (iofd >= 0)
+		(void)SOP(v, close, iofd);
+}
+
+int nodes_get_new(struct vault *v, struct vnode *dir, const char *lname, int fd,
+		  struct stat *st, struct vnode **out)
+{
+	int pfd, r;
+
+	*out = NULL;
+	if (!S_ISREG(st->st_mode))
+		return node_insert(v, fd, st, dir, lname, out);
+	/* the path handle of the very object fd refers to; else look the name up */
+	pfd = SOP(v, reopen, fd, STORE_PATH);
+	if (pfd < 0) {
+		(void)SOP(v, close, fd);
+		return nodes_get_at(v, dir, lname, out, st);
+	}
+	if ((r = node_insert(v, pfd, st, dir, lname, out)) < 0) {
+		(void)SOP(v, close, fd);
+		return r;
+	}
+	node_prime_io(v, *out, fd);
+	return 0;
+}
+
 void vnode_set_location(struct vault *v, struct vnode *n, struct vnode *parent,
 			const char *lname)
 {

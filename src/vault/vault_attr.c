@@ -153,7 +153,7 @@ int vault_readlink(struct vault *v, struct vnode *n, struct buf *out)
 }
 
 int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
-		      const struct vault_caller *who, bool is_dir)
+		      const struct vault_caller *who, const struct stat *cur)
 {
 	struct stat pst, st;
 	gid_t gid;
@@ -169,13 +169,13 @@ int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
 	 * share, and SFTP (sshfs) cannot chown a symlink itself (its setstat follows the
 	 * link, so a new symlink fails with ENOENT).
 	 */
-	if (SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW) == 0 && st.st_uid == who->uid &&
-	    st.st_gid == gid)
+	if (!cur && SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW) == 0)
+		cur = &st;
+	if (cur && cur->st_uid == who->uid && cur->st_gid == gid)
 		return 0;
 	if ((r = SOP(v, fchownat, dir->fd, lname, who->uid, gid, STORE_AT_NOFOLLOW)) < 0)
 		return r;
-	(void)is_dir;
-	return 0;
+	return 1;
 }
 
 bool vault_invalidate(struct vault *v, struct vnode *n)

@@ -8,18 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
+#include "base/secmem.h"
 #include "vault/vault_internal.h"
-
-/* Creates the lower object dirfd/lname. *existed: it was already there (create w/o O_EXCL). */
-typedef int (*make_fn)(struct vault *v, int dirfd, const char *lname, const void *arg,
-		       bool *existed);
 
 struct make_args {
 	mode_t mode;
 	dev_t rdev;
 	int flags;
 	const char *target; /* symlinks: the encoded target */
+	bool keep_fd;       /* regular files: create read-write and keep the handle in fd */
+	/* Out: a handle on the new object (a regular file's read-write handle, a directory's
+	 * readable handle) or -1; a new directory's IV when has_iv. */
+	int fd;
+	bool created; /* create: the file is new (nothing to truncate) */
+	bool has_iv;
+	uint8_t iv[DIRIV_LEN];
 };
+
+/* Creates the lower object dirfd/lname. *existed: it was already there (create w/o O_EXCL). */
+typedef int (*make_fn)(struct vault *v, int dirfd, const char *lname, struct make_args *a,
+		       bool *existed);
 
 static int check_dir(struct vault *v, struct vnode *dir, bool modify)
 {
@@ -66,17 +74,67 @@ static void remove_lower(struct vault *v, int dirfd, const char *lname, bool is_
 	(void)SOP(v, unlinkat, dirfd, lname, is_dir ? STORE_AT_REMOVEDIR : 0);
 }
 
+/* A new directory knows its IV already: no need to read it back at its first name. */
+static void node_set_iv(struct vnode *n, const struct make_args *a)
+{
+	if (!a->has_iv || n->type != S_IFDIR)
+		return;
+	pthread_mutex_lock(&n->mutex);
+	if (!n->have_iv) {
+		memcpy(n->diriv, a->iv, DIRIV_LEN);
+		n->have_iv = true;
+	}
+	pthread_mutex_unlock(&n->mutex);
+}
+
+/*
+ * The owner and vnode of the new object. With a handle from mk (a->fd, consumed here) its
+ * attributes come from the handle, and the handle becomes the vnode's. *keep: a failure
+ * came after the object was complete, so it stays.
+ */
+static int make_node(struct vault *v, struct vnode *dir, const char *lname, bool existed,
+		     const struct vault_caller *who, struct make_args *a, struct vnode **out,
+		     struct stat *st, bool *keep)
+{
+	int fd = a->fd, r;
+
+	a->fd = -1;
+	*keep = false;
+	if (fd < 0) {
+		if (!existed && (r = vault_apply_owner(v, dir, lname, who, NULL)) < 0)
+			return r;
+		*keep = true;
+		return nodes_get_at(v, dir, lname, out, st);
+	}
+	r = SOP(v, fstat, fd, st);
+	if (r == 0 && !existed)
+		r = vault_apply_owner(v, dir, lname, who, st);
+	if (r == 1) /* the owner changed, and with it the ctime */
+		r = SOP(v, fstat, fd, st);
+	if (r < 0) {
+		(void)SOP(v, close, fd);
+		return r;
+	}
+	*keep = true;
+	if ((r = nodes_get_new(v, dir, lname, fd, st, out)) < 0)
+		return r;
+	node_set_iv(*out, a);
+	return 0;
+}
+
 /* Shared path of every create: name, side file, the object, its owner, its vnode. */
 static int make_entry(struct vault *v, struct vnode *dir, const char *name,
-		      const struct vault_caller *who, bool is_dir, make_fn mk, const void *arg,
+		      const struct vault_caller *who, bool is_dir, make_fn mk, struct make_args *a,
 		      struct vnode **out, struct stat *st)
 {
 	struct lower_name ln;
-	bool side_created = false, existed = false;
+	bool side_created = false, existed = false, keep = false;
 	const char *lname;
 	int r;
 
 	*out = NULL;
+	a->fd = -1;
+	a->has_iv = false;
 	if ((r = check_dir(v, dir, true)) < 0)
 		return r;
 	lower_name_init(&ln);
@@ -84,15 +142,15 @@ static int make_entry(struct vault *v, struct vnode *dir, const char *name,
 	    (r = vault_name_prepare(v, dir, &ln, &side_created)) < 0)
 		goto out;
 	lname = (const char *)ln.name.data;
-	if ((r = mk(v, dir->fd, lname, arg, &existed)) < 0)
+	if ((r = mk(v, dir->fd, lname, a, &existed)) < 0)
 		goto undo;
-	if (!existed && (r = vault_apply_owner(v, dir, lname, who, is_dir)) < 0)
+	if ((r = make_node(v, dir, lname, existed, who, a, out, st, &keep)) < 0)
 		goto remove;
-	if ((r = nodes_get_at(v, dir, lname, out, st)) < 0 ||
-	    (r = vault_convert_stat(v, *out, st)) < 0)
-		goto out;
+	r = vault_convert_stat(v, *out, st);
 	goto out;
 remove:
+	if (keep)
+		goto out;
 	remove_lower(v, dir->fd, lname, is_dir);
 undo:
 	vault_name_undo(v, dir, &ln, side_created);
@@ -101,83 +159,98 @@ out:
 		vnode_unref(v, *out);
 		*out = NULL;
 	}
+	secure_wipe(a->iv, sizeof(a->iv));
 	lower_name_release(&ln);
 	return r;
 }
 
-static int mk_file(struct vault *v, int dirfd, const char *lname, const void *arg, bool *existed)
+static int mk_file(struct vault *v, int dirfd, const char *lname, struct make_args *a,
+		   bool *existed)
 {
-	const struct make_args *a = arg;
-	int fd;
+	int flags = STORE_CREAT | STORE_EXCL | STORE_NOFOLLOW, fd;
 
-	fd = SOP(v, openat, dirfd, lname, STORE_WRONLY | STORE_CREAT | STORE_EXCL | STORE_NOFOLLOW,
-		 a->mode & 07777);
+	/* a handle create will use for I/O is opened as vnode_io_get() would open it */
+	if (a->keep_fd)
+		flags |= STORE_RDWR | (v->opts.lower_direct ? STORE_DIRECT : 0);
+	else
+		flags |= STORE_WRONLY;
+	fd = SOP(v, openat, dirfd, lname, flags, a->mode & 07777);
 	if (fd == -EEXIST && !(a->flags & O_EXCL)) {
 		*existed = true;
 		return 0;
 	}
 	if (fd < 0)
 		return fd;
-	(void)SOP(v, close, fd);
+	a->created = true;
+	if (a->keep_fd)
+		a->fd = fd;
+	else
+		(void)SOP(v, close, fd);
 	return 0;
 }
 
-static int mk_node(struct vault *v, int dirfd, const char *lname, const void *arg, bool *existed)
+static int mk_node(struct vault *v, int dirfd, const char *lname, struct make_args *a,
+		   bool *existed)
 {
-	const struct make_args *a = arg;
-
 	(void)existed;
 	return SOP(v, mknodat, dirfd, lname, a->mode, a->rdev);
 }
 
-static int mk_symlink(struct vault *v, int dirfd, const char *lname, const void *arg,
+static int mk_symlink(struct vault *v, int dirfd, const char *lname, struct make_args *a,
 		      bool *existed)
 {
-	const struct make_args *a = arg;
-
 	(void)existed;
 	return SOP(v, symlinkat, a->target, dirfd, lname);
 }
 
-/* Fix the mode after the directory IV was written (the IV needs an owner-writable dir). */
-static int dir_fix_mode(struct vault *v, int dirfd, const char *lname, mode_t mode)
+/*
+ * Fix the mode after the directory IV was written (the IV needs an owner-writable dir):
+ * through the directory's handle fd when there is one, else by name.
+ */
+static int dir_fix_mode(struct vault *v, int dirfd, const char *lname, int fd, mode_t mode)
 {
 	struct stat st;
 	int r;
 
-	if ((r = SOP(v, fstatat, dirfd, lname, &st, STORE_AT_NOFOLLOW)) < 0)
+	r = fd >= 0 ? SOP(v, fstat, fd, &st) : SOP(v, fstatat, dirfd, lname, &st, STORE_AT_NOFOLLOW);
+	if (r < 0)
 		return r;
 	/* keep the set-group-ID bit the lower fs inherited from a set-group-ID parent */
 	mode = (mode & 07777) | (st.st_mode & S_ISGID);
 	if ((st.st_mode & 07777) == mode)
 		return 0;
+	if (fd >= 0)
+		return SOP(v, fchmodat, fd, ".", mode, 0);
 	return SOP(v, fchmodat, dirfd, lname, mode, 0);
 }
 
-static int mk_dir(struct vault *v, int dirfd, const char *lname, const void *arg, bool *existed)
+/* The new directory's handle (kept in a->fd for its vnode) is where its IV goes. */
+static int mk_dir(struct vault *v, int dirfd, const char *lname, struct make_args *a,
+		  bool *existed)
 {
-	const struct make_args *a = arg;
-	uint8_t iv[DIRIV_LEN];
-	int fd, r;
+	int fd = -1, r;
 
 	(void)existed;
 	if ((r = SOP(v, mkdirat, dirfd, lname, (a->mode & 07777) | S_IRWXU)) < 0)
 		return r;
 	if (!v->plaintext_names) {
 		fd = SOP(v, openat, dirfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
-		r = fd;
-		if (fd >= 0) {
-			r = vault_dir_iv_create(v, fd, iv);
-			(void)SOP(v, close, fd);
-		}
+		r = fd < 0 ? fd : vault_dir_iv_create(v, fd, a->iv);
 		if (r < 0) {
 			log_error("cannot create directory IV in '%s': %s", lname, strerror(-r));
-			remove_lower(v, dirfd, lname, true);
-			return r;
+			goto fail;
 		}
+		a->has_iv = true;
 	}
-	if ((r = dir_fix_mode(v, dirfd, lname, a->mode)) < 0)
-		remove_lower(v, dirfd, lname, true);
+	if ((r = dir_fix_mode(v, dirfd, lname, fd, a->mode)) < 0)
+		goto fail;
+	a->fd = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		(void)SOP(v, close, fd);
+	a->has_iv = false;
+	remove_lower(v, dirfd, lname, true);
 	return r;
 }
 
@@ -197,13 +270,15 @@ int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mod
 int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
 		 const struct vault_caller *who, struct vnode **out, struct stat *st)
 {
-	struct make_args a = { .mode = mode, .flags = flags };
+	struct make_args a = { .mode = mode, .flags = flags, .keep_fd = true };
 	int r;
 
 	if ((r = make_entry(v, dir, name, who, false, mk_file, &a, out, st)) < 0)
 		return r;
 	if ((*out)->type != S_IFREG) {
 		r = (*out)->type == S_IFDIR ? -EISDIR : -EEXIST;
+	} else if (a.created) {
+		r = vault_open_file(v, *out, flags & ~O_TRUNC);
 	} else if ((r = vault_open_file(v, *out, flags)) == 0 && (flags & O_TRUNC)) {
 		r = vault_getattr(v, *out, st);
 		if (r < 0)

@@ -144,6 +144,15 @@ int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct v
 /* The vnode for an already open handle (ownership of fd moves to this call). */
 int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 		 struct stat *st) MUST_CHECK;
+/*
+ * The vnode for dir/lname, just created through the handle fd, whose attributes are st
+ * (ownership of fd moves to this call). A directory's fd must be a readable directory
+ * handle: it becomes the vnode's handle. A regular file's fd must be read-write: it
+ * becomes the lower I/O handle, and the vnode gets a path handle of the same object (where
+ * the store cannot reopen a handle, the name is looked up again and st refreshed).
+ */
+int nodes_get_new(struct vault *v, struct vnode *dir, const char *lname, int fd,
+		  struct stat *st, struct vnode **out) MUST_CHECK;
 /* Record that the entry dir/lname was renamed into place (updates its vnode's location). */
 void nodes_moved(struct vault *v, struct vnode *dir, const char *lname);
 void vnode_set_location(struct vault *v, struct vnode *n, struct vnode *parent,
@@ -219,9 +228,12 @@ void vault_dir_save_release(struct vault *v, struct dir_iv_save *save);
 
 /* Convert lower attributes of n to the plaintext view (st_size). */
 int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
-/* Give a newly created dirfd/lname the caller's ownership (when opts.apply_owner). */
+/*
+ * Give a newly created dirfd/lname the caller's ownership (when opts.apply_owner); cur:
+ * its attributes when known (else they are read). 1 when the owner was changed, else 0.
+ */
 int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
-		      const struct vault_caller *who, bool is_dir) MUST_CHECK;
+		      const struct vault_caller *who, const struct stat *cur) MUST_CHECK;
 
 /* --- blockio.c --- */
 

@@ -95,3 +95,55 @@ TEST(secmem_alloc_is_zeroed_and_writable)
 	secmem_free(k);
 	secmem_free(NULL);
 }
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Small blocks come from a pool of reused slots: a reused slot must come back wiped. */
+TEST(secmem_small_blocks_are_wiped_and_distinct)
+{
+	enum { N = 2100, SIZES = 4 }; /* more than one pool chunk */
+	static const size_t sizes[SIZES] = {1, 32, 64, 65};
+	uint8_t **p = calloc(N, sizeof(*p));
+	size_t i, j, n;
+	bool ok = true;
+
+	EXPECT(p != NULL);
+	if (!p)
+		return;
+	for (j = 0; j < SIZES; j++) {
+		n = sizes[j];
+		for (i = 0; i < N && ok; i++) {
+			p[i] = secmem_alloc(n);
+			ok = p[i] && all_zero(p[i], n);
+			if (ok)
+				memset(p[i], 0xa5, n);
+		}
+		EXPECT(ok);
+		for (i = 1; i < N && ok; i++)
+			ok = p[i] != p[i - 1] && p[i][n - 1] == 0xa5; /* no overlap with the next */
+		EXPECT(ok);
+		for (i = 0; i < N; i++) {
+			secmem_free(p[i]);
+			p[i] = NULL;
+		}
+		/* the same slots again: none may keep a byte of the old contents */
+		for (i = 0; i < N && ok; i++) {
+			p[i] = secmem_alloc(n);
+			ok = p[i] && all_zero(p[i], n);
+		}
+		EXPECT(ok);
+		for (i = 0; i < N; i++) {
+			secmem_free(p[i]);
+			p[i] = NULL;
+		}
+	}
+	free(p);
+}
