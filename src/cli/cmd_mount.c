@@ -63,6 +63,9 @@ struct mount_args {
 
 enum log_dest { LOG_DEST_STDERR, LOG_DEST_FILE, LOG_DEST_SYSLOG };
 
+/* attr_timeout and entry_timeout in a shared mode (docs/SHARED.md, "Coherency model") */
+static const double SHARED_CACHE_SECONDS = 0.1;
+
 static enum log_dest log_dest;
 static int log_fd = -1;
 
@@ -146,7 +149,8 @@ static void usage(FILE *f)
 	    "                                systems without cross-client locks)\n"
 	    "                     auto       pick locks or lockfiles by the lower fs type\n"
 	    "                   a shared mode also turns off the kernel page cache across\n"
-	    "                   opens and makes attr_timeout and entry_timeout default to 0\n"
+	    "                   opens and makes attr_timeout and entry_timeout default to\n"
+	    "                   0.1\n"
 	    "  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"
 	    "                   broken (default 10)\n"
 	    "  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
@@ -558,12 +562,13 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	fopts.debug = a->debug;
 	fopts.fsname = a->cipher_abs;
 	if (vopts.shared != VAULT_SHARED_OFF) {
-		/* close-to-open across clients: no page cache across opens, no name or
-		 * attribute cache unless asked for (docs/SHARED.md) */
+		/* close-to-open across clients: no page cache across opens (every open
+		 * re-checks the lower file), names and attributes cached for a tenth of a
+		 * second only: enough for one ls -l or path walk (docs/SHARED.md) */
 		fopts.shared = true;
 		fopts.keep_cache = false;
-		fopts.attr_timeout = 0;
-		fopts.entry_timeout = 0;
+		fopts.attr_timeout = SHARED_CACHE_SECONDS;
+		fopts.entry_timeout = SHARED_CACHE_SECONDS;
 		/* the kernel would own size and mtime, and keep missing names */
 		fopts.writeback = false;
 		fopts.negative_timeout = 0;
