@@ -7,9 +7,19 @@
  * re-sealed as a full, non-final block; blocks a write skips over are never written, so
  * they stay holes (all-zero lower bytes) that read as zeros.
  *
- * Concurrency: the vnode's rwlock orders threads of this client (reads shared; writes,
- * truncate and header creation exclusive); lock.c orders clients. All content work runs
- * on block ranges [first, last], so a block-range lock can later replace the rwlock.
+ * Concurrency: the vnode's FIFO range lock (vnode.rl, over block numbers) orders threads
+ * of this client; lock.c orders clients. In single-client mode the vnode knows the size
+ * the file will have once every queued operation is done (known_psize), so an operation
+ * plans under rl.mutex, queues its block ranges and updates that size in one step, and
+ * runs once its ranges are granted: reads take [first, last] shared; writes take their
+ * blocks exclusive, including the new final block and, when they extend the file, the
+ * skipped blocks and (as a second request) the old final block, which they re-seal as
+ * non-final after their own blocks are written. So writes to disjoint blocks, reads, and
+ * a run of appends (each waits only for the previous one's final block) run in parallel,
+ * and every block's final flag matches the size in queue order. Truncate, fallocate,
+ * header creation, writes larger than one chunk, shared mode, and any operation while the
+ * size is not known (first use, after an error) hold the whole file [0, end] instead and
+ * read the size from the lower file.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -114,12 +124,13 @@ static ssize_t read_chunk(struct fileop *op, uint8_t *dst, size_t len, uint64_t 
 	return r < 0 ? r : (ssize_t)len;
 }
 
-static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t off)
+static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t off,
+			   bool size_known)
 {
 	size_t chunk_max = (size_t)CHUNK_BLOCKS * op->v->geom.plain_size, done = 0, chunk;
 	ssize_t r;
 
-	if ((r = fileop_size(op)) < 0)
+	if (!size_known && (r = fileop_size(op)) < 0)
 		return r;
 	if (off >= op->psize)
 		return 0;
@@ -137,10 +148,52 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
 	return (ssize_t)len;
 }
 
+/*
+ * Under rl.mutex, single-client mode: the size the file will have once every queued
+ * operation is done, into op->csize/psize. With no exclusive request queued nothing can
+ * change the size, so it is read from the lower file (changes below are seen as before);
+ * else it is the size the queued writes will leave. *known is false when neither applies
+ * (shared mode, a whole-file operation queued, an earlier write failed).
+ */
+static int size_now_locked(struct fileop *op, bool *known)
+{
+	struct vnode *n = op->n;
+	int r;
+
+	*known = false;
+	if (vault_lock_is_shared(op->v))
+		return 0;
+	if (!rangelock_has_exclusive(&n->rl)) {
+		if ((r = fileop_size_quiet(op)) < 0)
+			return r;
+		n->known_csize = op->csize;
+		n->known_psize = op->psize;
+		n->size_known = true;
+		*known = true;
+		return 0;
+	}
+	if (!n->size_known || n->slow_ops > 0)
+		return 0;
+	op->csize = n->known_csize;
+	op->psize = n->known_psize;
+	*known = true;
+	return 0;
+}
+
+/* After rangelock_leave(): the log line for a malformed size found by size_now_locked(). */
+static int size_error(struct fileop *op, int r)
+{
+	if (r == -EPROTO)
+		fileop_log_size(op);
+	return r;
+}
+
 ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint64_t off)
 {
 	uint64_t ps = v->geom.plain_size, first, last;
+	struct range_req req;
 	struct fileop op;
+	bool known;
 	ssize_t r;
 
 	if (len > SSIZE_MAX)
@@ -154,12 +207,28 @@ ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint
 		goto out;
 	first = off / ps;
 	last = (off + len - 1) / ps;
-	pthread_rwlock_rdlock(&n->rw);
+	rangelock_enter(&n->rl);
+	r = size_now_locked(&op, &known);
+	if (r < 0 || (known && off >= op.psize)) {
+		rangelock_leave(&n->rl);
+		r = size_error(&op, (int)r);
+		goto out; /* r == 0: at or past the end */
+	}
+	if (known)
+		rangelock_add(&n->rl, &req, first, (min_u64(off + len, op.psize) - 1) / ps, false);
+	rangelock_leave(&n->rl);
+	if (known)
+		rangelock_wait(&n->rl, &req);
+	else
+		fileop_lock_whole(&op, &req, false);
 	if ((r = vault_lock_blocks(v, n, op.fd, first, last, false)) == 0) {
-		r = read_locked(&op, buf, len, off);
+		r = read_locked(&op, buf, len, off, known);
 		vault_unlock_blocks(v, n, op.fd, first, last);
 	}
-	pthread_rwlock_unlock(&n->rw);
+	if (known)
+		rangelock_remove(&n->rl, &req);
+	else
+		fileop_unlock_whole(&op, &req, r >= 0);
 out:
 	fileop_end(&op);
 	return r;
@@ -213,7 +282,9 @@ struct write_plan {
 	bool reseal_sep; /* ... and it is not adjacent to first */
 };
 
-static void write_plan(const struct fileop *op, size_t len, uint64_t off, struct write_plan *p)
+/* deferred: re-seal the old last block separately, after the span (see write_blocks). */
+static void write_plan(const struct fileop *op, size_t len, uint64_t off, bool deferred,
+		       struct write_plan *p)
 {
 	const struct block_geom *g = &op->v->geom;
 
@@ -223,7 +294,7 @@ static void write_plan(const struct fileop *op, size_t len, uint64_t off, struct
 	p->first = off / g->plain_size;
 	p->last = (off + len - 1) / g->plain_size;
 	p->reseal = p->old_nb > 0 && p->new_nb > p->old_nb && p->old_nb - 1 < p->first;
-	p->reseal_sep = p->reseal && p->old_nb < p->first;
+	p->reseal_sep = p->reseal && (deferred || p->old_nb < p->first);
 	p->span = p->reseal && !p->reseal_sep ? p->first - 1 : p->first;
 }
 
@@ -269,8 +340,13 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 	return 0;
 }
 
-/* Write len bytes at off (header present, caller holds the locks). */
-static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off)
+/*
+ * Write len bytes at off (header present, caller holds the locks). With reseal_req, the
+ * old last block is re-sealed after the new blocks are written, once reseal_req (its
+ * range request) is granted.
+ */
+static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off,
+			struct range_req *reseal_req)
 {
 	const struct block_geom *g = &op->v->geom;
 	struct write_plan p;
@@ -278,7 +354,7 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 	size_t outlen = 0, outcap, nseal;
 	int r = -ENOMEM;
 
-	write_plan(op, len, off, &p);
+	write_plan(op, len, off, reseal_req != NULL, &p);
 	outcap = (size_t)(p.last - p.span + 1) * g->cipher_size;
 	/* one random draw for every block this write seals */
 	nseal = (size_t)(p.last - p.span + 1) + (p.reseal_sep ? 1 : 0);
@@ -291,13 +367,18 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		op->b.nonces = nonces;
 		op->b.nonces_left = nseal;
 	}
-	if (p.reseal_sep && (r = write_separate_reseal(op, &p, plain)) < 0)
+	if (p.reseal_sep && !reseal_req && (r = write_separate_reseal(op, &p, plain)) < 0)
 		goto out;
 	if ((r = seal_span(op, &p, src, len, off, plain, out, &outlen)) < 0)
 		goto out;
 	r = store_pwrite_full(op->v->store, op->fd, out, outlen, block_cipher_offset(g, p.span));
 	if (r < 0)
 		goto out;
+	if (p.reseal_sep && reseal_req) {
+		rangelock_wait(&op->n->rl, reseal_req);
+		if ((r = write_separate_reseal(op, &p, plain)) < 0)
+			goto out;
+	}
 	op->psize = p.new_end;
 	op->csize = block_cipher_size(g, p.new_end);
 out:
@@ -384,7 +465,7 @@ static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64
 	if (*off + len > (uint64_t)INT64_MAX)
 		r = -EFBIG;
 	else if ((r = ensure_header(op)) == 0)
-		r = write_blocks(op, src, len, *off);
+		r = write_blocks(op, src, len, *off, NULL);
 	vault_unlock_blocks(op->v, op->n, op->fd, lf, ll);
 	return r;
 }
@@ -410,10 +491,71 @@ static ssize_t write_locked(struct fileop *op, const uint8_t *src, size_t len, u
 	return (ssize_t)len;
 }
 
+/*
+ * The write of one chunk at a known size (see the top of this file). *done is false when
+ * it cannot take this path (size not known, no header yet, larger than a chunk).
+ */
+static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
+		      bool append, bool *done)
+{
+	const struct block_geom *g = &op->v->geom;
+	struct vnode *n = op->n;
+	struct range_req blocks, old_last;
+	struct write_plan p;
+	uint64_t at, lf, ll;
+	bool known;
+	int r;
+
+	*done = false;
+	if (len == 0 || len > (size_t)CHUNK_BLOCKS * g->plain_size)
+		return 0;
+	rangelock_enter(&n->rl);
+	r = size_now_locked(op, &known);
+	if (r < 0 || !known || op->csize < FILE_HEADER_LEN) {
+		rangelock_leave(&n->rl);
+		return size_error(op, r);
+	}
+	*done = true;
+	at = append ? op->psize : *off;
+	if (at + len > (uint64_t)INT64_MAX) {
+		rangelock_leave(&n->rl);
+		return -EFBIG;
+	}
+	write_plan(op, len, at, true, &p);
+	/* an extending write also holds the blocks it skips: they are not in the lower file yet */
+	rangelock_add(&n->rl, &blocks, p.new_end > op->psize ? min_u64(p.first, p.old_nb) : p.first,
+		      p.last, true);
+	if (p.reseal)
+		rangelock_add(&n->rl, &old_last, p.old_nb - 1, p.old_nb - 1, true);
+	n->known_psize = p.new_end;
+	n->known_csize = block_cipher_size(g, p.new_end);
+	rangelock_leave(&n->rl);
+	*off = at;
+	rangelock_wait(&n->rl, &blocks);
+	write_range(op, len, at, &lf, &ll);
+	if ((r = vault_lock_blocks(op->v, n, op->fd, lf, ll, true)) == 0) {
+		if ((r = fileop_header(op)) == 0)
+			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL);
+		vault_unlock_blocks(op->v, n, op->fd, lf, ll);
+	}
+	if (r < 0) {
+		/* the size queued above may not be reached: later operations read it again */
+		rangelock_enter(&n->rl);
+		n->size_known = false;
+		rangelock_leave(&n->rl);
+	}
+	if (p.reseal)
+		rangelock_remove(&n->rl, &old_last);
+	rangelock_remove(&n->rl, &blocks);
+	return r < 0 ? r : 0;
+}
+
 ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t len, uint64_t off,
 		    bool append, uint64_t *written_at)
 {
+	struct range_req whole;
 	struct fileop op;
+	bool done;
 	ssize_t r;
 
 	if (vault_is_ro(v))
@@ -426,14 +568,22 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		return r;
 	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	pthread_rwlock_wrlock(&n->rw);
+	r = write_fast(&op, buf, len, &off, append, &done);
+	if (r == 0 && done)
+		r = (ssize_t)len;
+	if (r < 0 || done)
+		goto finish;
+	fileop_lock_whole(&op, &whole, true);
 	if (len == 0) {
+		r = 0;
 		if (append && (r = fileop_size(&op)) == 0)
 			off = op.psize;
+		fileop_unlock_whole(&op, &whole, append && r == 0);
 	} else {
 		r = write_locked(&op, buf, len, &off, append);
+		fileop_unlock_whole(&op, &whole, r == (ssize_t)len);
 	}
-	pthread_rwlock_unlock(&n->rw);
+finish:
 	if (r >= 0 && written_at)
 		*written_at = off;
 out:
@@ -476,7 +626,7 @@ static int grow(struct fileop *op, uint64_t size)
 		return -EFBIG;
 	if ((r = ensure_header(op)) < 0)
 		return r;
-	return write_blocks(op, zero, 1, size - 1);
+	return write_blocks(op, zero, 1, size - 1, NULL);
 }
 
 static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
@@ -504,6 +654,7 @@ out:
 
 static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_grow)
 {
+	struct range_req whole;
 	struct fileop op;
 	int r;
 
@@ -513,9 +664,9 @@ static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_gro
 		return r;
 	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	pthread_rwlock_wrlock(&n->rw);
+	fileop_lock_whole(&op, &whole, true);
 	r = resize_locked(&op, size, only_grow);
-	pthread_rwlock_unlock(&n->rw);
+	fileop_unlock_whole(&op, &whole, false);
 out:
 	fileop_end(&op);
 	return r;
