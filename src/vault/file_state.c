@@ -289,6 +289,8 @@ void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh
 	} else if (r->exclusive) {
 		n->size_known = false;
 	}
+	if (r->exclusive)
+		n->read_next = n->ahead_to = n->written_out_to = 0; /* the size may have shrunk */
 	rangelock_leave(&n->rl);
 	rangelock_remove(&n->rl, r);
 }

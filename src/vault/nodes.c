@@ -32,6 +32,7 @@ static void node_free(struct vault *v, struct vnode *n)
 	(void)SOP(v, close, n->fd);
 	free(n->lower_name);
 	rangelock_release(&n->rl);
+	pthread_mutex_destroy(&n->write_mutex);
 	pthread_mutex_destroy(&n->mutex);
 	pthread_mutex_destroy(&n->lf_mutex);
 	secure_wipe(n->diriv, sizeof(n->diriv));
@@ -119,6 +120,7 @@ static struct vnode *node_new(int fd, const struct stat *st, struct vnode *paren
 	pthread_mutex_init(&n->mutex, NULL);
 	pthread_mutex_init(&n->lf_mutex, NULL);
 	rangelock_init(&n->rl);
+	pthread_mutex_init(&n->write_mutex, NULL);
 	return n;
 }
 

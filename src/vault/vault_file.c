@@ -37,6 +37,15 @@ enum {
 	/* Blocks handled per lower I/O call (bounds the temporary buffers). */
 	CHUNK_BLOCKS = 256,
 	LOCK_RETRIES = 8,
+	/* Sequential reads: keep the lower file read ahead this far past the current read. */
+	READ_AHEAD = 4 << 20,
+	/*
+	 * Writes: start write-back of the lower file in steps of WRITE_OUT, staying WRITE_LAG
+	 * behind the furthest write (earlier writes may still be in flight below it), so that
+	 * a final fsync finds little left to write.
+	 */
+	WRITE_OUT = 8 << 20,
+	WRITE_LAG = 8 << 20,
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -188,9 +197,43 @@ static int size_error(struct fileop *op, int r)
 	return r;
 }
 
+/*
+ * Under rl.mutex, for a read of len bytes at off (below the known size op->psize): when
+ * it continues near where the last reads ended, the lower range to read ahead (*alen 0:
+ * none).
+ * The window is topped up once half of it is used, so most reads send no hint.
+ */
+static void read_ahead_locked(struct fileop *op, uint64_t off, size_t len, uint64_t *aoff,
+			      uint64_t *alen)
+{
+	const struct block_geom *g = &op->v->geom;
+	struct vnode *n = op->n;
+	uint64_t end = min_u64(off + len, op->psize), cend, to;
+
+	*alen = 0;
+	/* the kernel sends a sequential reader's requests in parallel, not always in order */
+	if (off > n->read_next + READ_AHEAD || off + READ_AHEAD < n->read_next) {
+		n->read_next = end;
+		n->ahead_to = 0;
+		return;
+	}
+	n->read_next = max_u64(n->read_next, end);
+	cend = min_u64(block_cipher_offset(g, (end + g->plain_size - 1) / g->plain_size),
+		       op->csize);
+	if (n->ahead_to >= cend + READ_AHEAD / 2)
+		return;
+	*aoff = max_u64(n->ahead_to, cend);
+	to = min_u64(cend + READ_AHEAD, op->csize);
+	if (to <= *aoff)
+		return;
+	*alen = to - *aoff;
+	n->ahead_to = to;
+}
+
 ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint64_t off)
 {
 	uint64_t ps = v->geom.plain_size, first, last;
+	uint64_t ahead_off = 0, ahead_len = 0;
 	struct range_req req;
 	struct fileop op;
 	bool known;
@@ -214,13 +257,17 @@ ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint
 		r = size_error(&op, (int)r);
 		goto out; /* r == 0: at or past the end */
 	}
-	if (known)
+	if (known) {
 		rangelock_add(&n->rl, &req, first, (min_u64(off + len, op.psize) - 1) / ps, false);
+		read_ahead_locked(&op, off, len, &ahead_off, &ahead_len);
+	}
 	rangelock_leave(&n->rl);
 	if (known)
 		rangelock_wait(&n->rl, &req);
 	else
 		fileop_lock_whole(&op, &req, false);
+	if (ahead_len)
+		store_advise(v->store, op.fd, ahead_off, ahead_len, STORE_ADVISE_WILLNEED);
 	if ((r = vault_lock_blocks(v, n, op.fd, first, last, false)) == 0) {
 		r = read_locked(&op, buf, len, off, known);
 		vault_unlock_blocks(v, n, op.fd, first, last);
@@ -371,7 +418,9 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		goto out;
 	if ((r = seal_span(op, &p, src, len, off, plain, out, &outlen)) < 0)
 		goto out;
+	pthread_mutex_lock(&op->n->write_mutex);
 	r = store_pwrite_full(op->v->store, op->fd, out, outlen, block_cipher_offset(g, p.span));
+	pthread_mutex_unlock(&op->n->write_mutex);
 	if (r < 0)
 		goto out;
 	if (p.reseal_sep && reseal_req) {
@@ -492,6 +541,22 @@ static ssize_t write_locked(struct fileop *op, const uint8_t *src, size_t len, u
 }
 
 /*
+ * Under rl.mutex, after a write that ended at lower offset cend: the lower range whose
+ * write-back to start (*wlen 0: none yet), WRITE_LAG behind the furthest write.
+ */
+static void write_out_locked(struct fileop *op, uint64_t cend, uint64_t *woff, uint64_t *wlen)
+{
+	struct vnode *n = op->n;
+
+	*wlen = 0;
+	if (cend < n->written_out_to + WRITE_OUT + WRITE_LAG)
+		return;
+	*woff = n->written_out_to;
+	*wlen = cend - WRITE_LAG - *woff;
+	n->written_out_to = cend - WRITE_LAG;
+}
+
+/*
  * The write of one chunk at a known size (see the top of this file). *done is false when
  * it cannot take this path (size not known, no header yet, larger than a chunk).
  */
@@ -502,7 +567,7 @@ static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_
 	struct vnode *n = op->n;
 	struct range_req blocks, old_last;
 	struct write_plan p;
-	uint64_t at, lf, ll;
+	uint64_t at, lf, ll, wo_off = 0, wo_len = 0;
 	bool known;
 	int r;
 
@@ -538,12 +603,14 @@ static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_
 			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL);
 		vault_unlock_blocks(op->v, n, op->fd, lf, ll);
 	}
-	if (r < 0) {
-		/* the size queued above may not be reached: later operations read it again */
-		rangelock_enter(&n->rl);
-		n->size_known = false;
-		rangelock_leave(&n->rl);
-	}
+	rangelock_enter(&n->rl);
+	if (r < 0)
+		n->size_known = false; /* the size queued above may not be reached */
+	else
+		write_out_locked(op, block_cipher_offset(g, p.last + 1), &wo_off, &wo_len);
+	rangelock_leave(&n->rl);
+	if (wo_len)
+		store_advise(op->v->store, op->fd, wo_off, wo_len, STORE_ADVISE_WRITEOUT);
 	if (p.reseal)
 		rangelock_remove(&n->rl, &old_last);
 	rangelock_remove(&n->rl, &blocks);

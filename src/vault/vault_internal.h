@@ -80,6 +80,17 @@ struct vnode {
 	bool size_known;
 	unsigned slow_ops;
 	uint64_t known_csize, known_psize;
+	/*
+	 * Sequential I/O hints to the store (vault_file.c), protected by rl.mutex: where the
+	 * last read ended (plaintext), and the lower offsets read ahead and written out to.
+	 */
+	uint64_t read_next, ahead_to, written_out_to;
+	/*
+	 * Held around each lower content pwrite. The lower file system serializes buffered
+	 * writes to one file anyway (ext4 holds the inode lock and its waiters spin); waiting
+	 * here sleeps instead, leaving the other core to encrypt the next request.
+	 */
+	pthread_mutex_t write_mutex;
 	int iofd;            /* read-write lower handle or -1; protected by mutex */
 	unsigned io_users;   /* opens + operations in flight; protected by mutex */
 	bool io_writable;    /* iofd was opened read-write; protected by mutex */
