@@ -69,6 +69,16 @@ bool rangelock_has_exclusive(const struct rangelock *l)
 	return false;
 }
 
+bool rangelock_granted(struct rangelock *l, const struct range_req *r)
+{
+	bool g;
+
+	pthread_mutex_lock(&l->mutex);
+	g = !is_blocked(r);
+	pthread_mutex_unlock(&l->mutex);
+	return g;
+}
+
 void rangelock_wait(struct rangelock *l, struct range_req *r)
 {
 	pthread_mutex_lock(&l->mutex);

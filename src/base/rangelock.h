@@ -40,6 +40,8 @@ void rangelock_add(struct rangelock *l, struct range_req *r, uint64_t first, uin
 		   bool exclusive);
 /* Is an exclusive request queued (granted or waiting)? Caller holds the mutex. */
 bool rangelock_has_exclusive(const struct rangelock *l);
+/* Is r granted now (no earlier conflicting request)? Caller does not hold the mutex. */
+bool rangelock_granted(struct rangelock *l, const struct range_req *r);
 /* Block until r is granted (caller does not hold the mutex). */
 void rangelock_wait(struct rangelock *l, struct range_req *r);
 /* Dequeue r (granted or not) and wake the waiters (caller does not hold the mutex). */

@@ -269,7 +269,8 @@ void fileop_lock_whole(struct fileop *op, struct range_req *r, bool exclusive)
 	struct vnode *n = op->n;
 
 	rangelock_enter(&n->rl);
-	n->slow_ops++;
+	if (exclusive)
+		n->slow_ops++;
 	rangelock_add(&n->rl, r, 0, RANGELOCK_TO_END, exclusive);
 	rangelock_leave(&n->rl);
 	rangelock_wait(&n->rl, r);
@@ -280,17 +281,18 @@ void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh
 	struct vnode *n = op->n;
 
 	rangelock_enter(&n->rl);
-	assert(n->slow_ops > 0);
-	n->slow_ops--;
-	if (size_fresh) {
+	/*
+	 * Only an exclusive hold may set the size: writes queued behind a shared one (a read)
+	 * have already moved known_* past what the read saw.
+	 */
+	if (r->exclusive) {
+		assert(n->slow_ops > 0);
+		n->slow_ops--;
+		n->size_known = size_fresh;
 		n->known_csize = op->csize;
 		n->known_psize = op->psize;
-		n->size_known = true;
-	} else if (r->exclusive) {
-		n->size_known = false;
+		n->read_next = n->ahead_to = n->written_out_to = 0; /* it may have shrunk */
 	}
-	if (r->exclusive)
-		n->read_next = n->ahead_to = n->written_out_to = 0; /* the size may have shrunk */
 	rangelock_leave(&n->rl);
 	rangelock_remove(&n->rl, r);
 }

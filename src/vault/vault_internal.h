@@ -75,7 +75,8 @@ struct vnode {
 	 * Single-client mode: the lower size the file will have once every queued content
 	 * operation is done, read from the lower file whenever no exclusive request is queued
 	 * and updated by each queued write; used while writes are queued, when size_known and
-	 * no whole-file operation is queued (slow_ops == 0). Protected by rl.mutex.
+	 * no exclusive whole-file operation is queued (slow_ops counts them). Protected by
+	 * rl.mutex.
 	 */
 	bool size_known;
 	unsigned slow_ops;
@@ -327,7 +328,8 @@ int fileop_header_create(struct fileop *op) MUST_CHECK;
 void vnode_forget_header(struct vnode *n);
 /*
  * Hold / drop the whole file [0, RANGELOCK_TO_END] of op's vnode range lock (exclusive for
- * changes). size_fresh at unlock: op->csize/psize are the lower size now (else forgotten).
+ * changes). For an exclusive hold, size_fresh at unlock tells that op->csize/psize are the
+ * lower size now (else the size is forgotten); a shared hold leaves the size alone.
  */
 void fileop_lock_whole(struct fileop *op, struct range_req *r, bool exclusive);
 void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh);
