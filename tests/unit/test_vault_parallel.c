@@ -366,7 +366,7 @@ static void check_final(struct tv *t, struct vnode *n)
 	int bad = 0;
 
 	if (!EXPECT(buf != NULL))
-		return;
+		goto out;
 	EXPECT(vault_getattr(t->v, n, &st) == 0 && (size_t)st.st_size == total);
 	got = vault_read(t->v, n, buf, total + 1, 0);
 	if (!EXPECTF(got == (ssize_t)total, "read %zd of %zu", got, total))
