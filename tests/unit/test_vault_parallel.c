@@ -516,3 +516,57 @@ TEST(vault_parallel_shared_locks)
 {
 	parallel_run(VAULT_SHARED_LOCKS);
 }
+
+/* --- I/O hints to the store --- */
+
+static atomic_uint hint_willneed, hint_writeout;
+
+static void count_advise(void *ctx, int fd, uint64_t off, uint64_t len, int advice)
+{
+	if (advice == STORE_ADVISE_WILLNEED)
+		atomic_fetch_add(&hint_willneed, 1);
+	else if (advice == STORE_ADVISE_WRITEOUT)
+		atomic_fetch_add(&hint_writeout, 1);
+	if (slow_inner->advise)
+		slow_inner->advise(ctx, fd, off, len, advice);
+}
+
+TEST(vault_hints_on_sequential_io)
+{
+	enum { CHUNK = 256 * 1024, FILE_MB = 24, NCHUNK = FILE_MB * 4 };
+	uint8_t *buf = malloc(CHUNK);
+	struct vnode *n;
+	struct tv t;
+	unsigned i, seq_hints;
+
+	if (!EXPECT(buf != NULL) || !EXPECT(tv_make(&t, NULL) == 0))
+		goto out_buf;
+	if (!EXPECT(slow_reopen(&t, VAULT_SHARED_OFF) == 0))
+		goto out;
+	slow_ops.pwrite = slow_inner->pwrite; /* no delay here */
+	slow_ops.advise = count_advise;
+	n = tv_create(&t, t.root, "hints");
+	if (!EXPECT(n != NULL))
+		goto out;
+	memset(buf, 'h', CHUNK);
+	for (i = 0; i < NCHUNK; i++)
+		EXPECT(vault_write(t.v, n, buf, CHUNK, (uint64_t)i * CHUNK, false, NULL) == CHUNK);
+	/* write-back started every 8 MiB, 8 MiB behind: a few calls, not one per write */
+	EXPECTF(hint_writeout >= 1 && hint_writeout <= FILE_MB / 8, "%u", hint_writeout);
+	/* reads that jump around get none (the first, at offset 0, may look sequential) */
+	for (i = 0; i < 16; i++)
+		EXPECT(vault_read(t.v, n, buf, 4096, (uint64_t)((i * 7) % 16) * 1536 * 1024) ==
+		       4096);
+	EXPECTF(hint_willneed <= 1, "%u", hint_willneed);
+	seq_hints = hint_willneed;
+	for (i = 0; i < NCHUNK; i++)
+		EXPECT(vault_read(t.v, n, buf, CHUNK, (uint64_t)i * CHUNK) == CHUNK);
+	/* read ahead 4 MiB, topped up every 2 MiB */
+	seq_hints = hint_willneed - seq_hints;
+	EXPECTF(seq_hints >= FILE_MB / 4 && seq_hints <= FILE_MB / 2 + 1, "%u", seq_hints);
+	tv_close(&t, n);
+out:
+	tv_free(&t);
+out_buf:
+	free(buf);
+}
