@@ -12,6 +12,7 @@
 #ifndef VEILFS_STORE_STORE_H
 #define VEILFS_STORE_STORE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,12 @@ enum store_at_flags {
 enum store_xattr_flags {
 	STORE_XATTR_CREATE = 1 << 0,
 	STORE_XATTR_REPLACE = 1 << 1,
+};
+
+/* Hints for store_advise(). */
+enum store_advice {
+	STORE_ADVISE_WILLNEED = 1, /* read the range ahead into the lower cache */
+	STORE_ADVISE_WRITEOUT = 2, /* start writing the range's dirty data back (no wait) */
 };
 
 /* One directory entry; name is valid until the next store_dir_next() or close. */
@@ -98,6 +105,13 @@ struct store_ops {
 	/* Byte-range lock on an open handle (cross-client where the lower fs supports it). */
 	int (*lock)(void *ctx, int fd, uint64_t off, uint64_t len, bool exclusive, bool wait);
 	int (*unlock)(void *ctx, int fd, uint64_t off, uint64_t len);
+	/* Optional (NULL: no hints): enum store_advice about [off, off + len) of fd. A hint
+	 * never fails and never changes contents; unsupported advice does nothing. */
+	void (*advise)(void *ctx, int fd, uint64_t off, uint64_t len, int advice);
+	/* Optional (NULL: -EOPNOTSUPP): allocate space for [off, off + len) of fd without
+	 * changing its size or contents, so that a write there cannot run out of space.
+	 * 0, -ENOSPC (or another -errno), -EOPNOTSUPP when the lower fs cannot. */
+	int (*reserve)(void *ctx, int fd, uint64_t off, uint64_t len);
 	void (*destroy)(void *ctx);
 };
 
@@ -168,6 +182,15 @@ static inline int store_fsync(struct store *s, int fd, bool datasync)
 static inline int store_fallocate(struct store *s, int fd, uint64_t off, uint64_t len)
 {
 	return s->ops->fallocate(s->ctx, fd, off, len);
+}
+static inline void store_advise(struct store *s, int fd, uint64_t off, uint64_t len, int advice)
+{
+	if (s->ops->advise)
+		s->ops->advise(s->ctx, fd, off, len, advice);
+}
+static inline int store_reserve(struct store *s, int fd, uint64_t off, uint64_t len)
+{
+	return s->ops->reserve ? s->ops->reserve(s->ctx, fd, off, len) : -EOPNOTSUPP;
 }
 static inline int64_t store_lseek(struct store *s, int fd, int64_t off, int whence)
 {

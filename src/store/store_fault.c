@@ -248,6 +248,20 @@ static int fl_lock(void *ctx, int fd, uint64_t off, uint64_t len, bool exclusive
 	return store_lock(f->inner, fd, off, len, exclusive, wait);
 }
 
+static int fl_reserve(void *ctx, int fd, uint64_t off, uint64_t len)
+{
+	struct fault_ctx *f = ctx;
+
+	return store_reserve(f->inner, fd, off, len);
+}
+
+static void fl_advise(void *ctx, int fd, uint64_t off, uint64_t len, int advice)
+{
+	struct fault_ctx *f = ctx;
+
+	store_advise(f->inner, fd, off, len, advice);
+}
+
 static int fl_unlock(void *ctx, int fd, uint64_t off, uint64_t len)
 {
 	struct fault_ctx *f = ctx;
@@ -296,6 +310,8 @@ static const struct store_ops fault_ops = {
 	.dir_close = fl_dir_close,
 	.lock = fl_lock,
 	.unlock = fl_unlock,
+	.advise = fl_advise,
+	.reserve = fl_reserve,
 	.destroy = fl_destroy,
 };
 

@@ -1,7 +1,7 @@
 /*
  * The POSIX backing store: every call on the cipher directory of a local or mounted lower
  * file system. Linux-only features (O_PATH handles, renameat2 flags, fallocate, xattrs,
- * open-file-description locks, reopening through /proc/self/fd) are used where the
+ * open-file-description locks, reopening through /proc/self/fd, sync_file_range) are used where the
  * platform has them and answer -EOPNOTSUPP (or fall back) elsewhere.
  * Saves errno the moment a call fails and returns it negated.
  */
@@ -158,6 +158,33 @@ static int px_fallocate(void *ctx, int fd, uint64_t off, uint64_t len)
 	(void)ctx;
 	r = posix_fallocate(fd, (off_t)off, (off_t)len);
 	return -r;
+}
+
+static void px_advise(void *ctx, int fd, uint64_t off, uint64_t len, int advice)
+{
+	(void)ctx;
+	if (advice == STORE_ADVISE_WILLNEED)
+		(void)posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_WILLNEED);
+#ifdef __linux__
+	else if (advice == STORE_ADVISE_WRITEOUT)
+		(void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
+static int px_reserve(void *ctx, int fd, uint64_t off, uint64_t len)
+{
+	(void)ctx;
+#ifdef __linux__
+	/* not posix_fallocate: where the fs cannot, glibc would write zeros, and change the size */
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+		return 0;
+	return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+#else
+	(void)fd;
+	(void)off;
+	(void)len;
+	return -EOPNOTSUPP;
+#endif
 }
 
 static int64_t px_lseek(void *ctx, int fd, int64_t off, int whence)
@@ -497,6 +524,8 @@ static const struct store_ops posix_ops = {
 	.dir_close = px_dir_close,
 	.lock = px_lock,
 	.unlock = px_unlock,
+	.advise = px_advise,
+	.reserve = px_reserve,
 	.destroy = px_destroy,
 };
 

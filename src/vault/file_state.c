@@ -2,7 +2,7 @@
  * Per-file state of regular files: the shared lower I/O handle (opened lazily from the
  * vnode's path handle, kept while any open or operation uses it, so unlinked-open files
  * keep working), the header (file id) and the per-file key, and the size/time snapshot
- * used by vault_invalidate().
+ * used by vault_invalidate(), and whole-file holds of the content range lock.
  */
 #include <assert.h>
 #include <errno.h>
@@ -146,7 +146,7 @@ const char *fileop_what(struct fileop *op)
 	return op->what;
 }
 
-int fileop_size(struct fileop *op)
+int fileop_size_quiet(struct fileop *op)
 {
 	struct stat st;
 	int r;
@@ -154,10 +154,20 @@ int fileop_size(struct fileop *op)
 	if ((r = SOP(op->v, fstat, op->fd, &st)) < 0)
 		return r;
 	op->csize = (uint64_t)st.st_size;
-	r = block_plain_size(&op->v->geom, op->csize, &op->psize);
-	if (r < 0)
-		log_error("malformed size %llu of '%s'", (unsigned long long)op->csize,
-			  fileop_what(op));
+	return block_plain_size(&op->v->geom, op->csize, &op->psize);
+}
+
+void fileop_log_size(struct fileop *op)
+{
+	log_error("malformed size %llu of '%s'", (unsigned long long)op->csize, fileop_what(op));
+}
+
+int fileop_size(struct fileop *op)
+{
+	int r = fileop_size_quiet(op);
+
+	if (r == -EPROTO)
+		fileop_log_size(op);
 	return r;
 }
 
@@ -252,4 +262,37 @@ int fileop_header_create(struct fileop *op)
 out:
 	vault_unlock_header(op->v, op->n, op->fd);
 	return r;
+}
+
+void fileop_lock_whole(struct fileop *op, struct range_req *r, bool exclusive)
+{
+	struct vnode *n = op->n;
+
+	rangelock_enter(&n->rl);
+	if (exclusive)
+		n->slow_ops++;
+	rangelock_add(&n->rl, r, 0, RANGELOCK_TO_END, exclusive);
+	rangelock_leave(&n->rl);
+	rangelock_wait(&n->rl, r);
+}
+
+void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh)
+{
+	struct vnode *n = op->n;
+
+	rangelock_enter(&n->rl);
+	/*
+	 * Only an exclusive hold may set the size: writes queued behind a shared one (a read)
+	 * have already moved known_* past what the read saw.
+	 */
+	if (r->exclusive) {
+		assert(n->slow_ops > 0);
+		n->slow_ops--;
+		n->size_known = size_fresh;
+		n->known_csize = op->csize;
+		n->known_psize = op->psize;
+		n->read_next = n->ahead_to = n->written_out_to = 0; /* it may have shrunk */
+	}
+	rangelock_leave(&n->rl);
+	rangelock_remove(&n->rl, r);
 }

@@ -13,7 +13,7 @@
  * every block, so clients only wait for each other on the same blocks.
  *
  * These locks order clients against each other; threads of one client are ordered by the
- * vnode's rwlock first (all threads share one lower handle, and locks on one open file
+ * vnode's range lock first (all threads share one lower handle, and locks on one open file
  * description never conflict with each other).
  */
 #ifndef VEILFS_VAULT_LOCK_H

@@ -31,7 +31,8 @@ static void node_free(struct vault *v, struct vnode *n)
 		(void)SOP(v, close, n->iofd);
 	(void)SOP(v, close, n->fd);
 	free(n->lower_name);
-	pthread_rwlock_destroy(&n->rw);
+	rangelock_release(&n->rl);
+	pthread_mutex_destroy(&n->write_mutex);
 	pthread_mutex_destroy(&n->mutex);
 	pthread_mutex_destroy(&n->lf_mutex);
 	secure_wipe(n->diriv, sizeof(n->diriv));
@@ -118,7 +119,8 @@ static struct vnode *node_new(int fd, const struct stat *st, struct vnode *paren
 	atomic_init(&n->refs, 1);
 	pthread_mutex_init(&n->mutex, NULL);
 	pthread_mutex_init(&n->lf_mutex, NULL);
-	pthread_rwlock_init(&n->rw, NULL);
+	rangelock_init(&n->rl);
+	pthread_mutex_init(&n->write_mutex, NULL);
 	return n;
 }
 

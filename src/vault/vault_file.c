@@ -7,9 +7,19 @@
  * re-sealed as a full, non-final block; blocks a write skips over are never written, so
  * they stay holes (all-zero lower bytes) that read as zeros.
  *
- * Concurrency: the vnode's rwlock orders threads of this client (reads shared; writes,
- * truncate and header creation exclusive); lock.c orders clients. All content work runs
- * on block ranges [first, last], so a block-range lock can later replace the rwlock.
+ * Concurrency: the vnode's FIFO range lock (vnode.rl, over block numbers) orders threads
+ * of this client; lock.c orders clients. In single-client mode the vnode knows the size
+ * the file will have once every queued operation is done (known_psize), so an operation
+ * plans under rl.mutex, queues its block ranges and updates that size in one step, and
+ * runs once its ranges are granted: reads take [first, last] shared; writes take their
+ * blocks exclusive, including the new final block and, when they extend the file, the
+ * skipped blocks and (as a second request) the old final block, which they re-seal as
+ * non-final after their own blocks are written. So writes to disjoint blocks, reads, and
+ * a run of appends (each waits only for the previous one's final block) run in parallel,
+ * and every block's final flag matches the size in queue order. Truncate, fallocate,
+ * header creation, writes larger than one chunk, shared mode, and any operation while the
+ * size is not known (first use, after an error) hold the whole file [0, end] instead and
+ * read the size from the lower file.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +37,15 @@ enum {
 	/* Blocks handled per lower I/O call (bounds the temporary buffers). */
 	CHUNK_BLOCKS = 256,
 	LOCK_RETRIES = 8,
+	/* Sequential reads: keep the lower file read ahead this far past the current read. */
+	READ_AHEAD = 4 << 20,
+	/*
+	 * Writes: start write-back of the lower file in steps of WRITE_OUT, staying WRITE_LAG
+	 * behind the furthest write (earlier writes may still be in flight below it), so that
+	 * a final fsync finds little left to write.
+	 */
+	WRITE_OUT = 8 << 20,
+	WRITE_LAG = 8 << 20,
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -114,12 +133,13 @@ static ssize_t read_chunk(struct fileop *op, uint8_t *dst, size_t len, uint64_t 
 	return r < 0 ? r : (ssize_t)len;
 }
 
-static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t off)
+static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t off,
+			   bool size_known)
 {
 	size_t chunk_max = (size_t)CHUNK_BLOCKS * op->v->geom.plain_size, done = 0, chunk;
 	ssize_t r;
 
-	if ((r = fileop_size(op)) < 0)
+	if (!size_known && (r = fileop_size(op)) < 0)
 		return r;
 	if (off >= op->psize)
 		return 0;
@@ -137,10 +157,86 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
 	return (ssize_t)len;
 }
 
+/*
+ * Under rl.mutex, single-client mode: the size the file will have once every queued
+ * operation is done, into op->csize/psize. With no exclusive request queued nothing can
+ * change the size, so it is read from the lower file (changes below are seen as before);
+ * else it is the size the queued writes will leave. *known is false when neither applies
+ * (shared mode, a whole-file operation queued, an earlier write failed).
+ */
+static int size_now_locked(struct fileop *op, bool *known)
+{
+	struct vnode *n = op->n;
+	int r;
+
+	*known = false;
+	if (vault_lock_is_shared(op->v))
+		return 0;
+	if (!rangelock_has_exclusive(&n->rl)) {
+		if ((r = fileop_size_quiet(op)) < 0)
+			return r;
+		n->known_csize = op->csize;
+		n->known_psize = op->psize;
+		n->size_known = true;
+		*known = true;
+		return 0;
+	}
+	if (!n->size_known || n->slow_ops > 0)
+		return 0;
+	op->csize = n->known_csize;
+	op->psize = n->known_psize;
+	*known = true;
+	return 0;
+}
+
+/* After rangelock_leave(): the log line for a malformed size found by size_now_locked(). */
+static int size_error(struct fileop *op, int r)
+{
+	if (r == -EPROTO)
+		fileop_log_size(op);
+	return r;
+}
+
+/*
+ * Under rl.mutex, for a read of len bytes at off (below the known size op->psize): when
+ * it continues near where the last reads ended, the lower range to read ahead (*alen 0:
+ * none).
+ * The window is topped up once half of it is used, so most reads send no hint.
+ */
+static void read_ahead_locked(struct fileop *op, uint64_t off, size_t len, uint64_t *aoff,
+			      uint64_t *alen)
+{
+	const struct block_geom *g = &op->v->geom;
+	struct vnode *n = op->n;
+	uint64_t end = min_u64(off + len, op->psize), cend, to;
+
+	*alen = 0;
+	/* the kernel sends a sequential reader's requests in parallel, not always in order */
+	if (off > n->read_next + READ_AHEAD || off + READ_AHEAD < n->read_next) {
+		n->read_next = end;
+		n->ahead_to = 0;
+		return;
+	}
+	n->read_next = max_u64(n->read_next, end);
+	cend = min_u64(block_cipher_offset(g, (end + g->plain_size - 1) / g->plain_size),
+		       op->csize);
+	if (n->ahead_to >= cend + READ_AHEAD / 2)
+		return;
+	*aoff = max_u64(n->ahead_to, cend);
+	to = min_u64(cend + READ_AHEAD, op->csize);
+	if (to <= *aoff)
+		return;
+	*alen = to - *aoff;
+	n->ahead_to = to;
+}
+
 ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint64_t off)
 {
 	uint64_t ps = v->geom.plain_size, first, last;
+	uint64_t ahead_off = 0, ahead_len = 0;
+	struct range_req req;
 	struct fileop op;
+	bool known;
 	ssize_t r;
 
 	if (len > SSIZE_MAX)
@@ -154,12 +250,32 @@ ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint
 		goto out;
 	first = off / ps;
 	last = (off + len - 1) / ps;
-	pthread_rwlock_rdlock(&n->rw);
+	rangelock_enter(&n->rl);
+	r = size_now_locked(&op, &known);
+	if (r < 0 || (known && off >= op.psize)) {
+		rangelock_leave(&n->rl);
+		r = size_error(&op, (int)r);
+		goto out; /* r == 0: at or past the end */
+	}
+	if (known) {
+		rangelock_add(&n->rl, &req, first, (min_u64(off + len, op.psize) - 1) / ps, false);
+		read_ahead_locked(&op, off, len, &ahead_off, &ahead_len);
+	}
+	rangelock_leave(&n->rl);
+	if (known)
+		rangelock_wait(&n->rl, &req);
+	else
+		fileop_lock_whole(&op, &req, false);
+	if (ahead_len)
+		store_advise(v->store, op.fd, ahead_off, ahead_len, STORE_ADVISE_WILLNEED);
 	if ((r = vault_lock_blocks(v, n, op.fd, first, last, false)) == 0) {
-		r = read_locked(&op, buf, len, off);
+		r = read_locked(&op, buf, len, off, known);
 		vault_unlock_blocks(v, n, op.fd, first, last);
 	}
-	pthread_rwlock_unlock(&n->rw);
+	if (known)
+		rangelock_remove(&n->rl, &req);
+	else
+		fileop_unlock_whole(&op, &req, r >= 0);
 out:
 	fileop_end(&op);
 	return r;
@@ -213,7 +329,9 @@ struct write_plan {
 	bool reseal_sep; /* ... and it is not adjacent to first */
 };
 
-static void write_plan(const struct fileop *op, size_t len, uint64_t off, struct write_plan *p)
+/* deferred: re-seal the old last block separately, after the span (see write_blocks). */
+static void write_plan(const struct fileop *op, size_t len, uint64_t off, bool deferred,
+		       struct write_plan *p)
 {
 	const struct block_geom *g = &op->v->geom;
 
@@ -223,7 +341,7 @@ static void write_plan(const struct fileop *op, size_t len, uint64_t off, struct
 	p->first = off / g->plain_size;
 	p->last = (off + len - 1) / g->plain_size;
 	p->reseal = p->old_nb > 0 && p->new_nb > p->old_nb && p->old_nb - 1 < p->first;
-	p->reseal_sep = p->reseal && p->old_nb < p->first;
+	p->reseal_sep = p->reseal && (deferred || p->old_nb < p->first);
 	p->span = p->reseal && !p->reseal_sep ? p->first - 1 : p->first;
 }
 
@@ -282,14 +400,16 @@ struct write_undo {
 	uint8_t *stored;
 };
 
-static int undo_save(struct fileop *op, const struct write_plan *p, struct write_undo *u)
+static int undo_save(struct fileop *op, const struct write_plan *p, bool deferred,
+		     struct write_undo *u)
 {
 	const struct block_geom *g = &op->v->geom;
 	ssize_t got;
 
 	*u = (struct write_undo){ .csize = op->csize };
-	/* a growing write rewrites or re-seals the old last block */
-	if (p->new_end <= op->psize || p->old_nb == 0)
+	/* a growing write rewrites or re-seals the old last block; a deferred re-seal comes
+	 * only after the new blocks are written, and that block is not ours before */
+	if (p->new_end <= op->psize || p->old_nb == 0 || (p->reseal && deferred))
 		return 0;
 	u->at = block_cipher_offset(g, p->old_nb - 1);
 	u->len = (size_t)(op->csize - u->at);
@@ -326,13 +446,30 @@ static int undo_torn_hole(struct fileop *op, const struct write_undo *u, uint64_
 	return store_pwrite_full(op->v->store, op->fd, zeros, (size_t)(tear - bstart), bstart);
 }
 
-/* Best effort: a second failure is logged, and a read of that block then reports EIO. */
+/*
+ * Whether no write queued after this one extends the file further (then nothing else
+ * builds on the end this write would have made, and the file may be cut back).
+ */
+static bool last_extender(struct vnode *n, uint64_t new_end)
+{
+	bool last;
+
+	rangelock_enter(&n->rl);
+	last = n->size_known && n->known_psize == new_end;
+	rangelock_leave(&n->rl);
+	return last;
+}
+
+/*
+ * Best effort: a second failure is logged, and a read of that block then reports EIO.
+ * may_cut: the lower file may be cut back to its old size (no later write builds on it).
+ */
 static void undo_apply(struct fileop *op, const struct write_plan *p, const struct write_undo *u,
-		       int err, uint64_t at, uint64_t done)
+		       int err, uint64_t at, uint64_t done, bool may_cut)
 {
 	int r = undo_torn_hole(op, u, at, done);
 
-	if (r == 0 && p->new_end > op->psize)
+	if (r == 0 && p->new_end > op->psize && may_cut)
 		r = store_ftruncate(op->v->store, op->fd, u->csize);
 	if (r == 0 && u->len)
 		r = store_pwrite_full(op->v->store, op->fd, u->stored, u->len, u->at);
@@ -342,6 +479,23 @@ static void undo_apply(struct fileop *op, const struct write_plan *p, const stru
 	else
 		log_warn("write to '%s' failed (%s); the file is left as it was",
 			 fileop_what(op), strerror(-err));
+}
+
+/*
+ * Reserve the lower space a write needs before writing anything, so that a full disk
+ * fails the write cleanly instead of tearing a block (lower file systems without
+ * fallocate: the undo above).
+ */
+static int reserve_span(struct fileop *op, size_t n, uint64_t off)
+{
+	int r = store_reserve(op->v->store, op->fd, off, n);
+
+	if (r == -EOPNOTSUPP)
+		return 0;
+	if (r < 0)
+		log_warn("write to '%s' failed (%s); nothing was written", fileop_what(op),
+			 strerror(-r));
+	return r;
 }
 
 /* pwrite all of buf at off; *done counts what reached the lower file even on failure. */
@@ -360,8 +514,13 @@ static int write_span(struct fileop *op, const uint8_t *buf, size_t n, uint64_t 
 	return 0;
 }
 
-/* Write len bytes at off (header present, caller holds the locks). */
-static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off)
+/*
+ * Write len bytes at off (header present, caller holds the locks). With reseal_req, the
+ * old last block is re-sealed after the new blocks are written, once reseal_req (its
+ * range request) is granted.
+ */
+static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off,
+			struct range_req *reseal_req)
 {
 	const struct block_geom *g = &op->v->geom;
 	struct write_plan p;
@@ -371,7 +530,7 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 	uint64_t done = 0;
 	int r = -ENOMEM;
 
-	write_plan(op, len, off, &p);
+	write_plan(op, len, off, reseal_req != NULL, &p);
 	outcap = (size_t)(p.last - p.span + 1) * g->cipher_size;
 	/* one random draw for every block this write seals */
 	nseal = (size_t)(p.last - p.span + 1) + (p.reseal_sep ? 1 : 0);
@@ -386,18 +545,28 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 	}
 	if ((r = seal_span(op, &p, src, len, off, plain, out, &outlen)) < 0)
 		goto out;
-	if ((r = undo_save(op, &p, &undo)) < 0)
+	if ((r = undo_save(op, &p, reseal_req != NULL, &undo)) < 0)
 		goto out;
-	if (p.reseal_sep && (r = write_separate_reseal(op, &p, plain)) < 0)
+	if ((r = reserve_span(op, outlen, block_cipher_offset(g, p.span))) < 0)
+		goto out;
+	if (p.reseal_sep && !reseal_req && (r = write_separate_reseal(op, &p, plain)) < 0)
 		goto undo;
+	pthread_mutex_lock(&op->n->write_mutex);
 	r = write_span(op, out, outlen, block_cipher_offset(g, p.span), &done);
+	pthread_mutex_unlock(&op->n->write_mutex);
 	if (r < 0)
 		goto undo;
+	if (p.reseal_sep && reseal_req) {
+		rangelock_wait(&op->n->rl, reseal_req);
+		if ((r = write_separate_reseal(op, &p, plain)) < 0)
+			goto undo; /* the new blocks are all written (done == outlen) */
+	}
 	op->psize = p.new_end;
 	op->csize = block_cipher_size(g, p.new_end);
 	goto out;
 undo:
-	undo_apply(op, &p, &undo, r, block_cipher_offset(g, p.span), done);
+	undo_apply(op, &p, &undo, r, block_cipher_offset(g, p.span), done, !reseal_req ||
+		   last_extender(op->n, p.new_end));
 out:
 	op->b.nonces = NULL;
 	op->b.nonces_left = 0;
@@ -483,7 +652,7 @@ static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64
 	if (*off + len > (uint64_t)INT64_MAX)
 		r = -EFBIG;
 	else if ((r = ensure_header(op)) == 0)
-		r = write_blocks(op, src, len, *off);
+		r = write_blocks(op, src, len, *off, NULL);
 	vault_unlock_blocks(op->v, op->n, op->fd, lf, ll);
 	return r;
 }
@@ -509,10 +678,99 @@ static ssize_t write_locked(struct fileop *op, const uint8_t *src, size_t len, u
 	return (ssize_t)len;
 }
 
+/*
+ * Under rl.mutex, after a write that ended at lower offset cend: the lower range whose
+ * write-back to start (*wlen 0: none yet), WRITE_LAG behind the furthest write.
+ */
+static void write_out_locked(struct fileop *op, uint64_t cend, uint64_t *woff, uint64_t *wlen)
+{
+	struct vnode *n = op->n;
+
+	*wlen = 0;
+	if (cend < n->written_out_to + WRITE_OUT + WRITE_LAG)
+		return;
+	*woff = n->written_out_to;
+	*wlen = cend - WRITE_LAG - *woff;
+	n->written_out_to = cend - WRITE_LAG;
+}
+
+/*
+ * The write of one chunk at a known size (see the top of this file). *done is false when
+ * it cannot take this path (size not known, no header yet, larger than a chunk).
+ */
+static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
+		      bool append, bool *done)
+{
+	const struct block_geom *g = &op->v->geom;
+	struct vnode *n = op->n;
+	struct range_req blocks, old_last;
+	struct write_plan p;
+	uint64_t at, lf, ll, wo_off = 0, wo_len = 0, span_end;
+	bool known;
+	int r;
+
+	*done = false;
+	if (len == 0 || len > (size_t)CHUNK_BLOCKS * g->plain_size)
+		return 0;
+	rangelock_enter(&n->rl);
+	r = size_now_locked(op, &known);
+	if (r < 0 || !known || op->csize < FILE_HEADER_LEN) {
+		rangelock_leave(&n->rl);
+		return size_error(op, r);
+	}
+	*done = true;
+	at = append ? op->psize : *off;
+	if (at + len > (uint64_t)INT64_MAX) {
+		rangelock_leave(&n->rl);
+		return -EFBIG;
+	}
+	write_plan(op, len, at, true, &p);
+	/*
+	 * Space first, before anything is queued: a write that cannot fit fails alone, and no
+	 * write queued behind it builds on a size it will not reach.
+	 */
+	span_end = min_u64(block_cipher_offset(g, p.last + 1), block_cipher_size(g, p.new_end));
+	if ((r = reserve_span(op, (size_t)(span_end - block_cipher_offset(g, p.span)),
+			      block_cipher_offset(g, p.span))) < 0) {
+		rangelock_leave(&n->rl);
+		return r;
+	}
+	/* an extending write also holds the blocks it skips: they are not in the lower file yet */
+	rangelock_add(&n->rl, &blocks, p.new_end > op->psize ? min_u64(p.first, p.old_nb) : p.first,
+		      p.last, true);
+	if (p.reseal)
+		rangelock_add(&n->rl, &old_last, p.old_nb - 1, p.old_nb - 1, true);
+	n->known_psize = p.new_end;
+	n->known_csize = block_cipher_size(g, p.new_end);
+	rangelock_leave(&n->rl);
+	*off = at;
+	rangelock_wait(&n->rl, &blocks);
+	write_range(op, len, at, &lf, &ll);
+	if ((r = vault_lock_blocks(op->v, n, op->fd, lf, ll, true)) == 0) {
+		if ((r = fileop_header(op)) == 0)
+			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL);
+		vault_unlock_blocks(op->v, n, op->fd, lf, ll);
+	}
+	rangelock_enter(&n->rl);
+	if (r < 0)
+		n->size_known = false; /* the size queued above may not be reached */
+	else
+		write_out_locked(op, block_cipher_offset(g, p.last + 1), &wo_off, &wo_len);
+	rangelock_leave(&n->rl);
+	if (wo_len)
+		store_advise(op->v->store, op->fd, wo_off, wo_len, STORE_ADVISE_WRITEOUT);
+	if (p.reseal)
+		rangelock_remove(&n->rl, &old_last);
+	rangelock_remove(&n->rl, &blocks);
+	return r < 0 ? r : 0;
+}
+
 ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t len, uint64_t off,
 		    bool append, uint64_t *written_at)
 {
+	struct range_req whole;
 	struct fileop op;
+	bool done;
 	ssize_t r;
 
 	if (vault_is_ro(v))
@@ -525,14 +783,22 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		return r;
 	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	pthread_rwlock_wrlock(&n->rw);
+	r = write_fast(&op, buf, len, &off, append, &done);
+	if (r == 0 && done)
+		r = (ssize_t)len;
+	if (r < 0 || done)
+		goto finish;
+	fileop_lock_whole(&op, &whole, true);
 	if (len == 0) {
+		r = 0;
 		if (append && (r = fileop_size(&op)) == 0)
 			off = op.psize;
+		fileop_unlock_whole(&op, &whole, append && r == 0);
 	} else {
 		r = write_locked(&op, buf, len, &off, append);
+		fileop_unlock_whole(&op, &whole, r == (ssize_t)len);
 	}
-	pthread_rwlock_unlock(&n->rw);
+finish:
 	if (r >= 0 && written_at)
 		*written_at = off;
 out:
@@ -575,7 +841,7 @@ static int grow(struct fileop *op, uint64_t size)
 		return -EFBIG;
 	if ((r = ensure_header(op)) < 0)
 		return r;
-	return write_blocks(op, zero, 1, size - 1);
+	return write_blocks(op, zero, 1, size - 1, NULL);
 }
 
 static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
@@ -603,6 +869,7 @@ out:
 
 static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_grow)
 {
+	struct range_req whole;
 	struct fileop op;
 	int r;
 
@@ -612,9 +879,9 @@ static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_gro
 		return r;
 	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	pthread_rwlock_wrlock(&n->rw);
+	fileop_lock_whole(&op, &whole, true);
 	r = resize_locked(&op, size, only_grow);
-	pthread_rwlock_unlock(&n->rw);
+	fileop_unlock_whole(&op, &whole, false);
 out:
 	fileop_end(&op);
 	return r;

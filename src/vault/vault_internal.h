@@ -3,9 +3,10 @@
  * table, name handling, the block layer and the helpers the vault_*.c files share.
  * Nothing here is part of the front-end API (vault.h).
  *
- * Lock order (outer to inner): file rwlock (vnode.rw) -> shared-storage locks (lock.c)
- * -> vnode.mutex -> vault.table_lock -> vault.pool_lock. No function takes two vnodes'
- * mutexes at once.
+ * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
+ * (lock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
+ * held only around queueing and an fstat, with no other lock taken inside. No function
+ * takes two vnodes' mutexes at once.
  */
 #ifndef VEILFS_VAULT_VAULT_INTERNAL_H
 #define VEILFS_VAULT_VAULT_INTERNAL_H
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include "base/buf.h"
 #include "base/compiler.h"
+#include "base/rangelock.h"
 #include "crypto/aead.h"
 #include "format/block.h"
 #include "format/config.h"
@@ -63,13 +65,39 @@ struct vnode {
 	uint8_t diriv[DIRIV_LEN];
 
 	/* Regular files. */
-	pthread_rwlock_t rw; /* reads shared; writes, truncate, header creation exclusive */
+	/*
+	 * Content lock over block ranges (vault_file.c): reads shared, writes exclusive on
+	 * their blocks; truncate, fallocate, header creation, shared mode and any operation
+	 * while the size is not known hold [0, RANGELOCK_TO_END]. Granted in queue order.
+	 */
+	struct rangelock rl;
+	/*
+	 * Single-client mode: the lower size the file will have once every queued content
+	 * operation is done, read from the lower file whenever no exclusive request is queued
+	 * and updated by each queued write; used while writes are queued, when size_known and
+	 * no exclusive whole-file operation is queued (slow_ops counts them). Protected by
+	 * rl.mutex.
+	 */
+	bool size_known;
+	unsigned slow_ops;
+	uint64_t known_csize, known_psize;
+	/*
+	 * Sequential I/O hints to the store (vault_file.c), protected by rl.mutex: where the
+	 * last read ended (plaintext), and the lower offsets read ahead and written out to.
+	 */
+	uint64_t read_next, ahead_to, written_out_to;
+	/*
+	 * Held around each lower content pwrite. The lower file system serializes buffered
+	 * writes to one file anyway (ext4 holds the inode lock and its waiters spin); waiting
+	 * here sleeps instead, leaving the other core to encrypt the next request.
+	 */
+	pthread_mutex_t write_mutex;
 	int iofd;            /* read-write lower handle or -1; protected by mutex */
 	unsigned io_users;   /* opens + operations in flight; protected by mutex */
 	bool io_writable;    /* iofd was opened read-write; protected by mutex */
 	int io_write_err;    /* why not (-EACCES, -EROFS, ...); protected by mutex */
-	/* Header state: valid while rw is held (read or write); changed only under the write
-	 * lock, or under the read lock together with mutex for the lazy first load. */
+	/* Header state: valid while a range of rl is held; changed only under the whole-file
+	 * exclusive range, or under any range together with mutex for the lazy first load. */
 	bool have_id;
 	uint8_t file_id[FILE_ID_LEN];
 	uint8_t *file_key; /* secmem, FILE_KEY_LEN bytes, or NULL */
@@ -301,12 +329,22 @@ void fileop_end(struct fileop *op);
 const char *fileop_what(struct fileop *op);
 /* Refresh csize/psize from the lower file. */
 int fileop_size(struct fileop *op) MUST_CHECK;
+/* The same without the log line for -EPROTO (malformed size), which fileop_log_size() writes. */
+int fileop_size_quiet(struct fileop *op) MUST_CHECK;
+void fileop_log_size(struct fileop *op);
 /* Load the file id from the header (cached unless shared) and derive the file key. */
 int fileop_header(struct fileop *op) MUST_CHECK;
 /* Create the header of an empty file (caller holds the write lock). */
 int fileop_header_create(struct fileop *op) MUST_CHECK;
 /* Forget the cached header (the file was truncated to 0 or changed below). */
 void vnode_forget_header(struct vnode *n);
+/*
+ * Hold / drop the whole file [0, RANGELOCK_TO_END] of op's vnode range lock (exclusive for
+ * changes). For an exclusive hold, size_fresh at unlock tells that op->csize/psize are the
+ * lower size now (else the size is forgotten); a shared hold leaves the size alone.
+ */
+void fileop_lock_whole(struct fileop *op, struct range_req *r, bool exclusive);
+void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh);
 
 /* --- vault_symlink.c --- */
 

@@ -88,13 +88,14 @@ static uint64_t seek_hole(struct fileop *op, uint64_t off)
 int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence)
 {
 	struct fileop op;
+	struct range_req whole;
 	int64_t r;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
 	if ((r = fileop_begin(&op, v, n)) < 0)
 		return r;
-	pthread_rwlock_rdlock(&n->rw);
+	fileop_lock_whole(&op, &whole, false);
 	r = fileop_size(&op);
 	if (r == 0 && (off < 0 || (uint64_t)off >= op.psize))
 		r = -ENXIO;
@@ -102,7 +103,7 @@ int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence)
 		r = (int64_t)seek_data(&op, (uint64_t)off);
 	else if (r == 0)
 		r = (int64_t)seek_hole(&op, (uint64_t)off);
-	pthread_rwlock_unlock(&n->rw);
+	fileop_unlock_whole(&op, &whole, false);
 	fileop_end(&op);
 	return r;
 }
