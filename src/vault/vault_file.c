@@ -259,8 +259,12 @@ ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint
 	}
 	if (known) {
 		rangelock_add(&n->rl, &req, first, (min_u64(off + len, op.psize) - 1) / ps, false);
-		read_ahead_locked(&op, off, len, &ahead_off, &ahead_len);
+	} else {
+		/* size read later under the lock; a hint past the end does no harm */
+		op.psize = (uint64_t)INT64_MAX;
+		op.csize = (uint64_t)INT64_MAX;
 	}
+	read_ahead_locked(&op, off, len, &ahead_off, &ahead_len);
 	rangelock_leave(&n->rl);
 	if (known)
 		rangelock_wait(&n->rl, &req);
@@ -765,6 +769,20 @@ static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_
 	return r < 0 ? r : 0;
 }
 
+/* Start the lower write-back behind a write that ended at plaintext offset end. */
+static void start_write_out(struct fileop *op, uint64_t end)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t wo_off = 0, wo_len = 0;
+
+	rangelock_enter(&op->n->rl);
+	write_out_locked(op, block_cipher_offset(g, (end + g->plain_size - 1) / g->plain_size),
+			 &wo_off, &wo_len);
+	rangelock_leave(&op->n->rl);
+	if (wo_len)
+		store_advise(op->v->store, op->fd, wo_off, wo_len, STORE_ADVISE_WRITEOUT);
+}
+
 ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t len, uint64_t off,
 		    bool append, uint64_t *written_at)
 {
@@ -797,6 +815,8 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 	} else {
 		r = write_locked(&op, buf, len, &off, append);
 		fileop_unlock_whole(&op, &whole, r == (ssize_t)len);
+		if (r > 0)
+			start_write_out(&op, off + (uint64_t)r);
 	}
 finish:
 	if (r >= 0 && written_at)
