@@ -41,4 +41,13 @@ long test_unhex(const char *hex, uint8_t *out, size_t max);
 #define EXPECT_MEM(a, b, n) test_check(memcmp((a), (b), (n)) == 0, "memcmp(" #a ", " #b ")",   \
 				       __FILE__, __LINE__, NULL)
 
+/* True when all n bytes at p are zero (wiped buffers, untouched outputs). */
+static inline bool test_all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 #endif

@@ -96,16 +96,6 @@ TEST(secmem_alloc_is_zeroed_and_writable)
 	secmem_free(NULL);
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* Small blocks come from a pool of reused slots: a reused slot must come back wiped. */
 TEST(secmem_small_blocks_are_wiped_and_distinct)
 {
@@ -122,7 +112,7 @@ TEST(secmem_small_blocks_are_wiped_and_distinct)
 		n = sizes[j];
 		for (i = 0; i < N && ok; i++) {
 			p[i] = secmem_alloc(n);
-			ok = p[i] && all_zero(p[i], n);
+			ok = p[i] && test_all_zero(p[i], n);
 			if (ok)
 				memset(p[i], 0xa5, n);
 		}
@@ -137,7 +127,7 @@ TEST(secmem_small_blocks_are_wiped_and_distinct)
 		/* the same slots again: none may keep a byte of the old contents */
 		for (i = 0; i < N && ok; i++) {
 			p[i] = secmem_alloc(n);
-			ok = p[i] && all_zero(p[i], n);
+			ok = p[i] && test_all_zero(p[i], n);
 		}
 		EXPECT(ok);
 		for (i = 0; i < N; i++) {

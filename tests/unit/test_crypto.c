@@ -23,16 +23,6 @@ static size_t hex(const char *h, uint8_t *out, size_t max)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 struct aead_kat {
 	enum aead_alg alg;
 	const char *key, *nonce, *ad, *pt, *ct, *tag;
@@ -124,21 +114,21 @@ static void tamper_one(enum aead_alg alg)
 		ct[i / 8] ^= (uint8_t)(1u << i % 8);
 		memset(out, 0xaa, sizeof(out));
 		bad += aead_open(c, key, nonce, ad, sizeof(ad), ct, sizeof(ct), out) != -EBADMSG ||
-		       !all_zero(out, sizeof(out));
+		       !test_all_zero(out, sizeof(out));
 		ct[i / 8] ^= (uint8_t)(1u << i % 8);
 	}
 	for (i = 0; i < 8 * sizeof(ad); i++) {
 		ad[i / 8] ^= (uint8_t)(1u << i % 8);
 		memset(out, 0xaa, sizeof(out));
 		bad += aead_open(c, key, nonce, ad, sizeof(ad), ct, sizeof(ct), out) != -EBADMSG ||
-		       !all_zero(out, sizeof(out));
+		       !test_all_zero(out, sizeof(out));
 		ad[i / 8] ^= (uint8_t)(1u << i % 8);
 	}
 	for (i = 0; i < 8 * nlen; i++) {
 		nonce[i / 8] ^= (uint8_t)(1u << i % 8);
 		memset(out, 0xaa, sizeof(out));
 		bad += aead_open(c, key, nonce, ad, sizeof(ad), ct, sizeof(ct), out) != -EBADMSG ||
-		       !all_zero(out, sizeof(out));
+		       !test_all_zero(out, sizeof(out));
 		nonce[i / 8] ^= (uint8_t)(1u << i % 8);
 	}
 	EXPECTF(bad == 0, "%s: %d flips accepted or not wiped", aead_alg_name(alg), bad);
@@ -335,7 +325,7 @@ TEST(siv_tamper_and_lengths)
 		out[i / 8] ^= (uint8_t)(1u << i % 8);
 		memset(back, 0xaa, sizeof(back));
 		bad += siv_open(key, ad, sizeof(ad), out, sizeof(out), back) != -EBADMSG ||
-		       !all_zero(back, sizeof(back));
+		       !test_all_zero(back, sizeof(back));
 		out[i / 8] ^= (uint8_t)(1u << i % 8);
 	}
 	for (i = 0; i < 8 * sizeof(ad); i++) {
@@ -444,7 +434,7 @@ TEST(hkdf_rfc5869)
 		EXPECTF(memcmp(out, want, ol) == 0, "row %zu", i + 1);
 	}
 	memset(out, 0xaa, sizeof(out));
-	EXPECT(hkdf_sha256(ikm, 0, NULL, 0, NULL, 0, out, 32) == -EINVAL && all_zero(out, 32));
+	EXPECT(hkdf_sha256(ikm, 0, NULL, 0, NULL, 0, out, 32) == -EINVAL && test_all_zero(out, 32));
 }
 
 TEST(sha256_fips180)
@@ -504,7 +494,7 @@ TEST(argon2id_bounds_and_consistency)
 
 		EXPECTF(r == rows[i].ret, "row %zu: %d", i + 1, r);
 		if (r < 0)
-			EXPECTF(all_zero(a, 32), "row %zu: output wiped", i + 1);
+			EXPECTF(test_all_zero(a, 32), "row %zu: output wiped", i + 1);
 	}
 	EXPECT(argon2id_derive("pw", 2, salt, 32, 1, 8192, 1, a, 32) == 0);
 	EXPECT(argon2id_raw(&in, b, 32) == 0);
@@ -520,7 +510,7 @@ TEST(random_and_secure_equal)
 
 	EXPECT(random_bytes(a, sizeof(a)) == 0);
 	EXPECT(random_bytes(b, sizeof(b)) == 0);
-	EXPECT(!all_zero(a, sizeof(a)));
+	EXPECT(!test_all_zero(a, sizeof(a)));
 	EXPECT(!secure_equal(a, b, sizeof(a)));
 	memcpy(b, a, sizeof(a));
 	EXPECT(secure_equal(a, b, sizeof(a)));
