@@ -521,10 +521,10 @@ static int write_span(struct fileop *op, const uint8_t *buf, size_t n, uint64_t 
 /*
  * Write len bytes at off (header present, caller holds the locks). With reseal_req, the
  * old last block is re-sealed after the new blocks are written, once reseal_req (its
- * range request) is granted.
+ * range request) is granted. reserved: the caller has reserved the lower space already.
  */
 static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off,
-			struct range_req *reseal_req)
+			struct range_req *reseal_req, bool reserved)
 {
 	const struct block_geom *g = &op->v->geom;
 	struct write_plan p;
@@ -551,7 +551,7 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		goto out;
 	if ((r = undo_save(op, &p, reseal_req != NULL, &undo)) < 0)
 		goto out;
-	if ((r = reserve_span(op, outlen, block_cipher_offset(g, p.span))) < 0)
+	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, p.span))) < 0)
 		goto out;
 	if (p.reseal_sep && !reseal_req && (r = write_separate_reseal(op, &p, plain)) < 0)
 		goto undo;
@@ -656,7 +656,7 @@ static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64
 	if (*off + len > (uint64_t)INT64_MAX)
 		r = -EFBIG;
 	else if ((r = ensure_header(op)) == 0)
-		r = write_blocks(op, src, len, *off, NULL);
+		r = write_blocks(op, src, len, *off, NULL, false);
 	vault_unlock_blocks(op->v, op->n, op->fd, lf, ll);
 	return r;
 }
@@ -752,7 +752,7 @@ static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_
 	write_range(op, len, at, &lf, &ll);
 	if ((r = vault_lock_blocks(op->v, n, op->fd, lf, ll, true)) == 0) {
 		if ((r = fileop_header(op)) == 0)
-			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL);
+			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL, true);
 		vault_unlock_blocks(op->v, n, op->fd, lf, ll);
 	}
 	rangelock_enter(&n->rl);
@@ -861,7 +861,7 @@ static int grow(struct fileop *op, uint64_t size)
 		return -EFBIG;
 	if ((r = ensure_header(op)) < 0)
 		return r;
-	return write_blocks(op, zero, 1, size - 1, NULL);
+	return write_blocks(op, zero, 1, size - 1, NULL, false);
 }
 
 static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
