@@ -46,6 +46,8 @@ enum {
 	 */
 	WRITE_OUT = 8 << 20,
 	WRITE_LAG = 8 << 20,
+	/* In-place writes smaller than this take the whole-file path (see write_fast). */
+	FAST_MIN_INPLACE = 64 << 10,
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -722,8 +724,18 @@ static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_
 		rangelock_leave(&n->rl);
 		return size_error(op, r);
 	}
-	*done = true;
 	at = append ? op->psize : *off;
+	/*
+	 * A small write inside the file takes the whole-file path: measured on sshfs, 4 KiB
+	 * random writes through this queue (a lower fstat under the queue's mutex each, the
+	 * lower attributes changing at every write) ran 6x slower; on a local disk it gained
+	 * nothing. Appends and large writes are what run in parallel here.
+	 */
+	if (at + len <= op->psize && len < FAST_MIN_INPLACE) {
+		rangelock_leave(&n->rl);
+		return 0;
+	}
+	*done = true;
 	if (at + len > (uint64_t)INT64_MAX) {
 		rangelock_leave(&n->rl);
 		return -EFBIG;
