@@ -3,7 +3,7 @@
 #
 #  1. every header compiles on its own (`make check-headers`), one case per header;
 #  2. #include "..." lines point down only:
-#       cli -> fuse -> vault -> cache/names/keys -> format/crypto/store -> base
+#       cli -> fuse -> vault -> coord -> cache/names/keys -> format/crypto/store -> base
 #     (a module may include its own headers and any module on a lower level; a module on
 #     its own level only in one direction: keys -> names and names -> keys together is a
 #     cycle), one case per source file plus one for the absence of same-level cycles;
@@ -20,9 +20,10 @@ declare -A level=(
 	[base]=0
 	[format]=1 [crypto]=1 [store]=1
 	[cache]=2 [names]=2 [keys]=2
-	[vault]=3
-	[fuse]=4
-	[cli]=5
+	[coord]=3
+	[vault]=4
+	[fuse]=5
+	[cli]=6
 )
 # Headers only Linux has (or whose API there is Linux-only).
 linux_only='^(sys/(prctl|epoll|inotify|signalfd|eventfd|timerfd|sendfile|fsuid|syscall|vfs|sysinfo|mount|sysmacros)\.h|linux/.*|asm/.*|mntent\.h|features-time64\.h)$'

@@ -32,6 +32,9 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/lower.h"
+#include "cli/registry_platform.h"
+#include "coord/registry.h"
 #include "cli/commands.h"
 #include "cli/password.h"
 #include "fuse/frontend.h"
@@ -458,66 +461,28 @@ static void detach_stdio(void)
 }
 
 /*
- * The type of the file system holding path, from /proc/self/mountinfo (the mount with the
- * longest mount point that is a prefix of path), into out ("" when unknown).
- */
-static void lower_fs_type(const char *path, char *out, size_t size)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], mnt[4096], *sep, fstype[256];
-	size_t best = 0, len;
-
-	out[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		if (!(sep = strstr(line, " - ")) || sscanf(sep + 3, "%255s", fstype) != 1)
-			continue;
-		len = strlen(mnt); /* mount points with escaped characters (\040) do not match */
-		if (strncmp(path, mnt, len) != 0 ||
-		    (len > 1 && path[len] != '/' && path[len] != '\0'))
-			continue;
-		if (len >= best) {
-			best = len;
-			snprintf(out, size, "%s", fstype);
-		}
-	}
-	fclose(f);
-}
-
-/*
  * --shared=auto: a single client cannot probe whether another client would see its
- * locks, so decide by the lower file system's type (docs/SHARED.md). Also decides
- * --lower-direct when not given.
+ * locks, so decide by the lower file system's type (docs/SHARED.md); then check that a
+ * shared mode can be correct over the lower client as it is mounted (cli/lower.c), and how
+ * far its caches must be distrusted. Also decides --lower-direct when not given. Returns
+ * 0 or an exit status (the message printed).
  */
-static void resolve_shared(const struct mount_args *a, struct vault_options *o)
+static int resolve_shared(const struct mount_args *a, struct vault_options *o)
 {
-	static const char *const lockfs[] = {"fuse.glusterfs", "glusterfs", "nfs",   "nfs4", "cifs",
-					     "smb3",	       "ceph",	    "ocfs2", "gfs2"};
-	char fstype[256];
-	bool has_locks = false;
-	size_t i;
+	struct lower_info li;
+	bool has_locks;
+	int status;
 
-	lower_fs_type(a->cipher_abs, fstype, sizeof(fstype));
+	lower_describe(a->cipher_abs, &li);
 	o->shared = a->shared;
 	if (o->shared == VAULT_SHARED_AUTO) {
-		for (i = 0; i < sizeof(lockfs) / sizeof(lockfs[0]); i++)
-			has_locks |= !strcmp(fstype, lockfs[i]);
-		/* local file systems lock across processes; other FUSE clients usually
-		 * keep locks local (sshfs, rclone) */
-		if (!has_locks && strncmp(fstype, "fuse", 4) != 0 && fstype[0])
-			has_locks = true;
+		has_locks = lower_has_shared_locks(&li);
 		o->shared = has_locks ? VAULT_SHARED_LOCKS : VAULT_SHARED_LOCKFILES;
-		log_info("--shared=auto: lower file system type '%s': using %s", fstype,
+		log_info("--shared=auto: lower file system type '%s': using %s", li.fstype,
 			 has_locks ? "locks" : "lockfiles");
 	}
-	if (!strcmp(fstype, "fuse.rclone") && o->shared != VAULT_SHARED_OFF)
-		log_warn("lower file system is rclone: it uploads whole files after close, so "
-			 "concurrent writers on several clients are not safe in any mode "
-			 "(docs/SHARED.md)");
+	if (o->shared != VAULT_SHARED_OFF && (status = lower_check_shared(&li, &o->fresh)) != 0)
+		return status;
 	if (a->lower_direct >= 0)
 		o->lower_direct = a->lower_direct == 1;
 	else
@@ -525,9 +490,50 @@ static void resolve_shared(const struct mount_args *a, struct vault_options *o)
 					  * block writes then fail with EINVAL (docs/SHARED.md) */
 	o->lock_lease_ms = a->lock_lease_ms;
 	if (o->shared != VAULT_SHARED_OFF)
-		log_info("shared mode %s over '%s' (%s), lower O_DIRECT %s",
+		log_info("shared mode %s over '%s' (%s), lower caches distrusted: %s",
 			 o->shared == VAULT_SHARED_LOCKS ? "locks" : "lockfiles", a->cipher_abs,
-			 fstype[0] ? fstype : "unknown type", o->lower_direct ? "on" : "off");
+			 li.fstype[0] ? li.fstype : "unknown type",
+			 o->fresh == COORD_FRESH_ALL	   ? "reads and writes"
+			 : o->fresh == COORD_FRESH_READS ? "reads"
+							 : "none (local)");
+	return 0;
+}
+
+static const char *mode_name(enum vault_shared_mode m)
+{
+	return m == VAULT_SHARED_LOCKS ? "locks" : m == VAULT_SHARED_LOCKFILES ? "lockfiles" : "off";
+}
+
+/*
+ * Announce this mount in the cipher directory's registry (coord/registry.h), and refuse
+ * when a live mount there cannot run beside it. Returns an exit status (the message
+ * printed).
+ */
+static int join_registry(const struct mount_args *a, struct vault *v,
+			 enum vault_shared_mode mode, struct registry *reg)
+{
+	struct registry_entry other;
+	int r;
+
+	r = registry_join(reg, vault_coord(v), registry_platform_get(), mode_name(mode),
+			  a->mnt_canon, &other);
+	if (r == 0)
+		return CLI_EXIT_OK;
+	if (r != -EBUSY) {
+		cli_error("cannot register the mount in '%s': %s", a->cipherdir, strerror(-r));
+		return CLI_EXIT_ERROR;
+	}
+	if (mode == VAULT_SHARED_OFF || !strcmp(other.mode, "off"))
+		cli_error("'%s' is mounted by host '%s' (pid %ld, --shared=%s, at '%s'): two "
+			  "mounts of one vault must both use a shared mode; unmount it, or mount "
+			  "every client with --shared=auto (docs/SHARED.md)",
+			  a->cipherdir, other.host, other.pid, other.mode, other.mnt);
+	else
+		cli_error("'%s' is mounted by host '%s' (pid %ld, at '%s') with --shared=%s; "
+			  "every client of one vault must use the same mode: mount with "
+			  "--shared=%s (docs/SHARED.md)",
+			  a->cipherdir, other.host, other.pid, other.mnt, other.mode, other.mode);
+	return CLI_EXIT_BUSY;
 }
 
 /*
@@ -541,6 +547,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	struct frontend_options fopts;
 	struct frontend *fe = NULL;
 	struct vault *v = NULL;
+	struct registry reg = {0};
 	char *pidfile = NULL;
 	int status = CLI_EXIT_ERROR, r;
 	bool ready;
@@ -549,7 +556,11 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	umask(0); /* the kernel already applied the caller's umask to every mode it sends */
 	install_log(a);
 	vopts.read_only = a->read_only;
-	resolve_shared(a, &vopts);
+	if ((r = resolve_shared(a, &vopts)) != 0) {
+		password_free(pw);
+		status = r;
+		goto out;
+	}
 	vopts.apply_owner = geteuid() == 0;
 	r = vault_open(a->cipher_abs, pw->data, pw->len, &vopts, &v);
 	password_free(pw);
@@ -581,6 +592,9 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
+	if ((status = join_registry(a, v, vopts.shared, &reg)) != CLI_EXIT_OK)
+		goto out;
+	status = CLI_EXIT_ERROR;
 	r = frontend_new(v, &fopts, &fe);
 	if (r < 0) {
 		if (r == -EINVAL) {
@@ -637,6 +651,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	status = r < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 out:
 	frontend_free(fe);
+	registry_leave(&reg);
 	vault_close(v);
 	if (pidfile) {
 		mounts_pidfile_remove(pidfile, getpid());

@@ -6,7 +6,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include "base/log.h"
 #include "store/store.h"
+
+enum { PLANTED_LOG_MAX = 32 };
+
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+	case S_IFBLK:
+		return "a device";
+	case S_IFLNK:
+		return "a symbolic link";
+	default:
+		return "not a regular file";
+	}
+}
+
+/*
+ * Something planted where veilfs expects one of its small files. Logged, but at most
+ * PLANTED_LOG_MAX times per process, so that a listing of a directory with a planted IV
+ * file cannot flood the log.
+ */
+static void log_planted(const char *name, const char *kind)
+{
+	static atomic_uint logged;
+	unsigned n = atomic_fetch_add(&logged, 1);
+
+	if (n < PLANTED_LOG_MAX)
+		log_error("'%s' in the cipher directory is %s, not a regular file: ignored (EIO)%s",
+			  name, kind, n + 1 == PLANTED_LOG_MAX ? "; further such lines suppressed" : "");
+}
 
 void store_free(struct store *s)
 {
@@ -59,11 +97,30 @@ int store_read_file(struct store *s, int dirfd, const char *name, size_t max, ui
 
 	*data = NULL;
 	*len = 0;
-	fd = store_openat(s, dirfd, name, STORE_RDONLY | STORE_NOFOLLOW, 0);
+	/* look before opening: opening a device can have effects of its own */
+	if ((r = store_fstatat(s, dirfd, name, &st, STORE_AT_NOFOLLOW)) < 0)
+		return r;
+	if (!S_ISREG(st.st_mode)) {
+		log_planted(name, file_kind(st.st_mode));
+		return -EIO;
+	}
+	/* and never block, should it have been swapped meanwhile */
+	fd = store_openat(s, dirfd, name, STORE_RDONLY | STORE_NOFOLLOW | STORE_NONBLOCK, 0);
+	if (fd == -ELOOP || fd == -ENXIO || fd == -EISDIR) {
+		/* a symlink (O_NOFOLLOW), a FIFO with no writer or a socket, a directory */
+		log_planted(name, fd == -ELOOP ? "a symbolic link" : fd == -EISDIR ? "a directory" :
+			    "a FIFO or socket");
+		return -EIO;
+	}
 	if (fd < 0)
 		return fd;
 	if ((r = store_fstat(s, fd, &st)) < 0)
 		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		log_planted(name, file_kind(st.st_mode));
+		r = -EIO;
+		goto out;
+	}
 	r = -EFBIG;
 	if ((uint64_t)st.st_size > max)
 		goto out;

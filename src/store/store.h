@@ -33,6 +33,7 @@ enum store_open_flags {
 	STORE_NOFOLLOW = 1 << 6,
 	STORE_PATH = 1 << 7, /* a handle for *at() calls and fstat only, no I/O */
 	STORE_DIRECT = 1 << 8, /* bypass the lower client's cache where supported */
+	STORE_NONBLOCK = 1 << 9, /* never block in open (a FIFO planted in the share) */
 };
 
 enum store_rename_flags {
@@ -74,6 +75,9 @@ struct store_ops {
 	ssize_t (*pread)(void *ctx, int fd, void *buf, size_t n, uint64_t off);
 	ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t n, uint64_t off);
 	int (*fstat)(void *ctx, int fd, struct stat *st);
+	/* Optional (NULL: fstat): attributes asked of the lower file system itself, past any
+	 * attribute cache of its client (statx AT_STATX_FORCE_SYNC on Linux). */
+	int (*fstat_fresh)(void *ctx, int fd, struct stat *st);
 	int (*fstatat)(void *ctx, int dirfd, const char *name, struct stat *st, int flags);
 	int (*ftruncate)(void *ctx, int fd, uint64_t size);
 	int (*fsync)(void *ctx, int fd, bool datasync);
@@ -127,7 +131,11 @@ struct store {
 int store_posix_new(const char *path, struct store **out, int *rootfd) MUST_CHECK;
 void store_free(struct store *s);
 
-/* Read a whole small file (at most max bytes; -EFBIG beyond). Caller frees *data. */
+/*
+ * Read a whole small file (at most max bytes; -EFBIG beyond). Caller frees *data. The
+ * file is untrusted: it is opened without following a link and without blocking, and
+ * anything but a regular file (FIFO, device, socket, directory) gives -EIO, logged.
+ */
 int store_read_file(struct store *s, int dirfd, const char *name, size_t max, uint8_t **data,
 		    size_t *len) MUST_CHECK;
 /*
@@ -164,6 +172,12 @@ static inline ssize_t store_pwrite(struct store *s, int fd, const void *buf, siz
 }
 static inline int store_fstat(struct store *s, int fd, struct stat *st)
 {
+	return s->ops->fstat(s->ctx, fd, st);
+}
+static inline int store_fstat_fresh(struct store *s, int fd, struct stat *st)
+{
+	if (s->ops->fstat_fresh)
+		return s->ops->fstat_fresh(s->ctx, fd, st);
 	return s->ops->fstat(s->ctx, fd, st);
 }
 static inline int store_fstatat(struct store *s, int dirfd, const char *name, struct stat *st,

@@ -100,6 +100,12 @@ static int fl_fstat(void *ctx, int fd, struct stat *st)
 	return store_fstat(f->inner, fd, st);
 }
 
+static int fl_fstat_fresh(void *ctx, int fd, struct stat *st)
+{
+	FAULT_GATE(ctx, STORE_FAULT_FSTAT);
+	return store_fstat_fresh(f->inner, fd, st);
+}
+
 static int fl_fstatat(void *ctx, int dirfd, const char *name, struct stat *st, int flags)
 {
 	FAULT_GATE(ctx, STORE_FAULT_FSTAT);
@@ -285,6 +291,7 @@ static const struct store_ops fault_ops = {
 	.pread = fl_pread,
 	.pwrite = fl_pwrite,
 	.fstat = fl_fstat,
+	.fstat_fresh = fl_fstat_fresh,
 	.fstatat = fl_fstatat,
 	.ftruncate = fl_ftruncate,
 	.fsync = fl_fsync,

@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 #ifdef __linux__
 #include <sys/xattr.h>
+#include <sys/sysmacros.h>
 #include <linux/fs.h>
 #endif
 #include "store/store.h"
@@ -44,6 +45,8 @@ static int map_open_flags(int flags)
 		o |= O_DIRECTORY;
 	if (flags & STORE_NOFOLLOW)
 		o |= O_NOFOLLOW;
+	if (flags & STORE_NONBLOCK)
+		o |= O_NONBLOCK;
 #ifdef O_PATH
 	if (flags & STORE_PATH)
 		o = O_PATH | O_CLOEXEC | (o & (O_DIRECTORY | O_NOFOLLOW));
@@ -131,6 +134,38 @@ static int px_fstat(void *ctx, int fd, struct stat *st)
 {
 	(void)ctx;
 	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+static int px_fstat_fresh(void *ctx, int fd, struct stat *st)
+{
+#if defined(__linux__) && defined(AT_STATX_FORCE_SYNC)
+	struct statx sx;
+
+	(void)ctx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx) < 0)
+		return -errno;
+	/* statx gives what fstat gives; fill a struct stat from it */
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_nlink = sx.stx_nlink;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+	st->st_size = (off_t)sx.stx_size;
+	st->st_blksize = (blksize_t)sx.stx_blksize;
+	st->st_blocks = (blkcnt_t)sx.stx_blocks;
+	st->st_atim.tv_sec = sx.stx_atime.tv_sec;
+	st->st_atim.tv_nsec = sx.stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = sx.stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = sx.stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = sx.stx_ctime.tv_nsec;
+	return 0;
+#else
+	return px_fstat(ctx, fd, st);
+#endif
 }
 
 static int px_fstatat(void *ctx, int dirfd, const char *name, struct stat *st, int flags)
@@ -499,6 +534,7 @@ static const struct store_ops posix_ops = {
 	.pread = px_pread,
 	.pwrite = px_pwrite,
 	.fstat = px_fstat,
+	.fstat_fresh = px_fstat_fresh,
 	.fstatat = px_fstatat,
 	.ftruncate = px_ftruncate,
 	.fsync = px_fsync,

@@ -10,8 +10,21 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/kdf.h"
+#include "coord/coord.h"
 #include "vault/lock.h"
 #include "vault/vault_internal.h"
+
+/* Shared mode over a caching lower client: the direct read handle beside iofd. */
+static void io_open_direct(struct vault *v, struct vnode *n)
+{
+	int dfd;
+
+	if (n->dfd >= 0 || v->coord.fresh == COORD_FRESH_NONE)
+		return;
+	dfd = coord_direct_open(&v->coord, n->fd);
+	/* none (the lower fs has no direct I/O): fresh reads fall back to iofd */
+	n->dfd = dfd >= 0 ? dfd : -1;
+}
 
 static int io_open(struct vault *v, struct vnode *n)
 {
@@ -29,10 +42,11 @@ static int io_open(struct vault *v, struct vnode *n)
 	if (fd < 0)
 		return fd;
 	n->iofd = fd;
+	io_open_direct(v, n);
 	return 0;
 }
 
-int vnode_io_get(struct vault *v, struct vnode *n, int *fd)
+int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd)
 {
 	int r = 0;
 
@@ -41,9 +55,13 @@ int vnode_io_get(struct vault *v, struct vnode *n, int *fd)
 	pthread_mutex_lock(&n->mutex);
 	if (n->iofd < 0)
 		r = io_open(v, n);
+	else
+		io_open_direct(v, n); /* the handle nodes_get_new() primed */
 	if (r == 0) {
 		n->io_users++;
 		*fd = n->iofd;
+		if (dfd)
+			*dfd = n->dfd;
 	}
 	pthread_mutex_unlock(&n->mutex);
 	return r;
@@ -69,18 +87,25 @@ int vnode_io_writable(struct vnode *n)
 
 void vnode_io_put(struct vault *v, struct vnode *n)
 {
-	int fd = -1;
+	int fd = -1, dfd = -1;
 
 	pthread_mutex_lock(&n->mutex);
 	assert(n->io_users > 0);
 	if (--n->io_users == 0) {
 		fd = n->iofd;
+		dfd = n->dfd;
 		n->iofd = -1;
+		n->dfd = -1;
 		forget_key_locked(n);
 	}
 	pthread_mutex_unlock(&n->mutex);
+	/* close() of a lower handle only fails for a network fs that reports a lost write
+	 * there; in a shared mode every write was synced or published before its lock was
+	 * released, and fsync reports errors to the application */
 	if (fd >= 0)
 		(void)SOP(v, close, fd);
+	if (dfd >= 0)
+		(void)SOP(v, close, dfd);
 }
 
 void vnode_file_release(struct vnode *n)
@@ -113,7 +138,8 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->v = v;
 	op->n = n;
 	op->fd = -1;
-	if ((r = vnode_io_get(v, n, &op->fd)) < 0)
+	op->dfd = -1;
+	if ((r = vnode_io_get(v, n, &op->fd, &op->dfd)) < 0)
 		return r;
 	op->b.v = v;
 	op->b.file_id = op->file_id;
@@ -146,14 +172,27 @@ const char *fileop_what(struct fileop *op)
 	return op->what;
 }
 
+ssize_t fileop_pread(struct fileop *op, void *buf, size_t n, uint64_t off)
+{
+	if (!coord_is_shared(&op->v->coord))
+		return store_pread_full(op->v->store, op->fd, buf, n, off);
+	return coord_fresh_pread(&op->v->coord, op->fd, op->dfd, buf, n, off);
+}
+
 int fileop_size_quiet(struct fileop *op)
 {
 	struct stat st;
 	int r;
 
-	if ((r = SOP(op->v, fstat, op->fd, &st)) < 0)
-		return r;
-	op->csize = (uint64_t)st.st_size;
+	if (coord_is_shared(&op->v->coord)) {
+		r = coord_fresh_size(&op->v->coord, op->fd, op->dfd, &op->csize);
+		if (r < 0)
+			return r;
+	} else {
+		if ((r = SOP(op->v, fstat, op->fd, &st)) < 0)
+			return r;
+		op->csize = (uint64_t)st.st_size;
+	}
 	return block_plain_size(&op->v->geom, op->csize, &op->psize);
 }
 
@@ -212,7 +251,7 @@ int fileop_header(struct fileop *op)
 
 	if (op->have_id || (op->have_id = header_cached(op)))
 		return 0;
-	got = store_pread_full(op->v->store, op->fd, hdr, sizeof(hdr), 0);
+	got = fileop_pread(op, hdr, sizeof(hdr), 0);
 	if (got < 0)
 		return (int)got;
 	r = header_decode(hdr, (size_t)got, op->file_id);
@@ -255,9 +294,9 @@ int fileop_header_create(struct fileop *op)
 	/* another client may have created it meanwhile */
 	if (vault_lock_is_shared(op->v) && (r = fileop_size(op)) < 0)
 		goto out;
-	if (op->csize == 0)
-		r = header_write(op);
-	else
+	if (op->csize == 0 && (r = header_write(op)) == 0)
+		r = vault_publish(op->v, op->fd);
+	else if (op->csize != 0)
 		r = fileop_header(op);
 out:
 	vault_unlock_header(op->v, op->n, op->fd);

@@ -1,5 +1,5 @@
 /*
- * Shared-storage lock hooks. The vault calls these around every block read-modify-write,
+ * Shared-storage lock hooks (over coord/, which holds the protocols). The vault calls these around every block read-modify-write,
  * every header creation and every directory-IV creation, so that two clients of one share
  * cannot interleave those steps (issue 5). With VAULT_SHARED_OFF they do nothing; with
  * VAULT_SHARED_LOCKS they take open-file-description byte-range locks (store lock op) on
@@ -8,7 +8,7 @@
  *                       (last == VAULT_LOCK_TO_END: to the end of the file and beyond)
  *   header              bytes [0, FILE_HEADER_LEN)
  * With VAULT_SHARED_LOCKFILES every hook takes the file's one lock file instead (whole
- * file, readers and writers alike; lock.c and docs/SHARED.md give the protocol).
+ * file, readers and writers alike; coord/lockfile.c and docs/SHARED.md give the protocol).
  * Byte ranges of different blocks never overlap, and the header range is disjoint from
  * every block, so clients only wait for each other on the same blocks.
  *
@@ -45,8 +45,10 @@ void vault_unlock_blocks(struct vault *v, struct vnode *n, int fd, uint64_t firs
 int vault_lock_header(struct vault *v, struct vnode *n, int fd) MUST_CHECK;
 void vault_unlock_header(struct vault *v, struct vnode *n, int fd);
 
-/* Around creating the directory IV of the new directory handle dirfd. */
-int vault_lock_diriv(struct vault *v, int dirfd) MUST_CHECK;
-void vault_unlock_diriv(struct vault *v, int dirfd);
+/*
+ * Before a write lock of fd is released: make the data written under it visible to other
+ * clients (coord_fresh_publish: a sync where the lower client writes behind). 0 or -errno.
+ */
+int vault_publish(struct vault *v, int fd) MUST_CHECK;
 
 #endif

@@ -29,12 +29,14 @@ static void node_free(struct vault *v, struct vnode *n)
 	vnode_file_release(n);
 	if (n->iofd >= 0)
 		(void)SOP(v, close, n->iofd);
+	if (n->dfd >= 0)
+		(void)SOP(v, close, n->dfd);
 	(void)SOP(v, close, n->fd);
 	free(n->lower_name);
 	rangelock_release(&n->rl);
 	pthread_mutex_destroy(&n->write_mutex);
 	pthread_mutex_destroy(&n->mutex);
-	pthread_mutex_destroy(&n->lf_mutex);
+	coord_file_release(&n->cf);
 	secure_wipe(n->diriv, sizeof(n->diriv));
 	free(n);
 }
@@ -113,12 +115,13 @@ static struct vnode *node_new(int fd, const struct stat *st, struct vnode *paren
 	n->type = st->st_mode & S_IFMT;
 	n->fd = fd;
 	n->iofd = -1;
+	n->dfd = -1;
 	n->parent = parent;
 	if (parent)
 		vnode_ref(parent);
 	atomic_init(&n->refs, 1);
 	pthread_mutex_init(&n->mutex, NULL);
-	pthread_mutex_init(&n->lf_mutex, NULL);
+	coord_file_init(&n->cf);
 	rangelock_init(&n->rl);
 	pthread_mutex_init(&n->write_mutex, NULL);
 	return n;

@@ -187,3 +187,8 @@ mode_t vnode_type(const struct vnode *n)
 {
 	return n->type;
 }
+
+struct coord *vault_coord(struct vault *v)
+{
+	return &v->coord;
+}

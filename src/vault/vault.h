@@ -32,6 +32,7 @@
 #include <sys/statvfs.h>
 #include "base/buf.h"
 #include "base/compiler.h"
+#include "coord/coord.h"
 
 struct vault;
 struct vnode;
@@ -45,7 +46,7 @@ enum vault_shared_mode {
 	VAULT_SHARED_LOCKFILES = 3, /* lock files created with O_EXCL */
 };
 
-#define VAULT_LOCK_LEASE_MS_DEFAULT 10000u
+#define VAULT_LOCK_LEASE_MS_DEFAULT COORD_LEASE_MS_DEFAULT
 
 struct vault_options {
 	bool read_only;
@@ -58,6 +59,9 @@ struct vault_options {
 	/* Open lower file contents with STORE_DIRECT (bypass an incoherent lower client's
 	 * cache, e.g. GlusterFS's, in a shared mode). */
 	bool lower_direct;
+	/* Shared modes: how far the lower client's caches are distrusted (coord/fresh.c);
+	 * the front end picks it from the lower fs type. Ignored with VAULT_SHARED_OFF. */
+	enum coord_fresh fresh;
 	/* Owner given to new objects when the caller's ids are not applied (not root). */
 	bool apply_owner; /* chown new objects to the caller's uid/gid (daemon runs as root) */
 };
@@ -208,5 +212,8 @@ int vault_removexattr(struct vault *v, struct vnode *n, const char *name) MUST_C
  * cached (the front end then invalidates the kernel's cache too).
  */
 bool vault_invalidate(struct vault *v, struct vnode *n);
+
+/* The vault's cross-client coordination state (borrowed; valid until vault_close). */
+struct coord *vault_coord(struct vault *v);
 
 #endif

@@ -21,7 +21,9 @@
  * size is not known (first use, after an error) hold the whole file [0, end] instead and
  * read the size from the lower file.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -37,6 +39,8 @@ enum {
 	/* Blocks handled per lower I/O call (bounds the temporary buffers). */
 	CHUNK_BLOCKS = 256,
 	LOCK_RETRIES = 8,
+	/* shared mode: re-reads of a block that failed to open under the lock (1, 4, 16 ms) */
+	READ_RETRIES = 3,
 	/* Sequential reads: keep the lower file read ahead this far past the current read. */
 	READ_AHEAD = 4 << 20,
 	/*
@@ -58,6 +62,14 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static void free_wiped(uint8_t *p, size_t n)
@@ -83,7 +95,7 @@ static int read_blocks(struct fileop *op, uint64_t first, uint64_t last, uint8_t
 	cbuf = malloc(clen);
 	if (!cbuf)
 		return -ENOMEM;
-	got = store_pread_full(op->v->store, op->fd, cbuf, clen, coff);
+	got = fileop_pread(op, cbuf, clen, coff);
 	if (got < 0) {
 		r = (int)got;
 		goto out;
@@ -135,6 +147,37 @@ static ssize_t read_chunk(struct fileop *op, uint8_t *dst, size_t len, uint64_t 
 	return r < 0 ? r : (ssize_t)len;
 }
 
+/*
+ * A chunk whose block failed to open (r) under a cross-client lock: verify and retry.
+ * The lock guarantees that no other client is writing these blocks, so a block that does
+ * not authenticate was read from a cache of the lower client that lagged behind the
+ * server, or against a size that did; read the size and the blocks again, fresh, a few
+ * times before the error stands.
+ */
+static ssize_t read_chunk_again(struct fileop *op, uint8_t *dst, size_t len, uint64_t off,
+				ssize_t r)
+{
+	unsigned tries, delay_ms = 1;
+
+	if (!vault_lock_is_shared(op->v) || (r != -EBADMSG && r != -EPROTO))
+		return r;
+	for (tries = 0; tries < READ_RETRIES; tries++) {
+		sleep_ms(delay_ms);
+		delay_ms *= 4;
+		if ((r = fileop_size(op)) < 0)
+			return r;
+		if (off + len > op->psize)
+			return -EIO; /* the file changed under our lock: cannot be */
+		r = read_chunk(op, dst, len, off);
+		if (r != -EBADMSG && r != -EPROTO)
+			break;
+	}
+	if (r >= 0)
+		log_warn("'%s' read fine at offset %llu after %u retries (a lagging lower cache)",
+			 fileop_what(op), (unsigned long long)off, tries + 1);
+	return r;
+}
+
 static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t off,
 			   bool size_known)
 {
@@ -153,6 +196,8 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
 		chunk = chunk_max - (size_t)((off + done) % op->v->geom.plain_size);
 		chunk = (size_t)min_u64(chunk, len - done);
 		if ((r = read_chunk(op, dst + done, chunk, off + done)) < 0)
+			r = read_chunk_again(op, dst + done, chunk, off + done, r);
+		if (r < 0)
 			return r;
 		done += chunk;
 	}
@@ -421,7 +466,7 @@ static int undo_save(struct fileop *op, const struct write_plan *p, bool deferre
 	u->len = (size_t)(op->csize - u->at);
 	if (!(u->stored = malloc(u->len)))
 		return -ENOMEM;
-	got = store_pread_full(op->v->store, op->fd, u->stored, u->len, u->at);
+	got = fileop_pread(op, u->stored, u->len, u->at);
 	if (got < 0)
 		return (int)got;
 	return (size_t)got == u->len ? 0 : -EIO;
@@ -622,10 +667,14 @@ static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append,
 			return 0;
 		if ((r = fileop_size(op)) < 0)
 			goto fail;
+		/* an append goes where the end is now: still covered when the held range
+		 * reaches to the end from at or before the new last block */
 		off2 = append ? op->psize : *off;
 		write_range(op, len, off2, &f2, &l2);
-		if (off2 == *off && f2 >= *lf && (*ll == VAULT_LOCK_TO_END || l2 <= *ll))
+		if (f2 >= *lf && (*ll == VAULT_LOCK_TO_END || l2 <= *ll)) {
+			*off = off2;
 			return 0;
+		}
 		vault_unlock_blocks(op->v, op->n, op->fd, *lf, *ll);
 	}
 	return -EAGAIN;
@@ -659,6 +708,8 @@ static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64
 		r = -EFBIG;
 	else if ((r = ensure_header(op)) == 0)
 		r = write_blocks(op, src, len, *off, NULL, false);
+	if (r == 0)
+		r = vault_publish(op->v, op->fd);
 	vault_unlock_blocks(op->v, op->n, op->fd, lf, ll);
 	return r;
 }
@@ -893,6 +944,8 @@ static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
 		vnode_forget_header(op->n);
 	} else
 		r = shrink(op, size);
+	if (r == 0)
+		r = vault_publish(op->v, op->fd);
 	after_change(op);
 out:
 	vault_unlock_blocks(op->v, op->n, op->fd, 0, VAULT_LOCK_TO_END);
@@ -951,7 +1004,7 @@ int vault_fsync(struct vault *v, struct vnode *n, bool datasync)
 	}
 	if (n->type != S_IFREG)
 		return 0;
-	if ((r = vnode_io_get(v, n, &fd)) < 0)
+	if ((r = vnode_io_get(v, n, &fd, NULL)) < 0)
 		return r;
 	r = SOP(v, fsync, fd, datasync);
 	vnode_io_put(v, n);
@@ -968,7 +1021,7 @@ int vault_open_file(struct vault *v, struct vnode *n, int flags)
 		return -EINVAL;
 	if (vault_is_ro(v) && (acc != O_RDONLY || (flags & O_TRUNC)))
 		return -EROFS;
-	if ((r = vnode_io_get(v, n, &fd)) < 0)
+	if ((r = vnode_io_get(v, n, &fd, NULL)) < 0)
 		return r;
 	if (acc != O_RDONLY && (r = vnode_io_writable(n)) == 0 && (flags & O_TRUNC))
 		r = vault_truncate(v, n, 0);

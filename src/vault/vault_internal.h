@@ -4,7 +4,7 @@
  * Nothing here is part of the front-end API (vault.h).
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
- * (lock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
+ * (vault/lock.c over coord/) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
  * held only around queueing and an fstat, with no other lock taken inside. No function
  * takes two vnodes' mutexes at once.
  */
@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/compiler.h"
 #include "base/rangelock.h"
+#include "coord/coord.h"
 #include "crypto/aead.h"
 #include "format/block.h"
 #include "format/config.h"
@@ -102,13 +103,11 @@ struct vnode {
 	uint8_t file_id[FILE_ID_LEN];
 	uint8_t *file_key; /* secmem, FILE_KEY_LEN bytes, or NULL */
 
-	/* LOCKFILES mode (lock.c): this client's hold on the file's lock file, shared by the
-	 * threads of one operation set (readers share it). Protected by lf_mutex, which is
-	 * held while the lock file is being created or removed. */
-	pthread_mutex_t lf_mutex;
-	unsigned lf_users;
-	char lf_name[48];     /* veilfs.lock.<16 hex> */
-	char lf_content[160]; /* what we wrote into it */
+	/* Shared mode: this client's coordination state of the file (its lock file). */
+	struct coord_file cf;
+	/* Shared mode over a lower client that caches: a direct-I/O read handle of the
+	 * file (coord_direct_open), or -1; opened and closed with iofd, under mutex. */
+	int dfd;
 
 	/* Snapshot for vault_invalidate(); protected by mutex. */
 	bool snap_valid;
@@ -142,9 +141,8 @@ struct vault {
 
 	struct aead_pool pool;
 
-	/* Shared mode: this client's random id (hex) written into lock files (lock.c). */
-	char client_id[33];
-	atomic_uint lock_seq;
+	/* Cross-client coordination (coord/): mode, client id, fresh lower I/O. */
+	struct coord coord;
 };
 
 /* --- vault.c --- */
@@ -296,8 +294,11 @@ int blockio_seal(struct blockio *b, uint64_t n, bool final, const uint8_t *plain
 
 /* --- file_state.c --- */
 
-/* Take / drop an I/O user of regular file n (opens the shared lower handle lazily). */
-int vnode_io_get(struct vault *v, struct vnode *n, int *fd) MUST_CHECK;
+/*
+ * Take / drop an I/O user of regular file n (opens the shared lower handle lazily). *dfd
+ * (when dfd is not NULL) receives the direct read handle of a shared mode, or -1.
+ */
+int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd) MUST_CHECK;
 void vnode_io_put(struct vault *v, struct vnode *n);
 /* 0 when the shared lower handle of n (held by the caller) can write, else -errno. */
 int vnode_io_writable(struct vnode *n) MUST_CHECK;
@@ -314,6 +315,7 @@ struct fileop {
 	struct vault *v;
 	struct vnode *n;
 	int fd;
+	int dfd; /* the vnode's direct read handle (shared mode, fresh I/O), or -1 */
 	uint64_t csize; /* lower (cipher) size */
 	uint64_t psize; /* plaintext size */
 	bool have_id;
@@ -327,7 +329,12 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK
 void fileop_end(struct fileop *op);
 /* The lower path of the file for a log line (computed on first use). */
 const char *fileop_what(struct fileop *op);
-/* Refresh csize/psize from the lower file. */
+/*
+ * Read n bytes at off of the lower file (fewer only at its end). In a shared mode over a
+ * lower client that caches, past its caches (coord_fresh_pread). Count or -errno.
+ */
+ssize_t fileop_pread(struct fileop *op, void *buf, size_t n, uint64_t off) MUST_CHECK;
+/* Refresh csize/psize from the lower file (in a shared mode: as the server has it). */
 int fileop_size(struct fileop *op) MUST_CHECK;
 /* The same without the log line for -EPROTO (malformed size), which fileop_log_size() writes. */
 int fileop_size_quiet(struct fileop *op) MUST_CHECK;

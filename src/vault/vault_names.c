@@ -92,11 +92,12 @@ int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN]
 
 	if ((r = random_bytes(iv, DIRIV_LEN)) < 0)
 		return r;
-	if ((r = vault_lock_diriv(v, dirfd)) < 0)
-		return r;
-	r = store_write_atomic(v->store, dirfd, NAMES_DIRIV_FILE, iv, DIRIV_LEN, 0444);
-	vault_unlock_diriv(v, dirfd);
-	return r;
+	/*
+	 * No cross-client lock: the creating client is the one whose mkdirat() succeeded, so
+	 * no other client creates this IV, and it appears atomically (temp file + rename);
+	 * a client that finds no IV yet retries (diriv_load).
+	 */
+	return store_write_atomic(v->store, dirfd, NAMES_DIRIV_FILE, iv, DIRIV_LEN, 0444);
 }
 
 static int plain_lower_name(struct vault *v, struct vnode *dir, const char *name, size_t len,

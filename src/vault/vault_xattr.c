@@ -45,7 +45,7 @@ static int xattr_fd(struct vault *v, struct vnode *n, int *fd)
 	}
 	if (n->type != S_IFREG)
 		return -EPERM;
-	return vnode_io_get(v, n, fd);
+	return vnode_io_get(v, n, fd, NULL);
 }
 
 static void xattr_fd_put(struct vault *v, struct vnode *n)

@@ -56,18 +56,6 @@ GLUSTER_BED_VOLOPTS_COHERENT=(
 	performance.nl-cache off
 	performance.parallel-readdir off
 )
-# shellcheck disable=SC2034 # used through a nameref in gluster_bed_volume_profile
-GLUSTER_BED_VOLOPTS_DEFAULT=(
-	performance.quick-read on
-	performance.io-cache off
-	performance.read-ahead off
-	performance.write-behind on
-	performance.stat-prefetch on
-	performance.open-behind on
-	performance.readdir-ahead off
-	performance.nl-cache off
-	performance.parallel-readdir off
-)
 
 gluster_bed_client_opts() {
 	case "$1" in
@@ -261,12 +249,13 @@ gluster_bed_set() {
 		bed_die "volume set $1 $2 failed"
 }
 
-# gluster_bed_volume_profile coherent|default
+# gluster_bed_volume_profile coherent|default: "default" sets nothing (the volume as
+# `volume create` made it, the way people run it).
 gluster_bed_volume_profile() {
 	local -n opts
 	case "$1" in
 	coherent) opts=GLUSTER_BED_VOLOPTS_COHERENT ;;
-	default) opts=GLUSTER_BED_VOLOPTS_DEFAULT ;;
+	default) bed_log "gluster bed: volume profile default (no options set)"; return 0 ;;
 	*) bed_die "unknown gluster volume profile '$1'" ;;
 	esac
 	# one CLI call sets all pairs (each call costs a cluster-wide transaction)

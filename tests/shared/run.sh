@@ -2,7 +2,11 @@
 # tests/shared/run.sh: veilfs on network shares (issue 5), two "machines" per bed.
 #
 #   tests/shared/run.sh [--beds "sftp gluster gluster-r2 smb"] [--rounds N] [--quick]
-#                       [--workdir DIR --keep-workdir]
+#                       [--profile default|coherent] [--workdir DIR --keep-workdir]
+#
+# --profile picks the lower clients' options: "default" (the default: sshfs and glusterfs
+# clients and the GlusterFS volume exactly as installed, the way people mount them) or
+# "coherent" (the tuned options of tests/beds/README.md, a speed-up, never a requirement).
 #
 # For every bed (tests/beds): start the server, mount two independent lower clients A and
 # B of one share, `veilfs init` on A, mount veilfs over each lower mount in the bed's safe
@@ -34,11 +38,13 @@ ROUNDS=200
 KEEP=0
 WORKDIR=""
 QUICK=0
+PROFILE=default
 while (($#)); do
 	case $1 in
 	--beds) BEDS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--quick) QUICK=1; shift ;;
+	--profile) PROFILE=$2; shift 2 ;;
 	--workdir) WORKDIR=$2; shift 2 ;;
 	--keep-workdir) KEEP=1; shift ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -322,14 +328,14 @@ run_bed() {
 	sftp)
 		export SFTP_BED_EXTRA_OPTS=reconnect
 		sftp_bed_start "$base/srv"
-		sftp_bed_mount "$base/a" coherent
-		sftp_bed_mount "$base/b" coherent
+		sftp_bed_mount "$base/a" "$PROFILE"
+		sftp_bed_mount "$base/b" "$PROFILE"
 		EXPORT=$SFTP_BED_EXPORT ;;
 	gluster | gluster-r2)
 		starter=single; [[ $bed == gluster-r2 ]] && starter=replica2
-		gluster_bed_start "$base/srv" "$starter"
-		gluster_bed_mount "$base/a" coherent
-		gluster_bed_mount "$base/b" coherent
+		GLUSTER_BED_VOL_PROFILE=$PROFILE gluster_bed_start "$base/srv" "$starter"
+		gluster_bed_mount "$base/a" "$PROFILE"
+		gluster_bed_mount "$base/b" "$PROFILE"
 		EXPORT="$base/srv/bricks" ;;
 	smb)
 		smb_bed_start "$base/srv"
