@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/registry_platform.h"
 #include "cli/commands.h"
 #include "cli/password.h"
 #include "vault/admin.h"
@@ -256,6 +257,20 @@ static void print_summary(struct out *o, const struct fsck_counts *n)
 	       plural(n->io_errors, "error", "errors"));
 }
 
+/* The mount registry is not damage: one note line on stderr when it is not empty. */
+static void report_mounts(const char *dir)
+{
+	int live = 0, stale = 0;
+
+	if (registry_count(dir, &live, &stale) < 0 || (live == 0 && stale == 0))
+		return;
+	fprintf(stderr,
+		CLI_PROG " fsck: note: %d live and %d stale mount registrations in '%s' "
+		"(veilfs status); a live mount may change files while fsck reads them, a stale "
+		"one is removed by the next mount\n",
+		live, stale, dir);
+}
+
 int cmd_fsck_main(int argc, char **argv)
 {
 	struct password_source src = { NULL, NULL };
@@ -306,6 +321,7 @@ int cmd_fsck_main(int argc, char **argv)
 		return cli_vault_error("cannot check vault", o.dir, r);
 	}
 	print_summary(&o, &counts);
+	report_mounts(o.dir);
 	if (fflush(stdout) != 0) {
 		cli_error("cannot write the report: %s", strerror(errno));
 		return CLI_EXIT_ERROR;

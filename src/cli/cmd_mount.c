@@ -153,7 +153,12 @@ static void usage(FILE *f)
 	    "                     auto       pick locks or lockfiles by the lower fs type\n"
 	    "                   a shared mode also turns off the kernel page cache across\n"
 	    "                   opens and makes attr_timeout and entry_timeout default to\n"
-	    "                   0.1\n"
+	    "                   0.1; it reads past the lower client's caches and is refused\n"
+	    "                   over lower clients that cannot be made coherent (rclone;\n"
+	    "                   sshfs without -o dir_cache=no), with what to change\n"
+	    "                 Every mount registers in CIPHERDIR (veilfs status): a mount\n"
+	    "                 beside another live mount is refused unless both use the\n"
+	    "                 same shared mode\n"
 	    "  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"
 	    "                   broken (default 10)\n"
 	    "  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
@@ -164,9 +169,10 @@ static void usage(FILE *f)
 	    "The daemon logs to syslog (ident 'veilfs', facility daemon) unless -f or --log.\n"
 	    "SIGTERM, SIGINT or SIGHUP to the daemon unmount cleanly. See docs/MOUNT.md.\n\n"
 	    "exit status: %d mounted, %d wrong password, %d usage, %d not a vault,\n"
-	    "             %d other error (mount point missing or already mounted, FUSE failed)\n",
+	    "             %d other error (mount point missing or already mounted, FUSE failed),\n"
+	    "             %d another live mount of CIPHERDIR forbids this one\n",
 	    CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
-	    CLI_EXIT_ERROR);
+	    CLI_EXIT_ERROR, CLI_EXIT_BUSY);
 }
 
 /* Parse a timeout in seconds: a decimal number in [0, 86400]. */

@@ -11,5 +11,6 @@ int cmd_passwd_main(int argc, char **argv);
 int cmd_mount_main(int argc, char **argv);
 int cmd_umount_main(int argc, char **argv);
 int cmd_fsck_main(int argc, char **argv);
+int cmd_status_main(int argc, char **argv);
 
 #endif

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "mount", cmd_mount_main, "mount a vault: plaintext view at MOUNTPOINT", true },
 	{ "umount", cmd_umount_main, "unmount a vault and wait for its daemon to exit", false },
 	{ "fsck", cmd_fsck_main, "check every file and name of a vault", false },
+	{ "status", cmd_status_main, "list the live mounts of a vault (no password needed)", false },
 };
 
 static void usage(FILE *f)
@@ -55,9 +56,10 @@ static void usage(FILE *f)
 		   "  %d  usage error (bad option or argument, empty or mismatched password)\n"
 		   "  %d  not a vault (missing directory, no or malformed veilfs.conf)\n"
 		   "  %d  I/O or other error\n"
-		   "  %d  fsck only: problems found in the vault\n",
+		   "  %d  fsck only: problems found in the vault\n"
+		   "  %d  mount only: another live mount of the vault forbids this one\n",
 		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
-		CLI_EXIT_ERROR, CLI_EXIT_PROBLEMS);
+		CLI_EXIT_ERROR, CLI_EXIT_PROBLEMS, CLI_EXIT_BUSY);
 }
 
 /* No core dumps and no ptrace by other processes of the user: keys live in this process. */

@@ -8,28 +8,45 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
+#include "store/store.h"
 #include "cli/registry_platform.h"
 
 static char host[REGISTRY_FIELD_MAX];
 static char boot[64];
 
+/* From /proc/PID/stat "PID (COMM) STATE ...": the state letter, or 0. */
+static char proc_state(long pid, char *comm, size_t size)
+{
+	char path[64], line[512], *open, *close;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	open = strchr(line, '(');
+	close = strrchr(line, ')');
+	if (!open || !close || close < open || close[1] != ' ')
+		return 0;
+	snprintf(comm, size, "%.*s", (int)(close - open - 1), open + 1);
+	return close[2];
+}
+
 static bool pid_alive(long pid)
 {
-	char path[64], comm[64] = "";
-	FILE *f;
+	char comm[64] = "", state;
 
 	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
+	state = proc_state(pid, comm, sizeof(comm));
+	if (!state)
 		return true; /* no /proc: the pid runs, trust it */
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return !strcmp(comm, "veilfs");
+	/* a killed daemon nobody has reaped yet is a zombie: dead */
+	return state != 'Z' && state != 'X' && !strcmp(comm, "veilfs");
 }
 
 const struct registry_platform *registry_platform_get(void)
@@ -52,4 +69,37 @@ const struct registry_platform *registry_platform_get(void)
 	p.pid_alive = pid_alive;
 	p.host = host;
 	return &p;
+}
+
+int registry_count(const char *dir, int *live, int *stale)
+{
+	struct registry_entry *e = calloc(REGISTRY_ENTRIES_MAX, sizeof(*e));
+	enum registry_state *st = calloc(REGISTRY_ENTRIES_MAX, sizeof(*st));
+	struct store *s = NULL;
+	struct coord c;
+	int rootfd = -1, n = -ENOMEM, i;
+
+	*live = *stale = 0;
+	if (!e || !st)
+		goto out;
+	if ((n = store_posix_new(dir, &s, &rootfd)) < 0)
+		goto out;
+	if ((n = coord_init(&c, s, rootfd, COORD_OFF, COORD_FRESH_NONE, 0)) < 0 ||
+	    (n = registry_list(&c, registry_platform_get(), e, st, REGISTRY_ENTRIES_MAX)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (st[i] == REGISTRY_STALE)
+			(*stale)++;
+		else
+			(*live)++;
+	}
+	n = 0;
+out:
+	if (s) {
+		(void)store_close(s, rootfd); /* read-only use */
+		store_free(s);
+	}
+	free(e);
+	free(st);
+	return n;
 }

@@ -10,4 +10,10 @@
 /* This machine's registry platform (static storage, filled on first use). */
 const struct registry_platform *registry_platform_get(void);
 
+/*
+ * Count the registered mounts of the vault at dir: *live (live, or on another host and
+ * recently beating) and *stale. Returns 0 or -errno.
+ */
+int registry_count(const char *dir, int *live, int *stale);
+
 #endif

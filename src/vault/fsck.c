@@ -739,6 +739,8 @@ static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struc
 		return; /* loaded and unlocked before the walk */
 	if (is_root && has_prefix(name, NAMES_RESERVED_PREFIX "lock."))
 		return; /* a shared-mode lock file (docs/SHARED.md), held or stale */
+	if (is_root && has_prefix(name, NAMES_RESERVED_PREFIX "mount."))
+		return; /* the mount registry (coord/registry.h), reported by the CLI */
 	/* In plaintext-names mode only the root's veilfs.* names are veilfs's. */
 	reserved = names_is_reserved(name, len) && (!f->plaintext_names || is_root);
 	if (reserved) {

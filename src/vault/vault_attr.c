@@ -5,20 +5,49 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "base/log.h"
 #include "vault/vault_internal.h"
+
+enum { SIZE_SETTLE_TRIES = 5 }; /* 1, 2, 4, 8, 16 ms */
+
+/*
+ * A lower size no valid cipher file can have: transient while a write that extends the
+ * file is under way (here or on another client), so the size is read again a few times;
+ * a size that stays malformed is damage, and the file reads as EIO (never as empty).
+ */
+static int settle_size(struct vault *v, struct vnode *n, struct stat *st, uint64_t *plain)
+{
+	struct timespec ts = { 0, 1000000L };
+	char what[VAULT_WHAT_MAX];
+	struct stat again;
+	int tries;
+
+	for (tries = 0; tries < SIZE_SETTLE_TRIES; tries++) {
+		nanosleep(&ts, NULL);
+		ts.tv_nsec *= 2;
+		if (SOP(v, fstat, n->fd, &again) < 0)
+			break;
+		if (block_plain_size(&v->geom, (uint64_t)again.st_size, plain) == 0) {
+			*st = again;
+			return 0;
+		}
+	}
+	vnode_name(v, n, what, sizeof(what));
+	log_error("malformed size %lld of '%s': no valid cipher file has it (EIO)",
+		  (long long)st->st_size, what);
+	return -EIO;
+}
 
 int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st)
 {
 	uint64_t plain = 0;
-	char what[VAULT_WHAT_MAX];
+	int r;
 
 	if (S_ISREG(st->st_mode)) {
-		if (block_plain_size(&v->geom, (uint64_t)st->st_size, &plain) < 0) {
-			vnode_name(v, n, what, sizeof(what));
-			log_warn("malformed size %lld of '%s'", (long long)st->st_size, what);
-			plain = 0;
-		}
+		if (block_plain_size(&v->geom, (uint64_t)st->st_size, &plain) < 0 &&
+		    (r = settle_size(v, n, st, &plain)) < 0)
+			return r;
 		st->st_size = (off_t)plain;
 	} else if (S_ISLNK(st->st_mode)) {
 		st->st_size = (off_t)vault_link_plain_len(v, (uint64_t)st->st_size);

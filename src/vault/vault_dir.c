@@ -53,8 +53,10 @@ int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vn
 		r = -ENOENT; /* a reserved name in plaintext-names mode is never visible */
 	if (r == 0)
 		r = nodes_get_at(v, dir, (const char *)ln.name.data, out, st);
-	if (r == 0)
-		r = vault_convert_stat(v, *out, st);
+	if (r == 0 && (r = vault_convert_stat(v, *out, st)) < 0) {
+		vnode_unref(v, *out);
+		*out = NULL;
+	}
 	lower_name_release(&ln);
 	return r;
 }
