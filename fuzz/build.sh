@@ -13,7 +13,7 @@ flags=(-std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werr
 	-fno-omit-frame-pointer -Isrc -Ifuzz)
 # shellcheck disable=SC2207
 libs=($(pkg-config --libs libcrypto libargon2 libsodium) -lpthread)
-srcs=$(ls src/{base,crypto,format,keys,names,store}/*.c)
+srcs=$(ls src/{base,crypto,format,keys,names,store,coord}/*.c)
 for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)
 	echo "build.sh: $name" >&2

@@ -41,6 +41,8 @@ register_stages() {
 	required fulldisk    "tests/mount/fulldisk.sh build/veilfs" 'tests/mount/fulldisk.sh'
 	required syslog      "tests/mount/syslog.sh build/veilfs" 'tests/mount/syslog.sh'
 	required stalelock   "tests/mount/stalelock.sh build/veilfs" 'tests/mount/stalelock.sh'
+	required registry    "tests/mount/registry.sh build/veilfs" 'tests/mount/registry.sh'
+	required planted     "tests/mount/planted.sh build/veilfs" 'tests/mount/planted.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'

@@ -522,7 +522,7 @@ static int join_registry(const struct mount_args *a, struct vault *v,
 	int r;
 
 	r = registry_join(reg, vault_coord(v), registry_platform_get(), mode_name(mode),
-			  a->mnt_canon, &other);
+			  a->mnt_canon, !a->read_only, &other);
 	if (r == 0)
 		return CLI_EXIT_OK;
 	if (r != -EBUSY) {

@@ -7,10 +7,11 @@
  *     (GlusterFS quick-read): contents are read through a second handle opened with
  *     O_DIRECT, in whole aligned pages, which every client here answers from the server;
  *   - attribute caches (the kernel's attribute timeout, GlusterFS md-cache): the size is
- *     asked with a forced refresh (statx AT_STATX_FORCE_SYNC), then checked against a
- *     direct read of the file's last pages, which ends where the server's file ends; a
- *     size the read contradicts is asked again (the read refreshed the client's cache)
- *     until both agree;
+ *     asked with a forced refresh (statx AT_STATX_FORCE_SYNC) and checked against the
+ *     server's own answer to SEEK_HOLE/SEEK_DATA, which no cache gives; when the client
+ *     still reports another size, a sync refreshes its cache (measured: a forced statx
+ *     alone was fresh in 2 of 20 rounds on GlusterFS, SEEK_HOLE and the statx after a
+ *     sync in 20 of 20);
  *   - write-behind (GlusterFS): with COORD_FRESH_ALL, written data is synced before the
  *     lock that covers it is released.
  */
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "base/clock.h"
 #include "base/log.h"
 #include "coord/coord.h"
 
@@ -27,9 +29,13 @@
 #define SEEK_HOLE 4
 #endif
 
+#ifndef SEEK_DATA
+#define SEEK_DATA 3
+#endif
+
 enum {
-	/* the size check reads this much at the end of the file */
-	TAIL_WINDOW = 2 * COORD_DIRECT_ALIGN,
+	/* SEEK_HOLE / SEEK_DATA pairs followed to the end of a file with holes */
+	SEEK_STEPS = 16,
 	/* a size that the server's contents keep contradicting for this long is an error */
 	SIZE_SETTLE_MS = 3000,
 	SIZE_BACKOFF_MAX_MS = 64,
@@ -43,22 +49,6 @@ static uint64_t align_down(uint64_t x)
 static uint64_t align_up(uint64_t x)
 {
 	return align_down(x + COORD_DIRECT_ALIGN - 1);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 int coord_direct_open(struct coord *c, int pfd)
@@ -127,73 +117,90 @@ ssize_t coord_fresh_pread(struct coord *c, int fd, int dfd, void *buf, size_t n,
 }
 
 /*
- * Does the server's file end at size? 1 yes (or *exact set to where it does end),
- * 0 the contents say the size is stale, or -errno.
+ * The server's size of fd, found with SEEK_HOLE / SEEK_DATA from just before hint: FUSE
+ * clients send both to the server (GlusterFS: to the brick), and no attribute cache
+ * answers them. A valid cipher file never ends in a hole (its final block is always
+ * written), so the first hole after the last data is the end. 1 with *exact set, 0 when
+ * the lower fs cannot tell (no SEEK_HOLE), or -errno.
  */
-static int size_check(struct coord *c, int dfd, uint64_t size, uint64_t *exact)
+static int seek_size(struct coord *c, int fd, uint64_t hint, uint64_t *exact)
 {
-	uint8_t tail[TAIL_WINDOW];
-	uint64_t at;
-	ssize_t got;
-	int64_t hole;
+	int64_t off = hint ? (int64_t)hint - 1 : 0, h, d;
+	bool restarted = false;
+	int step;
 
-	if (size == 0) {
-		/* a direct read at offset 0 of a file the client thinks empty never reaches
-		 * the server; SEEK_HOLE from 0 does (ENXIO: empty there too) */
-		hole = store_lseek(c->store, dfd, 0, SEEK_HOLE);
-		if (hole == -ENXIO)
-			return *exact = 0, 1;
-		if (hole < 0)
-			return *exact = 0, 1; /* no way to tell: trust the forced refresh */
-		return 0;
+	for (step = 0; step < SEEK_STEPS; step++) {
+		h = store_lseek(c->store, fd, off, SEEK_HOLE);
+		if (h == -ENXIO && off == 0)
+			return *exact = 0, 1; /* empty */
+		if (h == -ENXIO && !restarted) {
+			off = 0; /* it shrank below hint: look from the start */
+			restarted = true;
+			continue;
+		}
+		if (h < 0)
+			return h == -EINVAL || h == -EOPNOTSUPP || h == -ENOSYS ? 0 : (int)h;
+		d = store_lseek(c->store, fd, h, SEEK_DATA);
+		if (d == -ENXIO)
+			return *exact = (uint64_t)h, 1;
+		if (d < 0)
+			return d == -EINVAL || d == -EOPNOTSUPP || d == -ENOSYS ? 0 : (int)d;
+		off = d;
 	}
-	at = align_down(size - 1);
-	got = direct_pread(c, dfd, tail, sizeof(tail), at);
-	if (got == -EINVAL) {
-		/* this lower fs refuses direct reads: only the forced refresh is left */
-		*exact = size;
-		return 1;
-	}
-	if (got < 0)
-		return (int)got;
-	if (got > 0 && (size_t)got < sizeof(tail)) {
-		*exact = at + (uint64_t)got;
-		return 1;
-	}
-	return 0; /* grew past the window, or shrank below it */
+	return 0; /* a file full of holes: only the forced refresh is left */
 }
 
 int coord_fresh_size(struct coord *c, int fd, int dfd, uint64_t *size)
 {
 	uint64_t deadline = 0, exact = 0;
 	unsigned backoff = 1;
+	bool synced = false;
 	struct stat st;
 	int r;
 
-	for (;;) {
-		if ((r = store_fstat_fresh(c->store, fd, &st)) < 0)
-			return r;
-		if (c->fresh == COORD_FRESH_NONE || dfd < 0) {
-			*size = (uint64_t)st.st_size;
-			return 0;
-		}
-		r = size_check(c, dfd, (uint64_t)st.st_size, &exact);
+	(void)dfd;
+	if ((r = store_fstat_fresh(c->store, fd, &st)) < 0)
+		return r;
+	if (c->fresh == COORD_FRESH_NONE) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if ((r = seek_size(c, fd, (uint64_t)st.st_size, &exact)) <= 0) {
 		if (r < 0)
 			return r;
-		if (r == 1) {
-			*size = exact;
-			return 0;
-		}
-		if (!deadline)
-			deadline = mono_ms() + SIZE_SETTLE_MS;
-		else if (mono_ms() >= deadline)
-			break;
-		sleep_ms(backoff);
-		if (backoff < SIZE_BACKOFF_MAX_MS)
-			backoff *= 2;
+		*size = (uint64_t)st.st_size;
+		return 0;
 	}
-	log_error("the lower client keeps reporting size %llu, which the server's contents "
-		  "contradict", (unsigned long long)st.st_size);
+	/*
+	 * The size the lower client reports must agree too: its kernel cuts direct reads at
+	 * the size it believes. A sync refreshes a GlusterFS client's attribute cache
+	 * (md-cache takes the size from the reply); failing that, wait for it to expire.
+	 */
+	while ((uint64_t)st.st_size != exact) {
+		if (!synced) {
+			synced = true;
+			(void)store_fsync(c->store, fd, true); /* only a refresh: errors show later */
+		} else {
+			if (!deadline)
+				deadline = clock_mono_ms() + SIZE_SETTLE_MS;
+			else if (clock_mono_ms() >= deadline)
+				goto stuck;
+			clock_sleep_ms(backoff);
+			if (backoff < SIZE_BACKOFF_MAX_MS)
+				backoff *= 2;
+		}
+		if ((r = store_fstat_fresh(c->store, fd, &st)) < 0)
+			return r;
+		if ((r = seek_size(c, fd, (uint64_t)st.st_size, &exact)) < 0)
+			return r;
+		if (r == 0)
+			break;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+stuck:
+	log_error("the lower client keeps reporting size %llu where the server has %llu",
+		  (unsigned long long)st.st_size, (unsigned long long)exact);
 	return -EIO;
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "base/clock.h"
 #include "base/log.h"
 #include "coord/coord.h"
 #include "names/names.h"
@@ -43,22 +44,6 @@ enum {
 #define LF_PREFIX NAMES_RESERVED_PREFIX "lock."
 
 /* --- lock files --- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_us(unsigned us)
-{
-	struct timespec ts = { .tv_sec = us / 1000000u, .tv_nsec = (long)(us % 1000000u) * 1000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* "veilfs.lock.<hash>" of the file's lower path into f->name. */
 static void lf_make_name(struct coord_file *f, const char *path)
@@ -160,10 +145,10 @@ int coord_lockfile_acquire(struct coord *c, struct coord_file *f, const char *pa
 	snprintf(f->content, sizeof(f->content),
 		 "veilfs-lock v1 client=%s pid=%ld time=%lld seq=%u\n", c->client_id,
 		 (long)getpid(), (long long)time(NULL), atomic_fetch_add(&c->seq, 1));
-	start = now_ms();
+	start = clock_mono_ms();
 	deadline = start + LF_WAIT_LEASES * lease + 1000;
 	for (;;) {
-		if (now_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			r = -ETIMEDOUT;
 			break;
 		}
@@ -181,14 +166,14 @@ int coord_lockfile_acquire(struct coord *c, struct coord_file *f, const char *pa
 			break;
 		if (!have_seen || strcmp(cur, seen) != 0) {
 			memcpy(seen, cur, sizeof(seen));
-			seen_at = now_ms();
+			seen_at = clock_mono_ms();
 			have_seen = true;
-		} else if (now_ms() - seen_at >= lease) {
+		} else if (clock_mono_ms() - seen_at >= lease) {
 			lf_break(c, f, seen);
 			have_seen = false;
 			continue;
 		}
-		sleep_us(backoff);
+		clock_sleep_us(backoff);
 		if (backoff < LF_BACKOFF_MAX_US)
 			backoff *= 2;
 	}
@@ -197,7 +182,7 @@ int coord_lockfile_acquire(struct coord *c, struct coord_file *f, const char *pa
 	pthread_mutex_unlock(&f->mutex);
 	if (r < 0) {
 		log_error("cannot take lock file '%s' for '%s' after %llu ms: %s", f->name,
-			  path, (unsigned long long)(now_ms() - start), strerror(-r));
+			  path, (unsigned long long)(clock_mono_ms() - start), strerror(-r));
 	}
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "base/clock.h"
 #include "base/log.h"
 #include "coord/registry.h"
 
@@ -17,22 +18,6 @@ enum {
 	ID_HEX = COORD_CLIENT_ID_LEN,
 	WATCH_POLL_MS = 500,
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* Escape s for the line: %XX for '%', space, controls and bytes past ASCII. */
 static void escape(const char *s, char *out, size_t size)
@@ -267,13 +252,13 @@ int registry_list(struct coord *c, const struct registry_platform *plat,
 static void watch_unknown(struct coord *c, struct registry_entry *e, enum registry_state *st,
 			  int n)
 {
-	uint64_t deadline = mono_ms() + 2000u * REGISTRY_HEARTBEAT_S + 1000u;
+	uint64_t deadline = clock_mono_ms() + 2000u * REGISTRY_HEARTBEAT_S + 1000u;
 	struct registry_entry now;
 	bool pending = true;
 	int i;
 
-	while (pending && mono_ms() < deadline) {
-		sleep_ms(WATCH_POLL_MS);
+	while (pending && clock_mono_ms() < deadline) {
+		clock_sleep_ms(WATCH_POLL_MS);
 		pending = false;
 		for (i = 0; i < n; i++) {
 			if (st[i] != REGISTRY_UNKNOWN)
@@ -331,7 +316,9 @@ static const struct registry_entry *check_others(struct registry *reg, struct re
 	for (i = 0; i < n; i++) {
 		if (!strcmp(e[i].file, reg->self.file))
 			continue;
-		if (st[i] == REGISTRY_STALE) {
+		if (st[i] == REGISTRY_STALE && !reg->announced_planned) {
+			continue; /* a read-only mount changes nothing in the cipher directory */
+		} else if (st[i] == REGISTRY_STALE) {
 			log_warn("removing the stale mount registration of host '%s' pid %ld "
 				 "(%s at '%s')", e[i].host, e[i].pid, e[i].mode, e[i].mnt);
 			/* a registration gone meanwhile is as good as removed */
@@ -344,7 +331,8 @@ static const struct registry_entry *check_others(struct registry *reg, struct re
 }
 
 int registry_join(struct registry *reg, struct coord *c, const struct registry_platform *plat,
-		  const char *mode, const char *mnt, struct registry_entry *conflict)
+		  const char *mode, const char *mnt, bool announce,
+		  struct registry_entry *conflict)
 {
 	struct registry_entry *e = NULL;
 	const struct registry_entry *bad;
@@ -353,6 +341,7 @@ int registry_join(struct registry *reg, struct coord *c, const struct registry_p
 
 	memset(reg, 0, sizeof(*reg));
 	reg->c = c;
+	reg->announced_planned = announce;
 	reg->plat = plat;
 	pthread_mutex_init(&reg->mutex, NULL);
 	pthread_cond_init(&reg->cond, NULL);
@@ -369,7 +358,7 @@ int registry_join(struct registry *reg, struct coord *c, const struct registry_p
 	if (!e || !st)
 		goto out;
 	/* register first: a mount starting at the same time then sees us too */
-	if ((r = write_self(reg)) < 0)
+	if (announce && (r = write_self(reg)) < 0)
 		goto out;
 	if ((n = r = registry_list(c, plat, e, st, REGISTRY_ENTRIES_MAX)) < 0)
 		goto out_leave;
@@ -378,13 +367,15 @@ int registry_join(struct registry *reg, struct coord *c, const struct registry_p
 		r = -EBUSY;
 		goto out_leave;
 	}
-	if ((r = -pthread_create(&reg->thread, NULL, heartbeat, reg)) < 0)
+	reg->announced = announce;
+	if (announce && (r = -pthread_create(&reg->thread, NULL, heartbeat, reg)) < 0)
 		goto out_leave;
-	reg->running = true;
+	reg->running = announce;
 	r = 0;
 	goto out;
 out_leave:
-	(void)store_unlinkat(c->store, c->rootfd, reg->self.file, 0);
+	if (announce)
+		(void)store_unlinkat(c->store, c->rootfd, reg->self.file, 0);
 out:
 	free(e);
 	free(st);
@@ -405,7 +396,7 @@ void registry_leave(struct registry *reg)
 		pthread_join(reg->thread, NULL);
 		reg->running = false;
 	}
-	r = store_unlinkat(reg->c->store, reg->c->rootfd, reg->self.file, 0);
+	r = reg->announced ? store_unlinkat(reg->c->store, reg->c->rootfd, reg->self.file, 0) : 0;
 	if (r < 0 && r != -ENOENT)
 		log_warn("cannot remove mount registration '%s': %s", reg->self.file,
 			 strerror(-r));

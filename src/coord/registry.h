@@ -63,6 +63,8 @@ struct registry {
 	struct registry_entry self;
 	pthread_t thread;
 	bool running;
+	bool announced_planned; /* registers itself (not a read-only mount) */
+	bool announced;         /* its registration was written */
 	pthread_mutex_t mutex; /* protects stop and self.seq/beat */
 	pthread_cond_t cond;
 	bool stop;
@@ -73,10 +75,13 @@ struct registry {
  * other registration: remove the stale ones, and refuse (-EBUSY, *conflict filled, our
  * registration removed again) when a live one cannot run beside us: any live mount when
  * either of us is single-client (mode off), or one in another shared mode. On success the
- * heartbeat thread runs until registry_leave(). Returns 0 or -errno.
+ * heartbeat thread runs until registry_leave(). With announce false (a read-only mount,
+ * which must not change the cipher directory) nothing is written or removed: the others
+ * are only checked. Returns 0 or -errno.
  */
 int registry_join(struct registry *reg, struct coord *c, const struct registry_platform *plat,
-		  const char *mode, const char *mnt, struct registry_entry *conflict) MUST_CHECK;
+		  const char *mode, const char *mnt, bool announce,
+		  struct registry_entry *conflict) MUST_CHECK;
 /* Stop the heartbeat and remove our registration. */
 void registry_leave(struct registry *reg);
 

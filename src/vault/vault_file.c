@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/kdf.h"
@@ -62,14 +63,6 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static void free_wiped(uint8_t *p, size_t n)
@@ -162,7 +155,7 @@ static ssize_t read_chunk_again(struct fileop *op, uint8_t *dst, size_t len, uin
 	if (!vault_lock_is_shared(op->v) || (r != -EBADMSG && r != -EPROTO))
 		return r;
 	for (tries = 0; tries < READ_RETRIES; tries++) {
-		sleep_ms(delay_ms);
+		clock_sleep_ms(delay_ms);
 		delay_ms *= 4;
 		if ((r = fileop_size(op)) < 0)
 			return r;

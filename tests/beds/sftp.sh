@@ -8,7 +8,7 @@
 #
 #   source tests/beds/sftp.sh
 #   sftp_bed_start WORKDIR            # sets SFTP_BED_PORT, SFTP_BED_EXPORT
-#   sftp_bed_mount MNT [PROFILE]      # PROFILE: coherent (default) | default | cached
+#   sftp_bed_mount MNT [PROFILE]      # PROFILE: coherent (default) | default | nocache | cached
 #   sftp_bed_mount MNT custom -o opt1,opt2
 #   sftp_bed_umount MNT
 #   sftp_bed_stop                     # also run by the EXIT trap (cleanup stack)
@@ -20,6 +20,8 @@
 #             sshfs on every lookup/stat).  Chosen default for the test suite.
 #   default:  sshfs defaults (dir cache 20 s, kernel attr/entry 1 s, page
 #             cache dropped on open).
+#   nocache:  default + dir_cache=no, the one option veilfs's shared modes need
+#             (they refuse sshfs with its own cache on: docs/SHARED.md).
 #   cached:   default + kernel_cache (page cache kept across opens; NOT
 #             coherent, useful to show what caching breaks).
 # SFTP_BED_EXTRA_OPTS (comma list) is appended to every mount's -o options.
@@ -37,6 +39,7 @@ sftp_bed_profile_opts() {
 	case "$1" in
 	coherent) echo "dir_cache=no,direct_io,attr_timeout=0,entry_timeout=0,negative_timeout=0" ;;
 	default) echo "" ;;
+	nocache) echo "dir_cache=no" ;;
 	cached) echo "kernel_cache" ;;
 	*) return 1 ;;
 	esac

@@ -1,0 +1,18 @@
+/*
+ * Time for waits and timeouts: a monotonic clock in milliseconds (never jumps with the
+ * wall clock, so leases and deadlines are immune to clock changes) and sleeps that resume
+ * after signals.
+ */
+#ifndef VEILFS_BASE_CLOCK_H
+#define VEILFS_BASE_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t clock_mono_ms(void);
+/* Sleep ms milliseconds (the whole time, across EINTR). */
+void clock_sleep_ms(unsigned ms);
+/* Sleep us microseconds (the whole time, across EINTR). */
+void clock_sleep_us(unsigned us);
+
+#endif
