@@ -97,6 +97,7 @@ static int tv_open(struct tv *t, const struct tv_params *p)
 
 	o.read_only = p->read_only;
 	o.shared = p->shared;
+	o.fresh = p->fresh;
 	o.lock_lease_ms = p->lock_lease_ms;
 	if ((r = vault_open(t->dir, TV_PW, strlen(TV_PW), &o, &t->v)) < 0)
 		return r;

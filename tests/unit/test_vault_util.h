@@ -26,6 +26,7 @@ struct tv_params {
 	bool read_only;
 	enum vault_shared_mode shared;
 	unsigned lock_lease_ms; /* 0: default */
+	enum coord_fresh fresh; /* shared modes: lower caches distrusted (0: none) */
 };
 
 /* Create a vault in a new temp dir and open it. Returns 0 or -errno. */
