@@ -80,6 +80,7 @@ run_bed() {
 	lower=$W/$bed/lower
 	"$VEILFS" init --passfile "$W/pw" --kdf-memory 8 --kdf-time 1 "$lower/cipher" >/dev/null
 	mkdir -p "$W/$bed/m"
+	bed_defer bed_umount "$W/$bed/m" # only if a run failed half-way
 	for ((run = 1; run <= RUNS; run++)); do
 		for fresh in default none; do
 			if [[ $fresh == none ]]; then
@@ -87,7 +88,6 @@ run_bed() {
 			else
 				"$VEILFS" mount --passfile "$W/pw" --shared=auto "$lower/cipher" "$W/$bed/m"
 			fi
-			bed_defer "$VEILFS" umount "$W/$bed/m"
 			rm -rf "${W:?}/$bed/m/"*
 			for w in seqwrite seqread randwrite smallfiles; do
 				t=$(workload "$w" "$W/$bed/m")
