@@ -11,7 +11,9 @@ usage: bench/run.sh [--quick] [--systems LIST] [--beds LIST] [--runs N] [--publi
   --quick         small sizes (under 5 minutes for all systems); default 1 run
   --systems LIST  comma list of plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared
                   (default: all of them)
-  --beds LIST     comma list of local,sshfs (default: local,sshfs)
+  --beds LIST     comma list of local,sshfs,gluster (default: local,sshfs,gluster;
+                  gluster: one brick in a network namespace, client and volume defaults,
+                  at the sshfs bed's scale)
   --runs N        runs per system and bed; medians are reported (default 3, quick 1)
   --publish       also write docs/BENCHMARKS.md from the report
   --sshfs-scale S sizes on the sshfs bed: reduced (default; sequential 256 MiB, tree
@@ -29,7 +31,7 @@ repo=$(cd "$here/.." && pwd)
 source "$here/lib/common.sh"
 
 args="$*"
-quick=0 publish=0 runs='' sshfs_scale=reduced systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs
+quick=0 publish=0 runs='' sshfs_scale=reduced systems=plain,bindfs,gocryptfs,securefs,veilfs,veilfs-shared beds=local,sshfs,gluster
 while (($#)); do
 	case $1 in
 	--quick) quick=1 ;;
@@ -52,7 +54,7 @@ for s in "${sys_list[@]}"; do
 	[[ $s =~ ^(plain|bindfs|gocryptfs|securefs|veilfs|veilfs-shared)$ ]] || die "unknown system '$s'"
 done
 for b in "${bed_list[@]}"; do
-	[[ $b =~ ^(local|sshfs)$ ]] || die "unknown bed '$b'"
+	[[ $b =~ ^(local|sshfs|gluster)$ ]] || die "unknown bed '$b'"
 done
 ((EUID == 0)) || log "warning: not root: caches cannot be dropped, results are warm-cache"
 
@@ -109,7 +111,7 @@ src_xz=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1) ||
 top=$(basename "$src_xz" .tar.xz)
 bed_scale() { # BED: the scale it runs at
 	if ((quick)); then echo quick
-	elif [[ $1 == sshfs ]]; then echo "$sshfs_scale"
+	elif [[ $1 == sshfs || $1 == gluster ]]; then echo "$sshfs_scale"
 	else echo full; fi
 }
 subset_tar() { # DIR...: a tarball of those top-level dirs of the kernel tree, made once
@@ -263,6 +265,24 @@ for b in "${bed_list[@]}"; do
 		trap 'exit 143' TERM
 		sftp_bed_start "$BENCH_WORK/beds/sftp"
 		export BENCH_SFTP_DIR=$SFTP_BED_DIR BENCH_SFTP_PORT=$SFTP_BED_PORT
+	fi
+	if [[ $b == gluster ]]; then
+		export BENCH_GLUSTER_LIB=$repo/tests/beds/gluster.sh
+		if ! command -v glusterd >/dev/null || ! command -v glusterfs >/dev/null; then
+			reason="glusterfs-server or glusterfs-client is not installed"
+			log "gluster bed: skipped: $reason"
+			for s in "${sys_list[@]}"; do printf 'gluster\t%s\tn/a\t%s\n' "$s" "$reason" >>"$status"; done
+			continue
+		fi
+		# shellcheck source=/dev/null
+		source "$BENCH_GLUSTER_LIB"
+		trap on_exit EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		# one brick, the volume as created (default options): the way people run it
+		GLUSTER_BED_VOL_PROFILE=default gluster_bed_start "$BENCH_WORK/beds/gluster" single
+		export BENCH_GLUSTER_DIR=$GLUSTER_BED_DIR BENCH_GLUSTER_SERVER=$GLUSTER_BED_SERVER
+		export BENCH_GLUSTER_VOLUME=$GLUSTER_BED_VOLUME
 	fi
 	usable_beds+=("$b")
 done

@@ -23,6 +23,8 @@ WORKLOADS = [
 BED_DESC = {
     "local": "cipher directory on the local file system",
     "sshfs": "cipher directory on sshfs to an sshd on 127.0.0.1 (tests/beds/sftp.sh)",
+    "gluster": "cipher directory on a GlusterFS volume (1 brick in a network namespace, "
+               "client and volume options as installed: tests/beds/gluster.sh)",
 }
 
 
@@ -109,7 +111,7 @@ def main():
       "rows, in seconds for the others (the sshfs client and sshd are not counted)")
     w("")
 
-    beds = [b for b in ("local", "sshfs") if b in state]
+    beds = [b for b in ("local", "sshfs", "gluster") if b in state]
     for bed in beds:
         desc = BED_DESC.get(bed, "")
         if bed == "sshfs":

@@ -40,6 +40,16 @@ bed_attach() {
 		BEDROOT=$BENCH_WORK/mnt/sshfs-bed-$SYS
 		trap on_exit EXIT # sourcing the bed library replaced our trap
 		sftp_bed_mount "$BEDROOT" "$(sshfs_profile)" 2>/dev/null ;;
+	gluster)
+		# The volume was started by run.sh; this run owns its own glusterfs client,
+		# with the client's default options.
+		# shellcheck source=/dev/null
+		source "$BENCH_GLUSTER_LIB"
+		GLUSTER_BED_DIR=$BENCH_GLUSTER_DIR GLUSTER_BED_SERVER=$BENCH_GLUSTER_SERVER
+		GLUSTER_BED_VOLUME=$BENCH_GLUSTER_VOLUME GLUSTER_BED_ADDRS=("$BENCH_GLUSTER_SERVER")
+		BEDROOT=$BENCH_WORK/mnt/gluster-bed-$SYS
+		trap on_exit EXIT # sourcing the bed library replaced our trap
+		gluster_bed_mount "$BEDROOT" default 2>/dev/null ;;
 	*) die "unknown bed '$BED'" ;;
 	esac
 }
@@ -60,6 +70,9 @@ bed_cold() {
 	if [[ $BED == sshfs ]]; then
 		sftp_bed_umount "$BEDROOT" 2>/dev/null
 		sftp_bed_mount "$BEDROOT" "$(sshfs_profile)" 2>/dev/null
+	elif [[ $BED == gluster ]]; then
+		gluster_bed_umount "$BEDROOT" 2>/dev/null
+		gluster_bed_mount "$BEDROOT" default 2>/dev/null
 	fi
 }
 
