@@ -48,6 +48,23 @@ bool test_check(bool ok, const char *expr, const char *file, int line, const cha
 	return false;
 }
 
+char *test_temp_dir(const char *what)
+{
+	char tmpl[256];
+
+	snprintf(tmpl, sizeof(tmpl), "/tmp/veilfs-%s.XXXXXX", what);
+	return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+}
+
+void test_rm_tree(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove '%s'\n", dir);
+}
+
 const char *test_vectors_dir(void)
 {
 	const char *d = getenv("VEILFS_TEST_VECTORS");

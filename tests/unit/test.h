@@ -41,6 +41,11 @@ long test_unhex(const char *hex, uint8_t *out, size_t max);
 #define EXPECT_MEM(a, b, n) test_check(memcmp((a), (b), (n)) == 0, "memcmp(" #a ", " #b ")",   \
 				       __FILE__, __LINE__, NULL)
 
+/* A new empty directory /tmp/veilfs-<what>.XXXXXX (the caller frees the name), or NULL. */
+char *test_temp_dir(const char *what);
+/* Remove dir and everything below it (a test's temp directory); complains on stderr. */
+void test_rm_tree(const char *dir);
+
 /* True when all n bytes at p are zero (wiped buffers, untouched outputs). */
 static inline bool test_all_zero(const uint8_t *p, size_t n)
 {

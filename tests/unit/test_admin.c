@@ -46,15 +46,6 @@ static char *make_tmpdir(void)
 	return d;
 }
 
-static void rm_tree(const char *dir)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", dir);
-}
-
 /* Read a whole file (up to max bytes) into out; returns its length or -1. */
 static long read_path(const char *dir, const char *name, uint8_t *out, size_t max)
 {
@@ -135,7 +126,7 @@ TEST(admin_create_writes_config_and_diriv)
 	EXPECT_MEM(vi.vault_id, c.vault_id, VAULT_ID_LEN);
 	EXPECT_RET(vault_admin_check_password(d, "secret", 6), 0);
 	EXPECT_RET(vault_admin_check_password(d, "secreT", 6), -EPERM);
-	rm_tree(d);
+	test_rm_tree(d);
 	free(d);
 }
 
@@ -158,7 +149,7 @@ TEST(admin_create_plaintext_names_xchacha)
 	EXPECT_RET(vault_admin_info(d, &vi), 0);
 	EXPECT_EQ(vi.features, CONFIG_FEATURE_PLAINTEXT_NAMES);
 	EXPECT_EQ(vi.cipher, 2);
-	rm_tree(d);
+	test_rm_tree(d);
 	free(d);
 }
 
@@ -183,8 +174,8 @@ TEST(admin_create_refuses_nonempty_and_existing)
 	EXPECT_RET(vault_admin_create(d, &p, "other", 5), -EEXIST);
 	EXPECT_RET(read_path(d, "veilfs.conf", after, sizeof(after)), CONFIG_SIZE);
 	EXPECT_MEM(before, after, CONFIG_SIZE);
-	rm_tree(d);
-	rm_tree(e);
+	test_rm_tree(d);
+	test_rm_tree(e);
 	free(d);
 	free(e);
 }
@@ -227,7 +218,7 @@ TEST(admin_create_rejects_bad_params)
 	EXPECT_RET(read_path(d, "veilfs.conf", raw, sizeof(raw)), -1);
 	EXPECT_RET(read_path(d, "veilfs.diriv", raw, sizeof(raw)), -1);
 	EXPECT_RET(vault_admin_can_create(d), 0);
-	rm_tree(d);
+	test_rm_tree(d);
 	free(d);
 }
 
@@ -267,7 +258,7 @@ TEST(admin_passwd_keeps_master_key)
 	EXPECT_RET(vault_admin_check_password(d, "new", 3), 0);
 	EXPECT_RET(vault_admin_check_password(d, "old password", 12), -EPERM);
 	EXPECT_RET(vault_admin_passwd(d, "new", 3, "", 0), -EINVAL);
-	rm_tree(d);
+	test_rm_tree(d);
 	free(d);
 }
 
@@ -303,6 +294,6 @@ TEST(admin_info_missing_and_malformed)
 	EXPECT_RET(unlink_conf_and_write(d, raw, CONFIG_SIZE), 0);
 	EXPECT_RET(vault_admin_info(d, &vi), 0);
 	EXPECT_RET(vault_admin_check_password(d, "pw", 2), -EPERM);
-	rm_tree(d);
+	test_rm_tree(d);
 	free(d);
 }

@@ -58,22 +58,6 @@ static bool live_pid(long pid)
 	return true;
 }
 
-static char *temp_dir(void)
-{
-	char tmpl[] = "/tmp/veilfs-coord.XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	return d ? strdup(d) : NULL;
-}
-
-static void rm_dir(const char *d)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	EXPECT(system(cmd) == 0);
-}
-
 static int count_registrations(const char *d)
 {
 	char cmd[256];
@@ -97,7 +81,7 @@ TEST(registry_join_conflicts_and_stale)
 	struct store *s = NULL;
 	struct coord ca, cb;
 	int rootfd = -1;
-	char *d = temp_dir();
+	char *d = test_temp_dir("coord");
 
 	EXPECT(d != NULL);
 	if (!d)
@@ -125,7 +109,7 @@ TEST(registry_join_conflicts_and_stale)
 	registry_leave(&a); /* its registration is already gone: no error */
 	EXPECT(store_close(s, rootfd) == 0);
 	store_free(s);
-	rm_dir(d);
+	test_rm_tree(d);
 	free(d);
 }
 
@@ -138,7 +122,7 @@ TEST(coord_fresh_reads_unaligned_ranges_and_sizes)
 	uint64_t size = 0;
 	size_t i;
 	ssize_t n;
-	char *d = temp_dir();
+	char *d = test_temp_dir("coord");
 
 	EXPECT(d != NULL);
 	if (!d)
@@ -175,6 +159,6 @@ TEST(coord_fresh_reads_unaligned_ranges_and_sizes)
 	EXPECT(store_close(s, fd) == 0);
 	EXPECT(store_close(s, rootfd) == 0);
 	store_free(s);
-	rm_dir(d);
+	test_rm_tree(d);
 	free(d);
 }

@@ -101,15 +101,6 @@ static void dump(const struct collector *c)
 		       c->f[i].block == FSCK_NO_BLOCK ? -1LL : (long long)c->f[i].block);
 }
 
-static void rm_tree(const char *dir)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", dir);
-}
-
 static int write_at(int dirfd, const char *name, const void *p, size_t n, int flags)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | flags, 0600);
@@ -220,7 +211,7 @@ static void vb_free(struct vb *b)
 	vault_keys_free(b->keys);
 	aead_ctx_free(b->aead);
 	if (b->dir[0])
-		rm_tree(b->dir);
+		test_rm_tree(b->dir);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -811,7 +802,7 @@ TEST(fsck_unlock_errors)
 	if (!EXPECT(mkdtemp(dir) != NULL))
 		return;
 	EXPECT_EQ(fsck_run(dir, PW, strlen(PW), collect, &col, &n), -ENOENT);
-	rm_tree(dir);
+	test_rm_tree(dir);
 	EXPECT_EQ(fsck_run("/nonexistent/veilfs-fsck", PW, strlen(PW), collect, &col, &n), -ENOENT);
 }
 

@@ -158,23 +158,6 @@ TEST(keys_unwrap_fails_on_any_bound_change)
 	EXPECT(keys_unwrap(&c, "pw", 2, out) == 0);
 }
 
-static char *make_tmpdir(void)
-{
-	char tmpl[] = "/tmp/veilfs-keys-XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	return d ? strdup(d) : NULL;
-}
-
-static void rm_tree(const char *dir)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", dir);
-}
-
 static void write_raw(const char *dir, const uint8_t *p, size_t n)
 {
 	char path[512];
@@ -192,7 +175,7 @@ static void write_raw(const char *dir, const uint8_t *p, size_t n)
 
 TEST(config_file_save_load_unlock)
 {
-	char *dir = make_tmpdir(), path[512];
+	char *dir = test_temp_dir("keys"), path[512];
 	struct store *s = NULL;
 	struct config c, d;
 	struct vault_keys *k = NULL, *want;
@@ -241,6 +224,6 @@ TEST(config_file_save_load_unlock)
 	EXPECT(config_file_load(s, root, &d) == -EPROTO);
 	store_close(s, root);
 	store_free(s);
-	rm_tree(dir);
+	test_rm_tree(dir);
 	free(dir);
 }

@@ -11,23 +11,6 @@
 #include "store/store_fault.h"
 #include "test.h"
 
-static char *make_tmpdir(void)
-{
-	char tmpl[] = "/tmp/veilfs-store-XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	return d ? strdup(d) : NULL;
-}
-
-static void rm_tree(const char *dir)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", dir);
-}
-
 static int count_entries(struct store *s, int dirfd)
 {
 	struct store_dir *d;
@@ -45,7 +28,7 @@ static int count_entries(struct store *s, int dirfd)
 
 TEST(store_posix_basic_io)
 {
-	char *dir = make_tmpdir();
+	char *dir = test_temp_dir("store");
 	struct store *s;
 	struct stat st;
 	char buf[16] = { 0 };
@@ -94,13 +77,13 @@ TEST(store_posix_basic_io)
 	EXPECT(count_entries(s, root) == 0);
 	store_close(s, root);
 	store_free(s);
-	rm_tree(dir);
+	test_rm_tree(dir);
 	free(dir);
 }
 
 TEST(store_write_atomic_replaces_and_reads_back)
 {
-	char *dir = make_tmpdir();
+	char *dir = test_temp_dir("store");
 	struct store *s;
 	uint8_t *data;
 	size_t len;
@@ -120,7 +103,7 @@ TEST(store_write_atomic_replaces_and_reads_back)
 	EXPECT(count_entries(s, root) == 1); /* no temp file left behind */
 	store_close(s, root);
 	store_free(s);
-	rm_tree(dir);
+	test_rm_tree(dir);
 	free(dir);
 }
 
@@ -136,7 +119,7 @@ static const struct {
 
 TEST(store_write_atomic_keeps_old_file_on_fault)
 {
-	char *dir = make_tmpdir();
+	char *dir = test_temp_dir("store");
 	struct store *inner, *s;
 	uint8_t *data;
 	size_t len, i;
@@ -165,13 +148,13 @@ TEST(store_write_atomic_keeps_old_file_on_fault)
 	}
 	store_close(s, root);
 	store_free(s);
-	rm_tree(dir);
+	test_rm_tree(dir);
 	free(dir);
 }
 
 TEST(store_fault_short_write_and_persistent)
 {
-	char *dir = make_tmpdir();
+	char *dir = test_temp_dir("store");
 	struct store *inner, *s;
 	struct store_fault_plan shortw = { .op = STORE_FAULT_PWRITE, .nth = 1, .short_write = true };
 	struct store_fault_plan persist = { .op = STORE_FAULT_PREAD, .nth = 2, .err = EIO,
@@ -198,6 +181,6 @@ TEST(store_fault_short_write_and_persistent)
 	store_close(s, fd);
 	store_close(s, root);
 	store_free(s);
-	rm_tree(dir);
+	test_rm_tree(dir);
 	free(dir);
 }
