@@ -14,16 +14,19 @@
 #include "vault/lock.h"
 #include "vault/vault_internal.h"
 
+enum { DFD_NONE = -2 }; /* vnode.dfd: tried, the lower fs has no direct I/O */
+
 /* Shared mode over a caching lower client: the direct read handle beside iofd. */
 static void io_open_direct(struct vault *v, struct vnode *n)
 {
 	int dfd;
 
-	if (n->dfd >= 0 || v->coord.fresh == COORD_FRESH_NONE)
+	if (n->dfd != -1 || v->coord.fresh == COORD_FRESH_NONE)
 		return;
 	dfd = coord_direct_open(&v->coord, n->fd);
-	/* none (the lower fs has no direct I/O): fresh reads fall back to iofd */
-	n->dfd = dfd >= 0 ? dfd : -1;
+	/* none (the lower fs has no direct I/O): fresh reads fall back to iofd, and the
+	 * open is not tried again while the file stays open */
+	n->dfd = dfd >= 0 ? dfd : DFD_NONE;
 }
 
 static int io_open(struct vault *v, struct vnode *n)
@@ -61,7 +64,7 @@ int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd)
 		n->io_users++;
 		*fd = n->iofd;
 		if (dfd)
-			*dfd = n->dfd;
+			*dfd = n->dfd >= 0 ? n->dfd : -1;
 	}
 	pthread_mutex_unlock(&n->mutex);
 	return r;

@@ -106,7 +106,8 @@ struct vnode {
 	/* Shared mode: this client's coordination state of the file (its lock file). */
 	struct coord_file cf;
 	/* Shared mode over a lower client that caches: a direct-I/O read handle of the
-	 * file (coord_direct_open), or -1; opened and closed with iofd, under mutex. */
+	 * file (coord_direct_open), -1 (not opened yet) or -2 (none to be had); opened
+	 * and closed with iofd, under mutex. */
 	int dfd;
 
 	/* Snapshot for vault_invalidate(); protected by mutex. */
