@@ -34,8 +34,10 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/smb_args.h"
 #include "fuse/frontend.h"
 #include "fuse/mounts.h"
+#include "store/store.h"
 #include "vault/admin.h"
 #include "vault/vault.h"
 
@@ -53,9 +55,10 @@ struct mount_args {
 	enum vault_shared_mode shared; /* --shared=MODE (AUTO resolved in serve()) */
 	unsigned lock_lease_ms;	       /* --lock-lease=S, or 0 for the default */
 	int lower_direct;	       /* --lower-direct=on|off: 1/0, -1 auto */
-	const char *cipherdir;	       /* as given */
+	struct cli_smb smb;	       /* --smb-user, --smb-passfile */
+	const char *cipherdir;	       /* as given (an smb:// URL: without its user part) */
 	const char *mountpoint;	       /* as given */
-	char *cipher_abs;	       /* owned: realpath of cipherdir */
+	char *cipher_abs;	       /* owned: realpath of cipherdir, or the smb:// URL */
 	char *mnt_canon;	       /* owned: canonical mount point */
 };
 
@@ -124,7 +127,9 @@ static void usage(FILE *f)
 	    f,
 	    "usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n\n"
 	    "Unlock the vault in CIPHERDIR and show its plaintext at MOUNTPOINT. Returns once\n"
-	    "the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n\n"
+	    "the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n"
+	    "CIPHERDIR may be smb://[USER@]HOST[:PORT]/SHARE/PATH: the vault on an SMB share,\n"
+	    "reached through veilfs's own SMB client (no kernel or FUSE client in between).\n\n"
 	    "options:\n"
 	    "  --passfile F     read the password from the first line of file F\n"
 	    "  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
@@ -148,6 +153,7 @@ static void usage(FILE *f)
 	    "                     lockfiles  O_EXCL lock files (sshfs and other lower file\n"
 	    "                                systems without cross-client locks)\n"
 	    "                     auto       pick locks or lockfiles by the lower fs type\n"
+	    "                                (lockfiles for an smb:// CIPHERDIR)\n"
 	    "                   a shared mode also turns off the kernel page cache across\n"
 	    "                   opens and makes attr_timeout and entry_timeout default to\n"
 	    "                   0.1\n"
@@ -155,6 +161,10 @@ static void usage(FILE *f)
 	    "                   broken (default 10)\n"
 	    "  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
 	    "                   lower file systems that accept unaligned direct I/O)\n"
+	    "  --smb-user USER  smb:// CIPHERDIR: log in as USER (else the URL's user part,\n"
+	    "                   else $VEILFS_SMB_USER)\n"
+	    "  --smb-passfile F smb:// CIPHERDIR: the SMB password is the first line of F\n"
+	    "                   (else the URL's, else $VEILFS_SMB_PASSWORD)\n"
 	    "  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
 	    "  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 	    "  -h, --help       show this help\n\n"
@@ -229,7 +239,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		OPT_LOG,
 		OPT_SHARED,
 		OPT_LEASE,
-		OPT_DIRECT
+		OPT_DIRECT,
+		OPT_SMB_USER,
+		OPT_SMB_PASSFILE
 	};
 	static const struct option longopts[] = {
 	    {"passfile", required_argument, NULL, OPT_PASSFILE},
@@ -240,6 +252,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	    {"shared", required_argument, NULL, OPT_SHARED},
 	    {"lock-lease", required_argument, NULL, OPT_LEASE},
 	    {"lower-direct", required_argument, NULL, OPT_DIRECT},
+	    {"smb-user", required_argument, NULL, OPT_SMB_USER},
+	    {"smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -304,6 +318,12 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 				return cli_usage_error(
 				    "mount", "invalid --lower-direct '%s' (on or off)", optarg);
 			break;
+		case OPT_SMB_USER:
+			a->smb.user = optarg;
+			break;
+		case OPT_SMB_PASSFILE:
+			a->smb.passfile = optarg;
+			break;
 		case 'd':
 			a->debug = true;
 			a->foreground = true;
@@ -324,6 +344,30 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	return 0;
 }
 
+/*
+ * a->cipher_abs: the realpath of a local CIPHERDIR, or an smb:// URL without its user part
+ * (which then also replaces a->cipherdir in every message: no password is ever shown).
+ */
+static int resolve_cipherdir(struct mount_args *a)
+{
+	int r;
+
+	if ((r = cli_smb_prepare("mount", a->cipherdir, &a->smb, &a->cipher_abs)) != 0)
+		return r;
+	if (a->cipher_abs) {
+		a->cipherdir = a->cipher_abs;
+		if (a->shared == VAULT_SHARED_LOCKS)
+			return cli_usage_error("mount", "--shared=locks needs byte-range locks, "
+							"which veilfs's SMB client has not: use "
+							"--shared=lockfiles (or auto)");
+		return 0;
+	}
+	a->cipher_abs = realpath(a->cipherdir, NULL);
+	if (!a->cipher_abs)
+		return cli_vault_error("cannot mount", a->cipherdir, -errno);
+	return 0;
+}
+
 /* Everything that can be checked before asking for the password. */
 static int check_paths(struct mount_args *a)
 {
@@ -333,9 +377,8 @@ static int check_paths(struct mount_args *a)
 	char *type = NULL;
 	int r;
 
-	a->cipher_abs = realpath(a->cipherdir, NULL);
-	if (!a->cipher_abs)
-		return cli_vault_error("cannot mount", a->cipherdir, -errno);
+	if ((r = resolve_cipherdir(a)) != 0)
+		return r;
 	r = vault_admin_info(a->cipher_abs, &info);
 	if (r < 0)
 		return cli_vault_error("cannot mount", a->cipherdir, r);
@@ -501,14 +544,18 @@ static void resolve_shared(const struct mount_args *a, struct vault_options *o)
 	bool has_locks = false;
 	size_t i;
 
-	lower_fs_type(a->cipher_abs, fstype, sizeof(fstype));
+	if (store_is_smb_url(a->cipher_abs))
+		snprintf(fstype, sizeof(fstype), "smb, veilfs's own client");
+	else
+		lower_fs_type(a->cipher_abs, fstype, sizeof(fstype));
 	o->shared = a->shared;
 	if (o->shared == VAULT_SHARED_AUTO) {
 		for (i = 0; i < sizeof(lockfs) / sizeof(lockfs[0]); i++)
 			has_locks |= !strcmp(fstype, lockfs[i]);
 		/* local file systems lock across processes; other FUSE clients usually
-		 * keep locks local (sshfs, rclone) */
-		if (!has_locks && strncmp(fstype, "fuse", 4) != 0 && fstype[0])
+		 * keep locks local (sshfs, rclone); libsmbclient has no byte-range locks */
+		if (!has_locks && strncmp(fstype, "fuse", 4) != 0 && fstype[0] &&
+		    !store_is_smb_url(a->cipher_abs))
 			has_locks = true;
 		o->shared = has_locks ? VAULT_SHARED_LOCKS : VAULT_SHARED_LOCKFILES;
 		log_info("--shared=auto: lower file system type '%s': using %s", fstype,

@@ -8,6 +8,13 @@
 #include <unistd.h>
 #include "store/store.h"
 
+int store_open_dir(const char *where, struct store **out, int *rootfd)
+{
+	if (store_is_smb_url(where))
+		return store_smb_new(where, NULL, out, rootfd);
+	return store_posix_new(where, out, rootfd);
+}
+
 void store_free(struct store *s)
 {
 	if (!s)
