@@ -343,11 +343,35 @@ static void close_file(struct smb_ctx *c, SMBCFILE *f)
 		(void)smbc_getFunctionClose(c->smb)(c->smb, f);
 }
 
+static void sleep_us(unsigned us)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)us * 1000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * EBUSY from the server is a sharing violation or a delete pending: another client has
+ * the file open or is removing it (a lock file, for a few milliseconds). True when the
+ * caller should try r's call again: then this slept (1 ms doubling to 64 ms, with the
+ * mutex released by the caller), at most SMB_BUSY_TRIES times per call.
+ */
+static bool busy_again(long r, int *tries, unsigned *us)
+{
+	if (r != -EBUSY || *tries >= SMB_BUSY_TRIES)
+		return false;
+	++*tries;
+	sleep_us(*us);
+	if (*us < SMB_BUSY_SLEEP_MAX_US)
+		*us *= 2;
+	return true;
+}
+
 /* --- store ops --- */
 
-static int sm_openat(void *ctx, int dirfd, const char *name, int flags, mode_t mode)
+static int openat_once(struct smb_ctx *c, int dirfd, const char *name, int flags, mode_t mode)
 {
-	struct smb_ctx *c = ctx;
 	SMBCFILE *f = NULL;
 	char *url = NULL;
 	int r;
@@ -363,6 +387,17 @@ out:
 	close_file(c, f);
 	free(url);
 	pthread_mutex_unlock(&smb_mutex);
+	return r;
+}
+
+static int sm_openat(void *ctx, int dirfd, const char *name, int flags, mode_t mode)
+{
+	unsigned us = 1000;
+	int r, tries = 0;
+
+	do
+		r = openat_once(ctx, dirfd, name, flags, mode);
+	while (busy_again(r, &tries, &us));
 	return r;
 }
 
@@ -385,9 +420,8 @@ static int sm_close(void *ctx, int fd)
 	return r;
 }
 
-static int sm_reopen(void *ctx, int fd, int flags)
+static int reopen_once(struct smb_ctx *c, int fd, int flags)
 {
-	struct smb_ctx *c = ctx;
 	struct smb_handle *h;
 	SMBCFILE *f = NULL;
 	char *url = NULL;
@@ -408,6 +442,17 @@ out:
 	close_file(c, f);
 	free(url);
 	pthread_mutex_unlock(&smb_mutex);
+	return r;
+}
+
+static int sm_reopen(void *ctx, int fd, int flags)
+{
+	unsigned us = 1000;
+	int r, tries = 0;
+
+	do
+		r = reopen_once(ctx, fd, flags);
+	while (busy_again(r, &tries, &us));
 	return r;
 }
 
@@ -470,17 +515,20 @@ static int fstat_locked(struct smb_ctx *c, int fd, struct stat *st)
 
 static int sm_fstat(void *ctx, int fd, struct stat *st)
 {
-	int r;
+	unsigned us = 1000;
+	int r, tries = 0;
 
-	pthread_mutex_lock(&smb_mutex);
-	r = fstat_locked(ctx, fd, st);
-	pthread_mutex_unlock(&smb_mutex);
+	do {
+		pthread_mutex_lock(&smb_mutex);
+		r = fstat_locked(ctx, fd, st);
+		pthread_mutex_unlock(&smb_mutex);
+	} while (busy_again(r, &tries, &us));
 	return r;
 }
 
-static int sm_fstatat(void *ctx, int dirfd, const char *name, struct stat *st, int flags)
+static int fstatat_once(struct smb_ctx *c, int dirfd, const char *name, struct stat *st,
+			int flags)
 {
-	struct smb_ctx *c = ctx;
 	char *url = NULL;
 	int r;
 
@@ -491,6 +539,17 @@ static int sm_fstatat(void *ctx, int dirfd, const char *name, struct stat *st, i
 		r = smb_stat_url(c, url, st);
 	pthread_mutex_unlock(&smb_mutex);
 	free(url);
+	return r;
+}
+
+static int sm_fstatat(void *ctx, int dirfd, const char *name, struct stat *st, int flags)
+{
+	unsigned us = 1000;
+	int r, tries = 0;
+
+	do
+		r = fstatat_once(ctx, dirfd, name, st, flags);
+	while (busy_again(r, &tries, &us));
 	return r;
 }
 
@@ -578,14 +637,6 @@ static int sm_mkdirat(void *ctx, int dirfd, const char *name, mode_t mode)
 	return r;
 }
 
-static void sleep_us(unsigned us)
-{
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)us * 1000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static int unlink_once(struct smb_ctx *c, int dirfd, const char *name, int flags, bool *own)
 {
 	char *url = NULL;
@@ -612,18 +663,14 @@ static int sm_unlinkat(void *ctx, int dirfd, const char *name, int flags)
 {
 	unsigned us = 1000;
 	bool own = false;
-	int r, i;
+	int r, tries = 0;
 
-	for (i = 0;; i++) {
+	do {
 		pthread_mutex_lock(&smb_mutex);
 		r = unlink_once(ctx, dirfd, name, flags, &own);
 		pthread_mutex_unlock(&smb_mutex);
-		if (r != -EBUSY || own || i == SMB_BUSY_TRIES)
-			return r;
-		sleep_us(us);
-		if (us < SMB_BUSY_SLEEP_MAX_US)
-			us *= 2;
-	}
+	} while (!own && busy_again(r, &tries, &us));
+	return r;
 }
 
 /*
@@ -697,20 +744,16 @@ static int sm_renameat(void *ctx, int olddirfd, const char *oldname, int newdirf
 		       const char *newname, int flags)
 {
 	unsigned us = 1000;
-	int r, i;
+	int r, tries = 0;
 
 	if (flags & STORE_RENAME_EXCHANGE)
 		return -EINVAL;
-	for (i = 0;; i++) {
+	do {
 		pthread_mutex_lock(&smb_mutex);
 		r = rename_once(ctx, olddirfd, oldname, newdirfd, newname, flags);
 		pthread_mutex_unlock(&smb_mutex);
-		if (r != -EBUSY || i == SMB_BUSY_TRIES)
-			return r;
-		sleep_us(us);
-		if (us < SMB_BUSY_SLEEP_MAX_US)
-			us *= 2;
-	}
+	} while (busy_again(r, &tries, &us));
+	return r;
 }
 
 static int sm_linkat(void *ctx, int olddirfd, const char *oldname, int newdirfd,
