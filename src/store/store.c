@@ -126,7 +126,7 @@ int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8
 		goto out_unlink;
 	}
 	fd = -1;
-	if ((r = store_renameat(s, dirfd, tmp, dirfd, name, 0)) < 0)
+	if ((r = store_renameat(s, dirfd, tmp, dirfd, name, STORE_RENAME_ATOMIC)) < 0)
 		goto out_unlink;
 	/* The rename is durable only once the directory is synced. */
 	return store_fsync(s, dirfd, false);

@@ -39,6 +39,9 @@ enum store_open_flags {
 enum store_rename_flags {
 	STORE_RENAME_NOREPLACE = 1 << 0,
 	STORE_RENAME_EXCHANGE = 1 << 1,
+	/* Replacing an existing name must be atomic (store_write_atomic): a store whose
+	 * rename-over is not (SMB) refuses with -EOPNOTSUPP rather than replace it unsafely. */
+	STORE_RENAME_ATOMIC = 1 << 2,
 };
 
 enum store_at_flags {
@@ -167,7 +170,8 @@ int store_read_file(struct store *s, int dirfd, const char *name, size_t max, ui
 		    size_t *len) MUST_CHECK;
 /*
  * Replace dirfd/name atomically with len bytes: write "name.tmp.<random>", fsync, rename
- * over name, fsync the directory. Returns 0 or -errno (the old file is intact on error).
+ * over name (STORE_RENAME_ATOMIC), fsync the directory. Returns 0 or -errno (the old file
+ * is intact on error; -EOPNOTSUPP: name exists and the store cannot replace atomically).
  */
 int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8_t *data,
 		       size_t len, mode_t mode) MUST_CHECK;

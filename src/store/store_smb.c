@@ -13,7 +13,9 @@
  *    per call, no client cache), so fsync answers 0; whether the server has them on disk
  *    is the server's setting (strict sync / sync always);
  *  - no byte-range locks: lock/unlock answer -EOPNOTSUPP, shared mode is lock files;
- *  - rename over an existing name is not atomic (the library unlinks, then renames);
+ *  - rename over an existing name is not atomic (the library unlinks, then renames): done
+ *    for the vault's renames, refused (-EOPNOTSUPP) where atomicity is asked for
+ *    (STORE_RENAME_ATOMIC: store_write_atomic, e.g. veilfs.conf in passwd);
  *  - no delete sharing: unlink or rename of a file another client holds open fails with
  *    EBUSY; a short open (another client reading a lock file) is waited out, and this
  *    store's own handles on a renamed file are closed around the rename and reopened;
@@ -725,11 +727,13 @@ static int rename_once(struct smb_ctx *c, int olddirfd, const char *oldname, int
 	if ((r = child_url(c, olddirfd, oldname, &from)) < 0 ||
 	    (r = child_url(c, newdirfd, newname, &to)) < 0)
 		goto out;
-	if (flags & STORE_RENAME_NOREPLACE) {
-		/* check, then rename to a (then) new name: one server operation */
+	if (flags & (STORE_RENAME_NOREPLACE | STORE_RENAME_ATOMIC)) {
+		/* check, then rename to a (then) new name: one server operation. The
+		 * library would replace an existing name by unlink + rename: not for
+		 * veilfs's own atomic replaces (veilfs.conf), which are refused. */
 		r = smb_stat_url(c, to, &st);
 		if (r == 0)
-			r = -EEXIST;
+			r = flags & STORE_RENAME_NOREPLACE ? -EEXIST : -EOPNOTSUPP;
 		if (r != -ENOENT)
 			goto out;
 	}

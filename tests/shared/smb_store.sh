@@ -238,6 +238,30 @@ if ((n == 0)); then
 else
 	record "no lock file left in the cipher root" FAIL "$n left"
 fi
+# --- the other commands over smb:// ---
+rc=0
+cred_url="smb://$SMB_BED_USER:$SMB_BED_PASS@127.0.0.1:$SMB_BED_PORT/share/sub/vault"
+out="$(env -u VEILFS_SMB_USER -u VEILFS_SMB_PASSWORD "$VEILFS" info "$cred_url" 2>&1)" || rc=$?
+if ((rc == 0)) && grep -q "^vault: *$URL\$" <<<"$out" && ! grep -qF "$SMB_BED_PASS" <<<"$out"; then
+	record "info with the password in the URL: shown without it" PASS "$(head -1 <<<"$out")"
+else
+	record "info with the password in the URL: shown without it" FAIL "exit $rc"
+fi
+rc=0
+out="$("$VEILFS" fsck --passfile "$WORKDIR/pw" "$URL" 2>&1)" || rc=$?
+if ((rc == 0)); then
+	record "fsck over smb:// after both clients" PASS "$(tail -1 <<<"$out")"
+else
+	record "fsck over smb:// after both clients" FAIL "exit $rc: $(tail -2 <<<"$out" | tr '\n' ' ')"
+fi
+rc=0
+sum0=$(sha256sum "$CIPHER/veilfs.conf")
+"$VEILFS" passwd --passfile "$WORKDIR/pw" --new-passfile "$WORKDIR/pw" "$URL" 2>"$WORKDIR/passwd.err" || rc=$?
+if ((rc == 4)) && [[ "$(sha256sum "$CIPHER/veilfs.conf")" == "$sum0" ]] && grep -q atomically "$WORKDIR/passwd.err"; then
+	record "passwd over smb:// is refused, veilfs.conf kept" PASS "exit 4"
+else
+	record "passwd over smb:// is refused, veilfs.conf kept" FAIL "exit $rc"
+fi
 if ! bed_is_mounted "$VA" && ! bed_is_mounted "$VB"; then
 	record "both mounts unmounted" PASS ""
 else
