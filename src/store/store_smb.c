@@ -738,6 +738,9 @@ static int rename_once(struct smb_ctx *c, int olddirfd, const char *oldname, int
 			goto out;
 	}
 	r = rename_locked(c, from, to);
+	/* the library's unlink of an existing target failed: that file is open somewhere */
+	if (r == -EEXIST && !flags && smb_stat_url(c, to, &st) == 0 && S_ISREG(st.st_mode))
+		r = -EBUSY;
 out:
 	free(from);
 	free(to);
