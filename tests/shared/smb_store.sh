@@ -70,7 +70,13 @@ summary() {
 }
 
 bed_build_tools
-cc -std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -I"$repo/src" \
+san=() # a sanitizer build's core library needs its runtime (VEILFS=build-san/veilfs)
+if [[ $CORE == *build-san* ]]; then
+	san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
+	# libsmbclient's own one-time allocations are not veilfs's leaks
+	export LSAN_OPTIONS=suppressions=$repo/tests/shared/lsan-smbclient.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
+fi
+cc "${san[@]}" -std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -I"$repo/src" \
 	$(pkg-config --cflags smbclient) -o "$BED_BIN/smb_store_check" \
 	"$repo/tests/shared/smb_store_check.c" "$CORE" \
 	$(pkg-config --libs libcrypto libargon2 libsodium smbclient) -lpthread ||
