@@ -18,6 +18,9 @@
 #   markers   no marker of contents or names in the server's backing directory (and a
 #             control: a marker written there without veilfs is found)
 #   locks     no lock file left in the cipher root
+#   others    info (a password in the URL is never shown), fsck, passwd refused
+#   failure   smbd and its children killed after an fsync'd write: reads fail (no hang,
+#             the daemon stays up); smbd restarted: the data is intact, new writes work
 # Every mount is unmounted and smbd stopped by its pid, also on failure. Prints one line
 # per check and ends with "N passed, N failed"; exits non-zero on any failure. Needs root,
 # smbd (tests/beds/install-deps.sh) and a built tree (make).
@@ -268,6 +271,38 @@ if ((rc == 4)) && [[ "$(sha256sum "$CIPHER/veilfs.conf")" == "$sum0" ]] && grep 
 else
 	record "passwd over smb:// is refused, veilfs.conf kept" FAIL "exit $rc"
 fi
+# --- the server dies under a mount, and comes back ---
+vmount "$VA" a2
+head -c 50000 /dev/urandom >"$WORKDIR/fail.src"
+cp "$WORKDIR/fail.src" "$VA/fail" && sync "$VA/fail"
+# smbd and the per-connection children it started (all with this bed's smb.conf)
+kill -KILL $SMB_BED_PID $(smb_bed_helper_pids) 2>/dev/null || true
+wait "$SMB_BED_PID" 2>/dev/null || true
+bed_wait_for 10 "smbd gone" test -z "$(smb_bed_helper_pids)" || true
+rc=0
+t0=$(bed_time_ms)
+timeout 120 cat "$VA/fail" >/dev/null 2>"$WORKDIR/fail.err" || rc=$?
+t1=$(bed_time_ms)
+if ((rc != 0 && rc != 124)); then
+	record "smbd killed: a read fails, no hang" PASS "after $((t1 - t0)) ms: $(sed 's/.*: //' "$WORKDIR/fail.err" | head -1)"
+else
+	record "smbd killed: a read fails, no hang" FAIL "exit $rc"
+fi
+d=$SMB_BED_DIR/samba
+setsid smbd -s "$d/smb.conf" -F --no-process-group --debug-stdout -d 1 \
+	>>"$d/log/smbd.out" 2>&1 </dev/null &
+SMB_BED_PID=$!
+bed_wait_for 15 "smbd back on port $SMB_BED_PORT" bed_port_in_use "$SMB_BED_PORT" || true
+rc=0
+timeout 120 cmp "$WORKDIR/fail.src" "$VA/fail" 2>"$WORKDIR/fail.err" || rc=$?
+echo after >"$VA/fail.new" 2>>"$WORKDIR/fail.err" || rc=$?
+if ((rc == 0)) && [[ "$(cat "$VA/fail.new" 2>/dev/null)" == after ]]; then
+	record "smbd back: the fsync'd file is intact, a new write works" PASS "same daemon"
+else
+	record "smbd back: the fsync'd file is intact, a new write works" FAIL "exit $rc: $(head -1 "$WORKDIR/fail.err")"
+fi
+vumount "$VA"
+
 if ! bed_is_mounted "$VA" && ! bed_is_mounted "$VB"; then
 	record "both mounts unmounted" PASS ""
 else
