@@ -854,6 +854,21 @@ out:
 	return r;
 }
 
+/*
+ * libsmbclient (4.17) puts the bytes per sector in f_bsize and the sectors per allocation
+ * unit in f_frsize, and counts blocks in allocation units: make both sizes the unit
+ * (a real fragment size, not smaller than a sector, is kept). No name limit is given.
+ */
+static void statvfs_fix(struct statvfs *sv)
+{
+	if (sv->f_frsize && sv->f_frsize < sv->f_bsize) {
+		sv->f_frsize *= sv->f_bsize;
+		sv->f_bsize = sv->f_frsize;
+	}
+	if (!sv->f_namemax)
+		sv->f_namemax = 255;
+}
+
 static int sm_fstatvfs(void *ctx, int fd, struct statvfs *sv)
 {
 	struct smb_ctx *c = ctx;
@@ -865,6 +880,8 @@ static int sm_fstatvfs(void *ctx, int fd, struct statvfs *sv)
 		r = 0;
 		if (smbc_getFunctionStatVFS(c->smb)(c->smb, h->url, sv) < 0)
 			r = smb_errno();
+		else
+			statvfs_fix(sv);
 	}
 	pthread_mutex_unlock(&smb_mutex);
 	return r;

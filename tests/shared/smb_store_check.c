@@ -238,6 +238,15 @@ int main(int argc, char **argv)
 		e = store_unlinkat(s2, root2, "shared", 0);
 		check(e == 0, "unlink once the other session closed it", e);
 	}
+	{
+		struct statvfs sv;
+
+		e = store_fstatvfs(s, root, &sv);
+		check(e == 0 && sv.f_frsize >= 512 && sv.f_blocks > 0 && sv.f_bfree <= sv.f_blocks &&
+		      sv.f_namemax == 255, "statvfs: a block size of at least 512, sane counts", e);
+		printf("statvfs: frsize %lu, %llu blocks, %llu free\n", sv.f_frsize,
+		       (unsigned long long)sv.f_blocks, (unsigned long long)sv.f_bfree);
+	}
 	timing(s, root, strtol(argv[2], NULL, 10));
 	(void)store_close(s, g);
 	(void)store_close(s, dfd);
