@@ -37,14 +37,15 @@
 #include <libsmbclient.h>
 #include "base/secmem.h"
 #include "store/store.h"
+#include "store_internal.h"
 
 enum {
 	SMB_HANDLES_MAX = 1 << 20,
 	SMB_TIMEOUT_MS = 20000,	  /* per server request */
 	SMB_BUSY_TRIES = 12,	  /* EBUSY retries of unlink/rename: 1 ms doubling to 64 ms */
 	SMB_BUSY_SLEEP_MAX_US = 64000,
-	SMB_CRED_MAX = 256,
-	SMB_DIRENT_NAME_MAX = 1024,
+	SMB_CRED_MAX = SMB_URL_CRED_MAX,
+	SMB_DIRENT_NAME_MAX = SMB_URL_NAME_MAX,
 	SMB_SEEK_DATA = 3, /* the Linux values of SEEK_DATA and SEEK_HOLE (vault_seek.c) */
 	SMB_SEEK_HOLE = 4,
 };
@@ -77,142 +78,6 @@ static pthread_mutex_t smb_mutex = PTHREAD_MUTEX_INITIALIZER;
 static char default_user[SMB_CRED_MAX], default_workgroup[SMB_CRED_MAX];
 static char *default_password; /* secmem */
 static bool default_set;
-
-/* --- URLs --- */
-
-static bool is_unreserved(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '_' || ch == '.' || ch == '~';
-}
-
-/*
- * A single lower name, checked: no separators ('/' and SMB's '\'), no stream names (':'),
- * no wildcards, not "..". Names come from the vault, but also from listings of the share.
- */
-static bool is_valid_name(const char *name)
-{
-	if (!strcmp(name, ".."))
-		return false;
-	return !strpbrk(name, "/\\:*?\"<>|");
-}
-
-/* *out = base + "/" + percent-encoded name (libsmbclient decodes URLs). 0 or -errno. */
-static int url_join(const char *base, const char *name, char **out)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t blen = strlen(base), nlen = strlen(name), i;
-	char *p;
-
-	if (!nlen || !is_valid_name(name))
-		return -EINVAL;
-	if (nlen > SMB_DIRENT_NAME_MAX)
-		return -ENAMETOOLONG;
-	if (!(*out = malloc(blen + 2 + 3 * nlen)))
-		return -ENOMEM;
-	memcpy(*out, base, blen);
-	p = *out + blen;
-	*p++ = '/';
-	for (i = 0; i < nlen; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if (is_unreserved(ch)) {
-			*p++ = (char)ch;
-		} else {
-			*p++ = '%';
-			*p++ = hex[ch >> 4];
-			*p++ = hex[ch & 15];
-		}
-	}
-	*p = '\0';
-	return 0;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [s, s + n) into out (size bytes). 0 or -EINVAL/-ENAMETOOLONG. */
-static int url_decode(const char *s, size_t n, char *out, size_t size)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (ch == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			ch = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (o + 1 >= size)
-			return -ENAMETOOLONG;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/*
- * Split smb://[[DOMAIN;]USER[:PASSWORD]@]HOST[:PORT]/SHARE[/PATH] into the URL without
- * the user part and trailing slashes (*root, malloc'd) and the decoded user part.
- */
-static int url_parse(const char *url, char **root, char *workgroup, char *user, char *password)
-{
-	const char *p, *slash, *at, *colon, *semi, *share;
-	size_t len;
-	int r;
-
-	*root = NULL;
-	workgroup[0] = user[0] = password[0] = '\0';
-	if (!store_is_smb_url(url))
-		return -EINVAL;
-	p = url + strlen("smb://");
-	slash = strchr(p, '/');
-	if (!slash || slash == p)
-		return -EINVAL;
-	at = memchr(p, '@', (size_t)(slash - p));
-	if (at) {
-		const char *u = p;
-
-		semi = memchr(u, ';', (size_t)(at - u));
-		if (semi) {
-			if ((r = url_decode(u, (size_t)(semi - u), workgroup, SMB_CRED_MAX)) < 0)
-				return r;
-			u = semi + 1;
-		}
-		colon = memchr(u, ':', (size_t)(at - u));
-		if ((r = url_decode(u, (size_t)((colon ? colon : at) - u), user, SMB_CRED_MAX)) < 0)
-			return r;
-		if (colon && (r = url_decode(colon + 1, (size_t)(at - colon - 1), password,
-					     SMB_CRED_MAX)) < 0)
-			return r;
-		p = at + 1;
-	}
-	if (p == slash)
-		return -EINVAL;
-	share = slash + 1;
-	if (!*share || *share == '/')
-		return -EINVAL; /* a share name is required */
-	len = strlen(p);
-	while (len > 0 && p[len - 1] == '/')
-		len--;
-	if (!(*root = malloc(len + strlen("smb://") + 1)))
-		return -ENOMEM;
-	snprintf(*root, len + strlen("smb://") + 1, "smb://%.*s", (int)len, p);
-	return 0;
-}
 
 /* --- handles (all under smb_mutex) --- */
 
@@ -261,7 +126,7 @@ static int child_url(struct smb_ctx *c, int dirfd, const char *name, char **out)
 		*out = strdup(h->url);
 		return *out ? 0 : -ENOMEM;
 	}
-	return url_join(h->url, name, out);
+	return smb_url_join(h->url, name, out);
 }
 
 /* url itself, or a path below it. */
@@ -1104,7 +969,7 @@ static int connect_locked(const char *url, const struct store_smb_auth *auth,
 	*root = NULL;
 	if (!pw || !(c = calloc(1, sizeof(*c))) || !(c->password = secmem_alloc(SMB_CRED_MAX)))
 		goto out;
-	if ((r = url_parse(url, root, wg, user, pw)) < 0)
+	if ((r = smb_url_parse(url, root, wg, user, pw)) < 0)
 		goto out;
 	take_credentials(c, auth, wg, user, pw);
 	r = -ENOMEM;
@@ -1205,7 +1070,7 @@ int store_smb_set_auth(const char *url, const struct store_smb_auth *auth, char 
 	pthread_mutex_lock(&smb_mutex);
 	if (!pw || (!default_password && !(default_password = secmem_alloc(SMB_CRED_MAX))))
 		goto out;
-	if ((r = url_parse(url, public_url, wg, user, pw)) < 0)
+	if ((r = smb_url_parse(url, public_url, wg, user, pw)) < 0)
 		goto out;
 	pick(default_user, auth ? auth->user : NULL, user, NULL);
 	pick(default_workgroup, auth ? auth->workgroup : NULL, wg, NULL);
