@@ -17,8 +17,9 @@
  *    for the vault's renames, refused (-EOPNOTSUPP) where atomicity is asked for
  *    (STORE_RENAME_ATOMIC: store_write_atomic, e.g. veilfs.conf in passwd);
  *  - no delete sharing: unlink or rename of a file another client holds open fails with
- *    EBUSY; a short open (another client reading a lock file) is waited out, and this
- *    store's own handles on a renamed file are closed around the rename and reopened;
+ *    EBUSY; a short open (another client reading a lock file) is waited out, this store's
+ *    own handles on a renamed file are closed around the rename and reopened, and a file
+ *    this store holds open is hidden instead of removed (hide_open_file);
  *  - no symlinks, hard links, device nodes, owners or xattrs: -EOPNOTSUPP;
  *  - handles are names: a handle follows renames made through this store, not those of
  *    other clients.
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <dirent.h>
 #include <sys/time.h>
 #include <libsmbclient.h>
@@ -55,6 +57,7 @@ struct smb_handle {
 	SMBCFILE *file; /* NULL: a path-only handle (STORE_PATH, directories) */
 	int flags;	/* the store flags the handle was opened with */
 	bool reopen;	/* closed around a rename, to be reopened */
+	bool unlinked;	/* removed while open: url is a hidden name, gone at the last close */
 };
 
 struct smb_ctx {
@@ -64,6 +67,8 @@ struct smb_ctx {
 	char user[SMB_CRED_MAX];
 	char workgroup[SMB_CRED_MAX];
 	char *password; /* secmem, SMB_CRED_MAX bytes */
+	char *root_url;	/* the cipher directory: where removed open files hide */
+	unsigned hidden_seq;
 };
 
 struct store_dir {
@@ -111,6 +116,7 @@ static int handle_add(struct smb_ctx *c, char *url, SMBCFILE *file, int flags)
 	c->h[i].file = file;
 	c->h[i].flags = flags;
 	c->h[i].reopen = false;
+	c->h[i].unlinked = false;
 	return (int)i;
 }
 
@@ -142,6 +148,17 @@ static bool has_open_below(struct smb_ctx *c, const char *url)
 
 	for (i = 0; i < c->nh; i++)
 		if (c->h[i].url && c->h[i].file && is_at_or_below(c->h[i].url, url, len))
+			return true;
+	return false;
+}
+
+/* True when a handle of this store has exactly url open for I/O. */
+static bool has_open_file(struct smb_ctx *c, const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < c->nh; i++)
+		if (c->h[i].url && c->h[i].file && !strcmp(c->h[i].url, url))
 			return true;
 	return false;
 }
@@ -276,12 +293,18 @@ static int sm_close(void *ctx, int fd)
 
 	pthread_mutex_lock(&smb_mutex);
 	if ((h = handle_get(c, fd))) {
+		char *url = h->url;
+		bool hidden = h->unlinked && h->file;
+
 		r = 0;
 		if (h->file && smbc_getFunctionClose(c->smb)(c->smb, h->file) < 0)
 			r = smb_errno();
-		free(h->url);
 		h->url = NULL;
 		h->file = NULL;
+		/* the last I/O handle of a file removed while open: now it goes */
+		if (hidden && !has_open_file(c, url))
+			(void)smbc_getFunctionUnlink(c->smb)(c->smb, url);
+		free(url);
 	}
 	pthread_mutex_unlock(&smb_mutex);
 	return r;
@@ -303,8 +326,10 @@ static int reopen_once(struct smb_ctx *c, int fd, int flags)
 		goto out;
 	if ((r = open_url(c, url, flags, 0, &f)) < 0)
 		goto out;
-	if ((r = handle_add(c, url, f, flags)) >= 0)
+	if ((r = handle_add(c, url, f, flags)) >= 0) {
+		c->h[r].unlinked = c->h[fd].unlinked;
 		url = NULL, f = NULL;
+	}
 out:
 	close_file(c, f);
 	free(url);
@@ -370,14 +395,17 @@ static int fstat_locked(struct smb_ctx *c, int fd, struct stat *st)
 {
 	struct smb_handle *h = handle_get(c, fd);
 
+	int r;
+
 	if (!h)
 		return -EBADF;
-	if (h->file) {
-		if (smbc_getFunctionFstat(c->smb)(c->smb, h->file, st) < 0)
-			return smb_errno();
-		return 0;
-	}
-	return smb_stat_url(c, h->url, st);
+	if (h->file)
+		r = smbc_getFunctionFstat(c->smb)(c->smb, h->file, st) < 0 ? smb_errno() : 0;
+	else
+		r = smb_stat_url(c, h->url, st);
+	if (r == 0 && h->unlinked)
+		st->st_nlink = 0; /* hidden until its last close: it has no name */
+	return r;
 }
 
 static int sm_fstat(void *ctx, int fd, struct stat *st)
@@ -504,6 +532,8 @@ static int sm_mkdirat(void *ctx, int dirfd, const char *name, mode_t mode)
 	return r;
 }
 
+static int hide_open_file(struct smb_ctx *c, const char *url);
+
 static int unlink_once(struct smb_ctx *c, int dirfd, const char *name, int flags, bool *own)
 {
 	char *url = NULL;
@@ -512,12 +542,14 @@ static int unlink_once(struct smb_ctx *c, int dirfd, const char *name, int flags
 	if ((r = child_url(c, dirfd, name, &url)) < 0)
 		return r;
 	*own = has_open_below(c, url);
-	if (flags & STORE_AT_REMOVEDIR)
-		r = smbc_getFunctionRmdir(c->smb)(c->smb, url);
-	else
-		r = smbc_getFunctionUnlink(c->smb)(c->smb, url);
-	if (r < 0)
-		r = smb_errno();
+	if (!(flags & STORE_AT_REMOVEDIR) && has_open_file(c, url)) {
+		*own = false; /* a busy rename is another client's open: waited for */
+		r = hide_open_file(c, url);
+	} else if (flags & STORE_AT_REMOVEDIR) {
+		r = smbc_getFunctionRmdir(c->smb)(c->smb, url) < 0 ? smb_errno() : 0;
+	} else {
+		r = smbc_getFunctionUnlink(c->smb)(c->smb, url) < 0 ? smb_errno() : 0;
+	}
 	free(url);
 	return r;
 }
@@ -582,6 +614,37 @@ static int rename_locked(struct smb_ctx *c, const char *from, const char *to)
 	return r;
 }
 
+/*
+ * POSIX lets an open file be removed or replaced and stay readable through its handles;
+ * SMB refuses (no delete sharing). A file this store holds open is renamed instead to a
+ * fresh "veilfs.unlinked.<pid>.<time>.<n>" in the cipher root (a reserved name that no
+ * listing shows, names/names.h) and removed when its last I/O handle closes. Another
+ * client holding it open still gives EBUSY. A crash leaves the hidden file (fsck shows it).
+ */
+static int hide_open_file(struct smb_ctx *c, const char *url)
+{
+	size_t i, n = strlen(c->root_url) + 80;
+	struct timespec ts;
+	struct stat st;
+	char *to;
+	int r;
+
+	if (!(to = malloc(n)))
+		return -ENOMEM;
+	do {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(to, n, "%s/veilfs.unlinked.%ld.%lld%09ld.%u", c->root_url, (long)getpid(),
+			 (long long)ts.tv_sec, ts.tv_nsec, ++c->hidden_seq);
+		r = smb_stat_url(c, to, &st);
+	} while (r == 0);
+	if (r == -ENOENT && (r = rename_locked(c, url, to)) == 0)
+		for (i = 0; i < c->nh; i++)
+			if (c->h[i].url && !strcmp(c->h[i].url, to))
+				c->h[i].unlinked = true;
+	free(to);
+	return r;
+}
+
 static int rename_once(struct smb_ctx *c, int olddirfd, const char *oldname, int newdirfd,
 		       const char *newname, int flags)
 {
@@ -602,6 +665,9 @@ static int rename_once(struct smb_ctx *c, int olddirfd, const char *oldname, int
 		if (r != -ENOENT)
 			goto out;
 	}
+	/* a target this store holds open keeps its contents for its handles */
+	if (!flags && has_open_file(c, to) && (r = hide_open_file(c, to)) < 0)
+		goto out;
 	r = rename_locked(c, from, to);
 	/* the library's unlink of an existing target failed: that file is open somewhere */
 	if (r == -EEXIST && !flags && smb_stat_url(c, to, &st) == 0 && S_ISREG(st.st_mode))
@@ -866,10 +932,14 @@ static void ctx_free_locked(struct smb_ctx *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->nh; i++) {
-		if (c->h[i].url)
+		if (c->h[i].url && c->h[i].file) {
 			close_file(c, c->h[i].file);
+			if (c->h[i].unlinked)
+				(void)smbc_getFunctionUnlink(c->smb)(c->smb, c->h[i].url);
+		}
 		free(c->h[i].url);
 	}
+	free(c->root_url);
 	free(c->h);
 	if (c->smb)
 		smbc_free_context(c->smb, 1);
@@ -1025,6 +1095,8 @@ int store_smb_new(const char *url, const struct store_smb_auth *auth, struct sto
 		goto out;
 	r = -ENOMEM;
 	if (!(s = calloc(1, sizeof(*s))))
+		goto out;
+	if (!(c->root_url = strdup(root)))
 		goto out;
 	if ((r = handle_add(c, root, NULL, STORE_DIRECTORY)) < 0)
 		goto out;

@@ -14,7 +14,7 @@
 #             (tests/beds/twoclient_block.c): 0 lost updates, 0 EIO, both mounts agree
 #   append    both clients append 64-byte records (tests/beds/appendlog.c): none lost
 #   c2o       write+close on A, read on B; an in-place overwrite; names created,
-#             renamed and removed on A, seen on B
+#             renamed and removed on A, seen on B; rm of a file open on A
 #   markers   no marker of contents or names in the server's backing directory (and a
 #             control: a marker written there without veilfs is found)
 #   locks     no lock file left in the cipher root
@@ -213,6 +213,23 @@ if [[ -z "$why" ]]; then
 	record "names created/renamed/removed on A, seen on B" PASS "create, rename, rm, rmdir"
 else
 	record "names created/renamed/removed on A, seen on B" FAIL "$why"
+fi
+
+# rm of an open file (SMB refuses; the store hides it until the last close)
+why=""
+echo keep >"$VA/openrm"
+exec 7<"$VA/openrm"
+rm "$VA/openrm" 2>"$WORKDIR/openrm.err" || why+="rm failed: $(cat "$WORKDIR/openrm.err"); "
+[[ "$(cat <&7)" == keep ]] || why+="the open fd does not read it; "
+exec 7<&-
+[[ ! -e "$VA/openrm" && ! -e "$VB/openrm" ]] || why+="the name is still there; "
+# (FUSE sends the release after close returns)
+bed_wait_for 10 "hidden file removed" test -z "$(find "$CIPHER" -maxdepth 1 -name 'veilfs.unlinked.*')" 2>/dev/null ||
+	why+="veilfs.unlinked.* left; "
+if [[ -z "$why" ]]; then
+	record "rm of an open file: gone by name, readable by its fd" PASS "hidden until the close"
+else
+	record "rm of an open file: gone by name, readable by its fd" FAIL "$why"
 fi
 
 # --- no plaintext on the server ---

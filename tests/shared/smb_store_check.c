@@ -199,12 +199,31 @@ int main(int argc, char **argv)
 	      "the handle inside the renamed directory still writes", (long)n);
 
 	e = store_unlinkat(s, root, "f2", 0);
-	check(e == -EBUSY, "unlink of a file this store holds open is -EBUSY", e);
+	check(e == 0 && store_fstatat(s, root, "f2", &st, 0) == -ENOENT,
+	      "unlink of a file this store holds open: the name goes", e);
+	n = store_pread(s, fd, r, 3, 0);
+	check(n == 3 && !memcmp(r, "abc", 3) && store_fstat(s, fd, &st) == 0 && st.st_nlink == 0,
+	      "its open handles still read it, with no link", (long)n);
+	check(dir_count_prefix(s, root, "veilfs.unlinked.") == 1,
+	      "meanwhile it is hidden as veilfs.unlinked.* in the root", 0);
 	(void)store_close(s, iofd);
 	(void)store_close(s, fd);
-	e = store_unlinkat(s, root, "f2", 0);
-	check(e == 0, "unlink after closing the I/O handles", e);
+	check(dir_count_prefix(s, root, "veilfs.unlinked.") == 0,
+	      "and removed at the last close of its I/O handles", 0);
 	(void)store_close(s, pfd);
+	fd = store_openat(s, root, "t1", STORE_RDWR | STORE_CREAT, 0600);
+	fd2 = store_openat(s, root, "t2", STORE_RDWR | STORE_CREAT, 0600);
+	n = store_pwrite(s, fd, "new", 3, 0) + store_pwrite(s, fd2, "old", 3, 0);
+	(void)store_close(s, fd);
+	e = store_renameat(s, root, "t1", root, "t2", 0);
+	check(n == 6 && e == 0 && store_pread(s, fd2, r, 3, 0) == 3 && !memcmp(r, "old", 3),
+	      "rename over a file this store holds open: its handle keeps the old file", e);
+	(void)store_close(s, fd2);
+	check(store_read_file(s, root, "t2", 100, &data, &len) == 0 && len == 3 &&
+	      !memcmp(data, "new", 3) && dir_count_prefix(s, root, "veilfs.unlinked.") == 0,
+	      "the name has the new file, nothing hidden is left", 0);
+	free(data);
+	data = NULL;
 
 	e = store_write_atomic(s, root, "conf", (const uint8_t *)"one", 3, 0600);
 	check(e == 0, "store_write_atomic of a new name", e);
