@@ -13,6 +13,8 @@
 #   block     two writers, disjoint halves of one 4 KiB block, ROUNDS rounds each
 #             (tests/beds/twoclient_block.c): 0 lost updates, 0 EIO, both mounts agree
 #   append    both clients append 64-byte records (tests/beds/appendlog.c): none lost
+#   overlap   both clients overwrite overlapping ranges of one block (overlap.py): each
+#             write lands whole, both mounts agree, every block authenticates
 #   c2o       write+close on A, read on B; an in-place overwrite; names created,
 #             renamed and removed on A, seen on B; rm of a file open on A
 #   markers   no marker of contents or names in the server's backing directory (and a
@@ -179,6 +181,16 @@ if ((rc == 0)); then
 	record "appends from both clients (2x$ROUNDS records)" PASS "${res:-ok}"
 else
 	record "appends from both clients (2x$ROUNDS records)" FAIL "exit $rc; ${res:-$(tail -1 <<<"$out")}"
+fi
+
+# --- overlapping writes from both clients ---
+rc=0
+out="$(run_tool "$WORKDIR/out.overlap" python3 "$repo/tests/shared/overlap.py" \
+	"$VA/overlap" "$VB/overlap" "$ROUNDS" 600)" || rc=$?
+if ((rc == 0)); then
+	record "overlapping writes, two clients ($ROUNDS rounds)" PASS "$(grep -E '^result=' <<<"$out" | tail -1)"
+else
+	record "overlapping writes, two clients ($ROUNDS rounds)" FAIL "exit $rc; $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 fi
 
 # --- close-to-open and names (no client cache: B must see A's change on its next open) ---
