@@ -580,8 +580,23 @@ static int sm_unlinkat(void *ctx, int dirfd, const char *name, int flags)
 static int rename_locked(struct smb_ctx *c, const char *from, const char *to)
 {
 	size_t i, flen = strlen(from);
+	char **nurls;
 	int r = 0;
 
+	/* the new URLs first: after the rename no handle may be left on its old name */
+	if (!(nurls = calloc(c->nh ? c->nh : 1, sizeof(*nurls))))
+		return -ENOMEM;
+	for (i = 0; i < c->nh; i++) {
+		struct smb_handle *h = &c->h[i];
+
+		if (!h->url || !is_at_or_below(h->url, from, flen))
+			continue;
+		if (!(nurls[i] = malloc(strlen(to) + strlen(h->url + flen) + 1))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		sprintf(nurls[i], "%s%s", to, h->url + flen);
+	}
 	for (i = 0; i < c->nh; i++) {
 		struct smb_handle *h = &c->h[i];
 
@@ -595,14 +610,13 @@ static int rename_locked(struct smb_ctx *c, const char *from, const char *to)
 		r = smb_errno();
 	for (i = 0; i < c->nh; i++) {
 		struct smb_handle *h = &c->h[i];
-		char *nurl;
 
-		if (!h->url || !is_at_or_below(h->url, from, flen))
+		if (!nurls[i])
 			continue;
-		if (r == 0 && (nurl = malloc(strlen(to) + strlen(h->url + flen) + 1))) {
-			sprintf(nurl, "%s%s", to, h->url + flen);
+		if (r == 0) {
 			free(h->url);
-			h->url = nurl;
+			h->url = nurls[i];
+			nurls[i] = NULL;
 		}
 		if (!h->reopen)
 			continue;
@@ -611,6 +625,10 @@ static int rename_locked(struct smb_ctx *c, const char *from, const char *to)
 			     &h->file) < 0)
 			h->file = NULL;
 	}
+out:
+	for (i = 0; i < c->nh; i++)
+		free(nurls[i]);
+	free(nurls);
 	return r;
 }
 
