@@ -644,17 +644,20 @@ static int hide_open_file(struct smb_ctx *c, const char *url)
 	size_t i, n = strlen(c->root_url) + 80;
 	struct timespec ts;
 	struct stat st;
+	int r = 0, tries;
 	char *to;
-	int r;
 
 	if (!(to = malloc(n)))
 		return -ENOMEM;
-	do {
+	/* a fresh name; bounded, as a server that says every name exists must not hang us */
+	for (tries = 0; tries < 8 && r == 0; tries++) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		snprintf(to, n, "%s/veilfs.unlinked.%ld.%lld%09ld.%u", c->root_url, (long)getpid(),
 			 (long long)ts.tv_sec, ts.tv_nsec, ++c->hidden_seq);
 		r = smb_stat_url(c, to, &st);
-	} while (r == 0);
+	}
+	if (r == 0)
+		r = -EBUSY;
 	if (r == -ENOENT && (r = rename_locked(c, url, to)) == 0)
 		for (i = 0; i < c->nh; i++)
 			if (c->h[i].url && !strcmp(c->h[i].url, to))
