@@ -14,7 +14,7 @@ SANFLAGS =
 OPT     ?= -O2 -g
 endif
 
-PKGS    := fuse3 libcrypto libargon2 libsodium
+PKGS    := fuse3 libcrypto libargon2 libsodium smbclient
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -10,9 +10,9 @@ mkdir -p "$out"
 CC=${CLANG:-$(command -v clang-14 || command -v clang)}
 flags=(-std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror
 	-Wno-unused-function -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-	-fno-omit-frame-pointer -Isrc -Ifuzz)
+	-fno-omit-frame-pointer -Isrc -Ifuzz $(pkg-config --cflags smbclient))
 # shellcheck disable=SC2207
-libs=($(pkg-config --libs libcrypto libargon2 libsodium) -lpthread)
+libs=($(pkg-config --libs libcrypto libargon2 libsodium smbclient) -lpthread)
 srcs=$(ls src/{base,crypto,format,keys,names,store,coord}/*.c)
 for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)

@@ -15,7 +15,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
 build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-dev
-	libsodium-dev clang libclang-rt-14-dev python3 bsdextrautils)
+	libsodium-dev libsmbclient-dev clang libclang-rt-14-dev python3 bsdextrautils)
 # CLI tests (python3 json.tool, sha256sum), fuzzing (clang, libclang-rt), mount tests
 # (fuse3), integration workloads (git, sqlite3, xz, the linux-source tarball), the
 # integration tools' self-test on a second FUSE file system (bindfs), valgrind.

@@ -46,6 +46,7 @@ register_stages() {
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
+	required smb-store   "tests/shared/smb_store.sh build/veilfs" 'tests/shared/smb_store.sh'
 }
 
 names=() files=() cmds=() reqs=()

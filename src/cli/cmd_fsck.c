@@ -9,11 +9,13 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/registry_platform.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/smb_args.h"
 #include "vault/admin.h"
 #include "vault/fsck.h"
 
@@ -271,12 +273,40 @@ static void report_mounts(const char *dir)
 		live, stale, dir);
 }
 
-int cmd_fsck_main(int argc, char **argv)
+static int fsck_dir(struct out *o, const struct password_source *src)
 {
-	struct password_source src = { NULL, NULL };
 	struct password pw = { NULL, 0 };
 	struct fsck_counts counts;
 	struct vault_info vi;
+	int r;
+
+	/* A missing or malformed vault is reported before any password is asked for. */
+	if ((r = vault_admin_info(o->dir, &vi)) < 0)
+		return cli_vault_error("cannot check vault", o->dir, r);
+	if ((r = password_read(src, "Password: ", false, &pw)) != 0)
+		return r;
+	r = fsck_run(o->dir, pw.data, pw.len, on_finding, o, &counts);
+	password_free(&pw);
+	if (r < 0) {
+		/* Unlocking failed before the walk: no finding was printed. */
+		return cli_vault_error("cannot check vault", o->dir, r);
+	}
+	print_summary(o, &counts);
+	report_mounts(o->dir);
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the report: %s", strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	if (counts.io_errors)
+		return CLI_EXIT_ERROR;
+	return counts.problems ? FSCK_EXIT_PROBLEMS : CLI_EXIT_OK;
+}
+
+int cmd_fsck_main(int argc, char **argv)
+{
+	struct password_source src = { NULL, NULL };
+	struct cli_smb smb = { NULL, NULL };
+	char *public = NULL;
 	struct out o;
 	int c, r;
 
@@ -307,26 +337,11 @@ int cmd_fsck_main(int argc, char **argv)
 		return r;
 	if (src.passfile && src.extpass)
 		return cli_usage_error("fsck", "--passfile and --extpass cannot be used together");
-	o.dir = argv[optind];
-
-	/* A missing or malformed vault is reported before any password is asked for. */
-	if ((r = vault_admin_info(o.dir, &vi)) < 0)
-		return cli_vault_error("cannot check vault", o.dir, r);
-	if ((r = password_read(&src, "Password: ", false, &pw)) != 0)
+	/* an smb:// URL: checked without its user part (no password in any message) */
+	if ((r = cli_smb_prepare("fsck", argv[optind], &smb, &public)) != 0)
 		return r;
-	r = fsck_run(o.dir, pw.data, pw.len, on_finding, &o, &counts);
-	password_free(&pw);
-	if (r < 0) {
-		/* Unlocking failed before the walk: no finding was printed. */
-		return cli_vault_error("cannot check vault", o.dir, r);
-	}
-	print_summary(&o, &counts);
-	report_mounts(o.dir);
-	if (fflush(stdout) != 0) {
-		cli_error("cannot write the report: %s", strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
-	if (counts.io_errors)
-		return CLI_EXIT_ERROR;
-	return counts.problems ? FSCK_EXIT_PROBLEMS : CLI_EXIT_OK;
+	o.dir = public ? public : argv[optind];
+	r = fsck_dir(&o, &src);
+	free(public);
+	return r;
 }

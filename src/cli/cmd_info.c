@@ -5,8 +5,10 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/smb_args.h"
 #include "crypto/aead.h"
 #include "format/config.h"
 #include "vault/admin.h"
@@ -93,6 +95,9 @@ int cmd_info_main(int argc, char **argv)
 {
 	struct vault_info vi;
 	char id[2 * VAULT_ID_LEN + 1];
+	struct cli_smb smb = { NULL, NULL };
+	char *public = NULL;
+	const char *dir;
 	bool json = false;
 	int c, r;
 
@@ -111,17 +116,25 @@ int cmd_info_main(int argc, char **argv)
 	}
 	if ((r = cli_one_cipherdir("info", argc, optind)) != 0)
 		return r;
-	r = vault_admin_info(argv[optind], &vi);
-	if (r < 0)
-		return cli_vault_error("cannot read vault", argv[optind], r);
+	if ((r = cli_smb_prepare("info", argv[optind], &smb, &public)) != 0)
+		return r;
+	dir = public ? public : argv[optind];
+	r = vault_admin_info(dir, &vi);
+	if (r < 0) {
+		r = cli_vault_error("cannot read vault", dir, r);
+		goto out;
+	}
 	hex(vi.vault_id, sizeof(vi.vault_id), id);
 	if (json)
 		print_json(&vi, id);
 	else
-		print_text(argv[optind], &vi, id);
+		print_text(dir, &vi, id);
+	r = CLI_EXIT_OK;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write to standard output");
-		return CLI_EXIT_ERROR;
+		r = CLI_EXIT_ERROR;
 	}
-	return CLI_EXIT_OK;
+out:
+	free(public);
+	return r;
 }

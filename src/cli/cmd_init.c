@@ -6,22 +6,27 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/smb_args.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
+#include "store/store.h"
 #include "vault/admin.h"
 
 static const char init_help[] =
 	"usage: " CLI_PROG " init [--passfile F | --extpass CMD] [--cipher NAME]\n"
-	"                   [--plaintext-names] [--kdf-memory MIB] [--kdf-time N] CIPHERDIR\n"
+	"                   [--plaintext-names] [--kdf-memory MIB] [--kdf-time N]\n"
+	"                   [--smb-user USER] [--smb-passfile F] CIPHERDIR\n"
 	"\n"
 	"Create a new vault in CIPHERDIR, which must be empty; it is created (mode 0700)\n"
-	"when it does not exist. Writes veilfs.conf (the master key, wrapped under a key\n"
+	"when it does not exist. CIPHERDIR may be smb://[USER@]HOST[:PORT]/SHARE/PATH:\n"
+	"the vault is then on that SMB share, reached through veilfs's own SMB client. Writes veilfs.conf (the master key, wrapped under a key\n"
 	"derived from the password with Argon2id) and the root veilfs.diriv.\n"
 	"\n"
 	"options:\n"
@@ -34,6 +39,7 @@ static const char init_help[] =
 	"  --plaintext-names   store file names unencrypted (contents stay encrypted)\n"
 	"  --kdf-memory MIB    Argon2id memory in MiB, 8 ... 4096 (default 64)\n"
 	"  --kdf-time N        Argon2id passes, 1 ... 64 (default 3); 4 lanes are used\n"
+	CLI_SMB_HELP
 	"  -h, --help          show this help\n"
 	"\n"
 	"exit status: 0 created, 2 usage error, 4 directory not empty, already a vault,\n"
@@ -46,6 +52,8 @@ enum {
 	OPT_PLAINTEXT_NAMES,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
+	OPT_SMB_USER,
+	OPT_SMB_PASSFILE,
 };
 
 static const struct option init_options[] = {
@@ -55,9 +63,25 @@ static const struct option init_options[] = {
 	{ "plaintext-names", no_argument, NULL, OPT_PLAINTEXT_NAMES },
 	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
 	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
+	{ "smb-user", required_argument, NULL, OPT_SMB_USER },
+	{ "smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The SMB directory: created when missing (one level only), like a local one. */
+static int init_make_smb_dir(const char *url, bool *created)
+{
+	int r = store_smb_mkdir(url, NULL, 0700);
+
+	if (r == 0)
+		*created = true;
+	else if (r != -EEXIST) {
+		cli_error("cannot create directory '%s': %s", url, strerror(-r));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
 
 /* Create dir when missing (one level only). Sets *created. Returns 0 or an exit status. */
 static int init_make_dir(const char *dir, bool *created)
@@ -66,6 +90,8 @@ static int init_make_dir(const char *dir, bool *created)
 	int err;
 
 	*created = false;
+	if (store_is_smb_url(dir))
+		return init_make_smb_dir(dir, created);
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
 			cli_error("cannot create vault in '%s': %s", dir, strerror(ENOTDIR));
@@ -99,6 +125,8 @@ int cmd_init_main(int argc, char **argv)
 	struct password_source src = { NULL, NULL };
 	struct vault_create_params p;
 	struct password pw = { NULL, 0 };
+	struct cli_smb smb = { NULL, NULL };
+	char *public = NULL;
 	uint32_t mib = VAULT_DEFAULT_KDF_MEMORY_KIB / 1024;
 	enum aead_alg alg;
 	bool created = false;
@@ -138,6 +166,12 @@ int cmd_init_main(int argc, char **argv)
 						       "--kdf-time '%s' is not a number from %d to %d",
 						       optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME);
 			break;
+		case OPT_SMB_USER:
+			smb.user = optarg;
+			break;
+		case OPT_SMB_PASSFILE:
+			smb.passfile = optarg;
+			break;
 		case 'h':
 			fputs(init_help, stdout);
 			return CLI_EXIT_OK;
@@ -149,13 +183,17 @@ int cmd_init_main(int argc, char **argv)
 		return r;
 	if (src.passfile && src.extpass)
 		return cli_usage_error("init", "--passfile and --extpass cannot be used together");
-	dir = argv[optind];
+	if ((r = cli_smb_prepare("init", argv[optind], &smb, &public)) != 0)
+		return r;
+	dir = public ? public : argv[optind];
 	p.kdf_memory_kib = mib * 1024;
-	if (vault_create_params_check(&p) < 0)
-		return cli_usage_error("init", "invalid key derivation parameters");
+	if (vault_create_params_check(&p) < 0) {
+		r = cli_usage_error("init", "invalid key derivation parameters");
+		goto out;
+	}
 
 	if ((r = init_make_dir(dir, &created)) != 0)
-		return r;
+		goto out;
 	/* Refuse before asking for a password. */
 	if ((r = vault_admin_can_create(dir)) < 0) {
 		r = init_refusal(dir, r);
@@ -177,7 +215,8 @@ int cmd_init_main(int argc, char **argv)
 	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);
 	r = CLI_EXIT_OK;
 out:
-	if (r != CLI_EXIT_OK && created)
+	if (r != CLI_EXIT_OK && created && !public)
 		(void)rmdir(dir);
+	free(public);
 	return r;
 }

@@ -37,8 +37,10 @@
 #include "coord/registry.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/smb_args.h"
 #include "fuse/frontend.h"
 #include "fuse/mounts.h"
+#include "store/store.h"
 #include "vault/admin.h"
 #include "vault/vault.h"
 
@@ -56,9 +58,10 @@ struct mount_args {
 	enum vault_shared_mode shared; /* --shared=MODE (AUTO resolved in serve()) */
 	unsigned lock_lease_ms;	       /* --lock-lease=S, or 0 for the default */
 	int lower_direct;	       /* --lower-direct=on|off: 1/0, -1 auto */
-	const char *cipherdir;	       /* as given */
+	struct cli_smb smb;	       /* --smb-user, --smb-passfile */
+	const char *cipherdir;	       /* as given (an smb:// URL: without its user part) */
 	const char *mountpoint;	       /* as given */
-	char *cipher_abs;	       /* owned: realpath of cipherdir */
+	char *cipher_abs;	       /* owned: realpath of cipherdir, or the smb:// URL */
 	char *mnt_canon;	       /* owned: canonical mount point */
 };
 
@@ -127,7 +130,9 @@ static void usage(FILE *f)
 	    f,
 	    "usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n\n"
 	    "Unlock the vault in CIPHERDIR and show its plaintext at MOUNTPOINT. Returns once\n"
-	    "the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n\n"
+	    "the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n"
+	    "CIPHERDIR may be smb://[USER@]HOST[:PORT]/SHARE/PATH: the vault on an SMB share,\n"
+	    "reached through veilfs's own SMB client (no kernel or FUSE client in between).\n\n"
 	    "options:\n"
 	    "  --passfile F     read the password from the first line of file F\n"
 	    "  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
@@ -151,6 +156,7 @@ static void usage(FILE *f)
 	    "                     lockfiles  O_EXCL lock files (sshfs and other lower file\n"
 	    "                                systems without cross-client locks)\n"
 	    "                     auto       pick locks or lockfiles by the lower fs type\n"
+	    "                                (lockfiles for an smb:// CIPHERDIR)\n"
 	    "                   a shared mode also turns off the kernel page cache across\n"
 	    "                   opens and makes attr_timeout and entry_timeout default to\n"
 	    "                   0.1; it reads past the lower client's caches and is refused\n"
@@ -163,6 +169,10 @@ static void usage(FILE *f)
 	    "                   broken (default 10)\n"
 	    "  --lower-direct=on|off  open lower files with O_DIRECT (default off; only for\n"
 	    "                   lower file systems that accept unaligned direct I/O)\n"
+	    "  --smb-user USER  smb:// CIPHERDIR: log in as USER (else the URL's user part,\n"
+	    "                   else $VEILFS_SMB_USER)\n"
+	    "  --smb-passfile F smb:// CIPHERDIR: the SMB password is the first line of F\n"
+	    "                   (else the URL's, else $VEILFS_SMB_PASSWORD)\n"
 	    "  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
 	    "  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 	    "  -h, --help       show this help\n\n"
@@ -238,7 +248,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		OPT_LOG,
 		OPT_SHARED,
 		OPT_LEASE,
-		OPT_DIRECT
+		OPT_DIRECT,
+		OPT_SMB_USER,
+		OPT_SMB_PASSFILE
 	};
 	static const struct option longopts[] = {
 	    {"passfile", required_argument, NULL, OPT_PASSFILE},
@@ -249,6 +261,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	    {"shared", required_argument, NULL, OPT_SHARED},
 	    {"lock-lease", required_argument, NULL, OPT_LEASE},
 	    {"lower-direct", required_argument, NULL, OPT_DIRECT},
+	    {"smb-user", required_argument, NULL, OPT_SMB_USER},
+	    {"smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -313,6 +327,12 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 				return cli_usage_error(
 				    "mount", "invalid --lower-direct '%s' (on or off)", optarg);
 			break;
+		case OPT_SMB_USER:
+			a->smb.user = optarg;
+			break;
+		case OPT_SMB_PASSFILE:
+			a->smb.passfile = optarg;
+			break;
 		case 'd':
 			a->debug = true;
 			a->foreground = true;
@@ -333,6 +353,30 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	return 0;
 }
 
+/*
+ * a->cipher_abs: the realpath of a local CIPHERDIR, or an smb:// URL without its user part
+ * (which then also replaces a->cipherdir in every message: no password is ever shown).
+ */
+static int resolve_cipherdir(struct mount_args *a)
+{
+	int r;
+
+	if ((r = cli_smb_prepare("mount", a->cipherdir, &a->smb, &a->cipher_abs)) != 0)
+		return r;
+	if (a->cipher_abs) {
+		a->cipherdir = a->cipher_abs;
+		if (a->shared == VAULT_SHARED_LOCKS)
+			return cli_usage_error("mount", "--shared=locks needs byte-range locks, "
+							"which veilfs's SMB client has not: use "
+							"--shared=lockfiles (or auto)");
+		return 0;
+	}
+	a->cipher_abs = realpath(a->cipherdir, NULL);
+	if (!a->cipher_abs)
+		return cli_vault_error("cannot mount", a->cipherdir, -errno);
+	return 0;
+}
+
 /* Everything that can be checked before asking for the password. */
 static int check_paths(struct mount_args *a)
 {
@@ -342,9 +386,8 @@ static int check_paths(struct mount_args *a)
 	char *type = NULL;
 	int r;
 
-	a->cipher_abs = realpath(a->cipherdir, NULL);
-	if (!a->cipher_abs)
-		return cli_vault_error("cannot mount", a->cipherdir, -errno);
+	if ((r = resolve_cipherdir(a)) != 0)
+		return r;
 	r = vault_admin_info(a->cipher_abs, &info);
 	if (r < 0)
 		return cli_vault_error("cannot mount", a->cipherdir, r);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "store/store.h"
 #include "vault/admin.h"
 
 static const char passwd_help[] =
@@ -86,6 +87,14 @@ int cmd_passwd_main(int argc, char **argv)
 		return cli_usage_error("passwd",
 				       "--new-passfile and --new-extpass cannot be used together");
 	dir = argv[optind];
+	if (store_is_smb_url(dir)) {
+		/* the new veilfs.conf would replace the old one by unlink + rename: a crash or a
+		 * concurrent mount in between would find no vault (docs/SHARED.md) */
+		cli_error("cannot change the password of a vault on an smb:// share: SMB (through "
+			  "libsmbclient) cannot replace veilfs.conf atomically; change it through "
+			  "a local or kernel-client path to the same directory");
+		return CLI_EXIT_ERROR;
+	}
 
 	/* A missing or malformed vault is reported before any password is asked for. */
 	if ((r = vault_admin_info(dir, &vi)) < 0)

@@ -101,7 +101,7 @@ static int list(const char *dir, bool json)
 
 	if (!e || !st)
 		goto out;
-	if ((n = store_posix_new(dir, &s, &rootfd)) < 0) {
+	if ((n = store_open_dir(dir, &s, &rootfd)) < 0) {
 		r = cli_vault_error("cannot read vault", dir, n);
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/lower.h"
+#include "store/store.h"
 
 enum { CMDLINE_MAX = 65536 };
 
@@ -27,6 +28,14 @@ void lower_describe(const char *path, struct lower_info *li)
 	bool found = false;
 
 	memset(li, 0, sizeof(*li));
+	if (store_is_smb_url(path)) {
+		/* veilfs's own SMB client (store_smb.c): no kernel or FUSE client below */
+		snprintf(li->fstype, sizeof(li->fstype), "smb");
+		snprintf(li->mountpoint, sizeof(li->mountpoint), "%s", "smb://");
+		if (f)
+			fclose(f);
+		return;
+	}
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -61,7 +70,7 @@ static bool is_one_of(const char *s, const char *const *list)
 
 bool lower_is_local(const struct lower_info *li)
 {
-	static const char *const net[] = {"nfs",  "nfs4", "cifs",  "smb3", "ceph",
+	static const char *const net[] = {"smb",  "nfs",  "nfs4", "cifs",  "smb3", "ceph",
 					  "9p",   "afs",  "ocfs2", "gfs2", "glusterfs",
 					  "lustre", "beegfs", NULL};
 
@@ -221,6 +230,12 @@ int lower_check_shared(const struct lower_info *li, enum coord_fresh *fresh)
 
 	*fresh = COORD_FRESH_ALL;
 	if (lower_is_local(li)) {
+		*fresh = fresh_override(COORD_FRESH_NONE);
+		return 0;
+	}
+	if (!strcmp(li->fstype, "smb")) {
+		/* libsmbclient keeps no data or attribute cache: every call is the server's
+		 * answer (docs/SHARED.md, "SMB through veilfs's own client") */
 		*fresh = fresh_override(COORD_FRESH_NONE);
 		return 0;
 	}

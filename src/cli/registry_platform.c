@@ -82,7 +82,7 @@ int registry_count(const char *dir, int *live, int *stale)
 	*live = *stale = 0;
 	if (!e || !st)
 		goto out;
-	if ((n = store_posix_new(dir, &s, &rootfd)) < 0)
+	if ((n = store_open_dir(dir, &s, &rootfd)) < 0)
 		goto out;
 	if ((n = coord_init(&c, s, rootfd, COORD_OFF, COORD_FRESH_NONE, 0)) < 0 ||
 	    (n = registry_list(&c, registry_platform_get(), e, st, REGISTRY_ENTRIES_MAX)) < 0)

@@ -46,6 +46,13 @@ static void log_planted(const char *name, const char *kind)
 			  name, kind, n + 1 == PLANTED_LOG_MAX ? "; further such lines suppressed" : "");
 }
 
+int store_open_dir(const char *where, struct store **out, int *rootfd)
+{
+	if (store_is_smb_url(where))
+		return store_smb_new(where, NULL, out, rootfd);
+	return store_posix_new(where, out, rootfd);
+}
+
 void store_free(struct store *s)
 {
 	if (!s)
@@ -176,7 +183,7 @@ int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8
 		goto out_unlink;
 	}
 	fd = -1;
-	if ((r = store_renameat(s, dirfd, tmp, dirfd, name, 0)) < 0)
+	if ((r = store_renameat(s, dirfd, tmp, dirfd, name, STORE_RENAME_ATOMIC)) < 0)
 		goto out_unlink;
 	/* The rename is durable only once the directory is synced. */
 	return store_fsync(s, dirfd, false);

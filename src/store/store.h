@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -39,6 +40,9 @@ enum store_open_flags {
 enum store_rename_flags {
 	STORE_RENAME_NOREPLACE = 1 << 0,
 	STORE_RENAME_EXCHANGE = 1 << 1,
+	/* Replacing an existing name must be atomic (store_write_atomic): a store whose
+	 * rename-over is not (SMB) refuses with -EOPNOTSUPP rather than replace it unsafely. */
+	STORE_RENAME_ATOMIC = 1 << 2,
 };
 
 enum store_at_flags {
@@ -131,6 +135,40 @@ struct store {
 int store_posix_new(const char *path, struct store **out, int *rootfd) MUST_CHECK;
 void store_free(struct store *s);
 
+/* True when where names an SMB share ("smb://...") rather than a local directory. */
+static inline bool store_is_smb_url(const char *where)
+{
+	return where && !strncmp(where, "smb://", 6);
+}
+
+/* SMB credentials; any field may be NULL or "" (then the next source is used). Borrowed. */
+struct store_smb_auth {
+	const char *user;
+	const char *password;
+	const char *workgroup;
+};
+
+/*
+ * A store over an SMB share through libsmbclient (store_smb.c, docs/SHARED.md "SMB through
+ * veilfs's own client"): url is smb://[[DOMAIN;]USER[:PASSWORD]@]HOST[:PORT]/SHARE[/PATH]
+ * and *rootfd a directory handle on PATH (which must exist). Credentials come from auth,
+ * else (auth NULL) from store_smb_set_auth(), then from the URL, then from the environment
+ * (VEILFS_SMB_USER, VEILFS_SMB_PASSWORD, VEILFS_SMB_DOMAIN). Returns 0 or -errno.
+ */
+int store_smb_new(const char *url, const struct store_smb_auth *auth, struct store **out,
+		  int *rootfd) MUST_CHECK;
+/* Create the directory PATH of url (its parent must exist). 0, -EEXIST or -errno. */
+int store_smb_mkdir(const char *url, const struct store_smb_auth *auth, mode_t mode) MUST_CHECK;
+/*
+ * Remember process-wide credentials for stores opened with auth NULL: each field of auth,
+ * else the user part of url. *public_url (malloc'd, caller frees) is url without its user
+ * part, fit to show and log. 0 or -errno (-EINVAL: not an smb:// URL with a share).
+ */
+int store_smb_set_auth(const char *url, const struct store_smb_auth *auth,
+		       char **public_url) MUST_CHECK;
+/* A store for where: store_smb_new(where, NULL, ...) for smb:// URLs, else store_posix_new. */
+int store_open_dir(const char *where, struct store **out, int *rootfd) MUST_CHECK;
+
 /*
  * Read a whole small file (at most max bytes; -EFBIG beyond). Caller frees *data. The
  * file is untrusted: it is opened without following a link and without blocking, and
@@ -140,7 +178,8 @@ int store_read_file(struct store *s, int dirfd, const char *name, size_t max, ui
 		    size_t *len) MUST_CHECK;
 /*
  * Replace dirfd/name atomically with len bytes: write "name.tmp.<random>", fsync, rename
- * over name, fsync the directory. Returns 0 or -errno (the old file is intact on error).
+ * over name (STORE_RENAME_ATOMIC), fsync the directory. Returns 0 or -errno (the old file
+ * is intact on error; -EOPNOTSUPP: name exists and the store cannot replace atomically).
  */
 int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8_t *data,
 		       size_t len, mode_t mode) MUST_CHECK;

@@ -247,6 +247,7 @@ static int px_renameat(void *ctx, int olddirfd, const char *oldname, int newdirf
 		       const char *newname, int flags)
 {
 	(void)ctx;
+	flags &= ~STORE_RENAME_ATOMIC; /* rename(2) replaces atomically */
 	if (!flags)
 		return renameat(olddirfd, oldname, newdirfd, newname) < 0 ? -errno : 0;
 #ifdef RENAME_NOREPLACE

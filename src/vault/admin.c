@@ -26,7 +26,7 @@ static int admin_dir_open(struct admin_dir *d, const char *path)
 {
 	d->store = NULL;
 	d->rootfd = -1;
-	return store_posix_new(path, &d->store, &d->rootfd);
+	return store_open_dir(path, &d->store, &d->rootfd);
 }
 
 static void admin_dir_close(struct admin_dir *d)

@@ -881,7 +881,7 @@ int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn
 	int rootfd = -1, r;
 
 	memset(counts, 0, sizeof(*counts));
-	if ((r = store_posix_new(cipherdir, &s, &rootfd)) < 0)
+	if ((r = store_open_dir(cipherdir, &s, &rootfd)) < 0)
 		return r;
 	r = fsck_run_store(s, rootfd, pw, pwlen, report, arg, counts);
 	(void)store_close(s, rootfd);

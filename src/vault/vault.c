@@ -141,7 +141,7 @@ int vault_open(const char *cipherdir, const char *password, size_t pwlen,
 	int rootfd = -1, r;
 
 	*out = NULL;
-	if ((r = store_posix_new(cipherdir, &s, &rootfd)) < 0)
+	if ((r = store_open_dir(cipherdir, &s, &rootfd)) < 0)
 		return r;
 	r = vault_open_store(s, rootfd, password, pwlen, opts, out);
 	if (r < 0) {

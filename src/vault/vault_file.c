@@ -640,7 +640,10 @@ static void write_range(const struct fileop *op, size_t len, uint64_t off, uint6
 /*
  * Take the shared-storage lock for a write and refresh the size under it; retry when
  * another client changed the size so that the locked range no longer covers the write.
- * With append, *off becomes the end of file seen under the lock.
+ * With append, *off becomes the end of file seen under the lock. A locked range that
+ * already covers the new one is kept: an append whose range runs to the end of the file
+ * (another client appended meanwhile), or any write under a lock file (whole file).
+ * Retrying there instead failed appends from two busy clients with EAGAIN.
  */
 static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append, uint64_t *lf,
 		      uint64_t *ll)
@@ -664,7 +667,9 @@ static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append,
 		 * reaches to the end from at or before the new last block */
 		off2 = append ? op->psize : *off;
 		write_range(op, len, off2, &f2, &l2);
-		if (f2 >= *lf && (*ll == VAULT_LOCK_TO_END || l2 <= *ll)) {
+		/* a lock file covers the whole file: held, it covers any write */
+		if (op->v->opts.shared == VAULT_SHARED_LOCKFILES ||
+		    (f2 >= *lf && (*ll == VAULT_LOCK_TO_END || l2 <= *ll))) {
 			*off = off2;
 			return 0;
 		}

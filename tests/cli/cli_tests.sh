@@ -135,6 +135,34 @@ test_usage_errors_exit_2() {
 	[[ ! -e $T/v && ! -e $T/w ]] || die "a usage error created a directory"
 }
 
+# smb:// CIPHERDIRs, where no server is needed: usage errors, refusals, and no password
+# from a URL in any message (port 1 on loopback: the connection is refused at once).
+test_smb_urls_without_server() {
+	local u="smb://user:SeCrEtPw@127.0.0.1:1/share/v"
+	pwfile p pw
+	mkdir "$T/m" "$T/v"
+	expect_rc 2 "$V" init --passfile "$T/p" smb://127.0.0.1
+	expect_rc 2 "$V" init --passfile "$T/p" --smb-user x "$T/v"
+	contains "$err" "need an smb:// CIPHERDIR"
+	expect_rc 2 "$V" mount --passfile "$T/p" --smb-passfile "$T/p" "$T/v" "$T/m"
+	expect_rc 2 "$V" mount --passfile "$T/p" --shared=locks "$u" "$T/m"
+	contains "$err" "byte-range locks"
+	lacks "$err" SeCrEtPw
+	expect_rc 4 "$V" passwd --passfile "$T/p" --new-passfile "$T/p" "$u"
+	contains "$err" "atomically"
+	lacks "$err" SeCrEtPw
+	run "$V" info "$u"
+	[[ $rc != 0 ]] || die "info of an unreachable share exited 0"
+	contains "$err" "smb://127.0.0.1:1/share/v"
+	lacks "$err$out" SeCrEtPw
+	run "$V" mount --passfile "$T/p" "$u" "$T/m"
+	[[ $rc != 0 ]] || die "mount of an unreachable share exited 0"
+	lacks "$err$out" SeCrEtPw
+	run "$V" fsck --passfile "$T/p" "$u"
+	[[ $rc != 0 ]] || die "fsck of an unreachable share exited 0"
+	lacks "$err$out" SeCrEtPw
+}
+
 test_init_and_info() {
 	new_vault v "correct horse"
 	contains "$out" "created vault"

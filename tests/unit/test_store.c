@@ -184,3 +184,45 @@ TEST(store_fault_short_write_and_persistent)
 	test_rm_tree(dir);
 	free(dir);
 }
+
+/*
+ * The SMB store's URL handling, without a server (the store itself is tested against a
+ * real smbd in tests/shared/smb_store.sh): one case per line, the URL and the public form
+ * (NULL: refused with -EINVAL). A URL's user part never reaches the public form.
+ */
+TEST(store_smb_url_public_form)
+{
+	static const struct {
+		const char *url, *public;
+	} cases[] = {
+		/* 1 */ { "smb://host/share/dir", "smb://host/share/dir" },
+		/* 2 */ { "smb://host:4455/share/dir/", "smb://host:4455/share/dir" },
+		/* 3 */ { "smb://user:secret@host/share/v", "smb://host/share/v" },
+		/* 4 */ { "smb://DOM;user:p%40ss@host:445/share", "smb://host:445/share" },
+		/* 5 */ { "smb://user@host/share//", "smb://host/share" },
+		/* 6 */ { "smb://host", NULL },
+		/* 7 */ { "smb://host/", NULL },
+		/* 8 */ { "smb:///share/dir", NULL },
+		/* 9 */ { "smb://user@/share", NULL },
+		/* 10 */ { "smb://u:bad%zz@host/share", NULL },
+		/* 11 */ { "/local/dir", NULL },
+		/* 12 */ { "smb://host//share", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *pub = NULL;
+		int r = store_smb_set_auth(cases[i].url, NULL, &pub);
+
+		if (cases[i].public) {
+			EXPECTF(r == 0 && pub && !strcmp(pub, cases[i].public),
+				"case %zu: '%s' -> %d '%s'", i + 1, cases[i].url, r,
+				pub ? pub : "(null)");
+		} else {
+			EXPECTF(r == -EINVAL && !pub, "case %zu: '%s' -> %d", i + 1, cases[i].url, r);
+		}
+		free(pub);
+	}
+	EXPECT(store_is_smb_url("smb://h/s") && !store_is_smb_url("/smb://") &&
+	       !store_is_smb_url(NULL));
+}
