@@ -16,6 +16,7 @@
 
 enum {
 	ID_HEX = COORD_CLIENT_ID_LEN,
+	LINE_PAD = 512, /* every registration line is at least this long (spaces, newline) */
 	WATCH_POLL_MS = 500,
 };
 
@@ -51,7 +52,17 @@ static int format_line(const struct registry_entry *e, char *out, size_t size)
 		     "seq=%llu mnt=%s\n",
 		     host, e->boot[0] ? e->boot : "-", e->pid, e->mode, (long long)e->started,
 		     (long long)e->beat, (unsigned long long)e->seq, mnt);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	/* one length for every rewrite (spaces before the newline, which the parser skips),
+	 * so that an in-place rewrite never leaves a shorter line behind */
+	if (n < LINE_PAD && size > LINE_PAD) {
+		memset(out + n - 1, ' ', (size_t)(LINE_PAD - n));
+		out[LINE_PAD - 1] = '\n';
+		out[LINE_PAD] = '\0';
+		n = LINE_PAD;
+	}
+	return n;
 }
 
 static int unhex(char c)
@@ -174,15 +185,31 @@ int registry_parse(const char *line, size_t len, struct registry_entry *e)
 	return 0;
 }
 
+/*
+ * Write our registration: replaced atomically, or, on a store that cannot replace a file
+ * atomically (SMB), rewritten in place with one write of a line of the same length.
+ */
 static int write_self(struct registry *reg)
 {
+	struct store *s = reg->c->store;
 	char line[REGISTRY_LINE_MAX];
-	int n;
+	int n, fd, r;
 
 	if ((n = format_line(&reg->self, line, sizeof(line))) < 0)
 		return n;
-	return store_write_atomic(reg->c->store, reg->c->rootfd, reg->self.file,
-				  (const uint8_t *)line, (size_t)n, 0644);
+	r = store_write_atomic(s, reg->c->rootfd, reg->self.file, (const uint8_t *)line,
+			       (size_t)n, 0644);
+	if (r != -EOPNOTSUPP)
+		return r;
+	fd = store_openat(s, reg->c->rootfd, reg->self.file,
+			  STORE_WRONLY | STORE_CREAT | STORE_NOFOLLOW | STORE_NONBLOCK, 0644);
+	if (fd < 0)
+		return fd;
+	if ((r = store_pwrite_full(s, fd, line, (size_t)n, 0)) == 0)
+		r = store_ftruncate(s, fd, (uint64_t)n);
+	if (store_close(s, fd) < 0 && r == 0)
+		r = -EIO;
+	return r;
 }
 
 static bool is_registration(const char *name)

@@ -121,6 +121,9 @@ struct store_ops {
 	 * 0, -ENOSPC (or another -errno), -EOPNOTSUPP when the lower fs cannot. */
 	int (*reserve)(void *ctx, int fd, uint64_t off, uint64_t len);
 	void (*destroy)(void *ctx);
+	/* True when the lower fs has only files and directories (no devices, FIFOs, sockets
+	 * or symlinks anyone could plant): store_read_file then opens without looking. */
+	bool no_special_files;
 };
 
 struct store {

@@ -46,7 +46,7 @@ static int map_open_flags(int flags)
 	if (flags & STORE_NOFOLLOW)
 		o |= O_NOFOLLOW;
 	if (flags & STORE_NONBLOCK)
-		o |= O_NONBLOCK;
+		o |= O_NONBLOCK | O_NOCTTY;
 #ifdef O_PATH
 	if (flags & STORE_PATH)
 		o = O_PATH | O_CLOEXEC | (o & (O_DIRECTORY | O_NOFOLLOW));

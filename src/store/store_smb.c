@@ -1009,6 +1009,7 @@ static const struct store_ops smb_ops = {
 	.lock = sm_lock,
 	.unlock = sm_unlock,
 	.destroy = sm_destroy,
+	.no_special_files = true,
 };
 
 /* --- connecting --- */
