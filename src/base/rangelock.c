@@ -102,12 +102,3 @@ void rangelock_remove(struct rangelock *l, struct range_req *r)
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->mutex);
 }
-
-void rangelock_lock(struct rangelock *l, struct range_req *r, uint64_t first, uint64_t last,
-		    bool exclusive)
-{
-	rangelock_enter(l);
-	rangelock_add(l, r, first, last, exclusive);
-	rangelock_leave(l);
-	rangelock_wait(l, r);
-}

@@ -46,8 +46,5 @@ bool rangelock_granted(struct rangelock *l, const struct range_req *r);
 void rangelock_wait(struct rangelock *l, struct range_req *r);
 /* Dequeue r (granted or not) and wake the waiters (caller does not hold the mutex). */
 void rangelock_remove(struct rangelock *l, struct range_req *r);
-/* add + wait in one call. */
-void rangelock_lock(struct rangelock *l, struct range_req *r, uint64_t first, uint64_t last,
-		    bool exclusive);
 
 #endif

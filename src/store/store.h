@@ -180,7 +180,7 @@ int store_open_dir(const char *where, struct store **out, int *rootfd) MUST_CHEC
 int store_read_file(struct store *s, int dirfd, const char *name, size_t max, uint8_t **data,
 		    size_t *len) MUST_CHECK;
 /*
- * Replace dirfd/name atomically with len bytes: write "name.tmp.<random>", fsync, rename
+ * Replace dirfd/name atomically with len bytes: write "name.tmp.<pid>.<counter>", fsync, rename
  * over name (STORE_RENAME_ATOMIC), fsync the directory. Returns 0 or -errno (the old file
  * is intact on error; -EOPNOTSUPP: name exists and the store cannot replace atomically).
  */
