@@ -712,6 +712,17 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	(void)fi;
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/*
+	 * With the writeback cache the kernel may hold dirty pages the lower file does not
+	 * have yet, and the answer comes from the lower file. Have the kernel write the file's
+	 * dirty pages first: invalidating its page range launders each dirty page through a
+	 * WRITE, which other threads serve, before the notification returns (the LSEEK
+	 * request holds the inode lock, no page lock). Clean pages are dropped with them.
+	 */
+	if (f->opts.writeback && (r = fuse_lowlevel_notify_inval_inode(f->se, ino, 0, 0)) < 0 &&
+	    r != -ENOENT)
+		log_debug("cannot write back inode %llu before lseek: %s",
+			  (unsigned long long)ino, strerror((int)-r));
 	r = vault_lseek(f->vault, n, off, whence);
 	vnode_unref(f->vault, n);
 	if (r < 0)

@@ -69,10 +69,21 @@
 	X(mknod_fifo)                  \
 	X(mknod_socket)
 
+/* posix_kernel.c */
+#define POSIX_KERNEL_CASES(X)          \
+	X(seek_data_dirty)             \
+	X(direct_write_then_read)      \
+	X(readdir_rewind_new_entries)  \
+	X(fallocate_reserves)          \
+	X(fallocate_keep_size)         \
+	X(atime_on_read)               \
+	X(file_handle)
+
 #define POSIX_CASES(X)     \
 	POSIX_IO_CASES(X)  \
 	POSIX_NS_CASES(X)  \
-	POSIX_META_CASES(X)
+	POSIX_META_CASES(X) \
+	POSIX_KERNEL_CASES(X)
 
 /* posix_perm.c: run only with --perm, as root */
 #define PERM_CASES(X)                  \
