@@ -41,11 +41,10 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* An open directory: the snapshot taken at opendir (or at a rewind to offset 0). */
+/* An open directory: the snapshot taken by the last read at offset 0. */
 struct dir_handle {
 	pthread_mutex_t lock;
-	struct vdir *snap; /* owned; protected by lock */
-	bool consumed;	   /* something was read since the snapshot; protected by lock */
+	struct vdir *snap; /* owned, NULL before the first read; protected by lock */
 };
 
 static struct frontend *req_frontend(fuse_req_t req)
@@ -749,7 +748,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		free(dh);
 		return;
 	}
-	r = vault_opendir(f->vault, n, &dh->snap);
+	/* The listing is read at the first readdir: entries created in between are in it. */
+	r = vnode_type(n) == S_IFDIR ? 0 : -ENOTDIR;
 	vnode_unref(f->vault, n);
 	if (r < 0) {
 		free(dh);
@@ -767,9 +767,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /*
  * Directory offsets: position 0 is ".", 1 is "..", 2 + i is entry i of the snapshot; the
- * offset stored with an entry is the position of the next one. The snapshot stays fixed
- * for the open directory, so offsets stay valid; a read at offset 0 after anything was read
- * (rewinddir) takes a fresh snapshot.
+ * offset stored with an entry is the position of the next one. Every read at offset 0 (the
+ * first one, and each after rewinddir, which the kernel does not report otherwise) takes a
+ * fresh snapshot, which then stays fixed, so the offsets handed out stay valid.
  */
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
@@ -796,7 +796,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&dh->lock);
-	if (off == 0 && dh->consumed) {
+	if (off == 0 || !dh->snap) {
 		struct vdir *fresh = NULL;
 		int r = vault_opendir(f->vault, dir, &fresh);
 
@@ -806,7 +806,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		vault_closedir(dh->snap);
 		dh->snap = fresh;
-		dh->consumed = false;
 	}
 	for (pos = off;; pos++) {
 		const char *name;
@@ -868,7 +867,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		used += entsize;
 	}
-	dh->consumed = true;
 out:
 	pthread_mutex_unlock(&dh->lock);
 	vnode_unref(f->vault, dir);
