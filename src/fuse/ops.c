@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdatomic.h>
@@ -696,7 +697,11 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		return;
 	r = killpriv_fallocate(f, req, n, ino);
 	if (r >= 0)
-		r = vault_fallocate(f->vault, n, mode, (uint64_t)off, (uint64_t)len);
+		r = vault_fallocate(f->vault, n,
+				    (mode & ~FALLOC_FL_KEEP_SIZE) ? -1
+				    : (mode & FALLOC_FL_KEEP_SIZE) ? VAULT_FALLOC_KEEP_SIZE
+								   : 0,
+				    (uint64_t)off, (uint64_t)len);
 	vnode_unref(f->vault, n);
 	reply_result(req, r);
 }

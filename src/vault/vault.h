@@ -179,9 +179,16 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		    bool append, uint64_t *written_at) MUST_CHECK;
 int vault_truncate(struct vault *v, struct vnode *n, uint64_t size) MUST_CHECK;
 int vault_fsync(struct vault *v, struct vnode *n, bool datasync) MUST_CHECK;
+enum vault_falloc_flags {
+	VAULT_FALLOC_KEEP_SIZE = 1 << 0, /* reserve only, the size stays */
+};
+
 /*
- * mode 0 only: extends the file like truncate-up when off + len is past the end (no space
- * is reserved in the lower file); others give -EOPNOTSUPP.
+ * mode 0 or VAULT_FALLOC_KEEP_SIZE: reserves the lower space of the blocks of [off,
+ * off + len) (-ENOSPC, changing nothing, when the lower free space cannot hold what is
+ * not allocated yet; only that check where the lower file system has no fallocate), then
+ * mode 0 extends the file like truncate-up when off + len is past the end; other modes
+ * give -EOPNOTSUPP.
  */
 int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, uint64_t len) MUST_CHECK;
 /*
