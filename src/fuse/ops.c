@@ -502,6 +502,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (r < 0)
 			release_quietly(f, n);
 	}
+	/* atime (frontend.h); attributes-only invalidation is safe inside a request */
+	if (r >= 0 && (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC) &&
+	    vault_access(f->vault, n, f->opts.atime) > 0)
+		(void)fuse_lowlevel_notify_inval_inode(f->se, ino, -1, 0);
 	vnode_unref(f->vault, n);
 	if (r < 0) {
 		reply_result(req, r);

@@ -125,6 +125,19 @@ int vault_getattr(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
 /* Apply the fields of `in` selected by `to_set` (enum vault_set); *out gets new attributes. */
 int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int to_set,
 		  struct stat *out) MUST_CHECK;
+/* When a read access moves atime (the mount's atime option). */
+enum vault_atime {
+	VAULT_ATIME_RELATIME = 0, /* atime not after mtime, before ctime, or a day old */
+	VAULT_ATIME_NOATIME,	  /* never */
+	VAULT_ATIME_STRICT,	  /* always */
+};
+/*
+ * A read access of n: sets the lower atime to now when the rule asks. The lower file
+ * system records that as a ctime change too, so relatime compares atime < ctime (not <=)
+ * and its own update, which sets both to the same time, does not call for another.
+ * Returns 1 when atime was set, 0 when not, or -errno.
+ */
+int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule) MUST_CHECK;
 /* Regular files, fifos and sockets (S_IFREG / S_IFIFO / S_IFSOCK in mode). */
 int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "base/log.h"
 #include "vault/vault_internal.h"
 
@@ -35,6 +36,36 @@ int vault_getattr(struct vault *v, struct vnode *n, struct stat *st)
 	if (S_ISREG(st->st_mode))
 		vnode_snapshot(n, st);
 	return vault_convert_stat(v, n, st);
+}
+
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
+enum { RELATIME_MAX_AGE = 24 * 3600 }; /* seconds, as the kernel's relatime */
+
+int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule)
+{
+	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}}, now;
+	struct stat st;
+	int r;
+
+	if (rule == VAULT_ATIME_NOATIME || vault_is_ro(v))
+		return 0;
+	if (rule == VAULT_ATIME_RELATIME) {
+		if ((r = SOP(v, fstat, n->fd, &st)) < 0)
+			return r;
+		if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+			return -errno;
+		if (ts_cmp(&st.st_atim, &st.st_mtim) > 0 && ts_cmp(&st.st_atim, &st.st_ctim) >= 0 &&
+		    now.tv_sec - st.st_atim.tv_sec < RELATIME_MAX_AGE)
+			return 0;
+	}
+	r = SOP(v, utimensat, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+	return r < 0 ? r : 1;
 }
 
 static int set_times(struct vault *v, struct vnode *n, const struct stat *in, int to_set)

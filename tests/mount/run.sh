@@ -9,6 +9,7 @@
 #   reclaim    with -o max_nodes=64 the kernel is made to drop old nodes: descriptors stay
 #              bounded, contents stay right, posix_suite passes
 #   errors     wrong password, missing/non-vault CIPHERDIR, missing/mounted MOUNTPOINT
+#   atime      posix_suite's atime case under -o relatime, noatime and strictatime
 #   ro         --ro refuses writes with EROFS
 #   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
 #   integrity  tampered block, cut file, corrupt header, corrupt name: EIO + log, no crash
@@ -33,7 +34,7 @@ source "$here/lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,tools"
+stages="life,forget,reclaim,errors,atime,ro,signals,integrity,plaintext,killpriv,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -355,6 +356,28 @@ snapshot() {
 	find "$1" -printf '%p %s %m %T@\n' | sort | sha256sum
 }
 
+# --- atime: the posix_suite atime case under each atime option ---
+stage_atime() {
+	local c=$T_WORK/at.c m=$T_WORK/at.m bin=$T_WORK/bin o n
+	t_log "stage atime"
+	if [ ! -x "$bin/posix_suite" ] && ! "$root/tests/integration/build.sh" "$bin" >"$T_WORK/build.log" 2>&1; then
+		notok "build integration tools" "$(tail -n 5 "$T_WORK/build.log")"
+		return
+	fi
+	n=$("$bin/posix_suite" -l | awk '$2 == "atime_on_read" { print $1 }')
+	new_vault "$c"
+	for o in relatime noatime strictatime; do
+		if ! vmount "$c" "$m" -o "$o"; then
+			notok "mount -o $o" "failed"
+			continue
+		fi
+		mkdir -p "$m/$o"
+		run_tool "posix_suite atime_on_read under -o $o" "$T_WORK/atime-$o.log" 300 \
+			"$bin/posix_suite" -t "$n" "$m/$o"
+		vumount "$m" || notok "umount after -o $o" "failed"
+	done
+}
+
 stage_ro() {
 	local c=$T_WORK/ro.c m=$T_WORK/ro.m before
 	t_log "stage ro"
@@ -593,6 +616,7 @@ want life && stage_life
 want forget && stage_forget
 want reclaim && stage_reclaim
 want errors && stage_errors
+want atime && stage_atime
 want ro && stage_ro
 want signals && stage_signals
 want integrity && stage_integrity

@@ -479,6 +479,32 @@ out:
 	tv_free(&t);
 }
 
+TEST(vault_access_atime_rules)
+{
+	struct vnode *n = NULL;
+	struct stat in, st;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		goto out;
+	n = tv_create(&t, t.root, "f");
+	if (!EXPECT(n != NULL))
+		goto out;
+	memset(&in, 0, sizeof(in));
+	in.st_atim.tv_sec = 1000000000; /* older than mtime (now) */
+	EXPECT(vault_setattr(t.v, n, &in, VAULT_SET_ATIME, &st) == 0);
+	EXPECT(vault_access(t.v, n, VAULT_ATIME_NOATIME) == 0);
+	EXPECT(vault_getattr(t.v, n, &st) == 0 && st.st_atim.tv_sec == 1000000000);
+	EXPECT(vault_access(t.v, n, VAULT_ATIME_RELATIME) == 1);
+	EXPECT(vault_getattr(t.v, n, &st) == 0 && st.st_atim.tv_sec > 1000000000);
+	/* its own update (ctime = atime) calls for no other; strictatime always updates */
+	EXPECT(vault_access(t.v, n, VAULT_ATIME_RELATIME) == 0);
+	EXPECT(vault_access(t.v, n, VAULT_ATIME_STRICT) == 1);
+	tv_close(&t, n);
+out:
+	tv_free(&t);
+}
+
 TEST(vault_apply_owner)
 {
 	struct vault_options o = { .apply_owner = true };
