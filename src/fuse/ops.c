@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/falloc.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -139,6 +140,26 @@ static void reply_new_entry(fuse_req_t req, struct frontend *f, struct vnode *n,
 		inode_table_forget(f->inodes, id, 1);
 }
 
+/*
+ * The mode of a new object: masked by its directory's default ACL, or by the caller's
+ * umask (FUSE_CAP_DONT_MASK). *acl must be released by the caller either way.
+ */
+static int new_mode(fuse_req_t req, struct frontend *f, struct vnode *dir, mode_t type,
+		    mode_t *mode, struct vault_acl_new *acl)
+{
+	return vault_acl_inherit(f->vault, dir, type, mode, fuse_req_ctx(req)->umask, acl);
+}
+
+/* Store the inherited ACLs on n; the object exists, so a failure is logged, not returned. */
+static void apply_acl(struct frontend *f, struct vnode *n, const struct vault_acl_new *acl)
+{
+	int r = vault_acl_apply(f->vault, n, acl);
+
+	if (r < 0)
+		log_warn("cannot store the inherited ACL of inode %llu: %s",
+			 (unsigned long long)vnode_ino(n), strerror(to_errno(r)));
+}
+
 /* Undo an open on an error path; the failure that got us here is the one reported. */
 static void release_quietly(struct frontend *f, struct vnode *n)
 {
@@ -178,6 +199,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/*
+	 * POSIX ACLs: the kernel checks them and caches them; the vault keeps the mode in
+	 * step and does the inheritance, for which it needs the unmasked mode and the umask.
+	 */
+	if ((conn->capable & FUSE_CAP_POSIX_ACL) && (conn->capable & FUSE_CAP_DONT_MASK))
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 	/*
 	 * Writeback cache (single client only, see frontend.h): the kernel coalesces small
 	 * writes into max_write requests and owns size and mtime while pages are dirty; it
@@ -350,10 +377,17 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct stat st;
 	int r;
 
+	struct vault_acl_new acl;
+
 	if (!(dir = get_node(req, f, parent)))
 		return;
-	r = vault_mknod(f->vault, dir, name, mode, rdev, &who, &n, &st);
+	r = new_mode(req, f, dir, mode & S_IFMT, &mode, &acl);
+	if (r >= 0)
+		r = vault_mknod(f->vault, dir, name, mode, rdev, &who, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r >= 0)
+		apply_acl(f, n, &acl);
+	vault_acl_new_release(&acl);
 	if (r < 0)
 		reply_result(req, r);
 	else
@@ -368,10 +402,17 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct stat st;
 	int r;
 
+	struct vault_acl_new acl;
+
 	if (!(dir = get_node(req, f, parent)))
 		return;
-	r = vault_mkdir(f->vault, dir, name, mode & 07777, &who, &n, &st);
+	r = new_mode(req, f, dir, S_IFDIR, &mode, &acl);
+	if (r >= 0)
+		r = vault_mkdir(f->vault, dir, name, mode & 07777, &who, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r >= 0)
+		apply_acl(f, n, &acl);
+	vault_acl_new_release(&acl);
 	if (r < 0)
 		reply_result(req, r);
 	else
@@ -534,10 +575,17 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	bool kill = killpriv_take();
 	int r;
 
+	struct vault_acl_new acl;
+
 	if (!(dir = get_node(req, f, parent)))
 		return;
-	r = vault_create(f->vault, dir, name, mode, fi->flags, &who, &n, &st);
+	r = new_mode(req, f, dir, S_IFREG, &mode, &acl);
+	if (r >= 0)
+		r = vault_create(f->vault, dir, name, mode, fi->flags, &who, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r == 1) /* created; an existing file opened here keeps its ACLs */
+		apply_acl(f, n, &acl);
+	vault_acl_new_release(&acl);
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -987,6 +1035,39 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	free(data);
 }
 
+/* Drop the trusted.* names from a NUL-separated list; returns the new length. */
+static size_t drop_trusted(char *list, size_t len)
+{
+	size_t at = 0, out = 0, one;
+
+	while (at < len) {
+		one = strnlen(list + at, len - at) + 1;
+		if (strncmp(list + at, "trusted.", 8) != 0) {
+			memmove(list + out, list + at, one);
+			out += one;
+		}
+		at += one;
+	}
+	return out;
+}
+
+/* The list as the caller may see it: trusted.* only for CAP_SYS_ADMIN, as on ext4. */
+static ssize_t list_for_caller(fuse_req_t req, struct frontend *f, struct vnode *n, char **data)
+{
+	ssize_t len;
+
+	*data = NULL;
+	if ((len = vault_listxattr(f->vault, n, NULL, 0)) <= 0)
+		return len;
+	if (!(*data = malloc((size_t)len)))
+		return -ENOMEM;
+	len = vault_listxattr(f->vault, n, *data, (size_t)len);
+	if (len > 0 && memmem(*data, (size_t)len, "trusted.", 8) &&
+	    !killpriv_caller_capable(req, CAP_SYS_ADMIN))
+		len = (ssize_t)drop_trusted(*data, (size_t)len);
+	return len;
+}
+
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct frontend *f = req_frontend(req);
@@ -994,16 +1075,12 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char *data = NULL;
 	ssize_t r;
 
-	if (size && !(data = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
+	if (!(n = get_node(req, f, ino)))
 		return;
-	}
-	if (!(n = get_node(req, f, ino))) {
-		free(data);
-		return;
-	}
-	r = vault_listxattr(f->vault, n, data, size);
+	r = list_for_caller(req, f, n, &data);
 	vnode_unref(f->vault, n);
+	if (r > 0 && size && (size_t)r > size)
+		r = -ERANGE;
 	if (r < 0)
 		reply_result(req, r);
 	else if (!size)

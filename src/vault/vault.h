@@ -143,7 +143,8 @@ int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mod
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 /*
  * Create and open a regular file (flags: O_EXCL honoured; without it an existing file is
- * opened, and O_TRUNC truncates it). On success *out counts as one vault_open_file():
+ * opened, and O_TRUNC truncates it). Returns 1 when it created the file, 0 when it
+ * opened an existing one, or -errno. On success *out counts as one vault_open_file():
  * drop it with vault_release_file() before vnode_unref().
  */
 int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
@@ -211,7 +212,13 @@ int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, ui
  */
 int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence) MUST_CHECK;
 
-/* --- extended attributes (vault_xattr.c); only user.* names are offered --- */
+/*
+ * --- extended attributes (vault_xattr.c) ---
+ * Offered: user.*, trusted.* and the POSIX ACLs below (Linux xattr format, version 2).
+ * Setting the access ACL sets the mode's owner, group (the mask, when there is one) and
+ * other bits from it, and one that the mode says in full is not stored (as ext4);
+ * chmod updates a stored access ACL (vault_setattr).
+ */
 
 ssize_t vault_getxattr(struct vault *v, struct vnode *n, const char *name, void *buf,
 		       size_t size) MUST_CHECK;
@@ -219,6 +226,29 @@ int vault_setxattr(struct vault *v, struct vnode *n, const char *name, const voi
 		   size_t size, int flags) MUST_CHECK;
 ssize_t vault_listxattr(struct vault *v, struct vnode *n, char *buf, size_t size) MUST_CHECK;
 int vault_removexattr(struct vault *v, struct vnode *n, const char *name) MUST_CHECK;
+
+/* --- POSIX ACL inheritance (vault_acl.c) --- */
+
+#define VAULT_ACL_ACCESS "system.posix_acl_access"
+#define VAULT_ACL_DEFAULT "system.posix_acl_default"
+
+/* The ACLs a new object gets from its directory's default ACL. */
+struct vault_acl_new {
+	struct buf access; /* empty: none to store */
+	struct buf dflt;   /* empty: none (directories only) */
+};
+
+/*
+ * Before an object of type `type` (S_IFREG, S_IFDIR, ...) is created in dir with *mode:
+ * when dir has a default ACL, *mode is masked by it and *out gets the new object's ACLs
+ * (the umask does not apply, as on Linux); otherwise *mode &= ~umask. *out must be
+ * released with vault_acl_new_release() either way.
+ */
+int vault_acl_inherit(struct vault *v, struct vnode *dir, mode_t type, mode_t *mode,
+		      mode_t umask, struct vault_acl_new *out) MUST_CHECK;
+/* Store on the new object n what vault_acl_inherit() prepared. */
+int vault_acl_apply(struct vault *v, struct vnode *n, const struct vault_acl_new *acl) MUST_CHECK;
+void vault_acl_new_release(struct vault_acl_new *acl);
 
 /* --- coherency (shared storage) --- */
 

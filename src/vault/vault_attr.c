@@ -139,6 +139,8 @@ int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int t
 	/* after chown, which may clear set-id bits the caller asks to keep */
 	if ((to_set & VAULT_SET_MODE) && (r = set_mode(v, n, in->st_mode & 07777)) < 0)
 		return r;
+	if ((to_set & VAULT_SET_MODE) && (r = vault_acl_chmod(v, n, in->st_mode & 0777)) < 0)
+		return r;
 	if ((r = set_times(v, n, in, to_set)) < 0)
 		return r;
 	return vault_getattr(v, n, out);

@@ -358,4 +358,17 @@ static inline bool vault_is_ro(const struct vault *v)
 	return v->opts.read_only;
 }
 
+/* vault_xattr.c: extended attributes by plaintext name, without the ACL semantics */
+ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void *buf,
+			size_t size) MUST_CHECK;
+int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const void *value,
+		    size_t size, int flags) MUST_CHECK;
+
+/* vault_acl.c */
+/* setxattr of VAULT_ACL_ACCESS / VAULT_ACL_DEFAULT: validate, keep the mode in step. */
+int vault_acl_set(struct vault *v, struct vnode *n, const char *name, const void *value,
+		  size_t size, int flags) MUST_CHECK;
+/* After a chmod to mode: the access ACL's owner, group (or mask) and other entries follow. */
+int vault_acl_chmod(struct vault *v, struct vnode *n, mode_t mode) MUST_CHECK;
+
 #endif

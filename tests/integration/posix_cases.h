@@ -77,6 +77,8 @@
 	X(fallocate_reserves)          \
 	X(fallocate_keep_size)         \
 	X(atime_on_read)               \
+	X(posix_acl)                   \
+	X(xattr_trusted)               \
 	X(file_handle)
 
 #define POSIX_CASES(X)     \
@@ -95,7 +97,8 @@
 	X(perm_setgid_dir)             \
 	X(perm_chown_refused)          \
 	X(perm_chmod_utime_nonowner)   \
-	X(perm_write_clears_suid)
+	X(perm_write_clears_suid)      \
+	X(perm_acl_and_trusted)
 
 #define DECLARE_CASE(n) int case_##n(void);
 POSIX_CASES(DECLARE_CASE)

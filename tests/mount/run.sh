@@ -513,6 +513,7 @@ stage_plaintext() {
 	ln -s "../$M_TARGET/$M_TARGET" "$m/$M_DIR/$M_LINK"
 	setfattr -n "user.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR/$M_FILE"
 	setfattr -n "user.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR"
+	[ "$(id -u)" -eq 0 ] && setfattr -n "trusted.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR"
 	longname=$M_LONG$(printf 'x%.0s' $(seq 1 200))
 	echo "$M_CONTENT" >"$m/$longname"
 	mkfifo "$m/${M_FILE}fifo"

@@ -396,7 +396,11 @@ TEST(vault_xattrs)
 	EXPECT(vault_setxattr(t.v, n, "user.b", "", 0, 0) == 0);
 	EXPECT(vault_setxattr(t.v, n, "user.b", "2", 1, VAULT_XATTR_CREATE) == -EEXIST);
 	EXPECT(vault_setxattr(t.v, n, "user.c", "2", 1, VAULT_XATTR_REPLACE) == -ENODATA);
-	EXPECT(vault_setxattr(t.v, n, "trusted.x", "2", 1, 0) == -EOPNOTSUPP);
+	EXPECT(vault_setxattr(t.v, n, "security.x", "2", 1, 0) == -EOPNOTSUPP);
+	EXPECT(vault_setxattr(t.v, n, "trusted.x", "2", 1, 0) == 0);
+	EXPECT(vault_getxattr(t.v, n, "trusted.x", val, sizeof(val)) == 1 && val[0] == '2');
+	EXPECT(vault_setxattr(t.v, n, "trusted.", "2", 1, 0) == -EINVAL);
+	EXPECT(vault_setxattr(t.v, n, VAULT_ACL_ACCESS, "junk", 4, 0) == -EINVAL);
 	EXPECT(vault_getxattr(t.v, n, "security.selinux", val, sizeof(val)) == -EOPNOTSUPP);
 	make_name(big, 160, "user.", 'b');
 	EXPECT(vault_setxattr(t.v, n, big, "v", 1, 0) == -ERANGE);
@@ -409,7 +413,8 @@ TEST(vault_xattrs)
 	EXPECT(vault_getxattr(t.v, n, "user.b", val, sizeof(val)) == 0);
 	EXPECT(vault_getxattr(t.v, n, "user.none", val, sizeof(val)) == -ENODATA);
 	len = vault_listxattr(t.v, n, NULL, 0);
-	EXPECT(len == (ssize_t)(strlen("user." MARKER) + 1 + strlen("user.b") + 1 + 160));
+	EXPECT(len == (ssize_t)(strlen("user." MARKER) + 1 + strlen("user.b") + 1 + 160 +
+				strlen("trusted.x") + 1));
 	EXPECT(vault_listxattr(t.v, n, list, 10) == -ERANGE);
 	EXPECT(vault_listxattr(t.v, n, list, sizeof(list)) == len);
 	EXPECT(memmem(list, (size_t)len, "user." MARKER, strlen("user." MARKER) + 1) != NULL);
@@ -525,7 +530,7 @@ TEST(vault_apply_owner)
 	{
 		struct vnode *root = vault_root(v);
 
-		EXPECT(vault_create(v, root, "mine", 0644, O_RDWR, &who, &n, &st) == 0);
+		EXPECT(vault_create(v, root, "mine", 0644, O_RDWR, &who, &n, &st) == 1);
 		EXPECT(st.st_uid == 1234 && st.st_gid == 5678);
 		EXPECT(vault_mkdir(v, root, "sgid", 02755, &who, &d, &st) == 0);
 		memset(&in, 0, sizeof(in));
