@@ -116,7 +116,7 @@ static void fill_entry(const struct frontend *f, struct fuse_entry_param *e, uin
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = id;
-	e->generation = 0;
+	e->generation = f->generation;
 	e->attr = *st;
 	e->attr_timeout = f->opts.attr_timeout;
 	e->entry_timeout = f->opts.entry_timeout;
