@@ -281,20 +281,60 @@ int vault_acl_chmod(struct vault *v, struct vnode *n, mode_t mode)
 	return r;
 }
 
+/*
+ * Whether dir may have a default ACL (single client: remembered once read as absent);
+ * *gen gets the count of sets to hand to acl_default_none().
+ */
+static bool acl_default_maybe(struct vault *v, struct vnode *dir, unsigned *gen)
+{
+	bool maybe;
+
+	pthread_mutex_lock(&dir->mutex);
+	maybe = v->opts.shared != VAULT_SHARED_OFF || !dir->no_default_acl;
+	*gen = dir->acl_gen;
+	pthread_mutex_unlock(&dir->mutex);
+	return maybe;
+}
+
+/* Remember that dir has none, unless one was set since the read began (gen). */
+static void acl_default_none(struct vault *v, struct vnode *dir, unsigned gen)
+{
+	if (v->opts.shared != VAULT_SHARED_OFF)
+		return;
+	pthread_mutex_lock(&dir->mutex);
+	if (dir->acl_gen == gen)
+		dir->no_default_acl = true;
+	pthread_mutex_unlock(&dir->mutex);
+}
+
+void vault_acl_forget(struct vnode *n)
+{
+	pthread_mutex_lock(&n->mutex);
+	n->no_default_acl = false;
+	n->acl_gen++;
+	pthread_mutex_unlock(&n->mutex);
+}
+
 int vault_acl_inherit(struct vault *v, struct vnode *dir, mode_t type, mode_t *mode,
 		      mode_t umask, struct vault_acl_new *out)
 {
 	mode_t perms;
 	size_t count;
+	unsigned gen;
 	int r;
 
 	buf_init(&out->access);
 	buf_init(&out->dflt);
 	if (type == S_IFLNK)
 		return 0;
+	if (!acl_default_maybe(v, dir, &gen)) {
+		*mode &= ~umask;
+		return 0;
+	}
 	if ((r = acl_read(v, dir, VAULT_ACL_DEFAULT, &out->dflt)) < 0)
 		return r;
 	if (!out->dflt.len) {
+		acl_default_none(v, dir, gen);
 		*mode &= ~umask;
 		return 0;
 	}

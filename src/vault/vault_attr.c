@@ -229,6 +229,8 @@ bool vault_invalidate(struct vault *v, struct vnode *n)
 	vnode_snapshot(n, &st);
 	if (n->type == S_IFREG)
 		vnode_forget_header(n);
+	if (n->type == S_IFDIR)
+		vault_acl_forget(n);
 	if (n->type == S_IFDIR && changed && !v->plaintext_names) {
 		/* the IV never changes, but a directory replaced below us has a new one */
 		pthread_mutex_lock(&n->mutex);

@@ -168,6 +168,7 @@ int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const vo
 	struct buf lname, raw;
 	int fd, r;
 
+
 	if (vault_is_ro(v))
 		return -EROFS;
 	if (size > VAULT_XATTR_VALUE_MAX)
@@ -183,6 +184,8 @@ int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const vo
 	r = SOP(v, fsetxattr, fd, (const char *)lname.data, raw.data, raw.len,
 		xattr_store_flags(flags));
 	xattr_fd_put(v, n);
+	if (!strcmp(name, VAULT_ACL_DEFAULT))
+		vault_acl_forget(n); /* after the value landed: see vnode.acl_gen */
 out:
 	buf_release(&raw);
 	buf_release(&lname);

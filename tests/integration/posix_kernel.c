@@ -511,10 +511,13 @@ int case_posix_acl(void)
 	EXPECT_ERR(getxattr("f", "system.posix_acl_access", v, sizeof(v)), ENODATA);
 	/* inheritance: the umask does not apply, the default ACL masks the mode */
 	SYS(mkdir("d", 0755));
+	umask(022);
+	SYS(fd = open("d/before", O_CREAT | O_WRONLY | O_EXCL, 0666)); /* no default ACL yet */
+	close(fd);
+	TRY(mode_is("d/before", 0644, "file created 0666 under umask 022 before the default ACL"));
 	len = acl_pack(v, dflt, 5);
 	SYS(setxattr("d", "system.posix_acl_default", v, len, 0));
 	EXPECT_ERR(setxattr("f", "system.posix_acl_default", v, len, 0), EACCES);
-	umask(022);
 	SYS(fd = open("d/new", O_CREAT | O_WRONLY | O_EXCL, 0666));
 	close(fd);
 	TRY(mode_is("d/new", 0664, "file created 0666 under umask 022 in a dir with a default ACL"));
