@@ -55,6 +55,7 @@ struct mount_args {
 	double entry_timeout; /* -o entry_timeout=S, or -1 for the default */
 	uint32_t max_nodes;   /* -o max_nodes=N, or 0 for the default */
 	bool no_writeback;    /* -o nowriteback: every write() goes to the daemon at once */
+	enum vault_atime atime; /* -o noatime / relatime (default) / strictatime */
 	enum vault_shared_mode shared; /* --shared=MODE (AUTO resolved in serve()) */
 	unsigned lock_lease_ms;	       /* --lock-lease=S, or 0 for the default */
 	int lower_direct;	       /* --lower-direct=on|off: 1/0, -1 auto */
@@ -147,6 +148,9 @@ static void usage(FILE *f)
 	    "                                        cached (default: half the open-file limit)\n"
 	    "                     nowriteback        no kernel writeback cache: every write()\n"
 	    "                                        reaches the cipher directory at once\n"
+	    "                     relatime, strictatime, noatime\n"
+	    "                                        when opening a file for reading moves its\n"
+	    "                                        atime (default relatime)\n"
 	    "                   others go to FUSE, e.g. allow_other (default_permissions is\n"
 	    "                   always on)\n"
 	    "  --shared=MODE    several clients use CIPHERDIR at once (docs/SHARED.md):\n"
@@ -203,7 +207,7 @@ static bool parse_seconds(const char *s, double *out)
 
 /*
  * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S,
- * max_nodes=N, nowriteback)
+ * max_nodes=N, nowriteback, relatime, strictatime; noatime and atime are noted and passed on)
  * are taken here, everything else is passed to libfuse, which rejects what it does not know.
  */
 static int take_mount_options(struct mount_args *a, const char *list)
@@ -216,6 +220,11 @@ static int take_mount_options(struct mount_args *a, const char *list)
 		return CLI_EXIT_ERROR;
 	}
 	for (opt = strtok_r(copy, ",", &save); opt && !r; opt = strtok_r(NULL, ",", &save)) {
+		/* these two also go to libfuse (below), which sets the mount's flag */
+		if (!strcmp(opt, "noatime"))
+			a->atime = VAULT_ATIME_NOATIME;
+		else if (!strcmp(opt, "atime"))
+			a->atime = VAULT_ATIME_RELATIME;
 		if (!strcmp(opt, "ro")) {
 			a->read_only = true;
 		} else if (!strncmp(opt, "attr_timeout=", 13)) {
@@ -226,6 +235,10 @@ static int take_mount_options(struct mount_args *a, const char *list)
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
 		} else if (!strcmp(opt, "nowriteback")) {
 			a->no_writeback = true;
+		} else if (!strcmp(opt, "relatime") || !strcmp(opt, "strictatime")) {
+			/* veilfs's own: libfuse knows only atime and noatime */
+			a->atime = opt[0] == 'r' ? VAULT_ATIME_RELATIME : VAULT_ATIME_STRICT;
+
 		} else if (!strncmp(opt, "max_nodes=", 10)) {
 			if (!cli_parse_u32(opt + 10, 64, UINT32_MAX, &a->max_nodes))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
@@ -640,6 +653,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	if (a->entry_timeout >= 0)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
+	fopts.atime = a->atime;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	if ((status = join_registry(a, v, vopts.shared, &reg)) != CLI_EXIT_OK)
 		goto out;

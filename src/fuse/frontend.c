@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "base/buf.h"
 #include "base/log.h"
 #include "fuse/fuse_internal.h"
@@ -147,6 +149,9 @@ int frontend_new(struct vault *v, const struct frontend_options *o, struct front
 		return -ENOMEM;
 	f->vault = v;
 	f->opts = *o;
+	if (getrandom(&f->generation, sizeof(f->generation), 0) != sizeof(f->generation))
+		f->generation = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	f->generation |= f->generation ? 0 : 1;
 	f->opts.fsname = NULL;
 	f->opts.fuse_opts = NULL;
 	buf_init(&opts);

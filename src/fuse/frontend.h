@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "base/compiler.h"
+#include "vault/vault.h"
 
 struct frontend;
 struct vault;
@@ -36,6 +37,11 @@ struct frontend_options {
 	 * pages. Only safe when this daemon is the only writer: shared mode must turn it off.
 	 */
 	bool writeback;
+	/*
+	 * When an open for reading moves atime: the kernel never updates a FUSE file's atime
+	 * and serves most reads from its page cache, so the daemon does it at open.
+	 */
+	enum vault_atime atime;
 	double attr_timeout;  /* seconds the kernel caches attributes */
 	double entry_timeout; /* seconds the kernel caches name lookups */
 	/*

@@ -25,6 +25,13 @@ struct frontend {
 	struct frontend_options opts; /* fixed after frontend_new; its strings are not kept */
 	bool mounted;
 	bool signals_set;
+	/*
+	 * The generation of every entry this session hands out (random, not 0): node ids are
+	 * never reused within a session, and a file handle (name_to_handle_at) from an earlier
+	 * mount carries another generation, so the kernel answers it with ESTALE instead of
+	 * opening whatever object has that node id now.
+	 */
+	uint32_t generation;
 	/* The reclaimer thread (frontend.c): asks the kernel to drop old entries. */
 	uint64_t max_nodes; /* start reclaiming above this many nodes (0: never) */
 	pthread_t reclaimer;

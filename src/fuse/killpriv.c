@@ -225,8 +225,7 @@ int killpriv_apply(struct frontend *f, struct vnode *n, uint64_t ino)
 	return 0;
 }
 
-/* Whether the process behind req has CAP_FSETID (its CapEff); uid 0 when that is unknown. */
-static bool caller_has_fsetid(fuse_req_t req)
+bool killpriv_caller_capable(fuse_req_t req, int cap)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	unsigned long long caps = 0;
@@ -240,7 +239,7 @@ static bool caller_has_fsetid(fuse_req_t req)
 		found = sscanf(line, "CapEff: %llx", &caps) == 1;
 	if (fp)
 		fclose(fp);
-	return found ? (caps >> CAP_FSETID) & 1 : ctx->uid == 0;
+	return found ? (caps >> cap) & 1 : ctx->uid == 0;
 }
 
 int killpriv_fallocate(struct frontend *f, fuse_req_t req, struct vnode *n, uint64_t ino)
@@ -253,7 +252,7 @@ int killpriv_fallocate(struct frontend *f, fuse_req_t req, struct vnode *n, uint
 	/* the cheap test first: most files have no set-id bit */
 	if ((r = vault_getattr(f->vault, n, &st)) < 0)
 		return r;
-	if (killed_mode(st.st_mode) == st.st_mode || caller_has_fsetid(req))
+	if (killed_mode(st.st_mode) == st.st_mode || killpriv_caller_capable(req, CAP_FSETID))
 		return 0;
 	return killpriv_apply(f, n, ino);
 }

@@ -32,6 +32,11 @@ void killpriv_conn_init(struct frontend *f, const struct fuse_conn_info *conn);
  * clears the flag. Call once, at the start of write, setattr, open and create. */
 bool killpriv_take(void);
 /*
+ * Whether the process behind req has capability cap (CAP_* number) in its effective set,
+ * read from /proc/PID/status; when that cannot be read, whether it is uid 0.
+ */
+bool killpriv_caller_capable(fuse_req_t req, int cap);
+/*
  * Clear set-user-ID, and set-group-ID when group-execute is set (as the VFS does), on the
  * regular file n. When ino is not 0 and the mode changed, the kernel's cached attributes of
  * ino are dropped too (a write or open reply carries none). Returns 0 or a negative errno.

@@ -18,6 +18,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdatomic.h>
@@ -41,11 +43,10 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* An open directory: the snapshot taken at opendir (or at a rewind to offset 0). */
+/* An open directory: the snapshot taken by the last read at offset 0. */
 struct dir_handle {
 	pthread_mutex_t lock;
-	struct vdir *snap; /* owned; protected by lock */
-	bool consumed;	   /* something was read since the snapshot; protected by lock */
+	struct vdir *snap; /* owned, NULL before the first read; protected by lock */
 };
 
 static struct frontend *req_frontend(fuse_req_t req)
@@ -115,7 +116,7 @@ static void fill_entry(const struct frontend *f, struct fuse_entry_param *e, uin
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = id;
-	e->generation = 0;
+	e->generation = f->generation;
 	e->attr = *st;
 	e->attr_timeout = f->opts.attr_timeout;
 	e->entry_timeout = f->opts.entry_timeout;
@@ -137,6 +138,26 @@ static void reply_new_entry(fuse_req_t req, struct frontend *f, struct vnode *n,
 	fill_entry(f, &e, id, st);
 	if (fuse_reply_entry(req, &e) != 0)
 		inode_table_forget(f->inodes, id, 1);
+}
+
+/*
+ * The mode of a new object: masked by its directory's default ACL, or by the caller's
+ * umask (FUSE_CAP_DONT_MASK). *acl must be released by the caller either way.
+ */
+static int new_mode(fuse_req_t req, struct frontend *f, struct vnode *dir, mode_t type,
+		    mode_t *mode, struct vault_acl_new *acl)
+{
+	return vault_acl_inherit(f->vault, dir, type, mode, fuse_req_ctx(req)->umask, acl);
+}
+
+/* Store the inherited ACLs on n; the object exists, so a failure is logged, not returned. */
+static void apply_acl(struct frontend *f, struct vnode *n, const struct vault_acl_new *acl)
+{
+	int r = vault_acl_apply(f->vault, n, acl);
+
+	if (r < 0)
+		log_warn("cannot store the inherited ACL of inode %llu: %s",
+			 (unsigned long long)vnode_ino(n), strerror(to_errno(r)));
 }
 
 /* Undo an open on an error path; the failure that got us here is the one reported. */
@@ -178,6 +199,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/*
+	 * POSIX ACLs: the kernel checks them and caches them; the vault keeps the mode in
+	 * step and does the inheritance, for which it needs the unmasked mode and the umask.
+	 */
+	if ((conn->capable & FUSE_CAP_POSIX_ACL) && (conn->capable & FUSE_CAP_DONT_MASK))
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 	/*
 	 * Writeback cache (single client only, see frontend.h): the kernel coalesces small
 	 * writes into max_write requests and owns size and mtime while pages are dirty; it
@@ -350,10 +377,17 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct stat st;
 	int r;
 
+	struct vault_acl_new acl;
+
 	if (!(dir = get_node(req, f, parent)))
 		return;
-	r = vault_mknod(f->vault, dir, name, mode, rdev, &who, &n, &st);
+	r = new_mode(req, f, dir, mode & S_IFMT, &mode, &acl);
+	if (r >= 0)
+		r = vault_mknod(f->vault, dir, name, mode, rdev, &who, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r >= 0)
+		apply_acl(f, n, &acl);
+	vault_acl_new_release(&acl);
 	if (r < 0)
 		reply_result(req, r);
 	else
@@ -368,10 +402,17 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct stat st;
 	int r;
 
+	struct vault_acl_new acl;
+
 	if (!(dir = get_node(req, f, parent)))
 		return;
-	r = vault_mkdir(f->vault, dir, name, mode & 07777, &who, &n, &st);
+	r = new_mode(req, f, dir, S_IFDIR, &mode, &acl);
+	if (r >= 0)
+		r = vault_mkdir(f->vault, dir, name, mode & 07777, &who, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r >= 0)
+		apply_acl(f, n, &acl);
+	vault_acl_new_release(&acl);
 	if (r < 0)
 		reply_result(req, r);
 	else
@@ -502,6 +543,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (r < 0)
 			release_quietly(f, n);
 	}
+	/* atime (frontend.h); attributes-only invalidation is safe inside a request */
+	if (r >= 0 && (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC) &&
+	    vault_access(f->vault, n, f->opts.atime) > 0)
+		(void)fuse_lowlevel_notify_inval_inode(f->se, ino, -1, 0);
 	vnode_unref(f->vault, n);
 	if (r < 0) {
 		reply_result(req, r);
@@ -530,10 +575,17 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	bool kill = killpriv_take();
 	int r;
 
+	struct vault_acl_new acl;
+
 	if (!(dir = get_node(req, f, parent)))
 		return;
-	r = vault_create(f->vault, dir, name, mode, fi->flags, &who, &n, &st);
+	r = new_mode(req, f, dir, S_IFREG, &mode, &acl);
+	if (r >= 0)
+		r = vault_create(f->vault, dir, name, mode, fi->flags, &who, &n, &st);
 	vnode_unref(f->vault, dir);
+	if (r == 1) /* created; an existing file opened here keeps its ACLs */
+		apply_acl(f, n, &acl);
+	vault_acl_new_release(&acl);
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -697,7 +749,11 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		return;
 	r = killpriv_fallocate(f, req, n, ino);
 	if (r >= 0)
-		r = vault_fallocate(f->vault, n, mode, (uint64_t)off, (uint64_t)len);
+		r = vault_fallocate(f->vault, n,
+				    (mode & ~FALLOC_FL_KEEP_SIZE) ? -1
+				    : (mode & FALLOC_FL_KEEP_SIZE) ? VAULT_FALLOC_KEEP_SIZE
+								   : 0,
+				    (uint64_t)off, (uint64_t)len);
 	vnode_unref(f->vault, n);
 	reply_result(req, r);
 }
@@ -712,6 +768,17 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	(void)fi;
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/*
+	 * With the writeback cache the kernel may hold dirty pages the lower file does not
+	 * have yet, and the answer comes from the lower file. Have the kernel write the file's
+	 * dirty pages first: invalidating its page range launders each dirty page through a
+	 * WRITE, which other threads serve, before the notification returns (the LSEEK
+	 * request holds the inode lock, no page lock). Clean pages are dropped with them.
+	 */
+	if (f->opts.writeback && (r = fuse_lowlevel_notify_inval_inode(f->se, ino, 0, 0)) < 0 &&
+	    r != -ENOENT)
+		log_debug("cannot write back inode %llu before lseek: %s",
+			  (unsigned long long)ino, strerror((int)-r));
 	r = vault_lseek(f->vault, n, off, whence);
 	vnode_unref(f->vault, n);
 	if (r < 0)
@@ -738,7 +805,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		free(dh);
 		return;
 	}
-	r = vault_opendir(f->vault, n, &dh->snap);
+	/* The listing is read at the first readdir: entries created in between are in it. */
+	r = vnode_type(n) == S_IFDIR ? 0 : -ENOTDIR;
 	vnode_unref(f->vault, n);
 	if (r < 0) {
 		free(dh);
@@ -756,9 +824,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /*
  * Directory offsets: position 0 is ".", 1 is "..", 2 + i is entry i of the snapshot; the
- * offset stored with an entry is the position of the next one. The snapshot stays fixed
- * for the open directory, so offsets stay valid; a read at offset 0 after anything was read
- * (rewinddir) takes a fresh snapshot.
+ * offset stored with an entry is the position of the next one. Every read at offset 0 (the
+ * first one, and each after rewinddir, which the kernel does not report otherwise) takes a
+ * fresh snapshot, which then stays fixed, so the offsets handed out stay valid.
  */
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
@@ -785,7 +853,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&dh->lock);
-	if (off == 0 && dh->consumed) {
+	if (off == 0 || !dh->snap) {
 		struct vdir *fresh = NULL;
 		int r = vault_opendir(f->vault, dir, &fresh);
 
@@ -795,7 +863,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		vault_closedir(dh->snap);
 		dh->snap = fresh;
-		dh->consumed = false;
 	}
 	for (pos = off;; pos++) {
 		const char *name;
@@ -857,7 +924,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		used += entsize;
 	}
-	dh->consumed = true;
 out:
 	pthread_mutex_unlock(&dh->lock);
 	vnode_unref(f->vault, dir);
@@ -969,6 +1035,39 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	free(data);
 }
 
+/* Drop the trusted.* names from a NUL-separated list; returns the new length. */
+static size_t drop_trusted(char *list, size_t len)
+{
+	size_t at = 0, out = 0, one;
+
+	while (at < len) {
+		one = strnlen(list + at, len - at) + 1;
+		if (strncmp(list + at, "trusted.", 8) != 0) {
+			memmove(list + out, list + at, one);
+			out += one;
+		}
+		at += one;
+	}
+	return out;
+}
+
+/* The list as the caller may see it: trusted.* only for CAP_SYS_ADMIN, as on ext4. */
+static ssize_t list_for_caller(fuse_req_t req, struct frontend *f, struct vnode *n, char **data)
+{
+	ssize_t len;
+
+	*data = NULL;
+	if ((len = vault_listxattr(f->vault, n, NULL, 0)) <= 0)
+		return len;
+	if (!(*data = malloc((size_t)len)))
+		return -ENOMEM;
+	len = vault_listxattr(f->vault, n, *data, (size_t)len);
+	if (len > 0 && memmem(*data, (size_t)len, "trusted.", 8) &&
+	    !killpriv_caller_capable(req, CAP_SYS_ADMIN))
+		len = (ssize_t)drop_trusted(*data, (size_t)len);
+	return len;
+}
+
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct frontend *f = req_frontend(req);
@@ -976,16 +1075,12 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char *data = NULL;
 	ssize_t r;
 
-	if (size && !(data = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
+	if (!(n = get_node(req, f, ino)))
 		return;
-	}
-	if (!(n = get_node(req, f, ino))) {
-		free(data);
-		return;
-	}
-	r = vault_listxattr(f->vault, n, data, size);
+	r = list_for_caller(req, f, n, &data);
 	vnode_unref(f->vault, n);
+	if (r > 0 && size && (size_t)r > size)
+		r = -ERANGE;
 	if (r < 0)
 		reply_result(req, r);
 	else if (!size)

@@ -129,12 +129,26 @@ int vault_getattr(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
 /* Apply the fields of `in` selected by `to_set` (enum vault_set); *out gets new attributes. */
 int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int to_set,
 		  struct stat *out) MUST_CHECK;
+/* When a read access moves atime (the mount's atime option). */
+enum vault_atime {
+	VAULT_ATIME_RELATIME = 0, /* atime not after mtime, before ctime, or a day old */
+	VAULT_ATIME_NOATIME,	  /* never */
+	VAULT_ATIME_STRICT,	  /* always */
+};
+/*
+ * A read access of n: sets the lower atime to now when the rule asks. The lower file
+ * system records that as a ctime change too, so relatime compares atime < ctime (not <=)
+ * and its own update, which sets both to the same time, does not call for another.
+ * Returns 1 when atime was set, 0 when not, or -errno.
+ */
+int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule) MUST_CHECK;
 /* Regular files, fifos and sockets (S_IFREG / S_IFIFO / S_IFSOCK in mode). */
 int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 /*
  * Create and open a regular file (flags: O_EXCL honoured; without it an existing file is
- * opened, and O_TRUNC truncates it). On success *out counts as one vault_open_file():
+ * opened, and O_TRUNC truncates it). Returns 1 when it created the file, 0 when it
+ * opened an existing one, or -errno. On success *out counts as one vault_open_file():
  * drop it with vault_release_file() before vnode_unref().
  */
 int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
@@ -183,9 +197,16 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		    bool append, uint64_t *written_at) MUST_CHECK;
 int vault_truncate(struct vault *v, struct vnode *n, uint64_t size) MUST_CHECK;
 int vault_fsync(struct vault *v, struct vnode *n, bool datasync) MUST_CHECK;
+enum vault_falloc_flags {
+	VAULT_FALLOC_KEEP_SIZE = 1 << 0, /* reserve only, the size stays */
+};
+
 /*
- * mode 0 only: extends the file like truncate-up when off + len is past the end (no space
- * is reserved in the lower file); others give -EOPNOTSUPP.
+ * mode 0 or VAULT_FALLOC_KEEP_SIZE: reserves the lower space of the blocks of [off,
+ * off + len) (-ENOSPC, changing nothing, when the lower free space cannot hold what is
+ * not allocated yet; only that check where the lower file system has no fallocate), then
+ * mode 0 extends the file like truncate-up when off + len is past the end; other modes
+ * give -EOPNOTSUPP.
  */
 int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, uint64_t len) MUST_CHECK;
 /*
@@ -195,7 +216,13 @@ int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, ui
  */
 int64_t vault_lseek(struct vault *v, struct vnode *n, int64_t off, int whence) MUST_CHECK;
 
-/* --- extended attributes (vault_xattr.c); only user.* names are offered --- */
+/*
+ * --- extended attributes (vault_xattr.c) ---
+ * Offered: user.*, trusted.* and the POSIX ACLs below (Linux xattr format, version 2).
+ * Setting the access ACL sets the mode's owner, group (the mask, when there is one) and
+ * other bits from it, and one that the mode says in full is not stored (as ext4);
+ * chmod updates a stored access ACL (vault_setattr).
+ */
 
 ssize_t vault_getxattr(struct vault *v, struct vnode *n, const char *name, void *buf,
 		       size_t size) MUST_CHECK;
@@ -203,6 +230,29 @@ int vault_setxattr(struct vault *v, struct vnode *n, const char *name, const voi
 		   size_t size, int flags) MUST_CHECK;
 ssize_t vault_listxattr(struct vault *v, struct vnode *n, char *buf, size_t size) MUST_CHECK;
 int vault_removexattr(struct vault *v, struct vnode *n, const char *name) MUST_CHECK;
+
+/* --- POSIX ACL inheritance (vault_acl.c) --- */
+
+#define VAULT_ACL_ACCESS "system.posix_acl_access"
+#define VAULT_ACL_DEFAULT "system.posix_acl_default"
+
+/* The ACLs a new object gets from its directory's default ACL. */
+struct vault_acl_new {
+	struct buf access; /* empty: none to store */
+	struct buf dflt;   /* empty: none (directories only) */
+};
+
+/*
+ * Before an object of type `type` (S_IFREG, S_IFDIR, ...) is created in dir with *mode:
+ * when dir has a default ACL, *mode is masked by it and *out gets the new object's ACLs
+ * (the umask does not apply, as on Linux); otherwise *mode &= ~umask. *out must be
+ * released with vault_acl_new_release() either way.
+ */
+int vault_acl_inherit(struct vault *v, struct vnode *dir, mode_t type, mode_t *mode,
+		      mode_t umask, struct vault_acl_new *out) MUST_CHECK;
+/* Store on the new object n what vault_acl_inherit() prepared. */
+int vault_acl_apply(struct vault *v, struct vnode *n, const struct vault_acl_new *acl) MUST_CHECK;
+void vault_acl_new_release(struct vault_acl_new *acl);
 
 /* --- coherency (shared storage) --- */
 

@@ -66,6 +66,36 @@ int vault_getattr(struct vault *v, struct vnode *n, struct stat *st)
 	return vault_convert_stat(v, n, st);
 }
 
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
+enum { RELATIME_MAX_AGE = 24 * 3600 }; /* seconds, as the kernel's relatime */
+
+int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule)
+{
+	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}}, now;
+	struct stat st;
+	int r;
+
+	if (rule == VAULT_ATIME_NOATIME || vault_is_ro(v))
+		return 0;
+	if (rule == VAULT_ATIME_RELATIME) {
+		if ((r = SOP(v, fstat, n->fd, &st)) < 0)
+			return r;
+		if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+			return -errno;
+		if (ts_cmp(&st.st_atim, &st.st_mtim) > 0 && ts_cmp(&st.st_atim, &st.st_ctim) >= 0 &&
+		    now.tv_sec - st.st_atim.tv_sec < RELATIME_MAX_AGE)
+			return 0;
+	}
+	r = SOP(v, utimensat, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+	return r < 0 ? r : 1;
+}
+
 static int set_times(struct vault *v, struct vnode *n, const struct stat *in, int to_set)
 {
 	struct timespec ts[2];
@@ -136,6 +166,8 @@ int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int t
 		return r;
 	/* after chown, which may clear set-id bits the caller asks to keep */
 	if ((to_set & VAULT_SET_MODE) && (r = set_mode(v, n, in->st_mode & 07777)) < 0)
+		return r;
+	if ((to_set & VAULT_SET_MODE) && (r = vault_acl_chmod(v, n, in->st_mode & 0777)) < 0)
 		return r;
 	if ((r = set_times(v, n, in, to_set)) < 0)
 		return r;
@@ -225,6 +257,8 @@ bool vault_invalidate(struct vault *v, struct vnode *n)
 	vnode_snapshot(n, &st);
 	if (n->type == S_IFREG)
 		vnode_forget_header(n);
+	if (n->type == S_IFDIR)
+		vault_acl_forget(n);
 	if (n->type == S_IFDIR && changed && !v->plaintext_names) {
 		/* the IV never changes, but a directory replaced below us has a new one */
 		pthread_mutex_lock(&n->mutex);

@@ -289,8 +289,9 @@ int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mo
 	if (r < 0) {
 		vnode_unref(v, *out);
 		*out = NULL;
+		return r;
 	}
-	return r;
+	return a.created ? 1 : 0;
 }
 
 int vault_mkdir(struct vault *v, struct vnode *dir, const char *name, mode_t mode,

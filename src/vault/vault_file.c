@@ -950,7 +950,36 @@ out:
 	return r;
 }
 
-static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_grow)
+/*
+ * Reserve the lower space of the blocks holding plaintext [off, off + len) (fallocate
+ * semantics: the space is allocated when this returns). First the free space is checked:
+ * a lower fallocate that cannot fit may fill the lower disk before it fails (ext4 does),
+ * and a lower file system without fallocate (sshfs) gets at least that check. What the
+ * lower file has allocated already is counted as reusable, so re-reserving a range of an
+ * existing file on a nearly full disk is not refused.
+ */
+static int reserve_range(struct fileop *op, uint64_t off, uint64_t len)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t first = off / g->plain_size, end = (off + len - 1) / g->plain_size + 1;
+	uint64_t start = block_cipher_offset(g, first), need, have, avail;
+	struct statvfs sv;
+	struct stat st;
+	int r;
+
+	need = block_cipher_offset(g, end) - start;
+	if ((r = SOP(op->v, fstatvfs, op->fd, &sv)) < 0 || (r = SOP(op->v, fstat, op->fd, &st)) < 0)
+		return r;
+	avail = (uint64_t)sv.f_bavail * (sv.f_frsize ? sv.f_frsize : sv.f_bsize);
+	have = st.st_blocks > 0 ? (uint64_t)st.st_blocks * 512 : 0;
+	if (need > have && need - have > avail)
+		return -ENOSPC;
+	r = store_reserve(op->v->store, op->fd, start, need);
+	return r == -EOPNOTSUPP ? 0 : r;
+}
+
+static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_grow,
+		  uint64_t reserve_off, uint64_t reserve_len)
 {
 	struct range_req whole;
 	struct fileop op;
@@ -963,7 +992,9 @@ static int resize(struct vault *v, struct vnode *n, uint64_t size, bool only_gro
 	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
 	fileop_lock_whole(&op, &whole, true);
-	r = resize_locked(&op, size, only_grow);
+	r = reserve_len ? reserve_range(&op, reserve_off, reserve_len) : 0;
+	if (r == 0)
+		r = resize_locked(&op, size, only_grow);
 	fileop_unlock_whole(&op, &whole, false);
 out:
 	fileop_end(&op);
@@ -974,22 +1005,24 @@ int vault_truncate(struct vault *v, struct vnode *n, uint64_t size)
 {
 	if (size > (uint64_t)INT64_MAX)
 		return -EFBIG;
-	return resize(v, n, size, false);
+	return resize(v, n, size, false, 0, 0);
 }
 
 /*
- * Mode 0 extends the file like truncate-up when off + len is past the end. Space is not
- * reserved in the lower file: the new region is a hole there, as after truncate.
+ * Mode 0 reserves the lower space of the range and then extends the file like
+ * truncate-up when off + len is past the end; VAULT_FALLOC_KEEP_SIZE only reserves.
  */
 int vault_fallocate(struct vault *v, struct vnode *n, int mode, uint64_t off, uint64_t len)
 {
-	if (mode != 0)
+	if (mode & ~VAULT_FALLOC_KEEP_SIZE)
 		return -EOPNOTSUPP;
 	if (len == 0)
 		return -EINVAL;
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EFBIG;
-	return resize(v, n, off + len, true);
+	if (mode & VAULT_FALLOC_KEEP_SIZE)
+		return resize(v, n, 0, true, off, len); /* growing to 0 changes nothing */
+	return resize(v, n, off + len, true, off, len);
 }
 
 int vault_fsync(struct vault *v, struct vnode *n, bool datasync)

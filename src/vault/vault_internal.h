@@ -64,6 +64,14 @@ struct vnode {
 	/* Directories: the directory IV, loaded lazily. Protected by mutex. */
 	bool have_iv;
 	uint8_t diriv[DIRIV_LEN];
+	/*
+	 * Directories, single client: known to have no default ACL, so a create in it need
+	 * not ask the lower file system (vault_acl.c; cleared when one is set, and
+	 * acl_gen counts those, so a reader that raced with a set does not remember its stale
+	 * answer). Protected by mutex.
+	 */
+	bool no_default_acl;
+	unsigned acl_gen;
 
 	/* Regular files. */
 	/*
@@ -365,5 +373,20 @@ static inline bool vault_is_ro(const struct vault *v)
 {
 	return v->opts.read_only;
 }
+
+/* vault_xattr.c: extended attributes by plaintext name, without the ACL semantics */
+ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void *buf,
+			size_t size) MUST_CHECK;
+int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const void *value,
+		    size_t size, int flags) MUST_CHECK;
+
+/* vault_acl.c */
+/* setxattr of VAULT_ACL_ACCESS / VAULT_ACL_DEFAULT: validate, keep the mode in step. */
+int vault_acl_set(struct vault *v, struct vnode *n, const char *name, const void *value,
+		  size_t size, int flags) MUST_CHECK;
+/* Forget what is remembered about n's default ACL (it is being set, or n changed below). */
+void vault_acl_forget(struct vnode *n);
+/* After a chmod to mode: the access ACL's owner, group (or mask) and other entries follow. */
+int vault_acl_chmod(struct vault *v, struct vnode *n, mode_t mode) MUST_CHECK;
 
 #endif

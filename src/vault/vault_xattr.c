@@ -1,6 +1,8 @@
 /*
- * Extended attributes (docs/FORMAT.md, "Extended attributes"). Only user.* names are
- * offered; the lower name is "user.veilfs." || base64url(AES-256-SIV(xattr names key,
+ * Extended attributes (docs/FORMAT.md, "Extended attributes"). Offered: user.*, trusted.*
+ * (the kernel lets only CAP_SYS_ADMIN callers at them; the front end hides them from the
+ * lists of others) and the POSIX ACLs system.posix_acl_access / _default, whose meaning
+ * vault_acl.c adds. All are stored alike: the lower name is "user.veilfs." || base64url(AES-256-SIV(xattr names key,
  * no AD, padded full plaintext name)) and the lower value is nonce || AEAD(xattr values
  * key, nonce, AD = lower name, value). Size-0 queries and -ERANGE behave like the syscalls.
  * Only regular files and directories carry user xattrs (as on Linux).
@@ -12,15 +14,24 @@
 #include "names/sealed.h"
 #include "vault/vault_internal.h"
 
-#define USER_PREFIX "user."
-
 enum {
 	LOWER_XATTR_LIST_MAX = 1 << 20,
 };
 
-static bool is_user(const char *name)
+/* 0 for an offered name, else -EOPNOTSUPP (other namespace) or -EINVAL (bare prefix). */
+static int check_name(const char *name)
 {
-	return strncmp(name, USER_PREFIX, strlen(USER_PREFIX)) == 0;
+	static const char *const prefixes[] = {"user.", "trusted."};
+	size_t i, plen;
+
+	if (!strcmp(name, VAULT_ACL_ACCESS) || !strcmp(name, VAULT_ACL_DEFAULT))
+		return 0;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		plen = strlen(prefixes[i]);
+		if (!strncmp(name, prefixes[i], plen))
+			return name[plen] ? 0 : -EINVAL;
+	}
+	return -EOPNOTSUPP;
 }
 
 static int xattr_lower_name(struct vault *v, const char *name, struct buf *out)
@@ -28,10 +39,8 @@ static int xattr_lower_name(struct vault *v, const char *name, struct buf *out)
 	size_t len = strlen(name);
 	int r;
 
-	if (!is_user(name))
-		return -EOPNOTSUPP;
-	if (len == strlen(USER_PREFIX))
-		return -EINVAL;
+	if ((r = check_name(name)) < 0)
+		return r;
 	r = names_xattr_encrypt(v->keys->xattr_names, name, len, out);
 	return r == -ENAMETOOLONG ? -ERANGE : r;
 }
@@ -98,6 +107,11 @@ static ssize_t get_lower(struct vault *v, int fd, const char *lname, void *buf, 
 
 ssize_t vault_getxattr(struct vault *v, struct vnode *n, const char *name, void *buf, size_t size)
 {
+	return vault_xattr_get(v, n, name, buf, size);
+}
+
+ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void *buf, size_t size)
+{
 	struct buf lname;
 	ssize_t r;
 	int fd;
@@ -143,8 +157,17 @@ static int xattr_store_flags(int flags)
 int vault_setxattr(struct vault *v, struct vnode *n, const char *name, const void *value,
 		   size_t size, int flags)
 {
+	if (!strcmp(name, VAULT_ACL_ACCESS) || !strcmp(name, VAULT_ACL_DEFAULT))
+		return vault_acl_set(v, n, name, value, size, flags);
+	return vault_xattr_set(v, n, name, value, size, flags);
+}
+
+int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const void *value,
+		    size_t size, int flags)
+{
 	struct buf lname, raw;
 	int fd, r;
+
 
 	if (vault_is_ro(v))
 		return -EROFS;
@@ -161,6 +184,8 @@ int vault_setxattr(struct vault *v, struct vnode *n, const char *name, const voi
 	r = SOP(v, fsetxattr, fd, (const char *)lname.data, raw.data, raw.len,
 		xattr_store_flags(flags));
 	xattr_fd_put(v, n);
+	if (!strcmp(name, VAULT_ACL_DEFAULT))
+		vault_acl_forget(n); /* after the value landed: see vnode.acl_gen */
 out:
 	buf_release(&raw);
 	buf_release(&lname);

@@ -69,10 +69,23 @@
 	X(mknod_fifo)                  \
 	X(mknod_socket)
 
+/* posix_kernel.c */
+#define POSIX_KERNEL_CASES(X)          \
+	X(seek_data_dirty)             \
+	X(direct_write_then_read)      \
+	X(readdir_rewind_new_entries)  \
+	X(fallocate_reserves)          \
+	X(fallocate_keep_size)         \
+	X(atime_on_read)               \
+	X(posix_acl)                   \
+	X(xattr_trusted)               \
+	X(file_handle)
+
 #define POSIX_CASES(X)     \
 	POSIX_IO_CASES(X)  \
 	POSIX_NS_CASES(X)  \
-	POSIX_META_CASES(X)
+	POSIX_META_CASES(X) \
+	POSIX_KERNEL_CASES(X)
 
 /* posix_perm.c: run only with --perm, as root */
 #define PERM_CASES(X)                  \
@@ -84,7 +97,8 @@
 	X(perm_setgid_dir)             \
 	X(perm_chown_refused)          \
 	X(perm_chmod_utime_nonowner)   \
-	X(perm_write_clears_suid)
+	X(perm_write_clears_suid)      \
+	X(perm_acl_and_trusted)
 
 #define DECLARE_CASE(n) int case_##n(void);
 POSIX_CASES(DECLARE_CASE)

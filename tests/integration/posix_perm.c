@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 enum {
@@ -24,7 +25,7 @@ enum {
 };
 
 enum op { OP_READ, OP_WRITE, OP_TRUNC, OP_EXEC, OP_STAT, OP_LIST, OP_CREATE, OP_UNLINK, OP_RENAME,
-	  OP_CHOWN, OP_CHMOD, OP_UTIME_SET, OP_UTIME_NOW };
+	  OP_CHOWN, OP_CHMOD, OP_UTIME_SET, OP_UTIME_NOW, OP_LIST_TRUSTED, OP_GET_TRUSTED };
 
 struct probe {
 	enum op op;
@@ -60,6 +61,19 @@ static int do_op(const struct probe *p)
 	case OP_CHMOD: return chmod(p->a, 0777) ? errno : 0;
 	case OP_UTIME_SET: return utimensat(AT_FDCWD, p->a, ts, 0) ? errno : 0;
 	case OP_UTIME_NOW: return utimensat(AT_FDCWD, p->a, NULL, 0) ? errno : 0;
+	case OP_LIST_TRUSTED: { /* EEXIST when a trusted.* name is listed */
+		char list[1024];
+		ssize_t len = listxattr(p->a, list, sizeof(list));
+
+		if (len < 0)
+			return errno;
+		return memmem(list, (size_t)len, "trusted.", 8) ? EEXIST : 0;
+	}
+	case OP_GET_TRUSTED: {
+		char v[64];
+
+		return getxattr(p->a, p->b, v, sizeof(v)) < 0 ? errno : 0;
+	}
 	default: return EINVAL;
 	}
 	if (fd < 0)
@@ -90,7 +104,8 @@ static const char *op_name(enum op op)
 {
 	static const char *const names[] = { "read",  "write", "truncate", "exec",   "stat",
 					     "list",  "create", "unlink",  "rename", "chown",
-					     "chmod", "utime(times)", "utime(now)" };
+					     "chmod", "utime(times)", "utime(now)",
+					     "listxattr (EEXIST: trusted.* listed)", "getxattr" };
 	return names[op];
 }
 
@@ -284,5 +299,35 @@ int case_perm_write_clears_suid(void)
 	AS(OP_WRITE, "f", NULL, U1, G1, 0);
 	TRY(mode_of("f", &mode, &gid));
 	CHECK(!(mode & 06000), "write by non-owner left mode %o (setuid/setgid not cleared)", mode);
+	return 0;
+}
+
+/* A named-user ACL entry grants what the mode bits do not; trusted.* stays root's. */
+int case_perm_acl_and_trusted(void)
+{
+	/* user::rw- user:U2:r-- group::--- mask::r-- other::--- */
+	static const uint8_t acl[] = {
+		2, 0, 0, 0,
+		0x01, 0, 6, 0, 0xff, 0xff, 0xff, 0xff,
+		0x02, 0, 4, 0, U2 & 0xff, (U2 >> 8) & 0xff, 0, 0,
+		0x04, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+		0x10, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+		0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+	};
+
+	TRY(make("f", 0600, 0, 0, "x"));
+	AS(OP_READ, "f", NULL, U2, G2, EACCES);
+	if (setxattr("f", "system.posix_acl_access", acl, sizeof(acl), 0) < 0)
+		FAIL("setxattr system.posix_acl_access: %s", errname(errno));
+	AS(OP_READ, "f", NULL, U2, G2, 0);
+	AS(OP_WRITE, "f", NULL, U2, G2, EACCES);
+	AS(OP_READ, "f", NULL, U1, G1, EACCES);
+	SYS(chmod("f", 0600)); /* the mask goes to ---: the entry grants nothing now */
+	AS(OP_READ, "f", NULL, U2, G2, EACCES);
+	SYS(chmod("f", 0644));
+	if (setxattr("f", "trusted.t", "root", 4, 0) < 0)
+		FAIL("setxattr trusted.t as root: %s", errname(errno));
+	AS(OP_LIST_TRUSTED, "f", NULL, U1, G1, 0);
+	AS(OP_GET_TRUSTED, "f", "trusted.t", U1, G1, ENODATA);
 	return 0;
 }

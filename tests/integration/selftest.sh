@@ -23,8 +23,9 @@ done
 
 # bindfs 1.14.7 (libfuse2): no fallocate, renameat2 flags give EINVAL,
 # hard links get separate FUSE nodes (stale st_size through the other
-# name), UTIME_OMIT for atime drops the mtime change.
-BINDFS_KNOWN="fallocate_mode0 rename_noreplace rename_exchange hardlink utimensat_ns"
+# name), UTIME_OMIT for atime drops the mtime change; and (no fallocate, ACLs passed through
+# without inheritance) fallocate_reserves, fallocate_keep_size, posix_acl.
+BINDFS_KNOWN="fallocate_mode0 rename_noreplace rename_exchange hardlink utimensat_ns fallocate_reserves fallocate_keep_size posix_acl"
 
 work=$(mktemp -d /tmp/itest.XXXXXX)
 chmod 755 "$work"

@@ -7,7 +7,8 @@
 # file written before is intact; what the failed file holds reads back without EIO, each
 # block as written or a hole; mkdir on the full disk says ENOSPC; after deleting, writes
 # work again; `veilfs fsck` finds no problem; the daemon log names the failed write and no
-# block that fails to authenticate. Prints "ok N - ..." and "N passed, N failed".
+# block that fails to authenticate; fallocate past the free space fails with ENOSPC and takes
+# nothing, and a range it reserved takes a write when the disk is full. Prints "ok N - ..." and "N passed, N failed".
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -89,6 +90,42 @@ rm -f "$W/m/big"
 head -c 4194304 "$W/big.src" >"$W/four.src"
 check "after deleting, writes work again" \
 	bash -c "dd if='$W/four.src' of='$W/m/four' bs=1M conv=fsync status=none && cmp -s '$W/four.src' '$W/m/four'"
+
+# fallocate promises space: past the free space it fails with ENOSPC and changes nothing
+# (neither the size nor the lower free space); what it grants, a write on a full disk gets.
+lower_avail() { sync; df --output=avail -B1 "$W/lower" | tail -n 1 | tr -d ' '; }
+before=$(lower_avail)
+rc=0
+fallocate -l 16M "$W/m/fa" 2>"$W/fa.err" || rc=$?
+if ((rc != 0)) && grep -q "No space left on device" "$W/fa.err" && [ "$(stat -c %s "$W/m/fa")" = 0 ] &&
+	(($(lower_avail) >= before - 65536)); then
+	ok "fallocate of 16 MiB onto $((before / 1024)) KiB free: ENOSPC, size 0, no lower space taken"
+else
+	notok "fallocate past the free space" "exit $rc: $(tr '\n' ' ' <"$W/fa.err") size $(stat -c %s "$W/m/fa") free $before -> $(lower_avail)"
+fi
+rc=0
+fallocate -n -l 16M "$W/m/fa" 2>"$W/fa.err" || rc=$?
+if ((rc != 0)) && grep -q "No space left on device" "$W/fa.err" && [ "$(stat -c %s "$W/m/fa")" = 0 ]; then
+	ok "fallocate --keep-size past the free space: ENOSPC"
+else
+	notok "fallocate --keep-size past the free space" "exit $rc: $(tr '\n' ' ' <"$W/fa.err")"
+fi
+rm -f "$W/m/fa"
+before=$(lower_avail)
+if fallocate -l 1M "$W/m/fb" && [ "$(stat -c %s "$W/m/fb")" = 1048576 ] && (($(lower_avail) <= before - 1048576)); then
+	ok "fallocate of 1 MiB takes 1 MiB of lower space at once ($before -> $(lower_avail) bytes free)"
+else
+	notok "fallocate of 1 MiB reserves" "size $(stat -c %s "$W/m/fb"), free $before -> $(lower_avail)"
+fi
+timeout 60 dd if=/dev/urandom of="$W/m/filler" bs=1M count=16 conv=fsync 2>/dev/null || true
+head -c 1048576 "$W/big.src" >"$W/one.src"
+if dd if="$W/one.src" of="$W/m/fb" bs=1M conv=notrunc,fsync status=none 2>"$W/fb.err" &&
+	drop && cmp -s "$W/one.src" "$W/m/fb"; then
+	ok "on the full disk, a write into the fallocated range succeeds and reads back"
+else
+	notok "write into the fallocated range on a full disk" "$(tr '\n' ' ' <"$W/fb.err")"
+fi
+rm -f "$W/m/filler" "$W/m/fb"
 
 check "the log names the failed write" grep -q "failed (No space left on device)" "$W/log"
 if grep -q "cannot authenticate" "$W/log"; then

@@ -9,6 +9,9 @@
 #   reclaim    with -o max_nodes=64 the kernel is made to drop old nodes: descriptors stay
 #              bounded, contents stay right, posix_suite passes
 #   errors     wrong password, missing/non-vault CIPHERDIR, missing/mounted MOUNTPOINT
+#   atime      posix_suite's atime case under -o relatime, noatime and strictatime
+#   handles    (root) file handles: valid after link and rename, ESTALE (never another
+#              file) once the kernel dropped the inode or after a remount
 #   ro         --ro refuses writes with EROFS
 #   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
 #   integrity  tampered block, cut file, corrupt header, corrupt name: EIO + log, no crash
@@ -33,7 +36,7 @@ source "$here/lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,tools"
+stages="life,forget,reclaim,errors,atime,handles,ro,signals,integrity,plaintext,killpriv,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -355,6 +358,73 @@ snapshot() {
 	find "$1" -printf '%p %s %m %T@\n' | sort | sha256sum
 }
 
+# --- atime: the posix_suite atime case under each atime option ---
+stage_atime() {
+	local c=$T_WORK/at.c m=$T_WORK/at.m bin=$T_WORK/bin o n
+	t_log "stage atime"
+	if [ ! -x "$bin/posix_suite" ] && ! "$root/tests/integration/build.sh" "$bin" >"$T_WORK/build.log" 2>&1; then
+		notok "build integration tools" "$(tail -n 5 "$T_WORK/build.log")"
+		return
+	fi
+	n=$("$bin/posix_suite" -l | awk '$2 == "atime_on_read" { print $1 }')
+	new_vault "$c"
+	for o in relatime noatime strictatime; do
+		if ! vmount "$c" "$m" -o "$o"; then
+			notok "mount -o $o" "failed"
+			continue
+		fi
+		mkdir -p "$m/$o"
+		run_tool "posix_suite atime_on_read under -o $o" "$T_WORK/atime-$o.log" 300 \
+			"$bin/posix_suite" -t "$n" "$m/$o"
+		vumount "$m" || notok "umount after -o $o" "failed"
+	done
+}
+
+# --- handles: file handles stay valid while cached and never open another object ---
+stage_handles() {
+	local c=$T_WORK/fh.c m=$T_WORK/fh.m bin=$T_WORK/bin h=$T_WORK/fh.handle out ino
+	t_log "stage handles"
+	if [ "$(id -u)" -ne 0 ]; then skip "file handles" "needs root (open_by_handle_at, drop_caches)"; return; fi
+	if [ ! -x "$bin/handle_tool" ] && ! "$root/tests/integration/build.sh" "$bin" >"$T_WORK/build.log" 2>&1; then
+		notok "build integration tools" "$(tail -n 5 "$T_WORK/build.log")"
+		return
+	fi
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for handles" "failed"; return; }
+	echo one >"$m/f"
+	ln "$m/f" "$m/g"
+	out=$("$bin/handle_tool" save "$m/f" "$h") || true
+	if [ "$out" != saved ]; then
+		check "name_to_handle_at refused with EOPNOTSUPP" [ "$out" = EOPNOTSUPP ]
+		vumount "$m"
+		return
+	fi
+	mv "$m/f" "$m/h"
+	ino=$(stat -c %i "$m/h")
+	out=$("$bin/handle_tool" open "$m" "$h") || true
+	check "a handle opens its file after a hard link and a rename ($out)" [ "$out" = "ino $ino" ]
+	sync
+	echo 2 >/proc/sys/vm/drop_caches # the kernel forgets the unused inode
+	out=$("$bin/handle_tool" open "$m" "$h") || true
+	if [ "$out" = ESTALE ] || [ "$out" = "ino $ino" ]; then
+		ok "after the kernel dropped the inode: '$out' (ESTALE, or the same file)"
+	else
+		notok "handle after drop_caches" "$out"
+	fi
+	vumount "$m"
+	vmount "$c" "$m" || { notok "remount for handles" "failed"; return; }
+	# another object takes the node id the handle named in the first session
+	echo other >"$m/other"
+	stat "$m/other" >/dev/null
+	out=$("$bin/handle_tool" open "$m" "$h") || true
+	if [ "$out" = ESTALE ]; then
+		ok "a handle from an earlier mount gives ESTALE"
+	else
+		notok "a handle from an earlier mount gives ESTALE" "got '$out' (other is ino $(stat -c %i "$m/other"), the file ino $ino)"
+	fi
+	vumount "$m"
+}
+
 stage_ro() {
 	local c=$T_WORK/ro.c m=$T_WORK/ro.m before
 	t_log "stage ro"
@@ -490,6 +560,7 @@ stage_plaintext() {
 	ln -s "../$M_TARGET/$M_TARGET" "$m/$M_DIR/$M_LINK"
 	setfattr -n "user.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR/$M_FILE"
 	setfattr -n "user.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR"
+	[ "$(id -u)" -eq 0 ] && setfattr -n "trusted.$M_XNAME" -v "$M_XVAL" "$m/$M_DIR"
 	longname=$M_LONG$(printf 'x%.0s' $(seq 1 200))
 	echo "$M_CONTENT" >"$m/$longname"
 	mkfifo "$m/${M_FILE}fifo"
@@ -593,6 +664,8 @@ want life && stage_life
 want forget && stage_forget
 want reclaim && stage_reclaim
 want errors && stage_errors
+want atime && stage_atime
+want handles && stage_handles
 want ro && stage_ro
 want signals && stage_signals
 want integrity && stage_integrity

@@ -39,7 +39,7 @@ TEST(vault_create_writes_through_its_handle)
 	if (!EXPECT(tv_make(&t, NULL) == 0))
 		goto out;
 	EXPECT(vault_create(t.v, t.root, "f", 0600, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, &t.who,
-			    &n, &st) == 0);
+			    &n, &st) == 1); /* created */
 	EXPECT(n && st.st_size == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
 	if (!n)
 		goto out;
@@ -48,7 +48,7 @@ TEST(vault_create_writes_through_its_handle)
 	EXPECT(vault_release_file(t.v, n) == 0);
 	/* the same file again without O_EXCL: it exists, O_TRUNC empties it */
 	EXPECT(vault_create(t.v, t.root, "f", 0600, O_RDWR | O_CREAT | O_TRUNC, &t.who, &again,
-			    &st) == 0);
+			    &st) == 0); /* opened */
 	EXPECT(again == n && st.st_size == 0);
 	EXPECT(again && vault_write(t.v, again, "second", 6, 0, false, NULL) == 6);
 	if (again) {

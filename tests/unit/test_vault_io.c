@@ -483,7 +483,12 @@ TEST(vault_io_fallocate_lseek_fsync)
 	if (!EXPECT(n != NULL))
 		goto out;
 	EXPECT(vault_write(t.v, n, "12345", 5, 0, false, NULL) == 5);
-	EXPECT(vault_fallocate(t.v, n, 1, 0, 10) == -EOPNOTSUPP);
+	EXPECT(vault_fallocate(t.v, n, 2, 0, 10) == -EOPNOTSUPP);
+	EXPECT(vault_fallocate(t.v, n, VAULT_FALLOC_KEEP_SIZE, 0, 20000) == 0);
+	EXPECT(vault_getattr(t.v, n, &st) == 0 && st.st_size == 5);
+	EXPECT(vault_fallocate(t.v, n, VAULT_FALLOC_KEEP_SIZE, 1 << 20, 100) == 0);
+	EXPECT(vault_getattr(t.v, n, &st) == 0 && st.st_size == 5);
+	EXPECT(vault_read(t.v, n, buf, 8, 0) == 5 && memcmp(buf, "12345", 5) == 0);
 	EXPECT(vault_fallocate(t.v, n, 0, 0, 3) == 0);
 	EXPECT(vault_getattr(t.v, n, &st) == 0 && st.st_size == 5);
 	EXPECT(vault_fallocate(t.v, n, 0, 4, 10000) == 0);
