@@ -267,6 +267,8 @@ int cmd_fsck_main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	opterr = 0;
+	if ((r = cli_check_single_dash("fsck", argc, argv, fsck_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", fsck_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:

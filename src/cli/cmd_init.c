@@ -107,6 +107,8 @@ int cmd_init_main(int argc, char **argv)
 
 	vault_create_params_init(&p);
 	opterr = 0;
+	if ((r = cli_check_single_dash("init", argc, argv, init_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", init_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:

@@ -57,6 +57,8 @@ int cmd_passwd_main(int argc, char **argv)
 	int c, r;
 
 	opterr = 0;
+	if ((r = cli_check_single_dash("passwd", argc, argv, passwd_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", passwd_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:

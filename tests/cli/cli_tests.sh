@@ -527,6 +527,85 @@ test_passwd_keeps_data_via_mount() {
 	expect_rc 0 "$V" umount "$T/m"
 }
 
+# Options after the operands, on every command (GNU getopt order).
+test_options_after_operands() {
+	pwfile p pw
+	pwfile q pw2
+	expect_rc 0 "$V" init "$T/v" --passfile "$T/p" "${KDF[@]}"
+	expect_rc 0 "$V" info "$T/v" --json
+	contains "$out" '"cipher"'
+	expect_rc 0 "$V" passwd "$T/v" --passfile "$T/p" --new-passfile "$T/q"
+	expect_rc 0 "$V" fsck "$T/v" --passfile "$T/q"
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" mount "$T/v" "$T/m" --passfile "$T/q" -o ro
+	mounted "$T/m" || die "mount with trailing options returned 0 but nothing is mounted"
+	expect_rc 0 "$V" umount "$T/m"
+	! mounted "$T/m" || die "still mounted after umount"
+	expect_rc 0 "$V" umount "$T/m" --help
+	contains "$out" "usage: veilfs umount"
+	# "--" ends the options: what follows is an operand even if it looks like one
+	expect_rc 3 "$V" info -- --json
+	contains "$err" "cannot read vault '--json'"
+}
+
+# gocryptfs writes long options with one dash; veilfs names the spelling it understands.
+test_single_dash_spellings() {
+	pwfile p pw
+	local c o
+	for c in init mount fsck; do
+		expect_rc 2 "$V" "$c" -passfile "$T/p" "$T/v" "$T/m"
+		contains "$err" "unknown option '-passfile' (did you mean --passfile?)"
+		contains "$err" "Try 'veilfs $c --help'"
+		expect_rc 2 "$V" "$c" "$T/v" -extpass=cat
+		contains "$err" "unknown option '-extpass=cat' (did you mean --extpass?)"
+	done
+	expect_rc 2 "$V" passwd -new-passfile "$T/p" "$T/v"
+	contains "$err" "did you mean --new-passfile?"
+	expect_rc 2 "$V" info -json "$T/v"
+	contains "$err" "unknown option '-json' (did you mean --json?)"
+	for o in "allow_other:-o allow_other" "nonempty:-o nonempty" "fg:-f" \
+		"sharedstorage:--shared=auto" "ro:--ro" "debug:--debug" "quiet:--quiet"; do
+		expect_rc 2 "$V" mount "-${o%%:*}" "$T/v" "$T/m"
+		contains "$err" "unknown option '-${o%%:*}' (did you mean ${o#*:}?)"
+	done
+	expect_rc 2 "$V" init -plaintextnames "$T/v"
+	contains "$err" "did you mean --plaintext-names?"
+	expect_rc 2 "$V" -init "$T/v"
+	contains "$err" "unknown option '-init' (did you mean 'veilfs init'?)"
+	# an option's value may start with a dash: it is the value, not a misspelling
+	expect_rc 4 "$V" init --passfile -passfile "$T/v"
+	lacks "$err" "did you mean"
+	contains "$err" "cannot open password file '-passfile'"
+}
+
+# Progress while the KDF runs longer than the delay ($VEILFS_PROGRESS_DELAY_MS=0: at once),
+# one "mounted" line, -q silencing both; a non-empty mount point refused unless -o nonempty.
+test_mount_messages() {
+	new_vault v pw
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	contains "$err" "veilfs: unlocking: Argon2id 8 MiB, 1 pass..."
+	[[ $out == "mounted $T/v at $T/m" ]] || die "expected one 'mounted' line, got: $out"
+	echo kept >"$T/m/f"
+	expect_rc 0 "$V" umount "$T/m"
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" mount -q --passfile "$T/v.pw" "$T/v" "$T/m"
+	[[ -z $out && -z $err ]] || die "-q mount printed: $out / $err"
+	expect_rc 0 "$V" umount "$T/m"
+	mkdir "$T/full"
+	echo mine >"$T/full/old"
+	expect_rc 4 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/full"
+	contains "$err" "mount point '$T/full' is not empty"
+	contains "$err" "-o nonempty"
+	! mounted "$T/full" || die "mounted over a non-empty directory"
+	trap '"$V" umount "$T/full" >/dev/null 2>&1 || fusermount3 -uz "$T/full" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/full" -o nonempty
+	[[ $(cat "$T/full/f") == kept ]] || die "the vault is not shown over the non-empty directory"
+	expect_rc 0 "$V" umount "$T/full"
+	[[ $(cat "$T/full/old") == mine ]] || die "the hidden file is gone"
+}
+
 # --------------------------------------------------------------------------- runner
 if [[ ${1:-} == --one ]]; then
 	T=$2/$3
