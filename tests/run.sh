@@ -41,6 +41,7 @@ register_stages() {
 	required fulldisk    "tests/mount/fulldisk.sh build/veilfs" 'tests/mount/fulldisk.sh'
 	required syslog      "tests/mount/syslog.sh build/veilfs" 'tests/mount/syslog.sh'
 	required stalelock   "tests/mount/stalelock.sh build/veilfs" 'tests/mount/stalelock.sh'
+	required fstab       "tests/mount/fstab.sh build/veilfs" 'tests/mount/fstab.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'

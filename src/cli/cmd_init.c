@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/progress.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
 #include "vault/admin.h"
@@ -165,7 +166,9 @@ int cmd_init_main(int argc, char **argv)
 	}
 	if ((r = password_read(&src, "New password: ", true, &pw)) != 0)
 		goto out;
+	progress_kdf_begin("deriving the key", p.kdf_memory_kib, p.kdf_time);
 	r = vault_admin_create(dir, &p, pw.data, pw.len);
+	progress_end();
 	password_free(&pw);
 	if (r < 0) {
 		r = init_refusal(dir, r);

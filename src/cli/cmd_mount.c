@@ -26,6 +26,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -474,6 +476,65 @@ static int check_paths(struct mount_args *a)
 	return 0;
 }
 
+/* True when a syslog daemon listens on /dev/log (where syslog(3) sends). */
+static bool syslog_available(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (!ok) { /* rsyslog and journald also take stream connections */
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ok = fd >= 0 && connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * A daemon without --log logs to syslog; with no syslog daemon its log, integrity errors
+ * included, would go nowhere. Then it goes to a file next to the pid file
+ * (<pid file dir>/<hash>.log), and the user is told where when that file is created.
+ */
+static int open_fallback_log(struct mount_args *a)
+{
+	char *path = NULL;
+	size_t len;
+	int r, flags;
+
+	if (a->foreground || a->log_path || syslog_available())
+		return 0;
+	r = mounts_pidfile_path(a->mnt_canon, true, &path);
+	if (r < 0 || (len = strlen(path)) < 4) {
+		fprintf(stderr, CLI_PROG ": warning: no syslog daemon (/dev/log) and no place for "
+				"a log file: the daemon's log is lost; use --log FILE\n");
+		free(path);
+		return 0;
+	}
+	memcpy(path + len - 4, ".log", 4); /* <hash>.pid -> <hash>.log */
+	flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	log_fd = open(path, flags | O_EXCL, 0600);
+	if (log_fd >= 0) /* the first time for this mount point: say where the log goes */
+		fprintf(stderr,
+			CLI_PROG ": warning: no syslog daemon (/dev/log): the daemon logs to "
+				 "'%s'\n",
+			path);
+	else if (errno == EEXIST)
+		log_fd = open(path, flags, 0600);
+	if (log_fd < 0) {
+		cli_error("cannot open log file '%s': %s", path, strerror(errno));
+		free(path);
+		return CLI_EXIT_ERROR;
+	}
+	free(path);
+	return 0;
+}
+
 /* The kernel's ceiling for RLIMIT_NOFILE (fs.nr_open), or 0 when unknown. */
 static rlim_t nr_open_limit(void)
 {
@@ -806,7 +867,7 @@ int cmd_mount_main(int argc, char **argv)
 		r = r < 0 ? CLI_EXIT_OK : r;
 		goto out;
 	}
-	if ((r = check_paths(&a)) != 0)
+	if ((r = check_paths(&a)) != 0 || (r = open_fallback_log(&a)) != 0)
 		goto out;
 	if (stat(a.mnt_canon, &st) != 0)
 		st.st_dev = 0;

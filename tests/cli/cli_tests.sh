@@ -606,6 +606,64 @@ test_mount_messages() {
 	[[ $(cat "$T/full/old") == mine ]] || die "the hidden file is gone"
 }
 
+# fsck finds a veilfs mount of the vault in /proc/self/mountinfo and refuses unless --force.
+test_fsck_refuses_mounted_vault() {
+	new_vault v pw
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" mount -q --passfile "$T/v.pw" "$T/v" "$T/m"
+	echo data >"$T/m/f"
+	expect_rc 4 "$V" fsck --passfile "$T/v.pw" "$T/v"
+	contains "$err" "'$T/v' is mounted at '$T/m': unmount it first, or --force"
+	[[ -z $out ]] || die "a refused fsck printed a report: $out"
+	# the same vault named by another path is still found (real paths are compared)
+	expect_rc 4 "$V" fsck --passfile "$T/v.pw" "$T/m/../v/."
+	expect_rc 0 "$V" fsck --force --passfile "$T/v.pw" "$T/v"
+	expect_rc 0 "$V" umount "$T/m"
+	expect_rc 0 "$V" fsck --passfile "$T/v.pw" "$T/v"
+}
+
+# Without a syslog daemon the daemon logs next to its pid file, and says where once.
+test_log_fallback_without_syslog() {
+	[[ -S /dev/log ]] && skip "a syslog daemon listens on /dev/log on this machine"
+	[[ $(id -u) == 0 ]] || skip "checks the root pid file directory /run/veilfs"
+	new_vault v pw
+	mkdir "$T/m"
+	local log
+	log=/run/veilfs/$(printf '%s' "$T/m" | sha256sum | cut -d' ' -f1).log
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true; rm -f "'"$log"'"' EXIT
+	rm -f "$log"
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	contains "$err" "veilfs: warning: no syslog daemon (/dev/log): the daemon logs to '$log'"
+	[[ $(stat -c %a "$log") == 600 ]] || die "the log file is not mode 0600"
+	contains "$(cat "$log")" "serving '$T/v' on '$T/m'"
+	expect_rc 0 "$V" umount "$T/m"
+	contains "$(cat "$log")" "unmounted '$T/m'"
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	lacks "$err" "warning"
+	expect_rc 0 "$V" umount "$T/m"
+	[[ $(grep -c "serving '$T/v'" "$log") == 2 ]] || die "the second mount did not log to the same file"
+	# --log and -f choose their own destination: no warning, no file
+	rm -f "$log"
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" --log "$T/own.log" "$T/v" "$T/m"
+	lacks "$err" "warning"
+	[[ ! -e $log ]] || die "--log still wrote the fallback log"
+	expect_rc 0 "$V" umount "$T/m"
+}
+
+# Progress of the other commands that run the KDF.
+test_kdf_progress_of_init_passwd_fsck() {
+	pwfile p pw
+	pwfile q pw2
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" init --passfile "$T/p" "${KDF[@]}" "$T/v"
+	contains "$err" "veilfs: deriving the key: Argon2id 8 MiB, 1 pass..."
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" passwd --passfile "$T/p" --new-passfile "$T/q" "$T/v"
+	contains "$err" "veilfs: re-wrapping the key: Argon2id 8 MiB, 1 pass..."
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" fsck --passfile "$T/q" "$T/v"
+	contains "$err" "veilfs: unlocking: Argon2id 8 MiB, 1 pass..."
+	# -q of mount silences it (test_mount_messages); no check depends on how long a KDF takes
+}
+
 # --------------------------------------------------------------------------- runner
 if [[ ${1:-} == --one ]]; then
 	T=$2/$3
@@ -624,6 +682,10 @@ cleanup() {
 	local m
 	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
 		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	# the logs daemons wrote next to their pid files (no syslog daemon on the machine)
+	for m in $(find "$work" -mindepth 2 -maxdepth 2 -type d 2>/dev/null); do
+		rm -f "/run/veilfs/$(printf '%s' "$m" | sha256sum | cut -d' ' -f1).log"
 	done
 	rm -rf "$work" || true
 }
