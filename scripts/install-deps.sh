@@ -13,6 +13,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf 'install-deps: %s\n' "$*" >&2; }
+# shellcheck source=scripts/no-services.sh
+source "$repo/scripts/no-services.sh"
 
 build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-dev
 	libsodium-dev clang libclang-rt-14-dev python3 bsdextrautils scdoc)
@@ -70,10 +72,16 @@ install_pkgs() {
 	fi
 	log "$what: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# no service of a package may start now or at boot (scripts/no-services.sh; as root)
+	((EUID == 0)) && no_services_begin && trap no_services_end EXIT
 	if ! run_root apt-get install -y --no-install-recommends "${missing[@]}"; then
 		log "$what: apt-get install failed; running apt-get update and retrying"
 		run_root apt-get update
 		run_root apt-get install -y --no-install-recommends "${missing[@]}"
+	fi
+	if ((EUID == 0)); then
+		no_services_end
+		trap - EXIT
 	fi
 	log "$what: installed ${missing[*]}"
 }

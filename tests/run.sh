@@ -45,6 +45,7 @@ register_stages() {
 	required stalelock   "tests/mount/stalelock.sh build/veilfs" 'tests/mount/stalelock.sh'
 	required fstab       "tests/mount/fstab.sh build/veilfs" 'tests/mount/fstab.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
+	required services    "tests/setup/services.sh"        'tests/setup/services.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
 }
