@@ -46,6 +46,7 @@ register_stages() {
 	required fstab       "tests/mount/fstab.sh build/veilfs" 'tests/mount/fstab.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required services    "tests/setup/services.sh"        'tests/setup/services.sh'
+	required deb         "tests/setup/deb.sh debian/rules" 'tests/setup/deb.sh'
 	required beds        "tests/beds/check_beds.sh"       'tests/beds/check_beds.sh'
 	required shared      "tests/shared/run.sh build/veilfs" 'tests/shared/run.sh'
 }
