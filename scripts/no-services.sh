@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/no-services.sh: sourced by the install scripts so that installing packages
 # (samba, openssh-server, glusterfs-server, ...) leaves no service running or enabled at
 # boot. The test beds start their own daemons on private ports and never use the units.

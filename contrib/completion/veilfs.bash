@@ -26,6 +26,8 @@ _veilfs_mounts() {
 		/proc/self/mountinfo 2>/dev/null
 }
 
+# COMPREPLY=($(compgen ...)) is the bash-completion idiom: the words offered hold no blanks
+# shellcheck disable=SC2207
 _veilfs() {
 	local cur prev words cword split=false
 	_init_completion -s || return

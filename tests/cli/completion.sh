@@ -110,7 +110,7 @@ for c in init info passwd mount umount fsck; do
 	fi
 	missing=()
 	for o in $want; do
-		grep -qF -e "$o=" -e "$o[" -e "$o}" -e "{$o," -- "$ZSH_COMP" || missing+=("$o")
+		grep -qF -e "${o}=" -e "${o}[" -e "${o}}" -e "{${o}," -- "$ZSH_COMP" || missing+=("$o")
 	done
 	if ((${#missing[@]} == 0)); then
 		ok "zsh completion of '$c' has the options of its --help"

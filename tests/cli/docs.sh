@@ -30,6 +30,7 @@ else
 fi
 
 # 2. drifted copies are caught
+# shellcheck disable=SC2016 # the backquotes are Markdown, not a command substitution
 sed 's/^| `--force` | check even though the vault is mounted here |$//' docs/CLI.md >"$W/CLI.md"
 check "the CLI.md copy without --force differs" bash -c "! cmp -s docs/CLI.md '$W/CLI.md'"
 python3 tests/cli/docs_sync.py "$VEILFS" docs/man/veilfs.1.scd "$W/CLI.md" >"$W/drift1" 2>&1 && rc=0 || rc=$?
