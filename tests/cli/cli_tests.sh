@@ -664,6 +664,27 @@ test_kdf_progress_of_init_passwd_fsck() {
 	# -q of mount silences it (test_mount_messages); no check depends on how long a KDF takes
 }
 
+# mount.fuse3's calling form: "veilfs CIPHERDIR MOUNTPOINT -o OPTIONS", fstab-only options
+# ignored, the long options spelled as -o keys.
+test_mount_helper_form() {
+	new_vault v pw
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,noauto,nofail,_netdev,x-systemd.automount,user,defaults,comment=x,log=$T/log,ro"
+	[[ $out == "mounted $T/v at $T/m (read-only)" ]] || die "unexpected output: $out"
+	mounted "$T/m" || die "the helper form mounted nothing"
+	grep -q "serving '$T/v' on '$T/m' (read-only)" "$T/log" || die "log= was not used"
+	expect_rc 0 "$V" umount "$T/m"
+	expect_rc 2 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,shared=sometimes"
+	contains "$err" "invalid shared mode 'sometimes'"
+	expect_rc 2 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,no_such_fuse_option"
+	contains "$err" "invalid FUSE options"
+	! mounted "$T/m" || die "mounted despite an unknown option"
+	# a first argument that is no directory is still an unknown command
+	expect_rc 2 "$V" "$T/v.pw" "$T/m"
+	contains "$err" "unknown command '$T/v.pw'"
+}
+
 # --------------------------------------------------------------------------- runner
 if [[ ${1:-} == --one ]]; then
 	T=$2/$3
