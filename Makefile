@@ -3,6 +3,13 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/veilfs
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SCDOC   ?= scdoc
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
@@ -38,8 +45,24 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   := $(FUSE_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(UNIT_MAIN:%.c=$(BUILD)/%.o)
 
-.PHONY: all unit check install clean check-headers fuzz
-all: $(BUILD)/veilfs $(BUILD)/unit-tests
+MAN       := $(BUILD)/man/veilfs.1 $(BUILD)/man/veilfs.5
+UNIT_FILE := $(BUILD)/veilfs@.service
+DOCS      := README.md docs/CLI.md docs/MOUNT.md docs/SHARED.md docs/FORMAT.md docs/FSCK.md \
+             docs/ARCHITECTURE.md
+
+.PHONY: all man unit check install uninstall clean check-headers fuzz
+all: $(BUILD)/veilfs $(BUILD)/unit-tests $(MAN) $(UNIT_FILE)
+
+# Man pages: one scdoc source each (docs/man/*.scd), roff generated here.
+man: $(MAN)
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+
+# The systemd template unit, with the installed binary's path.
+$(UNIT_FILE): contrib/veilfs@.service.in
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(BINDIR)|g' $< > $@
 
 $(BUILD)/libveilfs-core.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -71,8 +94,24 @@ check-headers:
 fuzz:
 	fuzz/build.sh $(BUILD)/fuzz
 
-install: $(BUILD)/veilfs
-	install -D -m 0755 $(BUILD)/veilfs $(DESTDIR)$(PREFIX)/bin/veilfs
+# The unit's ExecStart names $(BINDIR): rebuild it for each install (PREFIX may differ).
+install: $(BUILD)/veilfs $(MAN)
+	install -D -m 0755 $(BUILD)/veilfs $(DESTDIR)$(BINDIR)/veilfs
+	install -D -m 0644 $(BUILD)/man/veilfs.1 $(DESTDIR)$(MANDIR)/man1/veilfs.1
+	install -D -m 0644 $(BUILD)/man/veilfs.5 $(DESTDIR)$(MANDIR)/man5/veilfs.5
+	install -D -m 0644 contrib/completion/veilfs.bash $(DESTDIR)$(BASHCOMPDIR)/veilfs
+	install -D -m 0644 contrib/completion/_veilfs $(DESTDIR)$(ZSHCOMPDIR)/_veilfs
+	@mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/veilfs@.service.in > $(DESTDIR)$(UNITDIR)/veilfs@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/veilfs@.service
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/veilfs $(DESTDIR)$(MANDIR)/man1/veilfs.1 \
+	      $(DESTDIR)$(MANDIR)/man5/veilfs.5 $(DESTDIR)$(BASHCOMPDIR)/veilfs \
+	      $(DESTDIR)$(ZSHCOMPDIR)/_veilfs $(DESTDIR)$(UNITDIR)/veilfs@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san

@@ -13,13 +13,19 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf 'install-deps: %s\n' "$*" >&2; }
+# shellcheck source=scripts/no-services.sh
+source "$repo/scripts/no-services.sh"
 
 build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-dev
-	libsodium-dev libsmbclient-dev clang libclang-rt-14-dev python3 bsdextrautils)
-# CLI tests (python3 json.tool, sha256sum), fuzzing (clang, libclang-rt), mount tests
-# (fuse3), integration workloads (git, sqlite3, xz, the linux-source tarball), the
-# integration tools' self-test on a second FUSE file system (bindfs), valgrind.
-test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck)
+	libsodium-dev libsmbclient-dev clang libclang-rt-14-dev python3 bsdextrautils scdoc)
+# Man pages are built with scdoc. CLI tests (python3 json.tool, sha256sum), fuzzing (clang,
+# libclang-rt), mount tests (fuse3), integration workloads (git, sqlite3, xz, the
+# linux-source tarball), the integration tools' self-test on a second FUSE file system
+# (bindfs), valgrind; the completion tests (bash-completion, zsh), the man page test
+# (man-db), systemd-analyze for the unit (systemd), building the .deb (debhelper,
+# dpkg-dev, fakeroot).
+test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck
+	bash-completion zsh man-db systemd debhelper dpkg-dev fakeroot)
 
 want_build=0 want_test=0 want_bench=0
 case ${1:---build} in
@@ -66,10 +72,16 @@ install_pkgs() {
 	fi
 	log "$what: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# no service of a package may start now or at boot (scripts/no-services.sh; as root)
+	((EUID == 0)) && no_services_begin && trap no_services_end EXIT
 	if ! run_root apt-get install -y --no-install-recommends "${missing[@]}"; then
 		log "$what: apt-get install failed; running apt-get update and retrying"
 		run_root apt-get update
 		run_root apt-get install -y --no-install-recommends "${missing[@]}"
+	fi
+	if ((EUID == 0)); then
+		no_services_end
+		trap - EXIT
 	fi
 	log "$what: installed ${missing[*]}"
 }

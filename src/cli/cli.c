@@ -3,6 +3,7 @@
  * Owns the mapping from core -errno codes to the exit statuses of docs/CLI.md.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,84 @@ int cli_option_error(const char *cmd, int c, int optopt_value, char **argv, int 
 	if (optopt_value > 0 && optopt_value < 256 && arg[0] == '-' && arg[1] != '-')
 		return cli_usage_error(cmd, "unknown option '-%c'", optopt_value);
 	return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+/*
+ * gocryptfs options whose veilfs spelling differs (README, "Coming from gocryptfs"). The
+ * ones with the same name (passfile, extpass, ro, debug, ...) are found in longopts.
+ */
+static const struct {
+	const char *gocryptfs;
+	const char *veilfs;
+} gocryptfs_names[] = {
+	{ "allow_other", "-o allow_other" },
+	{ "nonempty", "-o nonempty" },
+	{ "fg", "-f" },
+	{ "ko", "-o" },
+	{ "sharedstorage", "--shared=auto" },
+	{ "plaintextnames", "--plaintext-names" },
+	{ "xchacha", "--cipher xchacha20-poly1305" },
+	{ "nosyslog", "-f or --log FILE" },
+	{ "kernel_cache", "(the default without --shared)" },
+	{ "init", "'" CLI_PROG " init'" },
+	{ "passwd", "'" CLI_PROG " passwd'" },
+	{ "info", "'" CLI_PROG " info'" },
+	{ "fsck", "'" CLI_PROG " fsck'" },
+	{ "version", "'" CLI_PROG " --version'" },
+};
+
+const char *cli_gocryptfs_hint(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(gocryptfs_names) / sizeof(gocryptfs_names[0]); i++)
+		if (strlen(gocryptfs_names[i].gocryptfs) == len &&
+		    !strncmp(gocryptfs_names[i].gocryptfs, name, len))
+			return gocryptfs_names[i].veilfs;
+	return NULL;
+}
+
+static const struct option *find_long(const struct option *longopts, const char *name, size_t len)
+{
+	for (; longopts->name; longopts++)
+		if (strlen(longopts->name) == len && !strncmp(longopts->name, name, len))
+			return longopts;
+	return NULL;
+}
+
+int cli_check_single_dash(const char *cmd, int argc, char **argv, const struct option *longopts,
+			  const char *shortopts)
+{
+	const struct option *o;
+	const char *a, *hint, *s;
+	size_t len;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+		if (a[1] == '-') {
+			len = strcspn(a + 2, "=");
+			o = find_long(longopts, a + 2, len);
+			if (o && o->has_arg == required_argument && !a[2 + len])
+				i++; /* its value may start with '-' */
+			continue;
+		}
+		len = strcspn(a + 1, "=");
+		if (len > 1 && (o = find_long(longopts, a + 1, len)))
+			return cli_usage_error(cmd, "unknown option '%s' (did you mean --%s?)", a,
+					       o->name);
+		if (len > 1 && (hint = cli_gocryptfs_hint(a + 1, len)))
+			return cli_usage_error(cmd, "unknown option '%s' (did you mean %s?)", a,
+					       hint);
+		s = strchr(shortopts, a[1]);
+		if (s && a[1] != ':' && s[1] == ':' && !a[2])
+			i++;
+	}
+	return 0;
 }
 
 bool cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)

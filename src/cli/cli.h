@@ -7,6 +7,7 @@
 #define VEILFS_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses of every subcommand; listed in docs/CLI.md and in `veilfs --help`. */
@@ -47,6 +48,23 @@ int cli_vault_error(const char *what, const char *dir, int err);
  * error of cmd and return CLI_EXIT_USAGE.
  */
 int cli_option_error(const char *cmd, int c, int optopt_value, char **argv, int optind_value);
+
+struct option;
+
+/*
+ * Before getopt_long() sees argv (argc entries after the command name): refuse the
+ * single-dash spelling of a long option, as gocryptfs writes them ("-passfile"), which
+ * getopt would split into unknown short options. Names one of longopts ("did you mean
+ * --passfile?") or the veilfs equivalent of a gocryptfs option ("-allow_other": "-o
+ * allow_other"). shortopts is the getopt option string (its options with an argument skip
+ * the next word). Stops at "--". Returns 0, or reports a usage error of cmd and returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_check_single_dash(const char *cmd, int argc, char **argv, const struct option *longopts,
+			  const char *shortopts);
+
+/* The veilfs spelling of a gocryptfs option name (without dashes), or NULL. */
+const char *cli_gocryptfs_hint(const char *name, size_t len);
 
 /* Parse a decimal unsigned integer in [min, max]; false on any junk or overflow. */
 bool cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);

@@ -5,6 +5,7 @@
  * a problem, and nothing is ever repaired.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include "cli/registry_platform.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/progress.h"
 #include "cli/smb_args.h"
 #include "vault/admin.h"
 #include "vault/fsck.h"
@@ -24,7 +26,7 @@ enum { FSCK_EXIT_PROBLEMS = 5 };
 
 static const char fsck_help[] =
 	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD] [--json] [--repair-nothing]\n"
-	"                   CIPHERDIR\n"
+	"                   [--force] CIPHERDIR\n"
 	"\n"
 	"Check the vault in CIPHERDIR offline: the config and password, every directory IV,\n"
 	"every encrypted name (and long-name side file), the size, header and every block of\n"
@@ -42,6 +44,8 @@ static const char fsck_help[] =
 	"  --json             print one JSON object (findings and counts) on stdout\n"
 	"  --repair-nothing   state that nothing may be changed (fsck never repairs; the\n"
 	"                     option is accepted so scripts can say so explicitly)\n"
+	"  --force            check even while the vault is mounted here (a veilfs mount\n"
+	"                     of CIPHERDIR in /proc/self/mountinfo is refused otherwise)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"exit status: 0 no problem, 1 wrong password, 2 usage error, 3 not a vault or\n"
@@ -53,6 +57,7 @@ enum {
 	OPT_EXTPASS,
 	OPT_JSON,
 	OPT_REPAIR_NOTHING,
+	OPT_FORCE,
 };
 
 static const struct option fsck_options[] = {
@@ -60,6 +65,7 @@ static const struct option fsck_options[] = {
 	{ "extpass", required_argument, NULL, OPT_EXTPASS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -273,19 +279,78 @@ static void report_mounts(const char *dir)
 		live, stale, dir);
 }
 
-static int fsck_dir(struct out *o, const struct password_source *src)
+/* Undo the octal escapes (\040 for a space) of a /proc/self/mountinfo field, in place. */
+static void unescape_field(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The mount point of a veilfs mount of dir in this mount namespace (malloc'd), or NULL:
+ * a line of /proc/self/mountinfo of type fuse.veilfs whose source is dir's real path
+ * (veilfs mount sets fsname to it).
+ */
+static char *mounted_at(const char *dir)
+{
+	char line[8192], mnt[4096], type[64], source[4096], *sep, *real, *found = NULL;
+	FILE *f;
+
+	if (!(real = realpath(dir, NULL)))
+		return NULL;
+	if (!(f = fopen("/proc/self/mountinfo", "re"))) {
+		free(real);
+		return NULL;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		if (!(sep = strstr(line, " - ")) ||
+		    sscanf(sep + 3, "%63s %4095s", type, source) != 2)
+			continue;
+		unescape_field(source);
+		unescape_field(mnt);
+		if (!strcmp(type, "fuse.veilfs") && !strcmp(source, real))
+			found = strdup(mnt);
+	}
+	fclose(f);
+	free(real);
+	return found;
+}
+
+static int fsck_dir(struct out *o, const struct password_source *src, bool force)
 {
 	struct password pw = { NULL, 0 };
 	struct fsck_counts counts;
 	struct vault_info vi;
+	char *mnt;
 	int r;
 
 	/* A missing or malformed vault is reported before any password is asked for. */
 	if ((r = vault_admin_info(o->dir, &vi)) < 0)
 		return cli_vault_error("cannot check vault", o->dir, r);
+	if (!force && (mnt = mounted_at(o->dir))) {
+		cli_error("'%s' is mounted at '%s': unmount it first, or --force (files being "
+			  "written can look damaged)",
+			  o->dir, mnt);
+		free(mnt);
+		return CLI_EXIT_ERROR;
+	}
 	if ((r = password_read(src, "Password: ", false, &pw)) != 0)
 		return r;
+	progress_kdf_begin("unlocking", vi.kdf_memory_kib, vi.kdf_time);
 	r = fsck_run(o->dir, pw.data, pw.len, on_finding, o, &counts);
+	progress_end();
 	password_free(&pw);
 	if (r < 0) {
 		/* Unlocking failed before the walk: no finding was printed. */
@@ -308,10 +373,13 @@ int cmd_fsck_main(int argc, char **argv)
 	struct cli_smb smb = { NULL, NULL };
 	char *public = NULL;
 	struct out o;
+	bool force = false;
 	int c, r;
 
 	memset(&o, 0, sizeof(o));
 	opterr = 0;
+	if ((r = cli_check_single_dash("fsck", argc, argv, fsck_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", fsck_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:
@@ -325,6 +393,9 @@ int cmd_fsck_main(int argc, char **argv)
 			break;
 		case OPT_REPAIR_NOTHING:
 			/* fsck never repairs: nothing to switch off. */
+			break;
+		case OPT_FORCE:
+			force = true;
 			break;
 		case 'h':
 			fputs(fsck_help, stdout);
@@ -341,7 +412,7 @@ int cmd_fsck_main(int argc, char **argv)
 	if ((r = cli_smb_prepare("fsck", argv[optind], &smb, &public)) != 0)
 		return r;
 	o.dir = public ? public : argv[optind];
-	r = fsck_dir(&o, &src);
+	r = fsck_dir(&o, &src, force);
 	free(public);
 	return r;
 }

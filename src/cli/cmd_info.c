@@ -102,6 +102,8 @@ int cmd_info_main(int argc, char **argv)
 	int c, r;
 
 	opterr = 0;
+	if ((r = cli_check_single_dash("info", argc, argv, info_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", info_options, NULL)) != -1) {
 		switch (c) {
 		case 'j':

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/progress.h"
 #include "cli/smb_args.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
@@ -135,6 +136,8 @@ int cmd_init_main(int argc, char **argv)
 
 	vault_create_params_init(&p);
 	opterr = 0;
+	if ((r = cli_check_single_dash("init", argc, argv, init_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", init_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:
@@ -201,7 +204,9 @@ int cmd_init_main(int argc, char **argv)
 	}
 	if ((r = password_read(&src, "New password: ", true, &pw)) != 0)
 		goto out;
+	progress_kdf_begin("deriving the key", p.kdf_memory_kib, p.kdf_time);
 	r = vault_admin_create(dir, &p, pw.data, pw.len);
+	progress_end();
 	password_free(&pw);
 	if (r < 0) {
 		r = init_refusal(dir, r);

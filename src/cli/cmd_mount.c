@@ -13,6 +13,7 @@
  * stderr with -f. See docs/MOUNT.md.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,6 +26,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -37,6 +40,7 @@
 #include "coord/registry.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/progress.h"
 #include "cli/smb_args.h"
 #include "fuse/frontend.h"
 #include "fuse/mounts.h"
@@ -49,6 +53,8 @@ struct mount_args {
 	bool foreground;
 	bool read_only;
 	bool debug;
+	bool quiet;	      /* -q: no "mounted" line, no unlocking progress */
+	bool nonempty;	      /* -o nonempty: mount over a non-empty directory */
 	const char *log_path;
 	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
 	double attr_timeout;  /* -o attr_timeout=S, or -1 for the default */
@@ -62,6 +68,7 @@ struct mount_args {
 	struct cli_smb smb;	       /* --smb-user, --smb-passfile */
 	const char *cipherdir;	       /* as given (an smb:// URL: without its user part) */
 	const char *mountpoint;	       /* as given */
+	struct vault_info info;	       /* of cipherdir, read before the password */
 	char *cipher_abs;	       /* owned: realpath of cipherdir, or the smb:// URL */
 	char *mnt_canon;	       /* owned: canonical mount point */
 };
@@ -129,9 +136,11 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n\n"
+	    "usage: " CLI_PROG " mount [OPTIONS] CIPHERDIR MOUNTPOINT\n"
+	    "       " CLI_PROG " CIPHERDIR MOUNTPOINT -o OPTIONS   (as mount.fuse3 runs it)\n\n"
 	    "Unlock the vault in CIPHERDIR and show its plaintext at MOUNTPOINT. Returns once\n"
-	    "the mount is live; the daemon keeps serving until '" CLI_PROG " umount'.\n"
+	    "the mount is live and prints 'mounted CIPHERDIR at MOUNTPOINT'; the daemon keeps\n"
+	    "serving until '" CLI_PROG " umount' or umount(8). Options may follow the operands.\n"
 	    "CIPHERDIR may be smb://[USER@]HOST[:PORT]/SHARE/PATH: the vault on an SMB share,\n"
 	    "reached through veilfs's own SMB client (no kernel or FUSE client in between).\n\n"
 	    "options:\n"
@@ -142,6 +151,7 @@ static void usage(FILE *f)
 	    "  --ro             mount read-only (writes fail with EROFS)\n"
 	    "  -o OPTIONS       comma-separated mount options; may be repeated. veilfs's own:\n"
 	    "                     ro                 same as --ro\n"
+	    "                     nonempty           mount over a non-empty directory\n"
 	    "                     attr_timeout=S     seconds the kernel caches attributes (1)\n"
 	    "                     entry_timeout=S    seconds the kernel caches names (1)\n"
 	    "                     max_nodes=N        files and directories the kernel may keep\n"
@@ -151,8 +161,12 @@ static void usage(FILE *f)
 	    "                     relatime, strictatime, noatime\n"
 	    "                                        when opening a file for reading moves its\n"
 	    "                                        atime (default relatime)\n"
-	    "                   others go to FUSE, e.g. allow_other (default_permissions is\n"
-	    "                   always on)\n"
+	    "                     passfile=F, extpass=CMD, shared=MODE, lock_lease=S, log=F\n"
+	    "                                        the long options, spelled for fstab\n"
+	    "                                        (shared_mode=MODE: mount(8) drops shared=)\n"
+	    "                   fstab-only options (defaults, noauto, nofail, _netdev, user,\n"
+	    "                   users, x-systemd.*, ...) are ignored; others go to FUSE, e.g.\n"
+	    "                   allow_other (default_permissions is always on)\n"
 	    "  --shared=MODE    several clients use CIPHERDIR at once (docs/SHARED.md):\n"
 	    "                     off        single client (default): caches kept, no locks\n"
 	    "                     locks      byte-range locks on the lower files (GlusterFS,\n"
@@ -178,13 +192,14 @@ static void usage(FILE *f)
 	    "  --smb-passfile F smb:// CIPHERDIR: the SMB password is the first line of F\n"
 	    "                   (else the URL's, else $VEILFS_SMB_PASSWORD)\n"
 	    "  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
+	    "  -q, --quiet      no 'mounted' line and no unlocking progress\n"
 	    "  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 	    "  -h, --help       show this help\n\n"
 	    "The daemon logs to syslog (ident 'veilfs', facility daemon) unless -f or --log.\n"
 	    "SIGTERM, SIGINT or SIGHUP to the daemon unmount cleanly. See docs/MOUNT.md.\n\n"
 	    "exit status: %d mounted, %d wrong password, %d usage, %d not a vault,\n"
-	    "             %d other error (mount point missing or already mounted, FUSE failed),\n"
-	    "             %d another live mount of CIPHERDIR forbids this one\n",
+	    "             %d other error (mount point missing, not empty or already mounted,\n"
+	    "             FUSE failed), %d another live mount of CIPHERDIR forbids this one\n",
 	    CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
 	    CLI_EXIT_ERROR, CLI_EXIT_BUSY);
 }
@@ -205,21 +220,65 @@ static bool parse_seconds(const char *s, double *out)
 	return true;
 }
 
+static int parse_shared(const char *s, enum vault_shared_mode *out)
+{
+	if (!strcmp(s, "off"))
+		*out = VAULT_SHARED_OFF;
+	else if (!strcmp(s, "auto"))
+		*out = VAULT_SHARED_AUTO;
+	else if (!strcmp(s, "locks"))
+		*out = VAULT_SHARED_LOCKS;
+	else if (!strcmp(s, "lockfiles"))
+		*out = VAULT_SHARED_LOCKFILES;
+	else
+		return cli_usage_error("mount",
+				       "invalid shared mode '%s' (off, auto, locks or lockfiles)", s);
+	return 0;
+}
+
+static int parse_lease(const char *s, unsigned *ms)
+{
+	double sec;
+
+	if (!parse_seconds(s, &sec) || sec < 0.1)
+		return cli_usage_error("mount", "invalid lock lease '%s'", s);
+	*ms = (unsigned)(sec * 1000);
+	return 0;
+}
+
+/*
+ * fstab options that mount(8) and systemd act on and that mean nothing to veilfs; mount.fuse3
+ * drops some of them, not all (x-systemd.*, _netdev, user reach us).
+ */
+static bool is_fstab_only(const char *opt)
+{
+	static const char *const names[] = {"defaults", "auto", "noauto", "nofail", "_netdev",
+					    "user",     "users", "nouser", "owner",  "group", "rw"};
+	size_t i;
+
+	if (!strncmp(opt, "x-", 2) || !strncmp(opt, "comment=", 8))
+		return true;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(opt, names[i]))
+			return true;
+	return false;
+}
+
 /*
  * Split one -o value at commas: veilfs's own options (ro, attr_timeout=S, entry_timeout=S,
- * max_nodes=N, nowriteback, relatime, strictatime; noatime and atime are noted and passed on)
- * are taken here, everything else is passed to libfuse, which rejects what it does not know.
+ * max_nodes=N, nowriteback, nonempty, and the fstab spellings passfile=F, extpass=CMD,
+ * shared=MODE or shared_mode=MODE (mount(8) drops "shared="), lock_lease=S, log=F of the
+ * long options) are taken here, fstab-only options are dropped, everything else is passed
+ * to libfuse, which rejects what it does not know. The list is split in place: the values
+ * taken stay pointers into argv. relatime and strictatime are veilfs's (libfuse knows only
+ * atime and noatime, which are noted here and passed on).
  */
-static int take_mount_options(struct mount_args *a, const char *list)
+static int take_mount_options(struct mount_args *a, char *list)
 {
-	char *copy = strdup(list), *save = NULL, *opt;
+	char *save = NULL, *opt;
 	int r = 0;
 
-	if (!copy) {
-		cli_error("out of memory");
-		return CLI_EXIT_ERROR;
-	}
-	for (opt = strtok_r(copy, ",", &save); opt && !r; opt = strtok_r(NULL, ",", &save)) {
+	for (opt = strtok_r(list, ",", &save); opt && !r; opt = strtok_r(NULL, ",", &save)) {
 		/* these two also go to libfuse (below), which sets the mount's flag */
 		if (!strcmp(opt, "noatime"))
 			a->atime = VAULT_ATIME_NOATIME;
@@ -227,6 +286,23 @@ static int take_mount_options(struct mount_args *a, const char *list)
 			a->atime = VAULT_ATIME_RELATIME;
 		if (!strcmp(opt, "ro")) {
 			a->read_only = true;
+		} else if (is_fstab_only(opt)) {
+			continue;
+		} else if (!strcmp(opt, "nonempty")) {
+			a->nonempty = true;
+		} else if (!strncmp(opt, "passfile=", 9) && opt[9]) {
+			a->pwsrc.passfile = opt + 9;
+		} else if (!strncmp(opt, "extpass=", 8) && opt[8]) {
+			a->pwsrc.extpass = opt + 8;
+		} else if (!strncmp(opt, "log=", 4) && opt[4]) {
+			a->log_path = opt + 4;
+		} else if (!strncmp(opt, "shared=", 7)) {
+			r = parse_shared(opt + 7, &a->shared);
+		} else if (!strncmp(opt, "shared_mode=", 12)) {
+			/* mount(8) takes "shared" for mount propagation and drops it */
+			r = parse_shared(opt + 12, &a->shared);
+		} else if (!strncmp(opt, "lock_lease=", 11)) {
+			r = parse_lease(opt + 11, &a->lock_lease_ms);
 		} else if (!strncmp(opt, "attr_timeout=", 13)) {
 			if (!parse_seconds(opt + 13, &a->attr_timeout))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
@@ -248,7 +324,6 @@ static int take_mount_options(struct mount_args *a, const char *list)
 			r = CLI_EXIT_ERROR;
 		}
 	}
-	free(copy);
 	return r;
 }
 
@@ -277,6 +352,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	    {"smb-user", required_argument, NULL, OPT_SMB_USER},
 	    {"smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE},
 	    {"debug", no_argument, NULL, 'd'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -284,7 +360,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:fo:dh", longopts, NULL)) != -1) {
+	if ((r = cli_check_single_dash("mount", argc, argv, longopts, ":fo:dqh")) != 0)
+		return r;
+	while ((c = getopt_long(argc, argv, ":fo:dqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:
 			a->pwsrc.passfile = optarg;
@@ -308,29 +386,13 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			a->log_path = optarg;
 			break;
 		case OPT_SHARED:
-			if (!strcmp(optarg, "off"))
-				a->shared = VAULT_SHARED_OFF;
-			else if (!strcmp(optarg, "auto"))
-				a->shared = VAULT_SHARED_AUTO;
-			else if (!strcmp(optarg, "locks"))
-				a->shared = VAULT_SHARED_LOCKS;
-			else if (!strcmp(optarg, "lockfiles"))
-				a->shared = VAULT_SHARED_LOCKFILES;
-			else
-				return cli_usage_error("mount",
-						       "invalid --shared mode '%s' (off, auto, "
-						       "locks or lockfiles)",
-						       optarg);
+			if ((r = parse_shared(optarg, &a->shared)) != 0)
+				return r;
 			break;
-		case OPT_LEASE: {
-			double sec;
-
-			if (!parse_seconds(optarg, &sec) || sec < 0.1)
-				return cli_usage_error("mount", "invalid --lock-lease '%s'",
-						       optarg);
-			a->lock_lease_ms = (unsigned)(sec * 1000);
+		case OPT_LEASE:
+			if ((r = parse_lease(optarg, &a->lock_lease_ms)) != 0)
+				return r;
 			break;
-		}
 		case OPT_DIRECT:
 			if (!strcmp(optarg, "on"))
 				a->lower_direct = 1;
@@ -349,6 +411,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		case 'd':
 			a->debug = true;
 			a->foreground = true;
+			break;
+		case 'q':
+			a->quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -390,10 +455,27 @@ static int resolve_cipherdir(struct mount_args *a)
 	return 0;
 }
 
+/* 1 when the directory at path holds any entry, 0 when empty, -errno. */
+static int dir_has_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			r = 1;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
 /* Everything that can be checked before asking for the password. */
 static int check_paths(struct mount_args *a)
 {
-	struct vault_info info;
 	struct stat st;
 	size_t clen;
 	char *type = NULL;
@@ -401,7 +483,7 @@ static int check_paths(struct mount_args *a)
 
 	if ((r = resolve_cipherdir(a)) != 0)
 		return r;
-	r = vault_admin_info(a->cipher_abs, &info);
+	r = vault_admin_info(a->cipher_abs, &a->info);
 	if (r < 0)
 		return cli_vault_error("cannot mount", a->cipherdir, r);
 	if (stat(a->mountpoint, &st) != 0) {
@@ -442,6 +524,12 @@ static int check_paths(struct mount_args *a)
 		return CLI_EXIT_ERROR;
 	}
 	free(type);
+	if (!a->nonempty && dir_has_entries(a->mnt_canon) > 0) {
+		cli_error("mount point '%s' is not empty (its files would be hidden; "
+			  "-o nonempty mounts over them)",
+			  a->mountpoint);
+		return CLI_EXIT_ERROR;
+	}
 	if (a->log_path) {
 		log_fd =
 		    open(a->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
@@ -450,6 +538,65 @@ static int check_paths(struct mount_args *a)
 			return CLI_EXIT_ERROR;
 		}
 	}
+	return 0;
+}
+
+/* True when a syslog daemon listens on /dev/log (where syslog(3) sends). */
+static bool syslog_available(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (!ok) { /* rsyslog and journald also take stream connections */
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ok = fd >= 0 && connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * A daemon without --log logs to syslog; with no syslog daemon its log, integrity errors
+ * included, would go nowhere. Then it goes to a file next to the pid file
+ * (<pid file dir>/<hash>.log), and the user is told where when that file is created.
+ */
+static int open_fallback_log(struct mount_args *a)
+{
+	char *path = NULL;
+	size_t len;
+	int r, flags;
+
+	if (a->foreground || a->log_path || syslog_available())
+		return 0;
+	r = mounts_pidfile_path(a->mnt_canon, true, &path);
+	if (r < 0 || (len = strlen(path)) < 4) {
+		fprintf(stderr, CLI_PROG ": warning: no syslog daemon (/dev/log) and no place for "
+				"a log file: the daemon's log is lost; use --log FILE\n");
+		free(path);
+		return 0;
+	}
+	memcpy(path + len - 4, ".log", 4); /* <hash>.pid -> <hash>.log */
+	flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	log_fd = open(path, flags | O_EXCL, 0600);
+	if (log_fd >= 0) /* the first time for this mount point: say where the log goes */
+		fprintf(stderr,
+			CLI_PROG ": warning: no syslog daemon (/dev/log): the daemon logs to "
+				 "'%s'\n",
+			path);
+	else if (errno == EEXIST)
+		log_fd = open(path, flags, 0600);
+	if (log_fd < 0) {
+		cli_error("cannot open log file '%s': %s", path, strerror(errno));
+		free(path);
+		return CLI_EXIT_ERROR;
+	}
+	free(path);
 	return 0;
 }
 
@@ -598,6 +745,14 @@ static int join_registry(const struct mount_args *a, struct vault *v,
 	return CLI_EXIT_BUSY;
 }
 
+/* The one line a successful mount prints (not with -q). */
+static void print_mounted(const struct mount_args *a)
+{
+	printf("mounted %s at %s%s\n", a->cipher_abs, a->mnt_canon,
+	       a->read_only ? " (read-only)" : "");
+	fflush(stdout);
+}
+
 /*
  * The daemon (or the foreground process): unlock, mount, report, serve, clean up.
  * notify_fd is the pipe to the waiting parent (-1 in the foreground). Returns the exit
@@ -625,6 +780,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	}
 	vopts.apply_owner = geteuid() == 0;
 	r = vault_open(a->cipher_abs, pw->data, pw->len, &vopts, &v);
+	progress_end();
 	password_free(pw);
 	if (r < 0) {
 		status = cli_vault_error("cannot mount", a->cipherdir, r);
@@ -691,6 +847,8 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	}
 	log_info("serving '%s' on '%s'%s", a->cipher_abs, a->mnt_canon,
 		 a->read_only ? " (read-only)" : "");
+	if (notify_fd < 0 && !a->quiet)
+		print_mounted(a);
 	if (notify_fd >= 0) {
 		if (chdir("/") != 0)
 			log_warn("cannot change directory to '/': %s", strerror(errno));
@@ -733,9 +891,12 @@ static int wait_for_daemon(struct mount_args *a, pid_t child, int fd, dev_t befo
 	int status = -1, ws;
 	ssize_t n;
 
+	if (!a->quiet)
+		progress_kdf_begin("unlocking", a->info.kdf_memory_kib, a->info.kdf_time);
 	do
 		n = read(fd, &status, sizeof(status));
 	while (n < 0 && errno == EINTR);
+	progress_end();
 	close(fd);
 	if (n != (ssize_t)sizeof(status)) {
 		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
@@ -762,6 +923,8 @@ static int wait_for_daemon(struct mount_args *a, pid_t child, int fd, dev_t befo
 		cli_error("mount on '%s' did not appear", a->mountpoint);
 		return CLI_EXIT_ERROR;
 	}
+	if (!a->quiet)
+		print_mounted(a);
 	return CLI_EXIT_OK;
 }
 
@@ -782,13 +945,15 @@ int cmd_mount_main(int argc, char **argv)
 		r = r < 0 ? CLI_EXIT_OK : r;
 		goto out;
 	}
-	if ((r = check_paths(&a)) != 0)
+	if ((r = check_paths(&a)) != 0 || (r = open_fallback_log(&a)) != 0)
 		goto out;
 	if (stat(a.mnt_canon, &st) != 0)
 		st.st_dev = 0;
 	if ((r = password_read(&a.pwsrc, "Password: ", false, &pw)) != 0)
 		goto out;
 	if (a.foreground) {
+		if (!a.quiet)
+			progress_kdf_begin("unlocking", a.info.kdf_memory_kib, a.info.kdf_time);
 		r = serve(&a, &pw, -1);
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
+#include "cli/progress.h"
 #include "store/store.h"
 #include "vault/admin.h"
 
@@ -58,6 +59,8 @@ int cmd_passwd_main(int argc, char **argv)
 	int c, r;
 
 	opterr = 0;
+	if ((r = cli_check_single_dash("passwd", argc, argv, passwd_options, ":h")) != 0)
+		return r;
 	while ((c = getopt_long(argc, argv, ":h", passwd_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSFILE:
@@ -103,7 +106,9 @@ int cmd_passwd_main(int argc, char **argv)
 		return r;
 	/* On a terminal, say "wrong password" before the new one is typed twice. */
 	if (!newsrc.passfile && !newsrc.extpass && isatty(STDIN_FILENO)) {
+		progress_kdf_begin("unlocking", vi.kdf_memory_kib, vi.kdf_time);
 		r = vault_admin_check_password(dir, oldpw.data, oldpw.len);
+		progress_end();
 		if (r < 0) {
 			r = cli_vault_error("cannot open vault", dir, r);
 			goto out;
@@ -111,7 +116,9 @@ int cmd_passwd_main(int argc, char **argv)
 	}
 	if ((r = password_read(&newsrc, "New password: ", true, &newpw)) != 0)
 		goto out;
+	progress_kdf_begin("re-wrapping the key", vi.kdf_memory_kib, vi.kdf_time);
 	r = vault_admin_passwd(dir, oldpw.data, oldpw.len, newpw.data, newpw.len);
+	progress_end();
 	if (r < 0) {
 		r = cli_vault_error("cannot change password of", dir, r);
 		goto out;

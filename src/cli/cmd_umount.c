@@ -66,7 +66,9 @@ int cmd_umount_main(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	if ((r = cli_check_single_dash("umount", argc, argv, longopts, ":h")) != 0)
+		return r;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return CLI_EXIT_OK;

@@ -3,6 +3,10 @@
  * not dumpable, a umask without group/other write), `veilfs --help`, `veilfs --version`
  * and dispatch to cmd_<name>_main(). Each subcommand parses its own options and prints its
  * own --help; the usage text here is generated from the table (STYLE rule 27).
+ *
+ * mount(8) calling form: mount.fuse3 runs "veilfs CIPHERDIR MOUNTPOINT -o OPTIONS" for an
+ * fstab line or `mount -t fuse.veilfs`. A first argument that is no command but an
+ * existing directory is therefore taken as "veilfs mount CIPHERDIR ..." (docs/CLI.md).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,10 +87,19 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* mount.fuse3's form: the first argument is the cipher directory itself. */
+static bool is_mount_helper_call(const char *arg)
+{
+	struct stat st;
+
+	return arg[0] != '-' && stat(arg, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
 	char *help_argv[3];
+	const char *hint;
 	mode_t mask;
 
 	harden_process();
@@ -118,6 +131,19 @@ int main(int argc, char **argv)
 		return cmd->fn(2, help_argv);
 	}
 	cmd = find_command(argv[1]);
+	if (!cmd && is_mount_helper_call(argv[1])) {
+		argv[0] = (char *)"mount";
+		return cmd_mount_main(argc, argv);
+	}
+	if (!cmd && argv[1][0] == '-') {
+		hint = cli_gocryptfs_hint(argv[1] + 1 + (argv[1][1] == '-'),
+					  strlen(argv[1] + 1 + (argv[1][1] == '-')));
+		if (hint)
+			cli_error("unknown option '%s' (did you mean %s?)", argv[1], hint);
+		else
+			cli_error("unknown option '%s'; see '" CLI_PROG " --help'", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
 	if (!cmd) {
 		cli_error("unknown command '%s'; see '" CLI_PROG " --help'", argv[1]);
 		return CLI_EXIT_USAGE;

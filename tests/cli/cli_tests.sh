@@ -555,6 +555,164 @@ test_passwd_keeps_data_via_mount() {
 	expect_rc 0 "$V" umount "$T/m"
 }
 
+# Options after the operands, on every command (GNU getopt order).
+test_options_after_operands() {
+	pwfile p pw
+	pwfile q pw2
+	expect_rc 0 "$V" init "$T/v" --passfile "$T/p" "${KDF[@]}"
+	expect_rc 0 "$V" info "$T/v" --json
+	contains "$out" '"cipher"'
+	expect_rc 0 "$V" passwd "$T/v" --passfile "$T/p" --new-passfile "$T/q"
+	expect_rc 0 "$V" fsck "$T/v" --passfile "$T/q"
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" mount "$T/v" "$T/m" --passfile "$T/q" -o ro
+	mounted "$T/m" || die "mount with trailing options returned 0 but nothing is mounted"
+	expect_rc 0 "$V" umount "$T/m"
+	! mounted "$T/m" || die "still mounted after umount"
+	expect_rc 0 "$V" umount "$T/m" --help
+	contains "$out" "usage: veilfs umount"
+	# "--" ends the options: what follows is an operand even if it looks like one
+	expect_rc 3 "$V" info -- --json
+	contains "$err" "cannot read vault '--json'"
+}
+
+# gocryptfs writes long options with one dash; veilfs names the spelling it understands.
+test_single_dash_spellings() {
+	pwfile p pw
+	local c o
+	for c in init mount fsck; do
+		expect_rc 2 "$V" "$c" -passfile "$T/p" "$T/v" "$T/m"
+		contains "$err" "unknown option '-passfile' (did you mean --passfile?)"
+		contains "$err" "Try 'veilfs $c --help'"
+		expect_rc 2 "$V" "$c" "$T/v" -extpass=cat
+		contains "$err" "unknown option '-extpass=cat' (did you mean --extpass?)"
+	done
+	expect_rc 2 "$V" passwd -new-passfile "$T/p" "$T/v"
+	contains "$err" "did you mean --new-passfile?"
+	expect_rc 2 "$V" info -json "$T/v"
+	contains "$err" "unknown option '-json' (did you mean --json?)"
+	for o in "allow_other:-o allow_other" "nonempty:-o nonempty" "fg:-f" \
+		"sharedstorage:--shared=auto" "ro:--ro" "debug:--debug" "quiet:--quiet"; do
+		expect_rc 2 "$V" mount "-${o%%:*}" "$T/v" "$T/m"
+		contains "$err" "unknown option '-${o%%:*}' (did you mean ${o#*:}?)"
+	done
+	expect_rc 2 "$V" init -plaintextnames "$T/v"
+	contains "$err" "did you mean --plaintext-names?"
+	expect_rc 2 "$V" -init "$T/v"
+	contains "$err" "unknown option '-init' (did you mean 'veilfs init'?)"
+	# an option's value may start with a dash: it is the value, not a misspelling
+	expect_rc 4 "$V" init --passfile -passfile "$T/v"
+	lacks "$err" "did you mean"
+	contains "$err" "cannot open password file '-passfile'"
+}
+
+# Progress while the KDF runs longer than the delay ($VEILFS_PROGRESS_DELAY_MS=0: at once),
+# one "mounted" line, -q silencing both; a non-empty mount point refused unless -o nonempty.
+test_mount_messages() {
+	new_vault v pw
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	contains "$err" "veilfs: unlocking: Argon2id 8 MiB, 1 pass..."
+	[[ $out == "mounted $T/v at $T/m" ]] || die "expected one 'mounted' line, got: $out"
+	echo kept >"$T/m/f"
+	expect_rc 0 "$V" umount "$T/m"
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" mount -q --passfile "$T/v.pw" "$T/v" "$T/m"
+	[[ -z $out && -z $err ]] || die "-q mount printed: $out / $err"
+	expect_rc 0 "$V" umount "$T/m"
+	mkdir "$T/full"
+	echo mine >"$T/full/old"
+	expect_rc 4 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/full"
+	contains "$err" "mount point '$T/full' is not empty"
+	contains "$err" "-o nonempty"
+	! mounted "$T/full" || die "mounted over a non-empty directory"
+	trap '"$V" umount "$T/full" >/dev/null 2>&1 || fusermount3 -uz "$T/full" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/full" -o nonempty
+	[[ $(cat "$T/full/f") == kept ]] || die "the vault is not shown over the non-empty directory"
+	expect_rc 0 "$V" umount "$T/full"
+	[[ $(cat "$T/full/old") == mine ]] || die "the hidden file is gone"
+}
+
+# fsck finds a veilfs mount of the vault in /proc/self/mountinfo and refuses unless --force.
+test_fsck_refuses_mounted_vault() {
+	new_vault v pw
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" mount -q --passfile "$T/v.pw" "$T/v" "$T/m"
+	echo data >"$T/m/f"
+	expect_rc 4 "$V" fsck --passfile "$T/v.pw" "$T/v"
+	contains "$err" "'$T/v' is mounted at '$T/m': unmount it first, or --force"
+	[[ -z $out ]] || die "a refused fsck printed a report: $out"
+	# the same vault named by another path is still found (real paths are compared)
+	expect_rc 4 "$V" fsck --passfile "$T/v.pw" "$T/m/../v/."
+	expect_rc 0 "$V" fsck --force --passfile "$T/v.pw" "$T/v"
+	expect_rc 0 "$V" umount "$T/m"
+	expect_rc 0 "$V" fsck --passfile "$T/v.pw" "$T/v"
+}
+
+# Without a syslog daemon the daemon logs next to its pid file, and says where once.
+test_log_fallback_without_syslog() {
+	[[ -S /dev/log ]] && skip "a syslog daemon listens on /dev/log on this machine"
+	[[ $(id -u) == 0 ]] || skip "checks the root pid file directory /run/veilfs"
+	new_vault v pw
+	mkdir "$T/m"
+	local log
+	log=/run/veilfs/$(printf '%s' "$T/m" | sha256sum | cut -d' ' -f1).log
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true; rm -f "'"$log"'"' EXIT
+	rm -f "$log"
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	contains "$err" "veilfs: warning: no syslog daemon (/dev/log): the daemon logs to '$log'"
+	[[ $(stat -c %a "$log") == 600 ]] || die "the log file is not mode 0600"
+	contains "$(cat "$log")" "serving '$T/v' on '$T/m'"
+	expect_rc 0 "$V" umount "$T/m"
+	contains "$(cat "$log")" "unmounted '$T/m'"
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	lacks "$err" "warning"
+	expect_rc 0 "$V" umount "$T/m"
+	[[ $(grep -c "serving '$T/v'" "$log") == 2 ]] || die "the second mount did not log to the same file"
+	# --log and -f choose their own destination: no warning, no file
+	rm -f "$log"
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" --log "$T/own.log" "$T/v" "$T/m"
+	lacks "$err" "warning"
+	[[ ! -e $log ]] || die "--log still wrote the fallback log"
+	expect_rc 0 "$V" umount "$T/m"
+}
+
+# Progress of the other commands that run the KDF.
+test_kdf_progress_of_init_passwd_fsck() {
+	pwfile p pw
+	pwfile q pw2
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" init --passfile "$T/p" "${KDF[@]}" "$T/v"
+	contains "$err" "veilfs: deriving the key: Argon2id 8 MiB, 1 pass..."
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" passwd --passfile "$T/p" --new-passfile "$T/q" "$T/v"
+	contains "$err" "veilfs: re-wrapping the key: Argon2id 8 MiB, 1 pass..."
+	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" fsck --passfile "$T/q" "$T/v"
+	contains "$err" "veilfs: unlocking: Argon2id 8 MiB, 1 pass..."
+	# -q of mount silences it (test_mount_messages); no check depends on how long a KDF takes
+}
+
+# mount.fuse3's calling form: "veilfs CIPHERDIR MOUNTPOINT -o OPTIONS", fstab-only options
+# ignored, the long options spelled as -o keys.
+test_mount_helper_form() {
+	new_vault v pw
+	mkdir "$T/m"
+	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
+	expect_rc 0 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,noauto,nofail,_netdev,x-systemd.automount,user,defaults,comment=x,log=$T/log,ro"
+	[[ $out == "mounted $T/v at $T/m (read-only)" ]] || die "unexpected output: $out"
+	mounted "$T/m" || die "the helper form mounted nothing"
+	grep -q "serving '$T/v' on '$T/m' (read-only)" "$T/log" || die "log= was not used"
+	expect_rc 0 "$V" umount "$T/m"
+	expect_rc 2 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,shared=sometimes"
+	contains "$err" "invalid shared mode 'sometimes'"
+	expect_rc 2 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,no_such_fuse_option"
+	contains "$err" "invalid FUSE options"
+	! mounted "$T/m" || die "mounted despite an unknown option"
+	# a first argument that is no directory is still an unknown command
+	expect_rc 2 "$V" "$T/v.pw" "$T/m"
+	contains "$err" "unknown command '$T/v.pw'"
+}
+
 # --------------------------------------------------------------------------- runner
 if [[ ${1:-} == --one ]]; then
 	T=$2/$3
@@ -573,6 +731,10 @@ cleanup() {
 	local m
 	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
 		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	# the logs daemons wrote next to their pid files (no syslog daemon on the machine)
+	for m in $(find "$work" -mindepth 2 -maxdepth 2 -type d 2>/dev/null); do
+		rm -f "/run/veilfs/$(printf '%s' "$m" | sha256sum | cut -d' ' -f1).log"
 	done
 	rm -rf "$work" || true
 }

@@ -60,7 +60,7 @@ kp_compare() {
 # kp_getxattrs ENV CIPHERDIR MOUNTPOINT: GETXATTR requests while a fresh file gets 10 writes.
 kp_getxattrs() {
 	local e=$1 c=$2 m=$3 trace=$T_WORK/kp-trace.log pid n
-	env "$e" "$VEILFS" mount -d --passfile "$T_PASSFILE" "$c" "$m" 2>"$trace" &
+	env "$e" "$VEILFS" mount -d -q --passfile "$T_PASSFILE" "$c" "$m" 2>"$trace" &
 	pid=$!
 	T_MOUNTS+=("$m")
 	T_PIDS+=("$pid")

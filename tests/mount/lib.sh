@@ -147,6 +147,9 @@ t_cleanup() {
 	set +e
 	for m in "${T_MOUNTS[@]}"; do
 		force_unmount "$m"
+		# the log a daemon writes next to its pid file when there is no syslog daemon
+		p=$(pidfile_of "$m")
+		rm -f "${p%.pid}.log"
 	done
 	for p in "${T_PIDS[@]}"; do
 		if alive "$p" && grep -q veilfs "/proc/$p/comm" 2>/dev/null; then
