@@ -287,6 +287,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	(void)fi;
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/* chown(f, -1, -1) arrives as a SETATTR with nothing to set: under killpriv_v2 the
+	 * kernel drops its kill bits and leaves them to us, and the VFS clears set-id bits */
+	if (!(to_set & ~FUSE_SET_ATTR_CTIME) && atomic_load(&f->killpriv.active))
+		kill = true;
 	if (to_set & FUSE_SET_ATTR_MODE)
 		set |= VAULT_SET_MODE;
 	if (to_set & FUSE_SET_ATTR_UID)

@@ -125,7 +125,8 @@ int vault_getattr(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
 /* Apply the fields of `in` selected by `to_set` (enum vault_set); *out gets new attributes. */
 int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int to_set,
 		  struct stat *out) MUST_CHECK;
-/* Regular files, fifos and sockets (S_IFREG / S_IFIFO / S_IFSOCK in mode). */
+/* Regular files, fifos, sockets and device nodes (S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR,
+ * S_IFBLK in mode; rdev for the last two); any other type is -EINVAL. */
 int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 /*

@@ -15,6 +15,9 @@
 #   plaintext  no marker of contents, names, symlink targets or xattrs in CIPHERDIR
 #   killpriv   set-id bits after writes/truncates/chowns by root and non-root match ext4
 #              (with and without FUSE_HANDLE_KILLPRIV_V2); GETXATTR per write() drops
+#   devices    (root) mknod of character and block devices: a device node under an encrypted
+#              name below, refused to open under the default nodev, usable with -o dev;
+#              fsck finds the vault clean
 #   tools      tests/integration tools on a mount: posix_suite (+ --perm as root), fsx
 #              (>= 100,000 ops across seeds), concurrency, workloads.sh (the full set:
 #              whole Linux tree, make, git, SQLite WAL; the subset with --quick or
@@ -33,7 +36,7 @@ source "$here/lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,tools"
+stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,devices,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -536,6 +539,42 @@ run_tool() {
 	fi
 }
 
+# --- devices: device nodes (needs root) ---
+stage_devices() {
+	local c=$T_WORK/dev.c m=$T_WORK/dev.m lower n out
+	t_log "stage devices"
+	if [ "$(id -u)" -ne 0 ]; then skip "device nodes" "needs root"; return; fi
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for devices" "failed"; return; }
+	if mknod "$m/null" c 1 3 && mknod "$m/loop" b 7 200 && mknod "$m/${T_LONG:=$(printf 'n%.0s' $(seq 1 200))}" c 1 5; then
+		ok "mknod of character and block devices (one with a long name)"
+	else
+		notok "mknod of devices" "refused"
+	fi
+	check "device types and numbers as created" \
+		[ "$(stat -c '%F %t:%T' "$m/null" "$m/loop" "$m/$T_LONG" 2>/dev/null | tr '\n' '|')" = \
+		"character special file 1:3|block special file 7:c8|character special file 1:5|" ]
+	if out=$(sh -c "echo x >'$m/null'" 2>&1); then
+		notok "default nodev refuses to open a device" "opened"
+	else
+		check "default nodev refuses to open a device (EACCES)" grep -q "Permission denied" <<<"$out"
+	fi
+	vumount "$m"
+	lower=$(find "$c" -type c -exec stat -c '%n %t:%T' {} + | sed 's|.*/||' | sort)
+	n=$(find "$c" -type c | wc -l)
+	check "below: 2 character devices, encrypted names, same numbers" \
+		bash -c "[ $n -eq 2 ] && ! grep -q -e '^null ' -e '^n\{200\}' <<<'$lower' && grep -q ' 1:3\$' <<<'$lower'"
+	check "below: 1 block device" [ "$(find "$c" -type b | wc -l)" -eq 1 ]
+	vmount "$c" "$m" -o dev || { notok "mount -o dev" "failed"; return; }
+	check "-o dev: a device opens and works (write to 1:3, read EOF)" \
+		bash -c "echo x >'$m/null' && [ \$(head -c 8 '$m/null' | wc -c) -eq 0 ]"
+	check "-o dev: rm of the devices" rm "$m/null" "$m/loop" "$m/$T_LONG"
+	mknod "$m/again" c 1 3 || true
+	vumount "$m"
+	check "fsck finds a vault with a device node clean" \
+		timeout 120 "$VEILFS" fsck --passfile "$T_PASSFILE" "$c"
+}
+
 stage_tools() {
 	local c=$T_WORK/tools.c m=$T_WORK/tools.m bin=$T_WORK/bin s seeds ops total=0
 	t_log "stage tools"
@@ -598,5 +637,6 @@ want signals && stage_signals
 want integrity && stage_integrity
 want plaintext && stage_plaintext
 want killpriv && stage_killpriv
+want devices && stage_devices
 want tools && stage_tools
 t_summary
