@@ -39,7 +39,7 @@ expect_rc() {
 contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
 lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-pwfile() { printf '%s\n' "$2" >"$T/$1"; }
+pwfile() { printf '%s\n' "$2" >"$T/$1" && chmod 600 "$T/$1"; }
 # new_vault NAME PASSWORD [INIT OPTIONS...]: a fresh vault in $T/NAME.
 new_vault() {
 	local name=$1 pw=$2
@@ -478,6 +478,26 @@ open(p, "wb").write(b)
 EOF
 		accepts "$T/v" pw || die "restored config not accepted"
 	done
+}
+
+test_passfile_readable_by_others_warns() {
+	new_vault v pw
+	pwfile p pw
+	chmod 600 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	lacks "$err" "warning"
+	chmod 640 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "warning: password file '$T/p' is readable by its group (mode 0640); chmod 600 it"
+	chmod 604 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "readable by others (mode 0604)"
+	chmod 644 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "readable by group and others (mode 0644)"
+	# a pipe is not a file anyone else can open later: no warning
+	expect_rc 0 "$V" fsck --passfile <(echo pw) "$T/v"
+	lacks "$err" "warning"
 }
 
 # set_kdf_cost DIR MIB PASSES: rewrite the KDF fields of DIR/veilfs.conf (well-formed).
