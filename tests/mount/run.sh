@@ -18,6 +18,8 @@
 #   devices    (root) mknod of character and block devices: a device node under an encrypted
 #              name below, refused to open under the default nodev, usable with -o dev;
 #              fsck finds the vault clean
+#   wipe       no block the daemon frees still holds plaintext read through the mount (file
+#              data, symlink target, xattr value): free() wrapped by tests/mount/freecheck.c
 #   tools      tests/integration tools on a mount: posix_suite (+ --perm as root), fsx
 #              (>= 100,000 ops across seeds), concurrency, workloads.sh (the full set:
 #              whole Linux tree, make, git, SQLite WAL; the subset with --quick or
@@ -36,7 +38,7 @@ source "$here/lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,devices,tools"
+stages="life,forget,reclaim,errors,ro,signals,integrity,plaintext,killpriv,devices,wipe,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -65,6 +67,7 @@ trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 T_PASSFILE=$T_WORK/pass
 printf 'correct horse battery staple\n' >"$T_PASSFILE"
+chmod 600 "$T_PASSFILE" # a shared one draws a warning (docs/CLI.md)
 WRONG_PASSFILE=$T_WORK/wrongpass
 printf 'wrong password\n' >"$WRONG_PASSFILE"
 
@@ -575,6 +578,47 @@ stage_devices() {
 		timeout 120 "$VEILFS" fsck --passfile "$T_PASSFILE" "$c"
 }
 
+# --- wipe: plaintext reply buffers are wiped before free ---
+stage_wipe() {
+	local c=$T_WORK/wipe.c m=$T_WORK/wipe.m fc=$T_WORK/freecheck mark log hits searched
+	t_log "stage wipe"
+	mkdir -p "$fc"
+	if ! cc -shared -fPIC -O1 -o "$fc/freecheck.so" "$here/freecheck.c" -ldl 2>"$fc/cc.log" ||
+		! printf '#include <stdlib.h>\n#include <string.h>\nint main(int c, char **v) { char *p = malloc(200); strcpy(p, v[1]); free(p); return c < 2; }\n' |
+		cc -x c -O0 -o "$fc/control" - 2>>"$fc/cc.log"; then
+		notok "build freecheck" "$(head -c 300 "$fc/cc.log")"
+		return
+	fi
+	mark=VMwipe$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	# the control: the wrapper sees a marker in a freed block
+	FREECHECK_MARKER=$mark FREECHECK_LOG=$fc/control.log LD_PRELOAD=$fc/freecheck.so "$fc/control" "x${mark}x"
+	check "freecheck control: a freed block holding the marker is reported" \
+		[ "$(grep -c '^hit' "$fc/control.log" 2>/dev/null)" -eq 1 ]
+	# write the plaintext with a daemon of its own, so that the checked daemon only reads
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for wipe" "failed"; return; }
+	python3 -c 'import sys; m = sys.argv[1].encode(); sys.stdout.buffer.write(b"".join(bytes([65 + i % 26]) * 1000 + m for i in range(60)))' "$mark" >"$m/data"
+	ln -s "/some/$mark/target" "$m/link"
+	setfattr -n user.label -v "$mark" "$m/data"
+	vumount "$m"
+	FREECHECK_MARKER=$mark FREECHECK_LOG=$fc/daemon.log LD_PRELOAD=$fc/freecheck.so vmount "$c" "$m" ||
+		{ notok "mount with freecheck" "failed"; return; }
+	if grep -q "$mark" "$m/data" && [ "$(readlink "$m/link")" = "/some/$mark/target" ] &&
+		[ "$(getfattr --absolute-names --only-values -n user.label "$m/data")" = "$mark" ] &&
+		dd if="$m/data" of=/dev/null bs=777 skip=3 count=20 status=none && ls -lR "$m" >/dev/null; then
+		ok "plaintext with the marker read through the mount (data, symlink, xattr)"
+	else
+		notok "read through the mount" "marker not read back"
+	fi
+	local pid
+	pid=$(daemon_pid "$m")
+	vumount "$m"
+	hits=$(grep -c '^hit' "$fc/daemon.log" 2>/dev/null || true)
+	searched=$(sed -n "s/^searched \([0-9]*\) hits [0-9]* pid $pid\$/\1/p" "$fc/daemon.log" | sort -n | tail -n 1)
+	check "freecheck ran in the daemon (pid $pid: ${searched:-0} blocks searched)" [ "${searched:-0}" -gt 100 ]
+	check "no block freed by the daemon held plaintext (hits: ${hits:-0})" [ "${hits:-0}" -eq 0 ]
+}
+
 stage_tools() {
 	local c=$T_WORK/tools.c m=$T_WORK/tools.m bin=$T_WORK/bin s seeds ops total=0
 	t_log "stage tools"
@@ -638,5 +682,6 @@ want integrity && stage_integrity
 want plaintext && stage_plaintext
 want killpriv && stage_killpriv
 want devices && stage_devices
+want wipe && stage_wipe
 want tools && stage_tools
 t_summary
