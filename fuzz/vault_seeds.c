@@ -3,9 +3,10 @@
  * in-memory store (the fuzz keys: test-vector master key and vault id) and writes each
  * lower tree in the fuzz_tree.h format, so that the seeds hold names, IVs, side files,
  * headers and blocks that authenticate and the fuzzer starts past the tag checks.
- * Also writes seeds for fuzz_vault_config: a config wrapped with "pw" ahead of a tree.
- * Usage: vault_seeds CORPUSDIR (built by fuzz/build.sh; writes CORPUSDIR/vault and
- * CORPUSDIR/vault_config, committed as fuzz/corpus/vault*).
+ * Also writes seeds for fuzz_vault_config and fuzz_vault_fsck: a config wrapped with "pw"
+ * ahead of a tree.
+ * Usage: vault_seeds CORPUSDIR (built by fuzz/build.sh; writes CORPUSDIR/vault,
+ * CORPUSDIR/vault_config and CORPUSDIR/vault_fsck, committed as fuzz/corpus/vault*).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -136,6 +137,8 @@ static void make_config_seed(const char *out, unsigned flags, const uint8_t *tre
 	buf_init(&b);
 	FUZZ_ASSERT(tree_emit_data(&b, conf, sizeof(conf)) == 0 && buf_append(&b, tree, n) == 0);
 	snprintf(path, sizeof(path), "%s/vault_config/seed-%u", out, flags);
+	write_file(path, b.data, b.len);
+	snprintf(path, sizeof(path), "%s/vault_fsck/seed-%u", out, flags); /* same input */
 	write_file(path, b.data, b.len);
 	buf_release(&b);
 }
