@@ -13,10 +13,15 @@ flags=(-std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werr
 	-fno-omit-frame-pointer -Isrc -Ifuzz $(pkg-config --cflags smbclient))
 # shellcheck disable=SC2207
 libs=($(pkg-config --libs libcrypto libargon2 libsodium smbclient) -lpthread)
-srcs=$(ls src/{base,crypto,format,keys,names,store,coord}/*.c)
+# the vault targets (fuzz_vault*.c) drive src/vault over the in-memory store
+srcs=$(ls src/{base,crypto,format,keys,names,store,coord,vault}/*.c)
 for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)
 	echo "build.sh: $name" >&2
 	"$CC" "${flags[@]}" -o "$out/$name" "$t" $srcs "${libs[@]}"
 done
+# the seed generator of fuzz_vault (a plain program, same sanitizers)
+echo "build.sh: vault_seeds" >&2
+"$CC" "${flags[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=address,undefined}" \
+	-o "$out/vault_seeds" fuzz/vault_seeds.c $srcs "${libs[@]}"
 echo "build.sh: built $(ls fuzz/fuzz_*.c | wc -l) targets in $out" >&2

@@ -19,6 +19,8 @@ enum veil_error {
 	VEIL_EFORMAT = EPROTO,
 	/* A crypto library call failed for a reason other than authentication. */
 	VEIL_ECRYPTO = EIO,
+	/* The KDF cost a config asks for is above the accepted limit (keys_set_kdf_limit). */
+	VEIL_EKDFLIMIT = EOVERFLOW,
 };
 
 #endif

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include "base/log.h"
 #include "cli/cli.h"
+#include "keys/keys.h"
+#include "vault/admin.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -43,6 +45,51 @@ int cli_one_cipherdir(const char *cmd, int argc, int optind_value)
 							 : "too many arguments");
 }
 
+/* The KDF cost of dir's config is above the limit: say both, and how to allow it. */
+static void kdf_limit_error(const char *what, const char *dir)
+{
+	struct vault_info info;
+	uint32_t mem, time;
+
+	keys_get_kdf_limit(&mem, &time);
+	if (vault_admin_info(dir, &info) < 0) {
+		cli_error("%s '%s': veilfs.conf asks for a KDF cost above the limit of %u MiB and "
+			  "%u passes", what, dir, mem / 1024, time);
+		return;
+	}
+	cli_error("%s '%s': veilfs.conf asks for Argon2id with %u MiB and %u passes, above the "
+		  "limit of %u MiB and %u passes; refused before running it (a tampered config "
+		  "could make every unlock take minutes and gigabytes). If this vault was made "
+		  "so costly on purpose, allow it with " CLI_KDF_LIMIT_ENV "=%u,%u",
+		  what, dir, info.kdf_memory_kib / 1024, info.kdf_time, mem / 1024, time,
+		  (info.kdf_memory_kib + 1023) / 1024, info.kdf_time);
+}
+
+int cli_kdf_limit_from_env(void)
+{
+	const char *e = getenv(CLI_KDF_LIMIT_ENV), *comma;
+	char mem[16];
+	uint32_t mib, time;
+	size_t n;
+
+	if (!e)
+		return 0;
+	comma = strchr(e, ',');
+	n = comma ? (size_t)(comma - e) : 0;
+	if (!comma || n == 0 || n >= sizeof(mem)) {
+		cli_error(CLI_KDF_LIMIT_ENV "='%s' is not MIB,PASSES (e.g. 4096,64)", e);
+		return CLI_EXIT_USAGE;
+	}
+	memcpy(mem, e, n);
+	mem[n] = '\0';
+	if (!cli_parse_u32(mem, 8, 4096, &mib) || !cli_parse_u32(comma + 1, 1, 64, &time)) {
+		cli_error(CLI_KDF_LIMIT_ENV "='%s': MIB must be 8 ... 4096 and PASSES 1 ... 64", e);
+		return CLI_EXIT_USAGE;
+	}
+	keys_set_kdf_limit(mib * 1024, time);
+	return 0;
+}
+
 int cli_vault_error(const char *what, const char *dir, int err)
 {
 	struct stat st;
@@ -54,6 +101,9 @@ int cli_vault_error(const char *what, const char *dir, int err)
 	case EPROTO:
 		cli_error("%s '%s': veilfs.conf is malformed or of an unsupported version", what,
 			  dir);
+		return CLI_EXIT_NOT_VAULT;
+	case EOVERFLOW:
+		kdf_limit_error(what, dir);
 		return CLI_EXIT_NOT_VAULT;
 	case ENOENT:
 	case ENOTDIR:

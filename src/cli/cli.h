@@ -38,10 +38,20 @@ int cli_one_cipherdir(const char *cmd, int argc, int optind_value);
 /*
  * Report a failure of an operation on the vault at dir and return its exit status.
  * what says what failed ("cannot read vault"); err is the negative errno. -EPERM becomes
- * "wrong password for 'DIR'" (exit 1), -EPROTO a malformed config (exit 3), -ENOENT and
- * -ENOTDIR a missing vault (exit 3), anything else "<what> 'DIR': strerror" (exit 4).
+ * "wrong password for 'DIR'" (exit 1), -EPROTO a malformed config (exit 3), -EOVERFLOW a
+ * KDF cost above the limit (exit 3, with the cost, the limit and CLI_KDF_LIMIT_ENV),
+ * -ENOENT and -ENOTDIR a missing vault (exit 3), anything else "<what> 'DIR': strerror"
+ * (exit 4).
  */
 int cli_vault_error(const char *what, const char *dir, int err);
+
+/*
+ * The environment variable that raises (or lowers) the largest KDF cost accepted from a
+ * veilfs.conf (keys_set_kdf_limit()): "MIB,PASSES". cli_kdf_limit_from_env() applies it;
+ * returns 0, or reports a malformed value and returns CLI_EXIT_USAGE.
+ */
+#define CLI_KDF_LIMIT_ENV "VEILFS_KDF_LIMIT"
+int cli_kdf_limit_from_env(void);
 
 /*
  * Report a getopt_long() failure (c is '?' or ':', getopt's opterr must be 0) as a usage

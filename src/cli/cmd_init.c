@@ -17,6 +17,7 @@
 #include "cli/smb_args.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
+#include "keys/keys.h"
 #include "store/store.h"
 #include "vault/admin.h"
 
@@ -121,6 +122,20 @@ static int init_refusal(const char *dir, int r)
 	return CLI_EXIT_ERROR;
 }
 
+/* A cost above the unlock limit works only with the limit raised: say so once, here. */
+static void warn_kdf_limit(const struct vault_create_params *p)
+{
+	uint32_t mem, time;
+
+	keys_get_kdf_limit(&mem, &time);
+	if (p->kdf_memory_kib <= mem && p->kdf_time <= time)
+		return;
+	cli_error("warning: this KDF cost is above the limit of %u MiB and %u passes that "
+		  "commands accept from a veilfs.conf; open this vault with "
+		  CLI_KDF_LIMIT_ENV "=%u,%u set", mem / 1024, time, p->kdf_memory_kib / 1024,
+		  p->kdf_time);
+}
+
 int cmd_init_main(int argc, char **argv)
 {
 	struct password_source src = { NULL, NULL };
@@ -218,6 +233,7 @@ int cmd_init_main(int argc, char **argv)
 	       p.plaintext_names ? "plaintext" : "encrypted", p.kdf_memory_kib / 1024, p.kdf_time,
 	       p.kdf_lanes);
 	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);
+	warn_kdf_limit(&p);
 	r = CLI_EXIT_OK;
 out:
 	if (r != CLI_EXIT_OK && created && !public)

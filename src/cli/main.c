@@ -58,10 +58,15 @@ static void usage(FILE *f)
 		   "  %d  success\n"
 		   "  %d  wrong password\n"
 		   "  %d  usage error (bad option or argument, empty or mismatched password)\n"
-		   "  %d  not a vault (missing directory, no or malformed veilfs.conf)\n"
+		   "  %d  not a vault (missing directory, no or malformed veilfs.conf, or a KDF\n"
+		   "     cost above the limit)\n"
 		   "  %d  I/O or other error\n"
 		   "  %d  fsck only: problems found in the vault\n"
-		   "  %d  mount only: another live mount of the vault forbids this one\n",
+		   "  %d  mount only: another live mount of the vault forbids this one\n\n"
+		   "environment:\n"
+		   "  " CLI_KDF_LIMIT_ENV "=MIB,PASSES  largest Argon2id cost accepted from a "
+		   "veilfs.conf\n"
+		   "     (default 1024,16; see docs/CLI.md)\n",
 		CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
 		CLI_EXIT_ERROR, CLI_EXIT_PROBLEMS, CLI_EXIT_BUSY);
 }
@@ -101,6 +106,7 @@ int main(int argc, char **argv)
 	char *help_argv[3];
 	const char *hint;
 	mode_t mask;
+	int r;
 
 	harden_process();
 	if (argc < 2) {
@@ -148,6 +154,8 @@ int main(int argc, char **argv)
 		cli_error("unknown command '%s'; see '" CLI_PROG " --help'", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
+	if ((r = cli_kdf_limit_from_env()) != 0)
+		return r;
 	if (!cmd->keeps_umask) {
 		mask = umask(022);
 		umask(mask | 022);

@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -96,6 +97,23 @@ static int line_result(int r, const char *from, const char *file)
 	}
 }
 
+/*
+ * A password in a regular file that group or others may read is everybody's password:
+ * say so (the command goes on; pipes and devices such as /dev/stdin are not checked).
+ */
+static void warn_if_shared(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)))
+		cli_error("warning: password file '%s' is readable by %s (mode %04o); "
+			  "chmod 600 it", path,
+			  (st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH) ? "group and others"
+			  : (st.st_mode & S_IRGRP)			      ? "its group"
+									      : "others",
+			  (unsigned)(st.st_mode & 07777));
+}
+
 static int read_passfile(const char *path, char *buf, size_t *len)
 {
 	int fd, r;
@@ -106,6 +124,7 @@ static int read_passfile(const char *path, char *buf, size_t *len)
 		cli_error("cannot open password file '%s': %s", path, strerror(r));
 		return CLI_EXIT_ERROR;
 	}
+	warn_if_shared(fd, path);
 	r = read_line(fd, buf, len);
 	close(fd);
 	return line_result(r, "password file", path);

@@ -31,4 +31,9 @@ struct argon2id_input {
  */
 int argon2id_raw(const struct argon2id_input *in, uint8_t *out, size_t outlen) MUST_CHECK;
 
+/* siv.c */
+
+/* This thread's SIV key cache (NULL before its first SIV call), for tests of where it lives. */
+const void *siv_thread_cache(void);
+
 #endif

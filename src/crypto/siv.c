@@ -8,7 +8,9 @@
  * keeps a small cache of keyed template contexts (SIV_SLOTS keys, one encrypt and one
  * decrypt template each). A call copies the matching template into the thread's work
  * context (one SIV operation per keying, as OpenSSL requires) instead of keying afresh.
- * Nothing is shared between threads, so the functions stay thread-safe. A replaced slot's
+ * Nothing is shared between threads, so the functions stay thread-safe. The cache, with
+ * its key copies, lives in secure memory (secmem: locked, not in core dumps, wiped on
+ * free); the keyed contexts themselves are OpenSSL's heap objects. A replaced slot's
  * key copy is wiped and its contexts freed (OpenSSL cleanses their key schedules); a
  * thread's cache is freed the same way when the thread exits.
  *
@@ -25,6 +27,7 @@
 #include <openssl/evp.h>
 #include "base/errors.h"
 #include "base/secmem.h"
+#include "crypto/crypto_internal.h"
 #include "crypto/siv.h"
 
 enum { SIV_SLOTS = 2 };
@@ -65,8 +68,7 @@ static void siv_tls_free(void *p)
 	for (size_t i = 0; i < SIV_SLOTS; i++)
 		siv_slot_clear(&t->slot[i]);
 	EVP_CIPHER_CTX_free(t->work);
-	secure_wipe(t, sizeof(*t));
-	free(t);
+	secmem_free(t);
 }
 
 static void siv_fetch(void)
@@ -92,7 +94,7 @@ static struct siv_tls *siv_tls_get(void)
 	t = pthread_getspecific(siv_tls_key);
 	if (t)
 		return t;
-	t = calloc(1, sizeof(*t));
+	t = secmem_alloc(sizeof(*t)); /* zeroed */
 	if (!t)
 		return NULL;
 	t->work = EVP_CIPHER_CTX_new();
@@ -101,6 +103,11 @@ static struct siv_tls *siv_tls_get(void)
 		return NULL;
 	}
 	return t;
+}
+
+const void *siv_thread_cache(void)
+{
+	return siv_tls_ok ? pthread_getspecific(siv_tls_key) : NULL;
 }
 
 /*

@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/secmem.h"
 #include "fuse/fuse_internal.h"
 #include "fuse/inode_table.h"
 #include "fuse/killpriv.h"
@@ -314,6 +315,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	(void)fi;
 	if (!(n = get_node(req, f, ino)))
 		return;
+	/* chown(f, -1, -1) arrives as a SETATTR with nothing to set: under killpriv_v2 the
+	 * kernel drops its kill bits and leaves them to us, and the VFS clears set-id bits */
+	if (!(to_set & ~FUSE_SET_ATTR_CTIME) && atomic_load(&f->killpriv.active))
+		kill = true;
 	if (to_set & FUSE_SET_ATTR_MODE)
 		set |= VAULT_SET_MODE;
 	if (to_set & FUSE_SET_ATTR_UID)
@@ -627,6 +632,20 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	vnode_unref(f->vault, n);
 }
 
+/*
+ * Free a reply buffer that held plaintext (file data, directory entries with plaintext
+ * names, xattr names and values) after wiping all n bytes of it, so that freed heap does
+ * not keep plaintext for a later core dump or heap read. (readlink's struct buf wipes
+ * itself in buf_release().)
+ */
+static void free_wiped(void *p, size_t n)
+{
+	if (!p)
+		return;
+	secure_wipe(p, n);
+	free(p);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -655,7 +674,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		reply_result(req, r);
 	else
 		fuse_reply_buf(req, data, (size_t)r);
-	free(data);
+	free_wiped(data, size ? size : 1);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
@@ -931,7 +950,7 @@ out:
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, out, used);
-	free(out);
+	free_wiped(out, size ? size : 1);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -1032,7 +1051,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_xattr(req, (size_t)r);
 	else
 		fuse_reply_buf(req, data, (size_t)r);
-	free(data);
+	free_wiped(data, size);
 }
 
 /* Drop the trusted.* names from a NUL-separated list; returns the new length. */
@@ -1087,7 +1106,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_xattr(req, (size_t)r);
 	else
 		fuse_reply_buf(req, data, (size_t)r);
-	free(data);
+	free_wiped(data, size);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)

@@ -55,8 +55,26 @@ int keys_file_key(const struct vault_keys *k, const uint8_t *file_id,
 int keys_wrap(struct config *c, const uint8_t master[static MASTER_KEY_LEN], const char *password,
 	      size_t pwlen) MUST_CHECK;
 /*
+ * The largest KDF cost keys_unwrap() runs. The cost is read from veilfs.conf, which
+ * whoever can write the share can change: without a cap, a config asking for 4 GiB and
+ * 64 passes makes every unlock allocate 4 GiB and run for minutes before the tag check
+ * says "wrong password". The default admits every cost `veilfs init` picks by default
+ * with ample room (64 MiB x 3); a front end may raise it for a vault made costlier.
+ */
+enum {
+	KDF_LIMIT_MEMORY_KIB_DEFAULT = 1024 * 1024, /* 1 GiB */
+	KDF_LIMIT_TIME_DEFAULT = 16,
+};
+/* Set the process-wide limit (0 for a field: its default). Not thread-safe: set it once,
+ * before any unlock. */
+void keys_set_kdf_limit(uint32_t memory_kib, uint32_t time);
+/* The limit in force. */
+void keys_get_kdf_limit(uint32_t *memory_kib, uint32_t *time);
+
+/*
  * Unwrap the master key. Returns 0, -EPERM for a wrong password (or a tampered config:
- * the two cannot be told apart), or another -errno. master is wiped on failure.
+ * the two cannot be told apart), -EOVERFLOW (VEIL_EKDFLIMIT) when c's KDF cost is above
+ * the limit (checked before the KDF runs), or another -errno. master is wiped on failure.
  */
 int keys_unwrap(const struct config *c, const char *password, size_t pwlen,
 		uint8_t master[static MASTER_KEY_LEN]) MUST_CHECK;

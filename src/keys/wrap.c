@@ -71,11 +71,35 @@ int keys_wrap(struct config *c, const uint8_t master[static MASTER_KEY_LEN], con
 	return keys_wrap_fixed(c, master, password, pwlen);
 }
 
+static uint32_t limit_memory_kib = KDF_LIMIT_MEMORY_KIB_DEFAULT;
+static uint32_t limit_time = KDF_LIMIT_TIME_DEFAULT;
+
+void keys_set_kdf_limit(uint32_t memory_kib, uint32_t time)
+{
+	limit_memory_kib = memory_kib ? memory_kib : KDF_LIMIT_MEMORY_KIB_DEFAULT;
+	limit_time = time ? time : KDF_LIMIT_TIME_DEFAULT;
+}
+
+void keys_get_kdf_limit(uint32_t *memory_kib, uint32_t *time)
+{
+	*memory_kib = limit_memory_kib;
+	*time = limit_time;
+}
+
 /* A failed tag is a wrong password or a tampered config: report both as -EPERM. */
 int keys_unwrap(const struct config *c, const char *password, size_t pwlen,
 		uint8_t master[static MASTER_KEY_LEN])
 {
-	int r = wrap_op(c, password, pwlen, false, c->wrapped_key, master);
+	int r;
+
+	secure_wipe(master, MASTER_KEY_LEN);
+	/* a malformed config stays -EPROTO; a valid but too costly one is refused here,
+	 * before derive_kek() allocates its memory */
+	if ((r = config_validate(c)) < 0)
+		return r;
+	if (c->kdf_memory_kib > limit_memory_kib || c->kdf_time > limit_time)
+		return -VEIL_EKDFLIMIT;
+	r = wrap_op(c, password, pwlen, false, c->wrapped_key, master);
 
 	if (r < 0)
 		secure_wipe(master, MASTER_KEY_LEN);

@@ -597,10 +597,12 @@ static void check_entry(struct fsck *f, int dirfd, const char *name, const char 
 		break;
 	case S_IFIFO:
 	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
 		f->counts->others++;
 		break;
 	default:
-		fsck_report(f, FSCK_BAD_TYPE, "device node (veilfs creates none)");
+		fsck_report(f, FSCK_BAD_TYPE, "object of unknown type");
 		break;
 	}
 out:

@@ -79,7 +79,7 @@ struct fsck_counts {
 	uint64_t dirs;     /* directories walked, the root included */
 	uint64_t files;    /* regular files checked */
 	uint64_t symlinks; /* symlinks checked */
-	uint64_t others;   /* fifos and sockets (nothing to check but the name) */
+	uint64_t others;   /* fifos, sockets, device nodes (nothing to check but the name) */
 	uint64_t names;    /* lower names decrypted */
 	uint64_t blocks;   /* content blocks authenticated or recognised as holes */
 	uint64_t holes;    /* of which holes */

@@ -142,7 +142,8 @@ enum vault_atime {
  * Returns 1 when atime was set, 0 when not, or -errno.
  */
 int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule) MUST_CHECK;
-/* Regular files, fifos and sockets (S_IFREG / S_IFIFO / S_IFSOCK in mode). */
+/* Regular files, fifos, sockets and device nodes (S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR,
+ * S_IFBLK in mode; rdev for the last two); any other type is -EINVAL. */
 int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 /*

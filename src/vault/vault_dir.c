@@ -264,8 +264,10 @@ int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mod
 	*out = NULL;
 	if (S_ISREG(mode))
 		return make_entry(v, dir, name, who, false, mk_file, &a, out, st);
-	if (!S_ISFIFO(mode) && !S_ISSOCK(mode))
-		return -EPERM;
+	/* device nodes too: the kernel checked CAP_MKNOD of the caller (vfs_mknod), and
+	 * whether they may be opened is the mount's nodev, the administrator's choice */
+	if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISCHR(mode) && !S_ISBLK(mode))
+		return -EINVAL;
 	return make_entry(v, dir, name, who, false, mk_node, &a, out, st);
 }
 

@@ -39,7 +39,7 @@ expect_rc() {
 contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
 lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-pwfile() { printf '%s\n' "$2" >"$T/$1"; }
+pwfile() { printf '%s\n' "$2" >"$T/$1" && chmod 600 "$T/$1"; }
 # new_vault NAME PASSWORD [INIT OPTIONS...]: a fresh vault in $T/NAME.
 new_vault() {
 	local name=$1 pw=$2
@@ -505,6 +505,72 @@ b[off] ^= 1
 open(p, "wb").write(b)
 EOF
 		accepts "$T/v" pw || die "restored config not accepted"
+	done
+}
+
+test_passfile_readable_by_others_warns() {
+	new_vault v pw
+	pwfile p pw
+	chmod 600 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	lacks "$err" "warning"
+	chmod 640 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "warning: password file '$T/p' is readable by its group (mode 0640); chmod 600 it"
+	chmod 604 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "readable by others (mode 0604)"
+	chmod 644 "$T/p"
+	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "readable by group and others (mode 0644)"
+	# a pipe is not a file anyone else can open later: no warning
+	expect_rc 0 "$V" fsck --passfile <(echo pw) "$T/v"
+	lacks "$err" "warning"
+}
+
+# set_kdf_cost DIR MIB PASSES: rewrite the KDF fields of DIR/veilfs.conf (well-formed).
+set_kdf_cost() {
+	python3 - "$1/veilfs.conf" "$2" "$3" <<'EOF'
+import os, struct, sys
+p, mib, passes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+b = bytearray(open(p, "rb").read())
+b[20:24] = struct.pack(">I", passes)
+b[24:28] = struct.pack(">I", mib * 1024)
+os.chmod(p, 0o600)
+open(p, "wb").write(b)
+EOF
+}
+
+test_kdf_cost_limit_refuses_tampered_config() {
+	new_vault v pw
+	pwfile p pw
+	mkdir "$T/m"
+	set_kdf_cost "$T/v" 4096 64 # the most the format allows: 4 GiB x 64 passes
+	expect_rc 0 "$V" info "$T/v"
+	contains "$out" "memory 4096 MiB, time 64"
+	before=$(sha "$T/v/veilfs.conf")
+	# refused before the KDF runs (it would need 4 GiB), by every command that unlocks
+	for cmd in fsck passwd mount; do
+		case $cmd in
+		fsck) expect_rc 3 "$V" fsck --passfile "$T/p" "$T/v" ;;
+		passwd) expect_rc 3 "$V" passwd --passfile "$T/p" --new-passfile "$T/p" "$T/v" ;;
+		mount) expect_rc 3 "$V" mount --passfile "$T/p" "$T/v" "$T/m" ;;
+		esac
+		contains "$err" "4096 MiB and 64 passes, above the limit of 1024 MiB and 16 passes"
+		contains "$err" "VEILFS_KDF_LIMIT=4096,64"
+	done
+	! mounted "$T/m" || die "mounted"
+	[[ $(sha "$T/v/veilfs.conf") == "$before" ]] || die "refused config rewritten"
+	# the override lets a cost through; a lower one refuses the default cost too
+	set_kdf_cost "$T/v" 8 1
+	VEILFS_KDF_LIMIT=8,1 expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
+	set_kdf_cost "$T/v" 16 2 # well-formed, but the wrap is bound to the old cost
+	VEILFS_KDF_LIMIT=8,1 expect_rc 3 "$V" fsck --passfile "$T/p" "$T/v"
+	contains "$err" "16 MiB and 2 passes, above the limit of 8 MiB and 1 passes"
+	VEILFS_KDF_LIMIT=16,2 expect_rc 1 "$V" fsck --passfile "$T/p" "$T/v"
+	for bad in x 8 8, ,1 7,1 8,0 4097,1 8,65 8,1x; do
+		VEILFS_KDF_LIMIT=$bad expect_rc 2 "$V" fsck --passfile "$T/p" "$T/v"
+		contains "$err" "VEILFS_KDF_LIMIT='$bad'"
 	done
 }
 

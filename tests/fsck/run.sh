@@ -308,8 +308,7 @@ expect_case "leftover config temp file" 5 "reserved-name|veilfs.conf.tmp.12345|-
 reset
 mknod "$C/${L[b]}/devnode" c 1 3
 run_fsck
-expect_case "device node with an invalid name" 5 "name-invalid|${L[b]}/devnode|-|-
-bad-type|${L[b]}/devnode|-|-"
+expect_case "device node with an invalid name" 5 "name-invalid|${L[b]}/devnode|-|-"
 
 # --- exit statuses and text output ----------------------------------------------------------
 

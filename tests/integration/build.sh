@@ -18,7 +18,7 @@ build() {
 	# shellcheck disable=SC2086
 	(cd "$here" && $CC $CFLAGS -o "$out/$name" "$@" -pthread)
 }
-build posix_suite posix_suite.c posix_io.c posix_ns.c posix_meta.c posix_perm.c posix_kernel.c util.c
+build posix_suite posix_suite.c posix_io.c posix_ns.c posix_meta.c posix_conf.c posix_perm.c posix_kernel.c util.c
 build fsx fsx.c util.c
 build concurrency concurrency.c util.c
 build handle_tool handle_tool.c util.c

@@ -80,12 +80,22 @@
 	X(posix_acl)                   \
 	X(xattr_trusted)               \
 	X(file_handle)
+/* posix_conf.c */
+#define POSIX_CONF_CASES(X)            \
+	X(mknod_devices)               \
+	X(create_modes_exact)          \
+	X(chown_clears_setid)          \
+	X(utimensat_corners)           \
+	X(rename_over_types)           \
+	X(link_counts)                 \
+	X(errno_namespace)
 
 #define POSIX_CASES(X)     \
 	POSIX_IO_CASES(X)  \
 	POSIX_NS_CASES(X)  \
 	POSIX_META_CASES(X) \
 	POSIX_KERNEL_CASES(X)
+	POSIX_CONF_CASES(X)
 
 /* posix_perm.c: run only with --perm, as root */
 #define PERM_CASES(X)                  \
@@ -99,6 +109,7 @@
 	X(perm_chmod_utime_nonowner)   \
 	X(perm_write_clears_suid)      \
 	X(perm_acl_and_trusted)
+	X(perm_mknod_device)
 
 #define DECLARE_CASE(n) int case_##n(void);
 POSIX_CASES(DECLARE_CASE)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -25,7 +26,8 @@ enum {
 };
 
 enum op { OP_READ, OP_WRITE, OP_TRUNC, OP_EXEC, OP_STAT, OP_LIST, OP_CREATE, OP_UNLINK, OP_RENAME,
-	  OP_CHOWN, OP_CHMOD, OP_UTIME_SET, OP_UTIME_NOW, OP_LIST_TRUSTED, OP_GET_TRUSTED };
+	  OP_CHOWN, OP_CHMOD, OP_UTIME_SET, OP_UTIME_NOW, OP_LIST_TRUSTED, OP_GET_TRUSTED,
+	  OP_MKNOD_CHR, OP_MKNOD_FIFO };
 
 struct probe {
 	enum op op;
@@ -74,6 +76,8 @@ static int do_op(const struct probe *p)
 
 		return getxattr(p->a, p->b, v, sizeof(v)) < 0 ? errno : 0;
 	}
+	case OP_MKNOD_CHR: return mknod(p->a, S_IFCHR | 0666, makedev(1, 3)) ? errno : 0;
+	case OP_MKNOD_FIFO: return mknod(p->a, S_IFIFO | 0666, 0) ? errno : 0;
 	default: return EINVAL;
 	}
 	if (fd < 0)
@@ -329,5 +333,23 @@ int case_perm_acl_and_trusted(void)
 		FAIL("setxattr trusted.t as root: %s", errname(errno));
 	AS(OP_LIST_TRUSTED, "f", NULL, U1, G1, 0);
 	AS(OP_GET_TRUSTED, "f", "trusted.t", U1, G1, ENODATA);
+	return 0;
+}
+
+int case_perm_mknod_device(void)
+{
+	struct stat st;
+
+	SYS(mkdir("d", 0777));
+	SYS(chmod("d", 0777));
+	AS(OP_MKNOD_CHR, "d/chr", NULL, U1, G1, EPERM); /* no CAP_MKNOD */
+	EXPECT_ERR(lstat("d/chr", &st), ENOENT);
+	AS(OP_MKNOD_FIFO, "d/fifo", NULL, U1, G1, 0);
+	SYS(lstat("d/fifo", &st));
+	CHECK(S_ISFIFO(st.st_mode) && st.st_uid == U1, "fifo type %o owner %u", st.st_mode & S_IFMT,
+	      st.st_uid);
+	SYS(mknod("d/rootchr", S_IFCHR | 0600, makedev(1, 3))); /* root may */
+	SYS(lstat("d/rootchr", &st));
+	CHECK(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3), "root's device node is wrong");
 	return 0;
 }

@@ -22,10 +22,15 @@ while [ $# -gt 0 ]; do
 done
 
 # bindfs 1.14.7 (libfuse2): no fallocate, renameat2 flags give EINVAL,
-# hard links get separate FUSE nodes (stale st_size through the other
-# name), UTIME_OMIT for atime drops the mtime change; and (no fallocate, ACLs passed through
-# without inheritance) fallocate_reserves, fallocate_keep_size, posix_acl.
-BINDFS_KNOWN="fallocate_mode0 rename_noreplace rename_exchange hardlink utimensat_ns fallocate_reserves fallocate_keep_size posix_acl"
+# hard links get separate FUSE nodes (stale st_size and st_nlink through the
+# other name: hardlink, link_counts, mknod_devices), UTIME_OMIT for atime
+# drops the mtime change and UTIME_NOW with UTIME_OMIT is lost
+# (utimensat_ns, utimensat_corners), mkdir drops the sticky bit
+# (create_modes_exact); and (no fallocate, ACLs passed through without inheritance)
+# fallocate_reserves, fallocate_keep_size, posix_acl.
+BINDFS_KNOWN="fallocate_mode0 rename_noreplace rename_exchange hardlink utimensat_ns"
+BINDFS_KNOWN+=" link_counts mknod_devices utimensat_corners create_modes_exact"
+BINDFS_KNOWN+=" fallocate_reserves fallocate_keep_size posix_acl"
 
 work=$(mktemp -d /tmp/itest.XXXXXX)
 chmod 755 "$work"

@@ -18,6 +18,11 @@
 #   plaintext  no marker of contents, names, symlink targets or xattrs in CIPHERDIR
 #   killpriv   set-id bits after writes/truncates/chowns by root and non-root match ext4
 #              (with and without FUSE_HANDLE_KILLPRIV_V2); GETXATTR per write() drops
+#   devices    (root) mknod of character and block devices: a device node under an encrypted
+#              name below, refused to open under the default nodev, usable with -o dev;
+#              fsck finds the vault clean
+#   wipe       no block the daemon frees still holds plaintext read through the mount (file
+#              data, symlink target, xattr value): free() wrapped by tests/mount/freecheck.c
 #   tools      tests/integration tools on a mount: posix_suite (+ --perm as root), fsx
 #              (>= 100,000 ops across seeds), concurrency, workloads.sh (the full set:
 #              whole Linux tree, make, git, SQLite WAL; the subset with --quick or
@@ -36,7 +41,7 @@ source "$here/lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,atime,handles,ro,signals,integrity,plaintext,killpriv,tools"
+stages="life,forget,reclaim,errors,atime,handles,ro,signals,integrity,plaintext,killpriv,devices,wipe,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -65,6 +70,7 @@ trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 T_PASSFILE=$T_WORK/pass
 printf 'correct horse battery staple\n' >"$T_PASSFILE"
+chmod 600 "$T_PASSFILE" # a shared one draws a warning (docs/CLI.md)
 WRONG_PASSFILE=$T_WORK/wrongpass
 printf 'wrong password\n' >"$WRONG_PASSFILE"
 
@@ -607,6 +613,83 @@ run_tool() {
 	fi
 }
 
+# --- devices: device nodes (needs root) ---
+stage_devices() {
+	local c=$T_WORK/dev.c m=$T_WORK/dev.m lower n out
+	t_log "stage devices"
+	if [ "$(id -u)" -ne 0 ]; then skip "device nodes" "needs root"; return; fi
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for devices" "failed"; return; }
+	if mknod "$m/null" c 1 3 && mknod "$m/loop" b 7 200 && mknod "$m/${T_LONG:=$(printf 'n%.0s' $(seq 1 200))}" c 1 5; then
+		ok "mknod of character and block devices (one with a long name)"
+	else
+		notok "mknod of devices" "refused"
+	fi
+	check "device types and numbers as created" \
+		[ "$(stat -c '%F %t:%T' "$m/null" "$m/loop" "$m/$T_LONG" 2>/dev/null | tr '\n' '|')" = \
+		"character special file 1:3|block special file 7:c8|character special file 1:5|" ]
+	if out=$(sh -c "echo x >'$m/null'" 2>&1); then
+		notok "default nodev refuses to open a device" "opened"
+	else
+		check "default nodev refuses to open a device (EACCES)" grep -q "Permission denied" <<<"$out"
+	fi
+	vumount "$m"
+	lower=$(find "$c" -type c -exec stat -c '%n %t:%T' {} + | sed 's|.*/||' | sort)
+	n=$(find "$c" -type c | wc -l)
+	check "below: 2 character devices, encrypted names, same numbers" \
+		bash -c "[ $n -eq 2 ] && ! grep -q -e '^null ' -e '^n\{200\}' <<<'$lower' && grep -q ' 1:3\$' <<<'$lower'"
+	check "below: 1 block device" [ "$(find "$c" -type b | wc -l)" -eq 1 ]
+	vmount "$c" "$m" -o dev || { notok "mount -o dev" "failed"; return; }
+	check "-o dev: a device opens and works (write to 1:3, read EOF)" \
+		bash -c "echo x >'$m/null' && [ \$(head -c 8 '$m/null' | wc -c) -eq 0 ]"
+	check "-o dev: rm of the devices" rm "$m/null" "$m/loop" "$m/$T_LONG"
+	mknod "$m/again" c 1 3 || true
+	vumount "$m"
+	check "fsck finds a vault with a device node clean" \
+		timeout 120 "$VEILFS" fsck --passfile "$T_PASSFILE" "$c"
+}
+
+# --- wipe: plaintext reply buffers are wiped before free ---
+stage_wipe() {
+	local c=$T_WORK/wipe.c m=$T_WORK/wipe.m fc=$T_WORK/freecheck mark log hits searched
+	t_log "stage wipe"
+	mkdir -p "$fc"
+	if ! cc -shared -fPIC -O1 -o "$fc/freecheck.so" "$here/freecheck.c" -ldl 2>"$fc/cc.log" ||
+		! printf '#include <stdlib.h>\n#include <string.h>\nint main(int c, char **v) { char *p = malloc(200); strcpy(p, v[1]); free(p); return c < 2; }\n' |
+		cc -x c -O0 -o "$fc/control" - 2>>"$fc/cc.log"; then
+		notok "build freecheck" "$(head -c 300 "$fc/cc.log")"
+		return
+	fi
+	mark=VMwipe$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	# the control: the wrapper sees a marker in a freed block
+	FREECHECK_MARKER=$mark FREECHECK_LOG=$fc/control.log LD_PRELOAD=$fc/freecheck.so "$fc/control" "x${mark}x"
+	check "freecheck control: a freed block holding the marker is reported" \
+		[ "$(grep -c '^hit' "$fc/control.log" 2>/dev/null)" -eq 1 ]
+	# write the plaintext with a daemon of its own, so that the checked daemon only reads
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for wipe" "failed"; return; }
+	python3 -c 'import sys; m = sys.argv[1].encode(); sys.stdout.buffer.write(b"".join(bytes([65 + i % 26]) * 1000 + m for i in range(60)))' "$mark" >"$m/data"
+	ln -s "/some/$mark/target" "$m/link"
+	setfattr -n user.label -v "$mark" "$m/data"
+	vumount "$m"
+	FREECHECK_MARKER=$mark FREECHECK_LOG=$fc/daemon.log LD_PRELOAD=$fc/freecheck.so vmount "$c" "$m" ||
+		{ notok "mount with freecheck" "failed"; return; }
+	if grep -q "$mark" "$m/data" && [ "$(readlink "$m/link")" = "/some/$mark/target" ] &&
+		[ "$(getfattr --absolute-names --only-values -n user.label "$m/data")" = "$mark" ] &&
+		dd if="$m/data" of=/dev/null bs=777 skip=3 count=20 status=none && ls -lR "$m" >/dev/null; then
+		ok "plaintext with the marker read through the mount (data, symlink, xattr)"
+	else
+		notok "read through the mount" "marker not read back"
+	fi
+	local pid
+	pid=$(daemon_pid "$m")
+	vumount "$m"
+	hits=$(grep -c '^hit' "$fc/daemon.log" 2>/dev/null || true)
+	searched=$(sed -n "s/^searched \([0-9]*\) hits [0-9]* pid $pid\$/\1/p" "$fc/daemon.log" | sort -n | tail -n 1)
+	check "freecheck ran in the daemon (pid $pid: ${searched:-0} blocks searched)" [ "${searched:-0}" -gt 100 ]
+	check "no block freed by the daemon held plaintext (hits: ${hits:-0})" [ "${hits:-0}" -eq 0 ]
+}
+
 stage_tools() {
 	local c=$T_WORK/tools.c m=$T_WORK/tools.m bin=$T_WORK/bin s seeds ops total=0
 	t_log "stage tools"
@@ -671,5 +754,7 @@ want signals && stage_signals
 want integrity && stage_integrity
 want plaintext && stage_plaintext
 want killpriv && stage_killpriv
+want devices && stage_devices
+want wipe && stage_wipe
 want tools && stage_tools
 t_summary

@@ -3,6 +3,7 @@
  * table), and tamper tests: any flipped bit in ciphertext, tag, AD or nonce must give
  * -EBADMSG with the output wiped.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
@@ -405,6 +406,67 @@ TEST(siv_key_cache)
 		}
 	}
 	EXPECTF(bad == 0, "%d mismatches", bad);
+}
+
+/*
+ * Whether the mapping holding p is excluded from core dumps (VmFlags "dd" in
+ * /proc/self/smaps): what secmem's MADV_DONTDUMP gives, and malloc's heap has not.
+ * -1 when smaps cannot tell (not Linux).
+ */
+static int dontdump(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)(uintptr_t)p;
+	int in = 0, r = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			r = strstr(line, " dd") != NULL;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return r;
+}
+
+static void *siv_cache_thread(void *arg)
+{
+	uint8_t key[SIV_KEY_LEN], pt[16], out[32];
+	const void **where = arg;
+
+	memset(key, 0x33, sizeof(key));
+	memset(pt, 1, sizeof(pt));
+	where[0] = siv_thread_cache();
+	if (siv_seal(key, NULL, 0, pt, sizeof(pt), out) == 0)
+		where[1] = siv_thread_cache();
+	return NULL;
+}
+
+TEST(siv_key_cache_in_secure_memory)
+{
+	const void *where[2] = { NULL, NULL };
+	pthread_t th;
+	void *heap = malloc(64 * 1024);
+	int d;
+
+	/* a fresh thread has no cache until its first SIV call, then one in secmem memory */
+	EXPECT(pthread_create(&th, NULL, siv_cache_thread, where) == 0);
+	EXPECT(pthread_join(th, NULL) == 0);
+	EXPECT(where[0] == NULL && where[1] != NULL);
+	/* this thread's cache (it has sealed names above) is excluded from dumps */
+	d = dontdump(siv_thread_cache());
+	if (d < 0) {
+		EXPECTF(siv_thread_cache() != NULL, "no cache");
+	} else {
+		EXPECTF(siv_thread_cache() && d == 1, "SIV cache not in MADV_DONTDUMP memory");
+		/* the control: ordinary heap is dumped, so the check can fail */
+		EXPECT(heap && dontdump(heap) == 0);
+	}
+	free(heap);
 }
 
 /* RFC 5869 appendix A.1 (test case 1) and A.3 (test case 3: empty salt and info). */

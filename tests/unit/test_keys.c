@@ -158,6 +158,42 @@ TEST(keys_unwrap_fails_on_any_bound_change)
 	EXPECT(keys_unwrap(&c, "pw", 2, out) == 0);
 }
 
+TEST(keys_unwrap_refuses_kdf_cost_above_limit)
+{
+	struct config c, t;
+	uint8_t out[MASTER_KEY_LEN];
+	uint32_t mem, time;
+
+	keys_get_kdf_limit(&mem, &time);
+	EXPECT(mem == KDF_LIMIT_MEMORY_KIB_DEFAULT && time == KDF_LIMIT_TIME_DEFAULT);
+	small_config(&c);
+	EXPECT(keys_wrap(&c, master_key, "pw", 2) == 0);
+	/* the most the format allows (4 GiB x 64 passes): refused without running the KDF,
+	 * which could not even allocate its memory here */
+	t = c;
+	t.kdf_memory_kib = CONFIG_KDF_MEMORY_MAX_KIB;
+	t.kdf_time = CONFIG_KDF_TIME_MAX;
+	memset(out, 0xaa, sizeof(out));
+	EXPECT(keys_unwrap(&t, "pw", 2, out) == -EOVERFLOW);
+	EXPECT(all_zero(out, sizeof(out)));
+	t = c;
+	t.kdf_time = KDF_LIMIT_TIME_DEFAULT + 1;
+	EXPECT(keys_unwrap(&t, "pw", 2, out) == -EOVERFLOW);
+	/* a limit below the config's cost refuses it; raising it lets the unwrap run */
+	keys_set_kdf_limit(c.kdf_memory_kib - 1, c.kdf_time);
+	EXPECT(keys_unwrap(&c, "pw", 2, out) == -EOVERFLOW);
+	keys_set_kdf_limit(c.kdf_memory_kib, c.kdf_time);
+	EXPECT(keys_unwrap(&c, "pw", 2, out) == 0);
+	EXPECT_MEM(out, master_key, MASTER_KEY_LEN);
+	/* malformed stays malformed whatever the limit */
+	t = c;
+	t.kdf_lanes = 0;
+	EXPECT(keys_unwrap(&t, "pw", 2, out) == -EPROTO);
+	keys_set_kdf_limit(0, 0);
+	keys_get_kdf_limit(&mem, &time);
+	EXPECT(mem == KDF_LIMIT_MEMORY_KIB_DEFAULT && time == KDF_LIMIT_TIME_DEFAULT);
+}
+
 static void write_raw(const char *dir, const uint8_t *p, size_t n)
 {
 	char path[512];

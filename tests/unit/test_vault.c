@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "base/buf.h"
 #include "vault/vault.h"
 #include "test.h"
@@ -303,6 +304,55 @@ TEST(vault_readdir_types_and_bad_entries)
 	tv_close(&t, n);
 out:
 	vnode_unref(t.v, d);
+	tv_free(&t);
+}
+
+/* Device nodes: the lower object is a device node of the same number under an encrypted name. */
+TEST(vault_mknod_devices)
+{
+	struct vnode *n = NULL;
+	struct stat st, lst;
+	struct dirent *de;
+	struct tv t;
+	DIR *dir;
+	int found = 0, r;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		return;
+	r = vault_mknod(t.v, t.root, "chr", S_IFCHR | 0640, makedev(1, 3), &t.who, &n, &st);
+	if (geteuid() != 0) {
+		EXPECT(r == -EPERM && !n); /* the lower file system's answer for a non-root daemon */
+	} else {
+		EXPECT(r == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) &&
+		       (st.st_mode & 07777) == 0640);
+		vnode_unref(t.v, n);
+		n = NULL;
+		EXPECT(vault_mknod(t.v, t.root, "blk", S_IFBLK | 0600, makedev(7, 9), &t.who, &n,
+				   &st) == 0 && S_ISBLK(st.st_mode));
+		vnode_unref(t.v, n);
+		n = NULL;
+		EXPECT(vault_lookup(t.v, t.root, "chr", &n, &st) == 0 && S_ISCHR(st.st_mode) &&
+		       st.st_rdev == makedev(1, 3));
+		vnode_unref(t.v, n);
+		n = NULL;
+		dir = opendir(t.dir);
+		while (dir && (de = readdir(dir))) {
+			char path[600];
+
+			snprintf(path, sizeof(path), "%s/%s", t.dir, de->d_name);
+			if (lstat(path, &lst) == 0 && S_ISCHR(lst.st_mode)) {
+				found++;
+				EXPECTF(strcmp(de->d_name, "chr") && lst.st_rdev == makedev(1, 3),
+					"lower device '%s'", de->d_name);
+			}
+		}
+		if (dir)
+			closedir(dir);
+		EXPECT(found == 1);
+		EXPECT(vault_unlink(t.v, t.root, "chr") == 0 && vault_unlink(t.v, t.root, "blk") == 0);
+	}
+	/* a type mknod does not make */
+	EXPECT(vault_mknod(t.v, t.root, "d", S_IFDIR | 0700, 0, &t.who, &n, &st) == -EINVAL && !n);
 	tv_free(&t);
 }
 
