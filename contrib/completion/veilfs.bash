@@ -5,20 +5,26 @@
 
 _veilfs_options() {
 	case $1 in
-	init) echo --passfile --extpass --cipher --plaintext-names --kdf-memory --kdf-time -h --help ;;
+	init) echo --passfile --extpass --cipher --plaintext-names --kdf-memory --kdf-time \
+		--smb-user --smb-passfile -h --help ;;
 	info) echo --json -h --help ;;
 	passwd) echo --passfile --extpass --new-passfile --new-extpass -h --help ;;
-	mount) echo --passfile --extpass -f --foreground -q --quiet --ro -o --shared= \
-		--lock-lease= --lower-direct= --log -d --debug -h --help ;;
-	umount) echo -h --help ;;
+	mount) echo --passfile --extpass -f --foreground -q --quiet --json --ro -o --shared= \
+		--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile \
+		-h --help ;;
+	umount) echo --json -h --help ;;
+	status) echo --json -h --help ;;
 	fsck) echo --passfile --extpass --json --repair-nothing --force -h --help ;;
 	esac
 }
 
+# the commands (those of `veilfs --help`)
+_veilfs_commands="init info passwd mount umount fsck status"
+
 # the -o options of mount (veilfs's own and the common FUSE ones)
 _veilfs_mount_o="ro nonempty attr_timeout= entry_timeout= max_nodes= nowriteback passfile=
-extpass= shared= shared_mode= lock_lease= log= allow_other allow_root nosuid nodev noexec
-noatime"
+extpass= shared= shared_mode= lock_lease= log= idle= relatime strictatime allow_other
+allow_root nosuid nodev noexec noatime"
 
 # mount points of veilfs mounts (for umount)
 _veilfs_mounts() {
@@ -89,12 +95,12 @@ _veilfs() {
 		elif [[ $cur == */* || $cur == .* ]]; then
 			_filedir -d # veilfs CIPHERDIR MOUNTPOINT -o OPTIONS (mount.fuse3's form)
 		else
-			COMPREPLY=($(compgen -W 'init info passwd mount umount fsck help' -- "$cur"))
+			COMPREPLY=($(compgen -W "$_veilfs_commands help" -- "$cur"))
 		fi
 		return
 	fi
 	if [[ $cmd == help ]]; then
-		((nops == 0)) && COMPREPLY=($(compgen -W 'init info passwd mount umount fsck' -- "$cur"))
+		((nops == 0)) && COMPREPLY=($(compgen -W "$_veilfs_commands" -- "$cur"))
 		return
 	fi
 	if [[ $cur == -* ]]; then

@@ -54,6 +54,8 @@ struct mount_args {
 	bool read_only;
 	bool debug;
 	bool quiet;	      /* -q: no "mounted" line, no unlocking progress */
+	bool json;	      /* --json: the "mounted" line as one JSON object */
+	uint64_t idle_ms;     /* --idle=DURATION, 0: never */
 	bool nonempty;	      /* -o nonempty: mount over a non-empty directory */
 	const char *log_path;
 	struct buf fuse_opts; /* -o options for libfuse, joined with commas */
@@ -161,7 +163,8 @@ static void usage(FILE *f)
 	    "                     relatime, strictatime, noatime\n"
 	    "                                        when opening a file for reading moves its\n"
 	    "                                        atime (default relatime)\n"
-	    "                     passfile=F, extpass=CMD, shared=MODE, lock_lease=S, log=F\n"
+	    "                     passfile=F, extpass=CMD, shared=MODE, lock_lease=S, log=F,\n"
+	    "                     idle=DURATION\n"
 	    "                                        the long options, spelled for fstab\n"
 	    "                                        (shared_mode=MODE: mount(8) drops shared=)\n"
 	    "                   fstab-only options (defaults, noauto, nofail, _netdev, user,\n"
@@ -192,6 +195,9 @@ static void usage(FILE *f)
 	    "  --smb-passfile F smb:// CIPHERDIR: the SMB password is the first line of F\n"
 	    "                   (else the URL's, else $VEILFS_SMB_PASSWORD)\n"
 	    "  --log FILE       append the daemon's log to FILE instead of syslog/stderr\n"
+	    "  --idle=DURATION  unmount after DURATION without any request (e.g. 90, 30s, 10m,\n"
+	    "                   2h; a mount with files still open is tried again later)\n"
+	    "  --json           print the 'mounted' line as one JSON object\n"
 	    "  -q, --quiet      no 'mounted' line and no unlocking progress\n"
 	    "  -d, --debug      debug logging and libfuse request tracing (implies -f)\n"
 	    "  -h, --help       show this help\n\n"
@@ -202,6 +208,27 @@ static void usage(FILE *f)
 	    "             FUSE failed), %d another live mount of CIPHERDIR forbids this one\n",
 	    CLI_EXIT_OK, CLI_EXIT_WRONG_PASSWORD, CLI_EXIT_USAGE, CLI_EXIT_NOT_VAULT,
 	    CLI_EXIT_ERROR, CLI_EXIT_BUSY);
+}
+
+/* --idle=DURATION: seconds, or a number with s, m or h, from 1 s to 30 days. */
+static int parse_idle(const char *s, uint64_t *ms)
+{
+	char *end = NULL;
+	unsigned long long n;
+	uint64_t mult = 1000;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (end && *end == 's' && end[1] == '\0')
+		end++;
+	else if (end && *end == 'm' && end[1] == '\0')
+		end++, mult = 60000;
+	else if (end && *end == 'h' && end[1] == '\0')
+		end++, mult = 3600000;
+	if (errno || end == s || *end || n == 0 || n * mult > 30ull * 86400 * 1000 || s[0] == '-')
+		return cli_usage_error("mount", "invalid --idle '%s' (e.g. 90, 30s, 10m, 2h)", s);
+	*ms = n * mult;
+	return 0;
 }
 
 /* Parse a timeout in seconds: a decimal number in [0, 86400]. */
@@ -303,6 +330,8 @@ static int take_mount_options(struct mount_args *a, char *list)
 			r = parse_shared(opt + 12, &a->shared);
 		} else if (!strncmp(opt, "lock_lease=", 11)) {
 			r = parse_lease(opt + 11, &a->lock_lease_ms);
+		} else if (!strncmp(opt, "idle=", 5)) {
+			r = parse_idle(opt + 5, &a->idle_ms);
 		} else if (!strncmp(opt, "attr_timeout=", 13)) {
 			if (!parse_seconds(opt + 13, &a->attr_timeout))
 				r = cli_usage_error("mount", "invalid value in '-o %s'", opt);
@@ -338,7 +367,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		OPT_LEASE,
 		OPT_DIRECT,
 		OPT_SMB_USER,
-		OPT_SMB_PASSFILE
+		OPT_SMB_PASSFILE,
+		OPT_IDLE,
+		OPT_JSON
 	};
 	static const struct option longopts[] = {
 	    {"passfile", required_argument, NULL, OPT_PASSFILE},
@@ -353,6 +384,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	    {"smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"idle", required_argument, NULL, OPT_IDLE},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -414,6 +447,13 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case 'q':
 			a->quiet = true;
+			break;
+		case OPT_IDLE:
+			if ((r = parse_idle(optarg, &a->idle_ms)) != 0)
+				return r;
+			break;
+		case OPT_JSON:
+			a->json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -745,11 +785,35 @@ static int join_registry(const struct mount_args *a, struct vault *v,
 	return CLI_EXIT_BUSY;
 }
 
-/* The one line a successful mount prints (not with -q). */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/* The one line a successful mount prints (not with -q), or one JSON object (--json). */
 static void print_mounted(const struct mount_args *a)
 {
-	printf("mounted %s at %s%s\n", a->cipher_abs, a->mnt_canon,
-	       a->read_only ? " (read-only)" : "");
+	if (a->json) {
+		printf("{\"mounted\": true, \"cipherdir\": ");
+		json_string(a->cipher_abs);
+		printf(", \"mountpoint\": ");
+		json_string(a->mnt_canon);
+		printf(", \"read_only\": %s}\n", a->read_only ? "true" : "false");
+	} else {
+		printf("mounted %s at %s%s\n", a->cipher_abs, a->mnt_canon,
+		       a->read_only ? " (read-only)" : "");
+	}
 	fflush(stdout);
 }
 
@@ -809,6 +873,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	if (a->entry_timeout >= 0)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
+	fopts.idle_ms = a->idle_ms;
 	fopts.atime = a->atime;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	if ((status = join_registry(a, v, vopts.shared, &reg)) != CLI_EXIT_OK)

@@ -25,10 +25,11 @@ enum {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " CLI_PROG " umount MOUNTPOINT\n\n"
+		"usage: " CLI_PROG " umount [--json] MOUNTPOINT\n\n"
 		"Unmount the veilfs file system at MOUNTPOINT and wait (at most %d s) until its\n"
 		"daemon has written everything back and exited.\n\n"
 		"options:\n"
+		"  --json      on success print one JSON object: mount point, daemon pid\n"
 		"  -h, --help  show this help\n\n"
 		"exit status: %d unmounted and daemon gone, %d usage, %d not a veilfs mount,\n"
 		"             busy, or the daemon did not exit in time\n",
@@ -54,9 +55,11 @@ static double now_seconds(void)
 int cmd_umount_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	bool json = false;
 	char *canon = NULL, *type = NULL, *pidfile = NULL;
 	const char *mnt;
 	pid_t pid = 0;
@@ -69,6 +72,10 @@ int cmd_umount_main(int argc, char **argv)
 	if ((r = cli_check_single_dash("umount", argc, argv, longopts, ":h")) != 0)
 		return r;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
 		if (c == 'h') {
 			usage(stdout);
 			return CLI_EXIT_OK;
@@ -148,6 +155,18 @@ int cmd_umount_main(int argc, char **argv)
 	/* A daemon killed with SIGKILL left its pid file behind. */
 	if (pid > 0)
 		mounts_pidfile_remove(pidfile, pid);
+	if (json) {
+		printf("{\"unmounted\": true, \"mountpoint\": \"");
+		for (const unsigned char *p = (const unsigned char *)canon; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				printf("\\%c", *p);
+			else if (*p < 0x20)
+				printf("\\u%04x", *p);
+			else
+				putchar(*p);
+		}
+		printf("\", \"pid\": %ld}\n", (long)pid);
+	}
 	r = CLI_EXIT_OK;
 out:
 	free(canon);

@@ -266,6 +266,8 @@ int frontend_mount(struct frontend *f, const char *mountpoint)
 		return -EIO;
 	}
 	f->signals_set = true;
+	if (idle_start(f, mountpoint) < 0)
+		log_warn("cannot watch '%s' for --idle: it stays mounted", mountpoint);
 	return 0;
 }
 
@@ -299,6 +301,7 @@ void frontend_free(struct frontend *f)
 		return;
 	if (f->se) {
 		atomic_store(&f->stopping, true);
+		idle_stop(f);
 		if (f->signals_set)
 			fuse_remove_signal_handlers(f->se);
 		/* Unmount first: it fails pending requests, so a notify blocked in the kernel ends.
@@ -309,6 +312,7 @@ void frontend_free(struct frontend *f)
 			pthread_join(f->reclaimer, NULL);
 		fuse_session_destroy(f->se);
 	}
+	free(f->idle_mountpoint);
 	inode_table_free(f->inodes);
 	free(f->ra_mountpoint);
 	free(f);

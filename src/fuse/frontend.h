@@ -42,6 +42,8 @@ struct frontend_options {
 	 * and serves most reads from its page cache, so the daemon does it at open.
 	 */
 	enum vault_atime atime;
+	/* --idle: unmount after this many ms without a request (0: never). */
+	uint64_t idle_ms;
 	double attr_timeout;  /* seconds the kernel caches attributes */
 	double entry_timeout; /* seconds the kernel caches name lookups */
 	/*

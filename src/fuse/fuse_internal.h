@@ -44,8 +44,14 @@ struct frontend {
 	 */
 	char *ra_mountpoint;
 	atomic_bool ra_pending;
+	/* --idle (idle.c): the time of the last request (monotonic ms), and the watcher. */
+	_Atomic uint64_t last_request_ms;
+	char *idle_mountpoint; /* owned */
+	pthread_t idle_thread;
+	bool idle_started;
 	/* The FUSE_HANDLE_KILLPRIV_V2 handshake (killpriv.c); set by the request threads. */
 	struct {
+		atomic_bool disabled;	     /* VEILFS_KILLPRIV=0: requests not inspected */
 		atomic_bool offered;	     /* the INIT request offered the bit */
 		atomic_bool honour;	     /* op_init: requests reach us with their kill flags */
 		atomic_bool init_pending;    /* the INIT request was read, its reply not yet sent */
@@ -60,5 +66,14 @@ void frontend_after_init(struct frontend *f);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops frontend_ops;
+
+/* --- idle.c --- */
+
+/* A request arrived (called by the request reader). */
+void idle_note_request(struct frontend *f);
+/* With opts.idle_ms set: watch for idleness and unmount mountpoint then. 0 or -errno. */
+int idle_start(struct frontend *f, const char *mountpoint) MUST_CHECK;
+/* Join the watcher (after f->stopping is set). */
+void idle_stop(struct frontend *f);
 
 #endif

@@ -100,8 +100,12 @@ static ssize_t killpriv_read(int fd, void *buf, size_t len, void *userdata)
 {
 	ssize_t r = read(fd, buf, len);
 	int saved = errno;
+	struct frontend *f = userdata;
 
-	inspect_request(userdata, buf, r > 0 ? (size_t)r : 0);
+	if (r > 0)
+		idle_note_request(f);
+	if (!atomic_load(&f->killpriv.disabled))
+		inspect_request(userdata, buf, r > 0 ? (size_t)r : 0);
 	errno = saved;
 	return r;
 }
@@ -173,12 +177,18 @@ void killpriv_install(struct frontend *f)
 	int fd = fuse_session_fd(f->se);
 
 	if (killpriv_disabled()) {
+		/* the reader stays: it also notes each request for --idle */
 		log_debug("killpriv_v2: off (VEILFS_KILLPRIV=0)");
-		return;
+		atomic_store(&f->killpriv.disabled, true);
 	}
 	/* Same descriptor: libfuse 3.14 only records io and fd; the mount stays as it is. */
-	if (fd < 0 || fuse_session_custom_io(f->se, &io, fd) != 0)
+	if (fd < 0 || fuse_session_custom_io(f->se, &io, fd) != 0) {
 		log_debug("killpriv_v2: custom io refused; set-id bits cleared as before");
+		if (f->opts.idle_ms) {
+			log_warn("--idle is off: requests cannot be watched on this session");
+			f->opts.idle_ms = 0;
+		}
+	}
 }
 
 void killpriv_conn_init(struct frontend *f, const struct fuse_conn_info *conn)

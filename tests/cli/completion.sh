@@ -60,15 +60,15 @@ mkdir vault-a vault-b plain
 echo pw >pwfile
 touch vault-file
 
-expect "" init info passwd mount umount fsck help
+expect "" init info passwd mount umount fsck status help
 expect "mo" mount
 expect "--" --help --version
 expect "mount --pa" --passfile
 expect "mount --sh" --shared=
 expect "mount --shared=l" locks lockfiles
 expect "mount --lower-direct=" on off
-expect "mount -" --passfile --extpass -f --foreground -q --quiet --ro -o --shared= \
-	--lock-lease= --lower-direct= --log -d --debug -h --help
+expect "mount -" --passfile --extpass -f --foreground -q --quiet --json --ro -o --shared= \
+	--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile -h --help
 expect "mount -o ro,allow_" ro,allow_other ro,allow_root
 expect "mount -o no" nonempty nowriteback nosuid nodev noexec noatime
 expect "mount vault-a pl" plain
