@@ -80,6 +80,7 @@
 	X(posix_acl)                   \
 	X(xattr_trusted)               \
 	X(file_handle)
+
 /* posix_conf.c */
 #define POSIX_CONF_CASES(X)            \
 	X(mknod_devices)               \
@@ -94,7 +95,7 @@
 	POSIX_IO_CASES(X)  \
 	POSIX_NS_CASES(X)  \
 	POSIX_META_CASES(X) \
-	POSIX_KERNEL_CASES(X)
+	POSIX_KERNEL_CASES(X) \
 	POSIX_CONF_CASES(X)
 
 /* posix_perm.c: run only with --perm, as root */
@@ -108,7 +109,7 @@
 	X(perm_chown_refused)          \
 	X(perm_chmod_utime_nonowner)   \
 	X(perm_write_clears_suid)      \
-	X(perm_acl_and_trusted)
+	X(perm_acl_and_trusted)        \
 	X(perm_mknod_device)
 
 #define DECLARE_CASE(n) int case_##n(void);

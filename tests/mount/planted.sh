@@ -25,6 +25,7 @@ trap t_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo pw >"$T_PASSFILE"
+chmod 600 "$T_PASSFILE"
 C=$T_WORK/c
 M=$T_WORK/m
 new_vault "$C"

@@ -24,6 +24,7 @@ trap t_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo pw >"$T_PASSFILE"
+chmod 600 "$T_PASSFILE"
 C=$T_WORK/c
 new_vault "$C"
 
@@ -69,7 +70,7 @@ assert m[0]["mountpoint"] == sys.argv[2] and m[0]["pid"] == int(sys.argv[3]), m
 else
 	notok "veilfs status --json: one object with a mounts array" "$json"
 fi
-"$VEILFS" fsck --passfile "$T_PASSFILE" "$C" >"$T_WORK/fsck.out" 2>"$T_WORK/fsck.err" && frc=0 || frc=$?
+"$VEILFS" fsck --force --passfile "$T_PASSFILE" "$C" >"$T_WORK/fsck.out" 2>"$T_WORK/fsck.err" && frc=0 || frc=$?
 if ((frc == 0)) && grep -q "note: 1 live and 0 stale mount registrations" "$T_WORK/fsck.err"; then
 	ok "fsck notes the registration and finds no damage"
 else
