@@ -18,8 +18,10 @@ build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-d
 	libsodium-dev clang libclang-rt-14-dev python3 bsdextrautils)
 # CLI tests (python3 json.tool, sha256sum), fuzzing (clang, libclang-rt), mount tests
 # (fuse3), integration workloads (git, sqlite3, xz, the linux-source tarball), the
-# integration tools' self-test on a second FUSE file system (bindfs), valgrind.
-test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck)
+# integration tools' self-test on a second FUSE file system (bindfs), valgrind, the offline
+# commands' memory bound (GNU time: /usr/bin/time -v).
+test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck
+	time)
 
 want_build=0 want_test=0 want_bench=0
 case ${1:---build} in
