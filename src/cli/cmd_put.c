@@ -67,6 +67,8 @@ static int find_target(struct offline *o, const struct offline_path *p, const ch
 	} else {
 		if (n)
 			vnode_unref(o->v, n);
+		if (path[strlen(path) - 1] == '/') /* "PATH/" must name a directory */
+			return offline_error(o, "cannot write", path, r == 0 ? -ENOTDIR : r);
 		if (r < 0 && r != -ENOENT)
 			return offline_error(o, "cannot write", path, r);
 		if ((r = offline_walk(o, p, p->n - 1, &t->dir, &st)) < 0)

@@ -168,6 +168,12 @@ off "cat" ../veilfs.conf
 check "'..' in a path is a usage error (exit 2)" test "$rc" = 2
 off "rm" -r /
 check "rm -r of the root is refused (exit 2)" test "$rc" = 2
+off "put" "$L/page" newdir/
+check "put to 'NAME/' that is no directory exits 4 and creates nothing" \
+	bash -c "test $rc = 4 && grep -q 'No such file or directory' '$T_WORK/err'"
+off "put" "$L/page" big/
+check "put to 'FILE/' exits 4 (Not a directory)" \
+	bash -c "test $rc = 4 && grep -q 'Not a directory' '$T_WORK/err'"
 off "ls" big/x
 check "a file in the middle of a path exits 4 (Not a directory)" bash -c "test $rc = 4 && grep -q 'Not a directory' '$T_WORK/err'"
 check "the failed commands changed nothing in the cipher directory" test "$(lower_sum)" = "$sum_before"
