@@ -7,6 +7,8 @@
 #   - rm, rm -r and mkdir (-p) done offline are seen through a mount;
 #   - a wrong password exits 1, a missing path exits 4 with a clear message, '..' and
 #     a directory without -r are refused; nothing is changed by a refused command;
+#   - a tampered block reads as exit 4 naming the integrity failure; planted names in the
+#     cipher directory (a FIFO, garbage) are warned about and skipped by ls, never a hang;
 #   - beside a live single-client mount every offline command is refused with exit 6;
 #     beside live --shared=locks and --shared=lockfiles mounts they work, the mounts see
 #     what they put, and a mismatched --shared is refused with exit 6;
@@ -252,6 +254,37 @@ check "... and it took the lockfiles mode from the registry (-v log)" \
 	grep -q "shared mode lockfiles over" "$T_WORK/err"
 check "no lock file is left behind" test "$(find "$C" -name 'veilfs.lock.*' | wc -l)" = 0
 check "umount of the lockfiles mount" vumount "$M"
+
+t_log "the share as untrusted input"
+off_ok "mkdir for the tamper test" mkdir tamper
+off_ok "put a file to tamper with" put "$L/odd" tamper/f
+off "ls" --json tamper
+ino=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["entries"][0]["ino"])' "$T_WORK/out")
+lower=$(find "$C" -inum "$ino" -type f)
+if [ -n "$lower" ] && [ -f "$lower" ]; then
+	printf '\xff' | dd of="$lower" bs=1 seek=5000 conv=notrunc status=none
+	off "cat" tamper/f
+	if ((rc == 4)) && grep -q "cannot read 'tamper/f' in '$C': integrity check failed" "$T_WORK/err"; then
+		ok "cat of a tampered file exits 4 and names the integrity failure"
+	else
+		notok "cat of a tampered file exits 4 and names the integrity failure" "exit $rc: $(tail -n 2 "$T_WORK/err")"
+	fi
+	off "get" tamper/f "$L/tampered"
+	check "get of a tampered file exits 4 and leaves no local file" test "$rc" = 4 -a ! -e "$L/tampered"
+else
+	notok "find the lower file of tamper/f (inode $ino)" "not found"
+fi
+mkfifo "$C/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+head -c 100 /dev/urandom >"$C/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+off "ls" -l
+if ((rc == 0)) && grep -q ' tamper$' "$T_WORK/out" && grep -q "cannot decrypt name" "$T_WORK/err"; then
+	ok "ls -l beside a planted FIFO and a planted file: exit 0, warnings, the rest listed"
+else
+	notok "ls -l beside a planted FIFO and a planted file" "exit $rc: $(cat "$T_WORK/out" "$T_WORK/err")"
+fi
+off "rm" -r /tamper
+check "rm -r of the tampered tree" test "$rc" = 0
+rm -f "$C/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$C/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 
 t_log "constant memory: 200 MiB through cat and put"
 # ASan keeps freed memory in quarantine (256 MiB): the bound holds for a normal build only.
