@@ -11,7 +11,9 @@
 #     cipher directory (a FIFO, garbage) are warned about and skipped by ls, never a hang;
 #   - beside a live single-client mount every offline command is refused with exit 6;
 #     beside live --shared=locks and --shared=lockfiles mounts they work, the mounts see
-#     what they put, and a mismatched --shared is refused with exit 6;
+#     what they put, and a mismatched --shared is refused with exit 6; offline cats of a
+#     file a locks mount is appending to all succeed and are prefixes of the final file
+#     (they take the mount's locks: a build without them fails this, seen 9 of 74 reads);
 #   - with no mount, the mode is picked as by 'mount --shared=auto' (locks on a local
 #     file system, seen in the -v log); --shared=off then works too;
 #   - `veilfs cat` and `veilfs put` of a 200 MiB file stay under 64 MiB of max RSS
@@ -227,6 +229,30 @@ if wait_until 10 test -d "$M/a/new-dir"; then
 else
 	notok "the shared mount sees the new directory" "not there"
 fi
+# a writer through the mount appends while offline cats read: every read must succeed and
+# be a prefix of the final file (no torn block, no integrity error under the shared locks)
+printf 'start' >"$M/a/growing"
+python3 - "$M/a/growing" <<'PY' &
+import sys
+with open(sys.argv[1], "ab", buffering=0) as f:
+    for i in range(1500):
+        f.write(bytes([i % 251]) * 30011)
+PY
+writer=$!
+reads=0 bad=0
+while kill -0 "$writer" 2>/dev/null && ((reads < 60)); do
+	off "cat" a/growing
+	if ((rc == 0)); then cp "$T_WORK/out" "$T_WORK/read.$reads"; else bad=$((bad + 1)); cat "$T_WORK/err" >&2; fi
+	reads=$((reads + 1))
+done
+wait "$writer"
+prefix_bad=0
+for ((i = 0; i < reads; i++)); do
+	[ -e "$T_WORK/read.$i" ] || continue
+	cmp -s -n "$(stat -c %s "$T_WORK/read.$i")" "$T_WORK/read.$i" "$M/a/growing" || prefix_bad=$((prefix_bad + 1))
+done
+check "$reads offline cats while the mount appends: all succeed ($bad failed), all prefixes ($prefix_bad not)" \
+	test "$bad" = 0 -a "$prefix_bad" = 0 -a "$reads" -gt 0
 off "ls" -v
 check "ls -v beside the locks mount logs the locks mode" grep -q "shared mode locks over" "$T_WORK/err"
 off "ls" --shared=lockfiles
