@@ -103,8 +103,13 @@ static int remove_one(struct offline *o, const char *path, bool recursive)
 	} else {
 		r = vault_unlink(o->v, dir, p.comp[p.n - 1]);
 	}
-	if (r < 0)
+	if (r == -ELOOP) {
+		cli_error("cannot remove '%s' in '%s': the tree is more than %d levels deep", path,
+			  o->cipherdir, RM_DEPTH_MAX);
+		r = CLI_EXIT_ERROR;
+	} else if (r < 0) {
 		r = offline_error(o, "cannot remove", path, r);
+	}
 out:
 	if (n)
 		vnode_unref(o->v, n);

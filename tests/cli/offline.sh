@@ -16,6 +16,7 @@
 #     (they take the mount's locks: a build without them fails this, seen 9 of 74 reads);
 #   - with no mount, the mode is picked as by 'mount --shared=auto' (locks on a local
 #     file system, seen in the -v log); --shared=off then works too;
+#   - rm -r of a tree deeper than 512 levels is refused, removing nothing of the chain;
 #   - `veilfs cat` and `veilfs put` of a 200 MiB file stay under 64 MiB of max RSS
 #     (GNU time -v): a bound on memory, not a timing.
 # Every wait is bounded. Prints "ok N - ..." and "N passed, N failed".
@@ -311,6 +312,18 @@ fi
 off "rm" -r /tamper
 check "rm -r of the tampered tree" test "$rc" = 0
 rm -f "$C/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$C/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+
+t_log "rm -r depth bound"
+deep=deep$(printf '/d%.0s' $(seq 1 513))
+off_ok "mkdir -p of a chain 514 directories deep" mkdir -p "$deep"
+off "rm" -r deep
+if ((rc == 4)) && grep -q "more than 512 levels deep" "$T_WORK/err"; then
+	ok "rm -r of a tree deeper than 512 levels exits 4 and says so"
+else
+	notok "rm -r of a tree deeper than 512 levels exits 4 and says so" "exit $rc: $(cat "$T_WORK/err")"
+fi
+off "ls" "$deep"
+check "... and removed nothing of the chain" test "$rc" = 0
 
 t_log "constant memory: 200 MiB through cat and put"
 # ASan keeps freed memory in quarantine (256 MiB): the bound holds for a normal build only.
