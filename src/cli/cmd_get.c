@@ -106,6 +106,7 @@ int cmd_get_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	offline_catch_signals(); /* from here a signal removes a created local file */
 	r = offline_copy_out(&o, n, fd, &fd_err);
 	if (!to_stdout && close(fd) != 0 && r == 0) {
 		fd_err = true;
@@ -113,7 +114,9 @@ int cmd_get_main(int argc, char **argv)
 	}
 	fd = -1;
 	if (r < 0) {
-		if (fd_err)
+		if (offline_interrupted())
+			cli_error("interrupted: '%s' not copied", argv[optind + 1]);
+		else if (fd_err)
 			cli_error("cannot write '%s': %s", to_stdout ? "standard output" : target,
 				  strerror(-r));
 		else

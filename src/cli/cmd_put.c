@@ -98,6 +98,10 @@ static int copy_in(struct offline *o, struct vnode *n, int fd, bool *fd_err)
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
+		if (offline_interrupted()) {
+			r = -EINTR;
+			break;
+		}
 		got = read(fd, buf, OFFLINE_CHUNK);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -183,6 +187,7 @@ int cmd_put_main(int argc, char **argv)
 	}
 	if ((r = find_target(&o, &p, path, local, &t)) != 0)
 		goto out;
+	offline_catch_signals(); /* from here a signal removes the temporary name */
 	r = vault_create(o.v, t.dir, t.tmp, S_IFREG | offline_new_mode(mode), O_RDWR | O_CREAT | O_EXCL, &o.who,
 			 &n, &st);
 	if (r < 0) {
@@ -196,7 +201,9 @@ int cmd_put_main(int argc, char **argv)
 	if (r == 0)
 		r = vault_rename(o.v, t.dir, t.tmp, t.dir, t.name, 0);
 	if (r < 0) {
-		if (fd_err)
+		if (offline_interrupted())
+			cli_error("interrupted: '%s' in '%s' not written", path, o.cipherdir);
+		else if (fd_err)
 			cli_error("cannot read '%s': %s", from_stdin ? "standard input" : local,
 				  strerror(-r));
 		else

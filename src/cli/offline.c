@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,12 +262,39 @@ mode_t offline_new_mode(mode_t mode)
 	return mode & ~mask;
 }
 
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+	caught = sig;
+}
+
+void offline_catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+}
+
+bool offline_interrupted(void)
+{
+	return caught != 0;
+}
+
 int offline_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t w;
 
 	while (len) {
+		if (caught)
+			return -EINTR;
 		w = write(fd, p, len);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -293,6 +321,10 @@ int offline_copy_out(struct offline *o, struct vnode *n, int fd, bool *fd_err)
 	if ((r = vault_open_file(o->v, n, O_RDONLY)) < 0)
 		goto out;
 	for (;;) {
+		if (caught) {
+			r = -EINTR;
+			break;
+		}
 		got = vault_read(o->v, n, buf, OFFLINE_CHUNK, off);
 		if (got < 0) {
 			r = (int)got;

@@ -130,13 +130,21 @@ int offline_need_file(const struct offline *o, struct vnode *n, const char *what
 /* The mode for a new object: mode less the process umask (the vault applies modes as given). */
 mode_t offline_new_mode(mode_t mode);
 
+/*
+ * From now on SIGINT, SIGTERM and SIGHUP only set a flag that the copy loops check between
+ * chunks (and that makes a blocked read or write return EINTR), so that put and get can
+ * remove what they leave half-written. offline_interrupted() tells whether one came.
+ */
+void offline_catch_signals(void);
+bool offline_interrupted(void);
+
 /* write(2) all of buf to fd (EINTR retried). 0 or -errno. */
 int offline_write_all(int fd, const void *buf, size_t len) MUST_CHECK;
 
 /*
  * Copy the plaintext of the regular file n to fd in OFFLINE_CHUNK pieces until end of
  * file. Returns 0, or -errno with *fd_err true when writing to fd failed (else reading
- * the vault failed).
+ * the vault failed); -EINTR after a signal caught by offline_catch_signals().
  */
 int offline_copy_out(struct offline *o, struct vnode *n, int fd, bool *fd_err) MUST_CHECK;
 

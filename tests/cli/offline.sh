@@ -16,6 +16,7 @@
 #     (they take the mount's locks: a build without them fails this, seen 9 of 74 reads);
 #   - with no mount, the mode is picked as by 'mount --shared=auto' (locks on a local
 #     file system, seen in the -v log); --shared=off then works too;
+#   - a put stopped by SIGINT mid-stream removes its temporary name;
 #   - rm -r of a tree deeper than 512 levels is refused, removing nothing of the chain;
 #   - `veilfs cat` and `veilfs put` of a 200 MiB file stay under 64 MiB of max RSS
 #     (GNU time -v): a bound on memory, not a timing.
@@ -312,6 +313,34 @@ fi
 off "rm" -r /tamper
 check "rm -r of the tampered tree" test "$rc" = 0
 rm -f "$C/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$C/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+
+t_log "put stopped by SIGINT"
+# lower_count: entries in the lower root (a new temporary name shows as one more)
+lower_count() { find "$C" -mindepth 1 -maxdepth 1 ! -name 'veilfs.mount.*' | wc -l; }
+more_lower() { test "$(lower_count)" -gt "$1"; }
+n0=$(lower_count)
+mkfifo "$T_WORK/slow"
+"$VEILFS" put --passfile "$T_PASSFILE" "$C" - stopped <"$T_WORK/slow" 2>"$T_WORK/err.int" &
+putpid=$!
+exec 7>"$T_WORK/slow"
+head -c 3000000 /dev/urandom >&7
+if wait_until 20 more_lower "$n0"; then
+	kill -INT "$putpid"
+	rc=0
+	wait "$putpid" || rc=$?
+	exec 7>&-
+	if ((rc == 4)) && grep -q "interrupted: 'stopped'" "$T_WORK/err.int" && test "$(lower_count)" = "$n0"; then
+		ok "put stopped by SIGINT mid-stream exits 4, says so and leaves no temporary name"
+	else
+		notok "put stopped by SIGINT mid-stream" "exit $rc, lower entries $(lower_count) (were $n0): $(cat "$T_WORK/err.int")"
+	fi
+else
+	exec 7>&-
+	wait "$putpid" || true
+	notok "put stopped by SIGINT mid-stream" "its temporary name never appeared: $(cat "$T_WORK/err.int")"
+fi
+off "ls" stopped
+check "... and 'stopped' does not exist" test "$rc" = 4
 
 t_log "rm -r depth bound"
 deep=deep$(printf '/d%.0s' $(seq 1 513))
