@@ -33,6 +33,17 @@ int offline_option(const char *cmd, struct offline_args *a, int c, const char *a
 	case OFFLINE_OPT_EXTPASS:
 		a->pwsrc.extpass = arg;
 		return 0;
+	case OFFLINE_OPT_LEASE: {
+		char *end = NULL;
+		double sec;
+
+		errno = 0;
+		sec = *arg >= '0' && *arg <= '9' ? strtod(arg, &end) : -1;
+		if (errno || !end || *end || !(sec >= 0.1 && sec <= 86400))
+			return cli_usage_error(cmd, "invalid --lock-lease '%s'", arg);
+		a->lock_lease_ms = (unsigned)(sec * 1000);
+		return 0;
+	}
 	case OFFLINE_OPT_VERBOSE:
 		a->verbose = true;
 		return 0;
@@ -144,6 +155,7 @@ int offline_open(struct offline *o, const char *cmd, const char *cipherdir,
 	if ((r = shared_mode_resolve(o->cipher_abs, mode, &vopts)) != 0)
 		return r;
 	vopts.read_only = !write;
+	vopts.lock_lease_ms = a->lock_lease_ms;
 	if ((r = password_read(&a->pwsrc, "Password: ", false, &pw)) != 0)
 		return r;
 	r = vault_open(o->cipher_abs, pw.data, pw.len, &vopts, &o->v);

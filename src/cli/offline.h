@@ -25,8 +25,9 @@ enum {
 	OFFLINE_OPT_PASSFILE = 256,
 	OFFLINE_OPT_EXTPASS,
 	OFFLINE_OPT_SHARED,
+	OFFLINE_OPT_LEASE,
 	OFFLINE_OPT_VERBOSE = 'v',
-	OFFLINE_OPT_NEXT = 260,
+	OFFLINE_OPT_NEXT = 270,
 };
 
 #define OFFLINE_LONGOPTS                                                                  \
@@ -34,6 +35,7 @@ enum {
 	{ "extpass", required_argument, NULL, OFFLINE_OPT_EXTPASS },                      \
 	{ "shared", required_argument, NULL, OFFLINE_OPT_SHARED },                        \
 	{ "verbose", no_argument, NULL, OFFLINE_OPT_VERBOSE },                            \
+	{ "lock-lease", required_argument, NULL, OFFLINE_OPT_LEASE },                     \
 	{ "help", no_argument, NULL, 'h' }
 
 /* The --help lines of the common options. */
@@ -45,6 +47,8 @@ enum {
 	"                   (default: the mode of the live shared mounts of CIPHERDIR,\n" \
 	"                   else picked by the lower fs type as 'mount --shared=auto'),\n"\
 	"                   locks, lockfiles, or off (only when no mount is live)\n"      \
+	"  --lock-lease=S   lockfiles: a lock file unchanged for S seconds is stale and\n"\
+	"                   broken (default 10; use the mounts' value)\n"                \
 	"  -v, --verbose    also log what the core does (the shared mode chosen, ...);\n" \
 	"                   warnings are always shown\n"                                 \
 	"  -h, --help       show this help\n"
@@ -59,6 +63,7 @@ struct offline_args {
 	struct password_source pwsrc;
 	enum vault_shared_mode shared; /* --shared=MODE; AUTO unless given */
 	bool verbose;                  /* -v: log at debug level (else warnings only) */
+	unsigned lock_lease_ms;        /* --lock-lease=S, or 0 for the default */
 };
 
 /* One opened vault of an offline command. */

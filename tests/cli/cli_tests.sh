@@ -115,7 +115,7 @@ test_offline_help_and_usage() {
 	local c
 	for c in ls cat get put rm mkdir; do
 		expect_rc 0 "$V" "$c" --help
-		for o in "usage: veilfs $c" --passfile --extpass --shared=MODE --verbose "exit status" \
+		for o in "usage: veilfs $c" --passfile --extpass --shared=MODE --lock-lease --verbose "exit status" \
 			"6 a live single-client mount"; do
 			contains "$out" "$o"
 		done
@@ -124,6 +124,7 @@ test_offline_help_and_usage() {
 		expect_rc 2 "$V" "$c" --frobnicate "$T" x
 		expect_rc 2 "$V" "$c" --shared=sometimes "$T" x
 		contains "$err" "invalid --shared mode 'sometimes'"
+		expect_rc 2 "$V" "$c" --lock-lease=0.01 "$T" x
 	done
 	expect_rc 0 "$V" ls --help
 	for o in -l --json '"entries"'; do contains "$out" "$o"; done

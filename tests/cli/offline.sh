@@ -280,6 +280,8 @@ off "cat" -v a/b/c/big
 check "cat beside the lockfiles mount, byte-identical" same "$L/big" "$T_WORK/out"
 check "... and it took the lockfiles mode from the registry (-v log)" \
 	grep -q "shared mode lockfiles over" "$T_WORK/err"
+off "get" --lock-lease=30 a/lf "$L/lf"
+check "get --lock-lease=30 beside the lockfiles mount, byte-identical" same "$L/odd" "$L/lf"
 check "no lock file is left behind" test "$(find "$C" -name 'veilfs.lock.*' | wc -l)" = 0
 check "umount of the lockfiles mount" vumount "$M"
 
