@@ -17,10 +17,10 @@ static const char get_help[] =
 	"usage: " CLI_PROG " get [OPTIONS] CIPHERDIR PATH LOCALFILE\n"
 	"\n"
 	"Copy the plaintext of the file PATH of the vault in CIPHERDIR to LOCALFILE, without\n"
-	"a mount. An existing LOCALFILE is overwritten; when LOCALFILE is a directory, the\n"
-	"copy goes into it under the last name of PATH; '-' is standard output. PATH is\n"
-	"relative to the vault's root; symlinks are not followed. Safe beside live shared\n"
-	"mounts of CIPHERDIR: it takes their cross-client locks.\n"
+	"a mount. A new LOCALFILE gets the mode of PATH (less the umask); an existing one is\n"
+	"overwritten and keeps its mode. When LOCALFILE is a directory, the copy goes into\n"
+	"it under the last name of PATH; '-' is standard output. PATH is relative to the\n"
+	"vault's root; symlinks are not followed. Safe beside live shared\n"	"mounts of CIPHERDIR: it takes their cross-client locks.\n"
 	"\n"
 	"options:\n" OFFLINE_OPTIONS_HELP "\n" OFFLINE_EXIT_HELP;
 
@@ -41,13 +41,16 @@ static char *local_target(const char *local, const struct offline_path *p)
 	return out;
 }
 
-/* Open the target: created (and *created set) or truncated. fd or -errno. */
-static int open_local(const char *path, bool *created)
+/*
+ * Open the target: created with mode (less the umask, as cp does) and *created set, or an
+ * existing file truncated (its mode kept). fd or -errno.
+ */
+static int open_local(const char *path, mode_t mode, bool *created)
 {
 	int fd;
 
 	*created = false;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, mode);
 	if (fd >= 0) {
 		*created = true;
 		return fd;
@@ -100,7 +103,7 @@ int cmd_get_main(int argc, char **argv)
 			r = CLI_EXIT_ERROR;
 			goto out;
 		}
-		if ((fd = open_local(target, &created)) < 0) {
+		if ((fd = open_local(target, st.st_mode & 0777, &created)) < 0) {
 			cli_error("cannot open '%s' for writing: %s", target, strerror(-fd));
 			r = CLI_EXIT_ERROR;
 			goto out;

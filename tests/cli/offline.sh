@@ -95,6 +95,7 @@ check "no temporary name of put is left" test "$(ls -A "$M" | grep -c veilfs-put
 
 t_log "beside a live single-client mount: refused with exit 6"
 head -c 300000 /dev/urandom >"$M/from-mount"
+chmod 600 "$M/from-mount"
 cp "$L/odd" "$M/sub/odd-from-mount"
 : >"$M/empty-from-mount"
 sum_before=$(lower_sum)
@@ -116,6 +117,7 @@ check "umount of the single-client mount" vumount "$M"
 t_log "no mount: get, cat and ls of what the mount wrote"
 off_ok "get of a file written through the mount" get from-mount "$L/got"
 check "... byte-identical" same "$L/from-mount" "$L/got"
+check "... created with the vault file's mode 0600" test "$(stat -c %a "$L/got")" = 600
 off_ok "get into a local directory (under PATH's last name)" get sub/odd-from-mount "$L"
 check "... byte-identical" same "$L/odd" "$L/odd-from-mount"
 off "cat" sub/odd-from-mount
