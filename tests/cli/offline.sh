@@ -16,6 +16,7 @@
 #     (they take the mount's locks: a build without them fails this, seen 9 of 74 reads);
 #   - with no mount, the mode is picked as by 'mount --shared=auto' (locks on a local
 #     file system, seen in the -v log); --shared=off then works too;
+#   - an ordinary user (nobody) can init, put and cat with no FUSE at all;
 #   - a put stopped by SIGINT mid-stream removes its temporary name;
 #   - rm -r of a tree deeper than 512 levels is refused, removing nothing of the chain;
 #   - `veilfs cat` and `veilfs put` of a 200 MiB file stay under 64 MiB of max RSS
@@ -345,6 +346,26 @@ else
 fi
 off "ls" stopped
 check "... and 'stopped' does not exist" test "$rc" = 4
+
+t_log "as an ordinary user (nobody), no FUSE involved"
+if (($(id -u) == 0)) && id nobody >/dev/null 2>&1; then
+	chmod 711 "$T_WORK"
+	NR=$T_WORK/nr
+	mkdir -p "$NR" && chown nobody "$NR"
+	runuser -u nobody -- sh -c "umask 077; echo npw >'$NR/pw'; cp '$L/odd' '$NR/odd'"
+	rc=0
+	runuser -u nobody -- "$VEILFS" init --passfile "$NR/pw" --kdf-memory 8 --kdf-time 1 "$NR/c" \
+		>/dev/null 2>"$T_WORK/err" || rc=$?
+	runuser -u nobody -- "$VEILFS" put --passfile "$NR/pw" "$NR/c" "$NR/odd" odd 2>>"$T_WORK/err" || rc=$?
+	runuser -u nobody -- "$VEILFS" cat --passfile "$NR/pw" "$NR/c" odd >"$T_WORK/nr.out" 2>>"$T_WORK/err" || rc=$?
+	if ((rc == 0)) && same "$L/odd" "$T_WORK/nr.out"; then
+		ok "init, put and cat as nobody: byte-identical"
+	else
+		notok "init, put and cat as nobody" "exit $rc: $(cat "$T_WORK/err")"
+	fi
+else
+	skip "init, put and cat as nobody" "needs root and a user nobody"
+fi
 
 t_log "rm -r depth bound"
 deep=deep$(printf '/d%.0s' $(seq 1 513))
