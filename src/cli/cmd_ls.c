@@ -149,7 +149,8 @@ static int read_dir(struct offline *o, struct vnode *d, const char *path, struct
 		}
 	}
 	vault_closedir(list);
-	qsort(l->e, l->n, sizeof(*l->e), by_name);
+	if (l->n > 1) /* l->e is NULL for an empty directory */
+		qsort(l->e, l->n, sizeof(*l->e), by_name);
 	return status;
 }
 
