@@ -23,9 +23,9 @@ build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-d
 # linux-source tarball), the integration tools' self-test on a second FUSE file system
 # (bindfs), valgrind; the completion tests (bash-completion, zsh), the man page test
 # (man-db), systemd-analyze for the unit (systemd), building the .deb (debhelper,
-# dpkg-dev, fakeroot).
+# dpkg-dev, fakeroot), the offline commands' memory bound (GNU time: /usr/bin/time -v).
 test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck
-	bash-completion zsh man-db systemd debhelper dpkg-dev fakeroot)
+	bash-completion zsh man-db systemd debhelper dpkg-dev fakeroot time)
 
 want_build=0 want_test=0 want_bench=0
 case ${1:---build} in

@@ -14,12 +14,16 @@ _veilfs_options() {
 		-h --help ;;
 	umount) echo --json -h --help ;;
 	status) echo --json -h --help ;;
+	ls) echo --passfile --extpass --shared= --lock-lease= -v --verbose -l --json -h --help ;;
+	cat | get | put) echo --passfile --extpass --shared= --lock-lease= -v --verbose -h --help ;;
+	rm) echo --passfile --extpass --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
+	mkdir) echo --passfile --extpass --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
 	fsck) echo --passfile --extpass --json --repair-nothing --force -h --help ;;
 	esac
 }
 
 # the commands (those of `veilfs --help`)
-_veilfs_commands="init info passwd mount umount fsck status"
+_veilfs_commands="init info passwd mount umount fsck status ls cat get put rm mkdir"
 
 # the -o options of mount (veilfs's own and the common FUSE ones)
 _veilfs_mount_o="ro nonempty attr_timeout= entry_timeout= max_nodes= nowriteback passfile=

@@ -18,7 +18,7 @@ enum cli_exit {
 	CLI_EXIT_NOT_VAULT = 3,      /* missing directory, no or malformed veilfs.conf */
 	CLI_EXIT_ERROR = 4,          /* I/O or any other error */
 	CLI_EXIT_PROBLEMS = 5,       /* fsck only: the check ran and found damage */
-	CLI_EXIT_BUSY = 6,           /* mount: another live mount of the vault forbids this one */
+	CLI_EXIT_BUSY = 6,           /* mount, offline commands: a live mount of the vault forbids it */
 };
 
 #define CLI_PROG "veilfs"

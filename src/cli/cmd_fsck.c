@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/escape.h"
 #include "cli/registry_platform.h"
 #include "cli/commands.h"
 #include "cli/password.h"
@@ -78,97 +79,13 @@ struct out {
 	const char *dir;
 };
 
-/*
- * Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when p does not start
- * one (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
- */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/* A JSON string: control characters escaped, invalid UTF-8 bytes as U+FFFD. */
-static void put_json_string(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, len;
-
-	putchar('"');
-	while (i < n) {
-		unsigned char c = p[i];
-
-		if (c == '"' || c == '\\') {
-			printf("\\%c", c);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			printf("\\u%04x", c);
-			i++;
-		} else if ((len = utf8_len(p + i, n - i)) == 0) {
-			fputs("\\ufffd", stdout);
-			i++;
-		} else {
-			fwrite(p + i, 1, len, stdout);
-			i += len;
-		}
-	}
-	putchar('"');
-}
-
-/*
- * A path for a terminal, in single quotes: control characters, quotes, backslashes and
- * invalid UTF-8 bytes written as \xNN, so that no name can move the cursor or forge a line.
- */
-static void put_text_path(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, len;
-
-	putchar('\'');
-	while (i < n) {
-		unsigned char c = p[i];
-
-		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\' ||
-		    (len = utf8_len(p + i, n - i)) == 0) {
-			printf("\\x%02x", c);
-			i++;
-		} else {
-			fwrite(p + i, 1, len, stdout);
-			i += len;
-		}
-	}
-	putchar('\'');
-}
-
 static void json_open(struct out *o)
 {
 	if (o->opened)
 		return;
 	o->opened = true;
 	fputs("{\n  \"cipherdir\": ", stdout);
-	put_json_string(o->dir);
+	escape_json(o->dir);
 	fputs(",\n  \"findings\": [", stdout);
 }
 
@@ -177,10 +94,10 @@ static void report_json(struct out *o, const struct fsck_finding *f)
 	json_open(o);
 	printf("%s\n    {\"kind\": \"%s\", \"lower_path\": ", o->nfindings ? "," : "",
 	       fsck_kind_name(f->kind));
-	put_json_string(f->lower_path);
+	escape_json(f->lower_path);
 	fputs(", \"plain_path\": ", stdout);
 	if (f->plain_path)
-		put_json_string(f->plain_path);
+		escape_json(f->plain_path);
 	else
 		fputs("null", stdout);
 	if (f->block != FSCK_NO_BLOCK)
@@ -189,14 +106,14 @@ static void report_json(struct out *o, const struct fsck_finding *f)
 		fputs(", \"block\": null", stdout);
 	fputs(", \"xattr\": ", stdout);
 	if (f->xattr)
-		put_json_string(f->xattr);
+		escape_json(f->xattr);
 	else
 		fputs("null", stdout);
 	fputs(", \"reason\": ", stdout);
-	put_json_string(f->reason);
+	escape_json(f->reason);
 	fputs(", \"error\": ", stdout);
 	if (f->err)
-		put_json_string(strerror(-f->err));
+		escape_json(strerror(-f->err));
 	else
 		fputs("null", stdout);
 	fputs("}", stdout);
@@ -205,16 +122,16 @@ static void report_json(struct out *o, const struct fsck_finding *f)
 static void report_text(const struct fsck_finding *f)
 {
 	printf("%s: ", fsck_kind_name(f->kind));
-	put_text_path(f->lower_path);
+	escape_text_quoted(f->lower_path);
 	if (f->plain_path) {
 		fputs(" = ", stdout);
-		put_text_path(f->plain_path);
+		escape_text_quoted(f->plain_path);
 	}
 	if (f->block != FSCK_NO_BLOCK)
 		printf(", block %" PRIu64, f->block);
 	if (f->xattr) {
 		fputs(", attribute ", stdout);
-		put_text_path(f->xattr);
+		escape_text_quoted(f->xattr);
 	}
 	printf(": %s", f->reason);
 	if (f->err)

@@ -37,6 +37,7 @@
 #include "cli/cli.h"
 #include "cli/lower.h"
 #include "cli/registry_platform.h"
+#include "cli/shared_mode.h"
 #include "coord/registry.h"
 #include "cli/commands.h"
 #include "cli/password.h"
@@ -718,19 +719,9 @@ static void detach_stdio(void)
  */
 static int resolve_shared(const struct mount_args *a, struct vault_options *o)
 {
-	struct lower_info li;
-	bool has_locks;
 	int status;
 
-	lower_describe(a->cipher_abs, &li);
-	o->shared = a->shared;
-	if (o->shared == VAULT_SHARED_AUTO) {
-		has_locks = lower_has_shared_locks(&li);
-		o->shared = has_locks ? VAULT_SHARED_LOCKS : VAULT_SHARED_LOCKFILES;
-		log_info("--shared=auto: lower file system type '%s': using %s", li.fstype,
-			 has_locks ? "locks" : "lockfiles");
-	}
-	if (o->shared != VAULT_SHARED_OFF && (status = lower_check_shared(&li, &o->fresh)) != 0)
+	if ((status = shared_mode_resolve(a->cipher_abs, a->shared, o)) != 0)
 		return status;
 	if (a->lower_direct >= 0)
 		o->lower_direct = a->lower_direct == 1;
@@ -738,13 +729,6 @@ static int resolve_shared(const struct mount_args *a, struct vault_options *o)
 		o->lower_direct = false; /* GlusterFS passes O_DIRECT to its bricks: unaligned
 					  * block writes then fail with EINVAL (docs/SHARED.md) */
 	o->lock_lease_ms = a->lock_lease_ms;
-	if (o->shared != VAULT_SHARED_OFF)
-		log_info("shared mode %s over '%s' (%s), lower caches distrusted: %s",
-			 o->shared == VAULT_SHARED_LOCKS ? "locks" : "lockfiles", a->cipher_abs,
-			 li.fstype[0] ? li.fstype : "unknown type",
-			 o->fresh == COORD_FRESH_ALL	   ? "reads and writes"
-			 : o->fresh == COORD_FRESH_READS ? "reads"
-							 : "none (local)");
 	return 0;
 }
 

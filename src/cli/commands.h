@@ -12,5 +12,12 @@ int cmd_mount_main(int argc, char **argv);
 int cmd_umount_main(int argc, char **argv);
 int cmd_fsck_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
+/* The offline commands (cli/offline.h): a vault without a mount. */
+int cmd_ls_main(int argc, char **argv);
+int cmd_cat_main(int argc, char **argv);
+int cmd_get_main(int argc, char **argv);
+int cmd_put_main(int argc, char **argv);
+int cmd_rm_main(int argc, char **argv);
+int cmd_mkdir_main(int argc, char **argv);
 
 #endif

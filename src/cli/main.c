@@ -41,6 +41,12 @@ static const struct command commands[] = {
 	{ "umount", cmd_umount_main, "unmount a vault and wait for its daemon to exit", false },
 	{ "fsck", cmd_fsck_main, "check every file and name of a vault", false },
 	{ "status", cmd_status_main, "list the live mounts of a vault (no password needed)", false },
+	{ "ls", cmd_ls_main, "list a directory of a vault without a mount", false },
+	{ "cat", cmd_cat_main, "write a file of a vault to standard output without a mount", false },
+	{ "get", cmd_get_main, "copy a file out of a vault without a mount", false },
+	{ "put", cmd_put_main, "copy a local file into a vault without a mount", false },
+	{ "rm", cmd_rm_main, "remove files (-r: trees) of a vault without a mount", false },
+	{ "mkdir", cmd_mkdir_main, "create directories in a vault without a mount", false },
 };
 
 static void usage(FILE *f)
@@ -62,7 +68,8 @@ static void usage(FILE *f)
 		   "     cost above the limit)\n"
 		   "  %d  I/O or other error\n"
 		   "  %d  fsck only: problems found in the vault\n"
-		   "  %d  mount only: another live mount of the vault forbids this one\n\n"
+		   "  %d  mount and the offline commands (ls, cat, get, put, rm, mkdir): a live\n"
+		   "     mount of the vault forbids this one\n\n"
 		   "environment:\n"
 		   "  " CLI_KDF_LIMIT_ENV "=MIB,PASSES  largest Argon2id cost accepted from a "
 		   "veilfs.conf\n"

@@ -109,6 +109,35 @@ test_help_describes_every_option() {
 	done
 }
 
+# The offline commands: each --help names the common options and its own, and usage
+# errors (missing operands, unknown options, a bad --shared) exit 2 before any password.
+test_offline_help_and_usage() {
+	local c
+	for c in ls cat get put rm mkdir; do
+		expect_rc 0 "$V" "$c" --help
+		for o in "usage: veilfs $c" --passfile --extpass --shared=MODE --lock-lease --verbose "exit status" \
+			"6 a live single-client mount"; do
+			contains "$out" "$o"
+		done
+		expect_rc 2 "$V" "$c"
+		contains "$err" "Try 'veilfs $c --help'"
+		expect_rc 2 "$V" "$c" --frobnicate "$T" x
+		expect_rc 2 "$V" "$c" --shared=sometimes "$T" x
+		contains "$err" "invalid --shared mode 'sometimes'"
+		expect_rc 2 "$V" "$c" --lock-lease=0.01 "$T" x
+	done
+	expect_rc 0 "$V" ls --help
+	for o in -l --json '"entries"'; do contains "$out" "$o"; done
+	expect_rc 0 "$V" rm --help
+	contains "$out" "--recursive"
+	expect_rc 0 "$V" mkdir --help
+	contains "$out" "--parents"
+	expect_rc 2 "$V" cat "$T" a b
+	contains "$err" "too many arguments"
+	expect_rc 0 "$V" --help
+	for c in ls cat get put rm mkdir; do contains "$out" "  $c "; done
+}
+
 test_usage_errors_exit_2() {
 	pwfile p pw
 	expect_rc 2 "$V"
