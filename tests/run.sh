@@ -47,6 +47,7 @@ register_stages() {
 	required stalelock   "tests/mount/stalelock.sh build/veilfs" 'tests/mount/stalelock.sh'
 	required registry    "tests/mount/registry.sh build/veilfs" 'tests/mount/registry.sh'
 	required planted     "tests/mount/planted.sh build/veilfs" 'tests/mount/planted.sh'
+	required idle        "tests/mount/idle.sh build/veilfs" 'tests/mount/idle.sh'
 	required fstab       "tests/mount/fstab.sh build/veilfs" 'tests/mount/fstab.sh'
 	required fsck        "tests/fsck/run.sh"              'tests/fsck/run.sh'
 	required services    "tests/setup/services.sh"        'tests/setup/services.sh'
