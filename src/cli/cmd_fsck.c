@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/registry_platform.h"
 #include "cli/commands.h"
+#include "cli/auth.h"
 #include "cli/password.h"
 #include "vault/admin.h"
 #include "vault/fsck.h"
@@ -21,8 +22,8 @@
 enum { FSCK_EXIT_PROBLEMS = 5 };
 
 static const char fsck_help[] =
-	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD] [--json] [--repair-nothing]\n"
-	"                   CIPHERDIR\n"
+	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD | --keyfile F | --recovery-key F]\n"
+	"                   [--json] [--repair-nothing] CIPHERDIR\n"
 	"\n"
 	"Check the vault in CIPHERDIR offline: the config and password, every directory IV,\n"
 	"every encrypted name (and long-name side file), the size, header and every block of\n"
@@ -35,6 +36,8 @@ static const char fsck_help[] =
 	"options:\n"
 	"  --passfile F       read the password from the first line of file F\n"
 	"  --extpass CMD      read the password from the output of '/bin/sh -c CMD'\n"
+	"  --keyfile F        unlock with the key file F (a key-file slot)\n"
+	"  --recovery-key F   unlock with the recovery key written in file F\n"
 	"                     Without either, it is asked on the terminal, or read from\n"
 	"                     standard input when that is not a terminal.\n"
 	"  --json             print one JSON object (findings and counts) on stdout\n"
@@ -51,11 +54,15 @@ enum {
 	OPT_EXTPASS,
 	OPT_JSON,
 	OPT_REPAIR_NOTHING,
+	OPT_KEYFILE,
+	OPT_RECOVERY_KEY,
 };
 
 static const struct option fsck_options[] = {
 	{ "passfile", required_argument, NULL, OPT_PASSFILE },
 	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
+	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
 	{ "help", no_argument, NULL, 'h' },
@@ -273,7 +280,7 @@ static void report_mounts(const char *dir)
 
 int cmd_fsck_main(int argc, char **argv)
 {
-	struct password_source src = { NULL, NULL };
+	struct password_source src = { 0 };
 	struct password pw = { NULL, 0 };
 	struct fsck_counts counts;
 	struct vault_info vi;
@@ -290,6 +297,12 @@ int cmd_fsck_main(int argc, char **argv)
 		case OPT_EXTPASS:
 			src.extpass = optarg;
 			break;
+		case OPT_KEYFILE:
+			src.keyfile = optarg;
+			break;
+		case OPT_RECOVERY_KEY:
+			src.recovery_key = optarg;
+			break;
 		case OPT_JSON:
 			o.json = true;
 			break;
@@ -305,8 +318,9 @@ int cmd_fsck_main(int argc, char **argv)
 	}
 	if ((r = cli_one_cipherdir("fsck", argc, optind)) != 0)
 		return r;
-	if (src.passfile && src.extpass)
-		return cli_usage_error("fsck", "--passfile and --extpass cannot be used together");
+	if (auth_source_count(&src) > 1)
+		return cli_usage_error("fsck", "give one of --passfile, --extpass, --keyfile and "
+					       "--recovery-key");
 	o.dir = argv[optind];
 
 	/* A missing or malformed vault is reported before any password is asked for. */

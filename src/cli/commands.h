@@ -12,5 +12,7 @@ int cmd_mount_main(int argc, char **argv);
 int cmd_umount_main(int argc, char **argv);
 int cmd_fsck_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
+int cmd_key_main(int argc, char **argv);
+int cmd_upgrade_main(int argc, char **argv);
 
 #endif

@@ -330,6 +330,13 @@ int vault_slot_rewrap(const char *path, const char *auth, size_t authlen, const 
 	if (c->slots[i].type != CONFIG_SLOT_PASSWORD)
 		goto out;
 	m.type = CONFIG_SLOT_PASSWORD;
+	/* A cost of 0 keeps the slot's own. */
+	if (!m.kdf_time)
+		m.kdf_time = c->slots[i].kdf_time;
+	if (!m.kdf_memory_kib)
+		m.kdf_memory_kib = c->slots[i].kdf_memory_kib;
+	if (!m.kdf_lanes)
+		m.kdf_lanes = c->slots[i].kdf_lanes;
 	created = c->slots[i].created;
 	strcpy(o->slot.label, c->slots[i].label);
 	m.label = o->slot.label;

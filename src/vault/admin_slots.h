@@ -53,8 +53,8 @@ int vault_slot_remove(const char *path, const char *auth, size_t authlen,
 		      const char *label) MUST_CHECK;
 /*
  * Unlock with auth and re-wrap the password slot labelled label (NULL: the slot that auth
- * opened) under n's secret and cost (n->type and n->label are ignored: the slot keeps
- * its label and creation time). *label_out (may be NULL; CONFIG_SLOT_LABEL_MAX + 1 bytes)
+ * opened) under n's secret and cost (a cost field of 0 keeps the slot's own; n->type and
+ * n->label are ignored: the slot keeps its label and creation time). *label_out (may be NULL; CONFIG_SLOT_LABEL_MAX + 1 bytes)
  * gets the label of the slot changed.
  */
 int vault_slot_rewrap(const char *path, const char *auth, size_t authlen, const char *label,
