@@ -34,6 +34,7 @@ register_stages() {
 	required layering    "scripts/check-includes.sh"      'scripts/check-includes.sh'
 	required static      "scripts/static-analysis.sh"     'scripts/static-analysis.sh'
 	required cli         "tests/cli/cli_tests.sh build/veilfs" 'tests/cli/cli_tests.sh'
+	required keyslots    "tests/cli/keyslots.sh build/veilfs" 'tests/cli/keyslots.sh'
 	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'
