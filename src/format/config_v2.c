@@ -319,7 +319,9 @@ static int decode_slot(struct cursor *cur, struct config_slot *s)
 		return -EPROTO;
 	if (!get_bytes(cur, raw, sizeof(raw)))
 		return -EPROTO;
-	/* The label, then only zero bytes: one encoding per label. */
+	/* The label (no NUL inside it), then only zero bytes: one encoding per label. */
+	if (memchr(raw, 0, label_len))
+		return -EPROTO;
 	for (i = label_len; i < sizeof(raw); i++)
 		if (raw[i] != 0)
 			return -EPROTO;

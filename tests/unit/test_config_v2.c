@@ -109,6 +109,7 @@ static const struct {
 	/* 28 */ { 44 + 148 + 8, 4, 8192, "keyfile slot with a memory cost" },
 	/* 29 */ { 44 + 148 + 12, 4, 1, "keyfile slot with lanes" },
 	/* 30 */ { 44 + 148 + 24 + 5, 1, '0', "duplicate label (slot-1 -> slot-0)" },
+	/* 31 */ { 44 + 24 + 2, 1, 0, "NUL inside the label (found by fuzz_config_v2)" },
 };
 
 TEST(config_v2_each_field_rejected)
