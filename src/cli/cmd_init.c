@@ -127,7 +127,7 @@ struct init_recovery {
 	const char *label;
 	bool print;       /* show it on the terminal after the vault is made */
 	bool wrote_file;
-	char text[RECOVERY_TEXT_LEN + 1];
+	char *text; /* secmem, RECOVERY_TEXT_LEN + 2 bytes (a newline fits); NULL when none */
 };
 
 static int init_recovery_check(struct init_recovery *rk)
@@ -166,21 +166,23 @@ static int init_create_v2(const char *dir, const struct vault_create_params *p,
 		{ CONFIG_SLOT_RECOVERY, "recovery", NULL, RECOVERY_KEY_LEN, 0, 0, 0 },
 	};
 	uint8_t *key = secmem_alloc(RECOVERY_KEY_LEN);
-	char line[RECOVERY_TEXT_LEN + 2];
 	int r = -ENOMEM;
 
 	if (!key)
 		goto out;
 	if (!rk->none) {
+		if (!(rk->text = secmem_alloc(RECOVERY_TEXT_LEN + 2)))
+			goto out;
 		if ((r = random_bytes(key, RECOVERY_KEY_LEN)) < 0)
 			goto out;
 		recovery_key_format(key, rk->text);
 		s[1].secret = key;
 	}
 	if (rk->file) {
-		snprintf(line, sizeof(line), "%s\n", rk->text);
-		r = auth_write_secret_file(rk->file, line, strlen(line));
-		secure_wipe(line, sizeof(line));
+		/* The key and a newline, straight from locked memory. */
+		rk->text[RECOVERY_TEXT_LEN] = '\n';
+		r = auth_write_secret_file(rk->file, rk->text, RECOVERY_TEXT_LEN + 1);
+		rk->text[RECOVERY_TEXT_LEN] = '\0';
 		if (r != 0) {
 			r = -EIO;
 			goto out;
@@ -203,13 +205,17 @@ static void init_recovery_report(struct init_recovery *rk)
 		printf("recovery key written to '%s' (keep it apart from the vault; it opens "
 		       "the vault with --recovery-key '%s')\n",
 		       rk->file, rk->file);
-	if (rk->print) {
-		printf("\nrecovery key (shown only now):\n\n    %s\n\n", rk->text);
-		printf("WRITE THIS DOWN and keep it somewhere safe, apart from the vault: it opens\n"
+	if (rk->print && rk->text) {
+		/* The key itself bypasses stdio, so that no unlocked buffer ever holds it. */
+		printf("\nrecovery key (shown only now):\n\n    ");
+		fflush(stdout);
+		rk->text[RECOVERY_TEXT_LEN] = '\n';
+		if (write(STDOUT_FILENO, rk->text, RECOVERY_TEXT_LEN + 1) != RECOVERY_TEXT_LEN + 1)
+			cli_error("cannot write the recovery key to standard output");
+		printf("\nWRITE THIS DOWN and keep it somewhere safe, apart from the vault: it opens\n"
 		       "the vault if every password is lost (put it in a file and pass\n"
 		       "--recovery-key FILE). veilfs cannot show it again.\n");
 	}
-	secure_wipe(rk->text, sizeof(rk->text));
 }
 
 int cmd_init_main(int argc, char **argv)
@@ -316,6 +322,7 @@ int cmd_init_main(int argc, char **argv)
 	init_recovery_report(&rk);
 	r = CLI_EXIT_OK;
 out:
+	secmem_free(rk.text);
 	if (r != CLI_EXIT_OK && created)
 		(void)rmdir(dir);
 	return r;

@@ -246,6 +246,10 @@ TEST(slots_upgrade_v1_keeps_keys)
 	EXPECT(vault_slot_add(d, PW, strlen(PW), &n) == -EOPNOTSUPP);
 	EXPECT(vault_admin_upgrade(d, "wrong", 5, "owner") == -EPERM);
 	EXPECT(vault_admin_load(d, &c) == 0 && c.version == 1);
+	/* A crash after the copy (step 1): a version-1 vault with a copy beside it. */
+	snprintf(path, sizeof(path), "cp '%s/veilfs.conf' '%s/" CONFIG_V1_BACKUP_FILE "'", d, d);
+	EXPECT(system(path) == 0);
+	EXPECT(subkeys(d, PW, strlen(PW), k) == 0 && memcmp(k, k0, 96) == 0);
 	EXPECT(vault_admin_upgrade(d, PW, strlen(PW), "owner") == 0);
 	EXPECT(vault_admin_load(d, &c) == 0 && c.version == 2 && c.v2.nslots == 1);
 	EXPECT(c.v2.slots[0].kdf_time == 1 && c.v2.slots[0].kdf_memory_kib == 8192 &&
