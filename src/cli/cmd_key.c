@@ -20,8 +20,9 @@
 
 static const char key_help[] =
 	"usage: " CLI_PROG " key list [--json] CIPHERDIR\n"
-	"       " CLI_PROG " key add [AUTH] --label NAME (--new-passfile F | --new-keyfile F)\n"
-	"                          [--kdf-memory MIB] [--kdf-time N] CIPHERDIR\n"
+	"       " CLI_PROG " key add [AUTH] --label NAME (--new-passfile F | --new-keyfile F |\n"
+	"                          --new-recovery-key-file F) [--kdf-memory MIB] [--kdf-time N]\n"
+	"                          CIPHERDIR\n"
 	"       " CLI_PROG " key remove [AUTH] --label NAME CIPHERDIR\n"
 	"\n"
 	"Manage the key slots of a version-2 vault: each slot wraps the master key under one\n"
@@ -38,6 +39,8 @@ static const char key_help[] =
 	"  --new-passfile F    add: a password slot with the first line of file F\n"
 	"  --new-keyfile F     add: create the key file F (32 random bytes, mode 0600; it\n"
 	"                      must not exist) and a key-file slot for it\n"
+	"  --new-recovery-key-file F  create F (mode 0600; it must not exist) holding a new\n"
+	"                      recovery key (64 hex digits) and a recovery slot for it\n"
 	"  --kdf-memory MIB    add, password slot: Argon2id memory in MiB (default 64)\n"
 	"  --kdf-time N        add, password slot: Argon2id passes (default 3); 4 lanes\n"
 	"  --json              list: print {\"version\": N, \"slots\": [...]}\n"
@@ -54,6 +57,7 @@ enum {
 	OPT_LABEL,
 	OPT_NEW_PASSFILE,
 	OPT_NEW_KEYFILE,
+	OPT_NEW_RECOVERY,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
 	OPT_JSON,
@@ -67,6 +71,7 @@ static const struct option key_options[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "new-passfile", required_argument, NULL, OPT_NEW_PASSFILE },
 	{ "new-keyfile", required_argument, NULL, OPT_NEW_KEYFILE },
+	{ "new-recovery-key-file", required_argument, NULL, OPT_NEW_RECOVERY },
 	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
 	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -77,7 +82,7 @@ static const struct option key_options[] = {
 struct key_args {
 	const char *sub;
 	struct password_source auth;
-	const char *label, *new_passfile, *new_keyfile, *dir;
+	const char *label, *new_passfile, *new_keyfile, *new_recovery, *dir;
 	uint32_t kdf_mib, kdf_time;
 	bool json;
 };
@@ -109,6 +114,7 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 		case OPT_LABEL: a->label = optarg; break;
 		case OPT_NEW_PASSFILE: a->new_passfile = optarg; break;
 		case OPT_NEW_KEYFILE: a->new_keyfile = optarg; break;
+		case OPT_NEW_RECOVERY: a->new_recovery = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_KDF_MEMORY:
 			if (!cli_parse_u32(optarg, ARGON2_MIN_MEMORY_KIB / 1024,
@@ -145,8 +151,9 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 	if (!config_slot_label_is_valid(a->label))
 		return cli_usage_error("key", "label '%s' is not 1 ... 32 characters of "
 					      "[A-Za-z0-9._@+-]", a->label);
-	if (!strcmp(a->sub, "add") && !!a->new_passfile + !!a->new_keyfile != 1)
-		return cli_usage_error("key", "add needs one of --new-passfile F and --new-keyfile F");
+	if (!strcmp(a->sub, "add") && !!a->new_passfile + !!a->new_keyfile + !!a->new_recovery != 1)
+		return cli_usage_error("key", "add needs one of --new-passfile F, --new-keyfile F "
+					      "and --new-recovery-key-file F");
 	return 0;
 }
 
@@ -256,9 +263,12 @@ static int key_list(const struct key_args *a)
 	return CLI_EXIT_OK;
 }
 
-/* The new slot's secret: a password line, or a new key file's 32 random bytes. */
+/*
+ * The new slot's secret: a password line, or 32 random bytes for a new key file or
+ * recovery key (its text form, and a newline, into *file: what goes into the file).
+ */
 static int key_new_secret(const struct key_args *a, struct password *secret,
-			  struct vault_slot_new *n)
+			  struct password *file, struct vault_slot_new *n)
 {
 	struct password_source src = { 0 };
 	int r;
@@ -279,7 +289,18 @@ static int key_new_secret(const struct key_args *a, struct password *secret,
 		secret->len = 32;
 		if (random_bytes((uint8_t *)secret->data, 32) < 0)
 			return cli_vault_error("cannot add a slot to", a->dir, -EIO);
-		n->type = CONFIG_SLOT_KEYFILE;
+		n->type = a->new_keyfile ? CONFIG_SLOT_KEYFILE : CONFIG_SLOT_RECOVERY;
+		if (n->type == CONFIG_SLOT_RECOVERY) {
+			file->data = secmem_alloc(RECOVERY_TEXT_LEN + 2);
+			if (!file->data)
+				return cli_vault_error("cannot add a slot to", a->dir, -ENOMEM);
+			recovery_key_format((const uint8_t *)secret->data, file->data);
+			file->data[RECOVERY_TEXT_LEN] = '\n';
+			file->len = RECOVERY_TEXT_LEN + 1;
+		} else {
+			file->data = NULL;
+			file->len = 0;
+		}
 	}
 	n->secret = (const uint8_t *)secret->data;
 	n->len = secret->len;
@@ -288,7 +309,8 @@ static int key_new_secret(const struct key_args *a, struct password *secret,
 
 int cmd_key_main(int argc, char **argv)
 {
-	struct password auth = { NULL, 0 }, secret = { NULL, 0 };
+	struct password auth = { NULL, 0 }, secret = { NULL, 0 }, text = { NULL, 0 };
+	const char *new_file = NULL;
 	struct vault_slot_new n;
 	struct config_any *c = NULL;
 	struct key_args a;
@@ -322,10 +344,14 @@ int cmd_key_main(int argc, char **argv)
 		r = CLI_EXIT_OK;
 		goto out;
 	}
-	if ((r = key_new_secret(&a, &secret, &n)) != 0)
+	if ((r = key_new_secret(&a, &secret, &text, &n)) != 0)
 		goto out;
-	if (a.new_keyfile) {
-		if ((r = auth_write_secret_file(a.new_keyfile, secret.data, secret.len)) != 0)
+	new_file = a.new_keyfile ? a.new_keyfile : a.new_recovery;
+	if (new_file) {
+		/* The file first: a slot whose secret was not saved would be useless. */
+		r = a.new_keyfile ? auth_write_secret_file(new_file, secret.data, secret.len)
+				  : auth_write_secret_file(new_file, text.data, text.len);
+		if (r != 0)
 			goto out;
 		wrote_keyfile = true;
 	}
@@ -335,13 +361,15 @@ int cmd_key_main(int argc, char **argv)
 		goto out;
 	}
 	printf("added %s slot '%s' to '%s'\n", config_slot_type_name(n.type), a.label, a.dir);
-	if (a.new_keyfile)
-		printf("key file: '%s' (keep it safe: it opens the vault)\n", a.new_keyfile);
+	if (new_file)
+		printf("%s: '%s' (keep it safe, apart from the vault: it opens the vault)\n",
+		       a.new_keyfile ? "key file" : "recovery key file", new_file);
 	r = CLI_EXIT_OK;
 out:
 	if (r != CLI_EXIT_OK && wrote_keyfile)
-		(void)unlink(a.new_keyfile);
+		(void)unlink(new_file);
 	password_free(&auth);
 	password_free(&secret);
+	password_free(&text);
 	return r;
 }

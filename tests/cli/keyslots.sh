@@ -268,6 +268,13 @@ test_upgrade_v1_keeps_every_file() {
 	[[ ! -e $T/v/veilfs.conf.v1 ]] || die "leftover veilfs.conf.v1 not removed"
 	expect_rc 0 "$V" key add --passfile "$T/p" --label laptop --new-keyfile "$T/kf" "$T/v"
 	mount_check "$T/v" --keyfile "$T/kf"
+	# an upgraded vault gets its recovery key from key add
+	expect_rc 0 "$V" key add --keyfile "$T/kf" --label recovery --new-recovery-key-file "$T/rk" "$T/v"
+	[[ $(stat -c %a "$T/rk") == 600 ]] || die "recovery key file mode"
+	grep -Eq '^[0-9a-f]{8}(-[0-9a-f]{8}){7}$' "$T/rk" || die "recovery key file: $(cat "$T/rk")"
+	[[ $(labels "$T/v") == "password laptop recovery" ]] || die "labels: $(labels "$T/v")"
+	mount_check "$T/v" --recovery-key "$T/rk"
+	lacks "$out$err" "$(cat "$T/rk")"
 }
 
 # Two `key add` at once, both past their KDF before either takes the lock (the new
@@ -366,7 +373,7 @@ test_kill9_key_add_keeps_old_slots() {
 
 test_help_texts() {
 	expect_rc 0 "$V" key --help
-	for o in --json --label --new-passfile --new-keyfile --kdf-memory --kdf-time --passfile --extpass --keyfile --recovery-key; do
+	for o in --json --label --new-passfile --new-keyfile --new-recovery-key-file --kdf-memory --kdf-time --passfile --extpass --keyfile --recovery-key; do
 		contains "$out" "$o"
 	done
 	expect_rc 0 "$V" upgrade --help
