@@ -4,7 +4,7 @@
 # the last slot is refused; wrong keys exit 1 and change nothing; the recovery key of init
 # (terminal, file, none); passwd of one slot with a new cost; upgrade of a version-1 vault
 # keeps every file readable; two concurrent `key add` both land; `kill -9` of `key add`
-# leaves a vault that opens with its old slots. Prints "ok"/"not ok" per test and
+# leaves a vault that opens with its old slots; slot changes under a live mount. Prints "ok"/"not ok" per test and
 # "N passed, N failed"; each test has its own temp directory and time limit, and unmounts
 # what it mounted.
 #
@@ -369,6 +369,26 @@ test_kill9_key_add_keeps_old_slots() {
 	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label after --new-keyfile "$T/kf" "$T/v"
 	[[ $(labels "$T/v") == "password recovery after" ]] || die "labels: $(labels "$T/v")"
 	[[ $(ls -A "$T/v" | grep -c '^veilfs\.') == 2 ]] || die "left behind: $(ls -A "$T/v")"
+}
+
+# Slot changes rewrite veilfs.conf only: a live mount keeps serving through them, and the
+# files it wrote open under the new slot after a remount.
+test_slot_changes_under_a_live_mount() {
+	new_vault v
+	mkdir "$T/m"
+	MOUNTS+=("$T/m")
+	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	head -c 200000 /dev/urandom >"$T/m/before"
+	sum=$(sha "$T/m/before")
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label laptop --new-keyfile "$T/kf" "$T/v"
+	expect_rc 0 "$V" key remove --keyfile "$T/kf" --label password "$T/v"
+	[[ $(sha "$T/m/before") == "$sum" ]] || die "file changed under the mount"
+	echo after >"$T/m/after"
+	expect_rc 0 "$V" umount "$T/m"
+	expect_rc 1 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
+	expect_rc 0 "$V" mount --keyfile "$T/kf" "$T/v" "$T/m"
+	[[ $(sha "$T/m/before") == "$sum" && $(cat "$T/m/after") == after ]] || die "files after remount"
+	expect_rc 0 "$V" umount "$T/m"
 }
 
 test_help_texts() {
