@@ -363,19 +363,27 @@ out:
 	return r;
 }
 
+/* Equal encodings (no struct padding compared). */
+static bool same_v2(const struct config_v2 *a, const struct config_v2 *b)
+{
+	uint8_t ea[CONFIG_V2_SIZE_MAX], eb[CONFIG_V2_SIZE_MAX];
+
+	return config_v2_size(a) == config_v2_size(b) &&
+	       config_v2_encode(a, ea, sizeof(ea)) == 0 && config_v2_encode(b, eb, sizeof(eb)) == 0 &&
+	       memcmp(ea, eb, config_v2_size(a)) == 0;
+}
+
 int vault_admin_upgrade(const char *path, const char *auth, size_t authlen, const char *label)
 {
 	struct vault_slot_new n;
 	struct slots_op *o = NULL;
 	struct config_v2 *c;
 	const struct config *v1;
-	uint8_t raw[CONFIG_SIZE];
+	uint8_t raw[CONFIG_SIZE], now[CONFIG_SIZE];
 	int r;
 
 	if ((r = op_new(path, &o)) < 0)
 		return r;
-	if ((r = op_lock(o)) < 0)
-		goto out;
 	if ((r = config_any_load(o->d.store, o->d.rootfd, &o->first)) < 0)
 		goto out;
 	if (o->first.version == CONFIG_V2_VERSION) {
@@ -386,8 +394,8 @@ int vault_admin_upgrade(const char *path, const char *auth, size_t authlen, cons
 	if ((r = config_any_unwrap(&o->first, auth, authlen, o->master, NULL)) < 0)
 		goto out;
 	v1 = &o->first.v1;
-	c = &o->cur.v2;
-	o->cur.version = CONFIG_V2_VERSION;
+	/* The new config is built beside the version-1 one (o->cur is for the re-read). */
+	c = &o->first.v2;
 	c->features = v1->features;
 	c->cipher = v1->cipher;
 	c->block_size = v1->block_size;
@@ -404,8 +412,17 @@ int vault_admin_upgrade(const char *path, const char *auth, size_t authlen, cons
 	n.kdf_lanes = v1->kdf_lanes;
 	if ((r = op_make_slot(o, c, 0, &n)) < 0)
 		goto out;
+	/* The KDF work is done: under the lock, the file must still be this version-1 one. */
+	if ((r = op_lock(o)) < 0)
+		goto out;
+	if ((r = config_any_load(o->d.store, o->d.rootfd, &o->cur)) < 0)
+		goto out;
 	/* 1. a copy of the version-1 file; 2. the atomic replace; 3. the copy removed. */
 	if ((r = config_encode(v1, raw)) < 0)
+		goto out;
+	r = -ESTALE;
+	if (o->cur.version != CONFIG_VERSION || config_encode(&o->cur.v1, now) < 0 ||
+	    memcmp(now, raw, sizeof(raw)) != 0)
 		goto out;
 	r = store_write_atomic(o->d.store, o->d.rootfd, CONFIG_V1_BACKUP_FILE, raw, sizeof(raw),
 			       CONFIG_FILE_MODE);
@@ -414,10 +431,10 @@ int vault_admin_upgrade(const char *path, const char *auth, size_t authlen, cons
 	if ((r = config_v2_save(o->d.store, o->d.rootfd, NAMES_CONF_FILE, c)) < 0)
 		goto out;
 	/* Check what landed before the version-1 copy goes. */
-	if ((r = config_any_load(o->d.store, o->d.rootfd, &o->first)) < 0)
+	if ((r = config_any_load(o->d.store, o->d.rootfd, &o->cur)) < 0)
 		goto out;
 	r = -EIO;
-	if (o->first.version != CONFIG_V2_VERSION)
+	if (o->cur.version != CONFIG_V2_VERSION || !same_v2(&o->cur.v2, c))
 		goto out;
 	r = store_unlinkat(o->d.store, o->d.rootfd, CONFIG_V1_BACKUP_FILE, 0);
 out:
