@@ -24,6 +24,11 @@ def seed(target, data):
 
 
 seed("config", load("config.txt")[0]["config"])
+v2 = load("config_v2.txt")[-1]["config"]
+seed("config_v2", v2)
+# the first slot alone (nslots 1), and a version-1 file (rejected by the v2 parser)
+seed("config_v2", v2[:40] + b"\0\1\0\0" + v2[44:44 + 148])
+seed("config_v2", load("config.txt")[0]["config"])
 seed("header", load("header.txt")[0]["header"])
 cipher = size = None
 for r in load("blocks.txt"):

@@ -6,24 +6,29 @@
 _veilfs_options() {
 	case $1 in
 	init) echo --passfile --extpass --cipher --plaintext-names --kdf-memory --kdf-time \
+		--label --recovery-key-file --no-recovery-key --format-version \
 		--smb-user --smb-passfile -h --help ;;
 	info) echo --json -h --help ;;
-	passwd) echo --passfile --extpass --new-passfile --new-extpass -h --help ;;
-	mount) echo --passfile --extpass -f --foreground -q --quiet --json --ro -o --shared= \
+	passwd) echo --passfile --extpass --keyfile --recovery-key --new-passfile --new-extpass \
+		--label --kdf-memory --kdf-time -h --help ;;
+	mount) echo --passfile --extpass --keyfile --recovery-key -f --foreground -q --quiet --json --ro -o --shared= \
 		--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile \
 		-h --help ;;
 	umount) echo --json -h --help ;;
 	status) echo --json -h --help ;;
-	ls) echo --passfile --extpass --shared= --lock-lease= -v --verbose -l --json -h --help ;;
-	cat | get | put) echo --passfile --extpass --shared= --lock-lease= -v --verbose -h --help ;;
-	rm) echo --passfile --extpass --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
-	mkdir) echo --passfile --extpass --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
-	fsck) echo --passfile --extpass --json --repair-nothing --force -h --help ;;
+	key) echo --passfile --extpass --keyfile --recovery-key --label --new-passfile \
+		--new-keyfile --new-recovery-key-file --kdf-memory --kdf-time --json -h --help ;;
+	upgrade) echo --passfile --extpass --label -h --help ;;
+	ls) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -l --json -h --help ;;
+	cat | get | put) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -h --help ;;
+	rm) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
+	mkdir) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
+	fsck) echo --passfile --extpass --keyfile --recovery-key --json --repair-nothing --force -h --help ;;
 	esac
 }
 
 # the commands (those of `veilfs --help`)
-_veilfs_commands="init info passwd mount umount fsck status ls cat get put rm mkdir"
+_veilfs_commands="init info passwd mount umount fsck status key upgrade ls cat get put rm mkdir"
 
 # the -o options of mount (veilfs's own and the common FUSE ones)
 _veilfs_mount_o="ro nonempty attr_timeout= entry_timeout= max_nodes= nowriteback passfile=

@@ -16,6 +16,7 @@
 #include "cli/escape.h"
 #include "cli/registry_platform.h"
 #include "cli/commands.h"
+#include "cli/auth.h"
 #include "cli/password.h"
 #include "cli/progress.h"
 #include "cli/smb_args.h"
@@ -26,8 +27,8 @@
 enum { FSCK_EXIT_PROBLEMS = 5 };
 
 static const char fsck_help[] =
-	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD] [--json] [--repair-nothing]\n"
-	"                   [--force] CIPHERDIR\n"
+	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD | --keyfile F | --recovery-key F]\n"
+	"                   [--json] [--repair-nothing] [--force] CIPHERDIR\n"
 	"\n"
 	"Check the vault in CIPHERDIR offline: the config and password, every directory IV,\n"
 	"every encrypted name (and long-name side file), the size, header and every block of\n"
@@ -40,6 +41,8 @@ static const char fsck_help[] =
 	"options:\n"
 	"  --passfile F       read the password from the first line of file F\n"
 	"  --extpass CMD      read the password from the output of '/bin/sh -c CMD'\n"
+	"  --keyfile F        unlock with the key file F (a key-file slot)\n"
+	"  --recovery-key F   unlock with the recovery key written in file F\n"
 	"                     Without either, it is asked on the terminal, or read from\n"
 	"                     standard input when that is not a terminal.\n"
 	"  --json             print one JSON object (findings and counts) on stdout\n"
@@ -59,11 +62,15 @@ enum {
 	OPT_JSON,
 	OPT_REPAIR_NOTHING,
 	OPT_FORCE,
+	OPT_KEYFILE,
+	OPT_RECOVERY_KEY,
 };
 
 static const struct option fsck_options[] = {
 	{ "passfile", required_argument, NULL, OPT_PASSFILE },
 	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
+	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -286,7 +293,7 @@ static int fsck_dir(struct out *o, const struct password_source *src, bool force
 
 int cmd_fsck_main(int argc, char **argv)
 {
-	struct password_source src = { NULL, NULL };
+	struct password_source src = { 0 };
 	struct cli_smb smb = { NULL, NULL };
 	char *public = NULL;
 	struct out o;
@@ -304,6 +311,12 @@ int cmd_fsck_main(int argc, char **argv)
 			break;
 		case OPT_EXTPASS:
 			src.extpass = optarg;
+			break;
+		case OPT_KEYFILE:
+			src.keyfile = optarg;
+			break;
+		case OPT_RECOVERY_KEY:
+			src.recovery_key = optarg;
 			break;
 		case OPT_JSON:
 			o.json = true;
@@ -323,8 +336,9 @@ int cmd_fsck_main(int argc, char **argv)
 	}
 	if ((r = cli_one_cipherdir("fsck", argc, optind)) != 0)
 		return r;
-	if (src.passfile && src.extpass)
-		return cli_usage_error("fsck", "--passfile and --extpass cannot be used together");
+	if (auth_source_count(&src) > 1)
+		return cli_usage_error("fsck", "give one of --passfile, --extpass, --keyfile and "
+					       "--recovery-key");
 	/* an smb:// URL: checked without its user part (no password in any message) */
 	if ((r = cli_smb_prepare("fsck", argv[optind], &smb, &public)) != 0)
 		return r;

@@ -12,7 +12,11 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/auth.h"
 #include "cli/password.h"
+#include "base/secmem.h"
+#include "keys/keyslots.h"
+#include "vault/admin_slots.h"
 #include "cli/progress.h"
 #include "cli/smb_args.h"
 #include "crypto/aead.h"
@@ -24,12 +28,20 @@
 static const char init_help[] =
 	"usage: " CLI_PROG " init [--passfile F | --extpass CMD] [--cipher NAME]\n"
 	"                   [--plaintext-names] [--kdf-memory MIB] [--kdf-time N]\n"
-	"                   [--smb-user USER] [--smb-passfile F] CIPHERDIR\n"
+	"                   [--label NAME] [--recovery-key-file F | --no-recovery-key]\n"
+	"                   [--format-version 1|2] [--smb-user USER] [--smb-passfile F] CIPHERDIR\n"
 	"\n"
 	"Create a new vault in CIPHERDIR, which must be empty; it is created (mode 0700)\n"
 	"when it does not exist. CIPHERDIR may be smb://[USER@]HOST[:PORT]/SHARE/PATH:\n"
-	"the vault is then on that SMB share, reached through veilfs's own SMB client. Writes veilfs.conf (the master key, wrapped under a key\n"
-	"derived from the password with Argon2id) and the root veilfs.diriv.\n"
+	"the vault is then on that SMB share, reached through veilfs's own SMB client.\n"
+	"Writes veilfs.conf (format version 2: the master key in a password slot, wrapped\n"
+	"under a key derived from the password with Argon2id, and in a recovery-key slot)\n"
+	"and the root veilfs.diriv.\n"
+	"\n"
+	"The recovery key (64 hex digits) opens the vault when every password is lost. It\n"
+	"is printed once when standard output is a terminal, or written to the file given\n"
+	"with --recovery-key-file (created, mode 0600). When standard output is not a\n"
+	"terminal and no file is given, no recovery key is made (a warning says so).\n"
 	"\n"
 	"options:\n"
 	"  --passfile F        read the password from the first line of file F\n"
@@ -41,6 +53,11 @@ static const char init_help[] =
 	"  --plaintext-names   store file names unencrypted (contents stay encrypted)\n"
 	"  --kdf-memory MIB    Argon2id memory in MiB, 8 ... 4096 (default 64)\n"
 	"  --kdf-time N        Argon2id passes, 1 ... 64 (default 3); 4 lanes are used\n"
+	"  --label NAME        label of the password slot (default 'password')\n"
+	"  --recovery-key-file F  write the recovery key to the new file F (mode 0600)\n"
+	"  --no-recovery-key   make no recovery key\n"
+	"  --format-version N  2 (default) or 1 (the old single-password format, for\n"
+	"                      vaults that older veilfs releases must open)\n"
 	CLI_SMB_HELP
 	"  -h, --help          show this help\n"
 	"\n"
@@ -56,6 +73,10 @@ enum {
 	OPT_KDF_TIME,
 	OPT_SMB_USER,
 	OPT_SMB_PASSFILE,
+	OPT_LABEL,
+	OPT_RECOVERY_FILE,
+	OPT_NO_RECOVERY,
+	OPT_FORMAT_VERSION,
 };
 
 static const struct option init_options[] = {
@@ -67,6 +88,10 @@ static const struct option init_options[] = {
 	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
 	{ "smb-user", required_argument, NULL, OPT_SMB_USER },
 	{ "smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "recovery-key-file", required_argument, NULL, OPT_RECOVERY_FILE },
+	{ "no-recovery-key", no_argument, NULL, OPT_NO_RECOVERY },
+	{ "format-version", required_argument, NULL, OPT_FORMAT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -136,15 +161,115 @@ static void warn_kdf_limit(const struct vault_create_params *p)
 		  p->kdf_time);
 }
 
+/* The recovery key of a new version-2 vault: where it goes, and the key itself. */
+struct init_recovery {
+	const char *file; /* --recovery-key-file, or NULL */
+	bool none;        /* --no-recovery-key, or no terminal and no file */
+	uint32_t version; /* --format-version */
+	const char *label;
+	bool print;       /* show it on the terminal after the vault is made */
+	bool wrote_file;
+	char *text; /* secmem, RECOVERY_TEXT_LEN + 2 bytes (a newline fits); NULL when none */
+};
+
+static int init_recovery_check(struct init_recovery *rk)
+{
+	if (!config_slot_label_is_valid(rk->label) || !strcmp(rk->label, "recovery"))
+		return cli_usage_error("init", "label '%s' is not 1 ... 32 characters of "
+					       "[A-Za-z0-9._@+-] (nor 'recovery')", rk->label);
+	if (rk->file && rk->none)
+		return cli_usage_error("init", "--recovery-key-file and --no-recovery-key cannot "
+					       "be used together");
+	if (rk->version == CONFIG_VERSION) {
+		if (rk->file)
+			return cli_usage_error("init", "a version-1 vault has no recovery key");
+		rk->none = true;
+		return 0;
+	}
+	if (!rk->none && !rk->file) {
+		rk->print = isatty(STDOUT_FILENO);
+		if (!rk->print) {
+			cli_error("warning: standard output is not a terminal: no recovery key is "
+				  "made (use --recovery-key-file F, or --no-recovery-key to be "
+				  "quiet)");
+			rk->none = true;
+		}
+	}
+	return 0;
+}
+
+/* Create the version-2 vault: the password slot, and the recovery slot unless none. */
+static int init_create_v2(const char *dir, const struct vault_create_params *p,
+			  const struct password *pw, struct init_recovery *rk)
+{
+	struct vault_slot_new s[2] = {
+		{ CONFIG_SLOT_PASSWORD, rk->label, (const uint8_t *)pw->data, pw->len,
+		  p->kdf_time, p->kdf_memory_kib, p->kdf_lanes },
+		{ CONFIG_SLOT_RECOVERY, "recovery", NULL, RECOVERY_KEY_LEN, 0, 0, 0 },
+	};
+	uint8_t *key = secmem_alloc(RECOVERY_KEY_LEN);
+	int r = -ENOMEM;
+
+	if (!key)
+		goto out;
+	if (!rk->none) {
+		if (!(rk->text = secmem_alloc(RECOVERY_TEXT_LEN + 2)))
+			goto out;
+		if ((r = random_bytes(key, RECOVERY_KEY_LEN)) < 0)
+			goto out;
+		recovery_key_format(key, rk->text);
+		s[1].secret = key;
+	}
+	if (rk->file) {
+		/* The key and a newline, straight from locked memory. */
+		rk->text[RECOVERY_TEXT_LEN] = '\n';
+		r = auth_write_secret_file(rk->file, rk->text, RECOVERY_TEXT_LEN + 1);
+		rk->text[RECOVERY_TEXT_LEN] = '\0';
+		if (r != 0) {
+			r = -EIO;
+			goto out;
+		}
+		rk->wrote_file = true;
+	}
+	r = vault_admin_create_v2(dir, p, s, rk->none ? 1 : 2);
+	if (r < 0 && rk->wrote_file) {
+		(void)unlink(rk->file);
+		rk->wrote_file = false;
+	}
+out:
+	secmem_free(key);
+	return r;
+}
+
+static void init_recovery_report(struct init_recovery *rk)
+{
+	if (rk->wrote_file)
+		printf("recovery key written to '%s' (keep it apart from the vault; it opens "
+		       "the vault with --recovery-key '%s')\n",
+		       rk->file, rk->file);
+	if (rk->print && rk->text) {
+		/* The key itself bypasses stdio, so that no unlocked buffer ever holds it. */
+		printf("\nrecovery key (shown only now):\n\n    ");
+		fflush(stdout);
+		rk->text[RECOVERY_TEXT_LEN] = '\n';
+		if (write(STDOUT_FILENO, rk->text, RECOVERY_TEXT_LEN + 1) != RECOVERY_TEXT_LEN + 1)
+			cli_error("cannot write the recovery key to standard output");
+		printf("\nWRITE THIS DOWN and keep it somewhere safe, apart from the vault: it opens\n"
+		       "the vault if every password is lost (put it in a file and pass\n"
+		       "--recovery-key FILE). veilfs cannot show it again.\n");
+	}
+}
+
 int cmd_init_main(int argc, char **argv)
 {
-	struct password_source src = { NULL, NULL };
+	struct password_source src = { 0 };
 	struct vault_create_params p;
 	struct password pw = { NULL, 0 };
 	struct cli_smb smb = { NULL, NULL };
 	char *public = NULL;
 	uint32_t mib = VAULT_DEFAULT_KDF_MEMORY_KIB / 1024;
 	enum aead_alg alg;
+	struct init_recovery rk = { .version = CONFIG_V2_VERSION, .label = "password" };
 	bool created = false;
 	const char *dir;
 	int c, r;
@@ -184,6 +309,20 @@ int cmd_init_main(int argc, char **argv)
 						       "--kdf-time '%s' is not a number from %d to %d",
 						       optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME);
 			break;
+		case OPT_LABEL:
+			rk.label = optarg;
+			break;
+		case OPT_RECOVERY_FILE:
+			rk.file = optarg;
+			break;
+		case OPT_NO_RECOVERY:
+			rk.none = true;
+			break;
+		case OPT_FORMAT_VERSION:
+			if (!cli_parse_u32(optarg, 1, 2, &rk.version))
+				return cli_usage_error("init", "--format-version '%s' is not 1 or 2",
+						       optarg);
+			break;
 		case OPT_SMB_USER:
 			smb.user = optarg;
 			break;
@@ -209,6 +348,8 @@ int cmd_init_main(int argc, char **argv)
 		r = cli_usage_error("init", "invalid key derivation parameters");
 		goto out;
 	}
+	if ((r = init_recovery_check(&rk)) != 0)
+		goto out;
 
 	if ((r = init_make_dir(dir, &created)) != 0)
 		goto out;
@@ -220,7 +361,10 @@ int cmd_init_main(int argc, char **argv)
 	if ((r = password_read(&src, "New password: ", true, &pw)) != 0)
 		goto out;
 	progress_kdf_begin("deriving the key", p.kdf_memory_kib, p.kdf_time);
-	r = vault_admin_create(dir, &p, pw.data, pw.len);
+	if (rk.version == CONFIG_VERSION)
+		r = vault_admin_create(dir, &p, pw.data, pw.len);
+	else
+		r = init_create_v2(dir, &p, &pw, &rk);
 	progress_end();
 	password_free(&pw);
 	if (r < 0) {
@@ -234,8 +378,10 @@ int cmd_init_main(int argc, char **argv)
 	       p.kdf_lanes);
 	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);
 	warn_kdf_limit(&p);
+	init_recovery_report(&rk);
 	r = CLI_EXIT_OK;
 out:
+	secmem_free(rk.text);
 	if (r != CLI_EXIT_OK && created && !public)
 		(void)rmdir(dir);
 	free(public);

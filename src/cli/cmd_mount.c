@@ -40,6 +40,7 @@
 #include "cli/shared_mode.h"
 #include "coord/registry.h"
 #include "cli/commands.h"
+#include "cli/auth.h"
 #include "cli/password.h"
 #include "cli/progress.h"
 #include "cli/smb_args.h"
@@ -149,7 +150,9 @@ static void usage(FILE *f)
 	    "options:\n"
 	    "  --passfile F     read the password from the first line of file F\n"
 	    "  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
-	    "                   (without either: prompt on a terminal, else read stdin)\n"
+	    "  --keyfile F      unlock with the key file F (a key-file slot of the vault)\n"
+	    "  --recovery-key F unlock with the recovery key written in file F\n"
+	    "                   (without any: prompt on a terminal, else read stdin)\n"
 	    "  -f, --foreground stay in the foreground and log to stderr (Ctrl-C unmounts)\n"
 	    "  --ro             mount read-only (writes fail with EROFS)\n"
 	    "  -o OPTIONS       comma-separated mount options; may be repeated. veilfs's own:\n"
@@ -370,11 +373,15 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		OPT_SMB_USER,
 		OPT_SMB_PASSFILE,
 		OPT_IDLE,
-		OPT_JSON
+		OPT_JSON,
+		OPT_KEYFILE,
+		OPT_RECOVERY_KEY
 	};
 	static const struct option longopts[] = {
 	    {"passfile", required_argument, NULL, OPT_PASSFILE},
 	    {"extpass", required_argument, NULL, OPT_EXTPASS},
+	    {"keyfile", required_argument, NULL, OPT_KEYFILE},
+	    {"recovery-key", required_argument, NULL, OPT_RECOVERY_KEY},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"ro", no_argument, NULL, OPT_RO},
 	    {"log", required_argument, NULL, OPT_LOG},
@@ -403,6 +410,12 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case OPT_EXTPASS:
 			a->pwsrc.extpass = optarg;
+			break;
+		case OPT_KEYFILE:
+			a->pwsrc.keyfile = optarg;
+			break;
+		case OPT_RECOVERY_KEY:
+			a->pwsrc.recovery_key = optarg;
 			break;
 		case 'f':
 			a->foreground = true;
@@ -463,8 +476,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			return cli_option_error("mount", c, optopt, argv, optind);
 		}
 	}
-	if (a->pwsrc.passfile && a->pwsrc.extpass)
-		return cli_usage_error("mount", "give either --passfile or --extpass, not both");
+	if (auth_source_count(&a->pwsrc) > 1)
+		return cli_usage_error("mount", "give one of --passfile, --extpass, --keyfile and "
+						"--recovery-key");
 	if (argc - optind != 2)
 		return cli_usage_error("mount", "expected CIPHERDIR and MOUNTPOINT");
 	a->cipherdir = argv[optind];

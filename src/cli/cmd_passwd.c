@@ -2,28 +2,43 @@
  * veilfs passwd: change the password of a vault. Re-wraps the master key under the new
  * password (vault_admin_passwd); file contents, names and the master key stay as they are.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/auth.h"
 #include "cli/password.h"
 #include "cli/progress.h"
+#include "crypto/kdf.h"
 #include "store/store.h"
 #include "vault/admin.h"
+#include "vault/admin_slots.h"
 
 static const char passwd_help[] =
-	"usage: " CLI_PROG " passwd [--passfile F | --extpass CMD]\n"
-	"                     [--new-passfile F | --new-extpass CMD] CIPHERDIR\n"
+	"usage: " CLI_PROG " passwd [--passfile F | --extpass CMD | --keyfile F | --recovery-key F]\n"
+	"                     [--new-passfile F | --new-extpass CMD] [--label NAME]\n"
+	"                     [--kdf-memory MIB] [--kdf-time N] CIPHERDIR\n"
 	"\n"
 	"Change the password of the vault in CIPHERDIR. Only veilfs.conf is rewritten\n"
 	"(atomically, with a new salt); the master key and every file stay unchanged,\n"
 	"so mounted clients keep working. A wrong old password changes nothing.\n"
+	"In a version-2 vault one password slot is re-wrapped: the one labelled NAME, or\n"
+	"by default the slot that the old password (or key) opened; --kdf-memory and\n"
+	"--kdf-time give it a new Argon2id cost (default: keep its cost). Version-1\n"
+	"vaults take neither --label nor a new cost ('" CLI_PROG " upgrade' first).\n"
 	"\n"
 	"options:\n"
 	"  --passfile F         read the old password from the first line of file F\n"
 	"  --extpass CMD        read the old password from the output of '/bin/sh -c CMD'\n"
+	"  --keyfile F          unlock with the key file F instead of the old password\n"
+	"  --recovery-key F     unlock with the recovery key written in file F\n"
+	"  --label NAME         version 2: the password slot to change\n"
+	"  --kdf-memory MIB     version 2: new Argon2id memory in MiB, 8 ... 4096\n"
+	"  --kdf-time N         version 2: new Argon2id passes, 1 ... 64\n"
 	"  --new-passfile F     read the new password from the first line of file F\n"
 	"  --new-extpass CMD    read the new password from the output of '/bin/sh -c CMD'\n"
 	"                       Without a source, a password is asked on the terminal (the\n"
@@ -39,6 +54,11 @@ enum {
 	OPT_EXTPASS,
 	OPT_NEW_PASSFILE,
 	OPT_NEW_EXTPASS,
+	OPT_KEYFILE,
+	OPT_RECOVERY_KEY,
+	OPT_LABEL,
+	OPT_KDF_MEMORY,
+	OPT_KDF_TIME,
 };
 
 static const struct option passwd_options[] = {
@@ -46,14 +66,73 @@ static const struct option passwd_options[] = {
 	{ "extpass", required_argument, NULL, OPT_EXTPASS },
 	{ "new-passfile", required_argument, NULL, OPT_NEW_PASSFILE },
 	{ "new-extpass", required_argument, NULL, OPT_NEW_EXTPASS },
+	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
+	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
+	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Version 2: which slot, and its new cost (0: keep). */
+struct passwd_slot {
+	const char *label;
+	uint32_t kdf_mib, kdf_time;
+};
+
+static int passwd_slot_option(struct passwd_slot *ps, int c, const char *arg)
+{
+	if (c == OPT_LABEL) {
+		if (!config_slot_label_is_valid(arg))
+			return cli_usage_error("passwd", "label '%s' is not 1 ... 32 characters of "
+							 "[A-Za-z0-9._@+-]", arg);
+		ps->label = arg;
+	} else if (c == OPT_KDF_MEMORY) {
+		if (!cli_parse_u32(arg, ARGON2_MIN_MEMORY_KIB / 1024, ARGON2_MAX_MEMORY_KIB / 1024,
+				   &ps->kdf_mib))
+			return cli_usage_error("passwd", "--kdf-memory '%s' is not a number of MiB "
+							 "from %d to %d", arg,
+					       ARGON2_MIN_MEMORY_KIB / 1024,
+					       ARGON2_MAX_MEMORY_KIB / 1024);
+	} else if (!cli_parse_u32(arg, ARGON2_MIN_TIME, ARGON2_MAX_TIME, &ps->kdf_time)) {
+		return cli_usage_error("passwd", "--kdf-time '%s' is not a number from %d to %d",
+				       arg, ARGON2_MIN_TIME, ARGON2_MAX_TIME);
+	}
+	return 0;
+}
+
+/* Re-wrap one password slot of a version-2 vault; its current cost unless one is given. */
+static int passwd_rewrap(const char *dir, const struct passwd_slot *ps,
+			 const struct password *oldpw, const struct password *newpw)
+{
+	struct vault_slot_new n = { CONFIG_SLOT_PASSWORD, NULL, (const uint8_t *)newpw->data,
+				    newpw->len, ps->kdf_time, ps->kdf_mib * 1024, 0 };
+	char label[CONFIG_SLOT_LABEL_MAX + 1];
+	int r;
+
+	/* A cost of 0 keeps the slot's own (vault_slot_rewrap). */
+	r = vault_slot_rewrap(dir, oldpw->data, oldpw->len, ps->label, &n, label);
+	switch (-r) {
+	case 0:
+		printf("password of slot '%s' of '%s' changed\n", label, dir);
+		return CLI_EXIT_OK;
+	case ESRCH:
+		cli_error("'%s' has no slot labelled '%s'", dir, ps->label ? ps->label : "");
+		return CLI_EXIT_USAGE;
+	case EMEDIUMTYPE:
+		cli_error("the slot of '%s' to change is not a password slot (give --label)", dir);
+		return CLI_EXIT_USAGE;
+	default:
+		return cli_vault_error("cannot change password of", dir, r);
+	}
+}
+
 int cmd_passwd_main(int argc, char **argv)
 {
-	struct password_source oldsrc = { NULL, NULL }, newsrc = { NULL, NULL };
+	struct password_source oldsrc = { 0 }, newsrc = { 0 };
 	struct password oldpw = { NULL, 0 }, newpw = { NULL, 0 };
+	struct passwd_slot ps = { NULL, 0, 0 };
 	struct vault_info vi;
 	const char *dir;
 	int c, r;
@@ -75,6 +154,18 @@ int cmd_passwd_main(int argc, char **argv)
 		case OPT_NEW_EXTPASS:
 			newsrc.extpass = optarg;
 			break;
+		case OPT_KEYFILE:
+			oldsrc.keyfile = optarg;
+			break;
+		case OPT_RECOVERY_KEY:
+			oldsrc.recovery_key = optarg;
+			break;
+		case OPT_LABEL:
+		case OPT_KDF_MEMORY:
+		case OPT_KDF_TIME:
+			if ((r = passwd_slot_option(&ps, c, optarg)) != 0)
+				return r;
+			break;
 		case 'h':
 			fputs(passwd_help, stdout);
 			return CLI_EXIT_OK;
@@ -84,8 +175,9 @@ int cmd_passwd_main(int argc, char **argv)
 	}
 	if ((r = cli_one_cipherdir("passwd", argc, optind)) != 0)
 		return r;
-	if (oldsrc.passfile && oldsrc.extpass)
-		return cli_usage_error("passwd", "--passfile and --extpass cannot be used together");
+	if (auth_source_count(&oldsrc) > 1)
+		return cli_usage_error("passwd", "give one of --passfile, --extpass, --keyfile and "
+						 "--recovery-key");
 	if (newsrc.passfile && newsrc.extpass)
 		return cli_usage_error("passwd",
 				       "--new-passfile and --new-extpass cannot be used together");
@@ -102,6 +194,9 @@ int cmd_passwd_main(int argc, char **argv)
 	/* A missing or malformed vault is reported before any password is asked for. */
 	if ((r = vault_admin_info(dir, &vi)) < 0)
 		return cli_vault_error("cannot read vault", dir, r);
+	if (vi.version == CONFIG_VERSION && (ps.label || ps.kdf_mib || ps.kdf_time))
+		return cli_usage_error("passwd", "--label, --kdf-memory and --kdf-time need a "
+						 "version-2 vault ('" CLI_PROG " upgrade')");
 	if ((r = password_read(&oldsrc, "Old password: ", false, &oldpw)) != 0)
 		return r;
 	/* On a terminal, say "wrong password" before the new one is typed twice. */
@@ -117,13 +212,20 @@ int cmd_passwd_main(int argc, char **argv)
 	if ((r = password_read(&newsrc, "New password: ", true, &newpw)) != 0)
 		goto out;
 	progress_kdf_begin("re-wrapping the key", vi.kdf_memory_kib, vi.kdf_time);
-	r = vault_admin_passwd(dir, oldpw.data, oldpw.len, newpw.data, newpw.len);
-	progress_end();
-	if (r < 0) {
-		r = cli_vault_error("cannot change password of", dir, r);
-		goto out;
+	if (vi.version == CONFIG_VERSION) {
+		r = vault_admin_passwd(dir, oldpw.data, oldpw.len, newpw.data, newpw.len);
+		progress_end();
+		if (r < 0) {
+			r = cli_vault_error("cannot change password of", dir, r);
+			goto out;
+		}
+		printf("password of '%s' changed\n", dir);
+	} else {
+		r = passwd_rewrap(dir, &ps, &oldpw, &newpw);
+		progress_end();
+		if (r != CLI_EXIT_OK)
+			goto out;
 	}
-	printf("password of '%s' changed\n", dir);
 	r = CLI_EXIT_OK;
 out:
 	password_free(&oldpw);

@@ -12,6 +12,8 @@ int cmd_mount_main(int argc, char **argv);
 int cmd_umount_main(int argc, char **argv);
 int cmd_fsck_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
+int cmd_key_main(int argc, char **argv);
+int cmd_upgrade_main(int argc, char **argv);
 /* The offline commands (cli/offline.h): a vault without a mount. */
 int cmd_ls_main(int argc, char **argv);
 int cmd_cat_main(int argc, char **argv);

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "format/config.h"
+#include "format/config_v2.h"
 
 #ifndef VEILFS_VERSION
 #define VEILFS_VERSION "0.1.0"
@@ -41,6 +42,8 @@ static const struct command commands[] = {
 	{ "umount", cmd_umount_main, "unmount a vault and wait for its daemon to exit", false },
 	{ "fsck", cmd_fsck_main, "check every file and name of a vault", false },
 	{ "status", cmd_status_main, "list the live mounts of a vault (no password needed)", false },
+	{ "key", cmd_key_main, "list, add or remove the key slots of a vault", false },
+	{ "upgrade", cmd_upgrade_main, "convert a version-1 vault to version 2 in place", false },
 	{ "ls", cmd_ls_main, "list a directory of a vault without a mount", false },
 	{ "cat", cmd_cat_main, "write a file of a vault to standard output without a mount", false },
 	{ "get", cmd_get_main, "copy a file out of a vault without a mount", false },
@@ -125,8 +128,8 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf(CLI_PROG " %s (on-disk format version %d)\n", VEILFS_VERSION,
-		       CONFIG_VERSION);
+		printf(CLI_PROG " %s (on-disk format version %d; opens version %d too)\n",
+		       VEILFS_VERSION, CONFIG_V2_VERSION, CONFIG_VERSION);
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help")) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli/auth.h"
 #include "cli/cli.h"
 #include "cli/offline.h"
 #include "cli/registry_platform.h"
@@ -32,6 +33,12 @@ int offline_option(const char *cmd, struct offline_args *a, int c, const char *a
 		return 0;
 	case OFFLINE_OPT_EXTPASS:
 		a->pwsrc.extpass = arg;
+		return 0;
+	case OFFLINE_OPT_KEYFILE:
+		a->pwsrc.keyfile = arg;
+		return 0;
+	case OFFLINE_OPT_RECOVERY_KEY:
+		a->pwsrc.recovery_key = arg;
 		return 0;
 	case OFFLINE_OPT_LEASE: {
 		char *end = NULL;
@@ -144,8 +151,9 @@ int offline_open(struct offline *o, const char *cmd, const char *cipherdir,
 	o->cipherdir = cipherdir;
 	o->who.uid = getuid();
 	o->who.gid = getgid();
-	if (a->pwsrc.passfile && a->pwsrc.extpass)
-		return cli_usage_error(cmd, "give either --passfile or --extpass, not both");
+	if (auth_source_count(&a->pwsrc) > 1)
+		return cli_usage_error(cmd, "give one of --passfile, --extpass, --keyfile and "
+					    "--recovery-key");
 	if (!(o->cipher_abs = realpath(cipherdir, NULL)))
 		return cli_vault_error("cannot open vault", cipherdir, -errno);
 	if ((r = vault_admin_info(o->cipher_abs, &info)) < 0)

@@ -26,6 +26,8 @@ enum {
 	OFFLINE_OPT_EXTPASS,
 	OFFLINE_OPT_SHARED,
 	OFFLINE_OPT_LEASE,
+	OFFLINE_OPT_KEYFILE,
+	OFFLINE_OPT_RECOVERY_KEY,
 	OFFLINE_OPT_VERBOSE = 'v',
 	OFFLINE_OPT_NEXT = 270,
 };
@@ -33,6 +35,8 @@ enum {
 #define OFFLINE_LONGOPTS                                                                  \
 	{ "passfile", required_argument, NULL, OFFLINE_OPT_PASSFILE },                    \
 	{ "extpass", required_argument, NULL, OFFLINE_OPT_EXTPASS },                      \
+	{ "keyfile", required_argument, NULL, OFFLINE_OPT_KEYFILE },                      \
+	{ "recovery-key", required_argument, NULL, OFFLINE_OPT_RECOVERY_KEY },            \
 	{ "shared", required_argument, NULL, OFFLINE_OPT_SHARED },                        \
 	{ "verbose", no_argument, NULL, OFFLINE_OPT_VERBOSE },                            \
 	{ "lock-lease", required_argument, NULL, OFFLINE_OPT_LEASE },                     \
@@ -42,7 +46,9 @@ enum {
 #define OFFLINE_OPTIONS_HELP                                                              \
 	"  --passfile F     read the password from the first line of file F\n"            \
 	"  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n" \
-	"                   (without either: prompt on a terminal, else read stdin)\n"    \
+	"  --keyfile F      unlock with the key file F (a key-file slot)\n"               \
+	"  --recovery-key F unlock with the recovery key written in file F\n"             \
+	"                   (without any: prompt on a terminal, else read stdin)\n"       \
 	"  --shared=MODE    the cross-client locks to take (docs/SHARED.md): auto\n"      \
 	"                   (default: the mode of the live shared mounts of CIPHERDIR,\n" \
 	"                   else picked by the lower fs type as 'mount --shared=auto'),\n"\

@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include "base/secmem.h"
+#include "cli/auth.h"
 #include "cli/cli.h"
 #include "cli/password.h"
 #include "crypto/kdf.h"
@@ -259,6 +260,8 @@ int password_read(const struct password_source *src, const char *prompt, bool co
 	size_t againlen = 0;
 	int r;
 
+	if (src->keyfile || src->recovery_key)
+		return auth_read_typed(src, pw);
 	pw->len = 0;
 	pw->data = secmem_alloc(PASSWORD_BUF);
 	if (!pw->data) {

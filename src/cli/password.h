@@ -18,10 +18,17 @@
 /* Longest password accepted, in bytes (without the newline). */
 enum { PASSWORD_MAX = 1024 };
 
-/* Where a password comes from; both NULL means prompt (terminal) or stdin. Borrowed. */
+/*
+ * Where a password comes from; all NULL means prompt (terminal) or stdin. Borrowed.
+ * keyfile and recovery_key name the other unlock methods of a version-2 vault; with one
+ * of them, password_read() reads that secret instead (cli/auth.h) and pw holds a typed
+ * secret (keys/keyslots.h) that the core takes where it takes a password.
+ */
 struct password_source {
 	const char *passfile;
 	const char *extpass;
+	const char *keyfile;
+	const char *recovery_key;
 };
 
 struct password {

@@ -12,7 +12,7 @@
 
 int cli_smb_prepare(const char *cmd, const char *where, const struct cli_smb *o, char **public)
 {
-	struct password_source src = { o->passfile, NULL };
+	struct password_source src = { .passfile = o->passfile };
 	struct password pw = { NULL, 0 };
 	struct store_smb_auth auth = { o->user, NULL, NULL };
 	int r;

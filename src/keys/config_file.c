@@ -7,6 +7,7 @@
 #include <string.h>
 #include "base/errors.h"
 #include "base/secmem.h"
+#include "keys/config_any.h"
 #include "keys/config_file.h"
 #include "names/names.h"
 #include "store/store.h"
@@ -47,18 +48,27 @@ int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struc
 		struct vault_keys **keys)
 {
 	uint8_t *master = secmem_alloc(MASTER_KEY_LEN);
+	struct config_any *any = NULL;
 	int r = -ENOMEM;
 
 	*keys = NULL;
 	if (!master)
 		return -ENOMEM;
-	if ((r = config_file_load(s, rootfd, c)) < 0)
+	memset(c, 0, sizeof(*c));
+	any = malloc(sizeof(*any));
+	if (!any)
 		goto out;
-	if ((r = keys_unwrap(c, pw, pwlen, master)) < 0)
+	if ((r = config_any_load(s, rootfd, any)) < 0)
 		goto out;
+	if ((r = config_any_unwrap(any, pw, pwlen, master, NULL)) < 0)
+		goto out;
+	config_any_view(any, c);
 	*keys = vault_keys_new(master, c->vault_id);
 	r = *keys ? 0 : -ENOMEM;
 out:
+	if (any)
+		secure_wipe(any, sizeof(*any));
+	free(any);
 	secmem_free(master);
 	return r;
 }

@@ -30,9 +30,11 @@ int config_file_load(struct store *s, int rootfd, struct config *c) MUST_CHECK;
 /* Encode *c and replace rootfd/veilfs.conf atomically (mode CONFIG_FILE_MODE). */
 int config_file_save(struct store *s, int rootfd, const struct config *c) MUST_CHECK;
 /*
- * Load the config, unwrap the master key with the password and derive every subkey.
- * On success *keys is owned by the caller (vault_keys_free()). Returns 0, -EPERM for a
- * wrong password, or an error of config_file_load(); the master key never leaves secmem.
+ * Load the config (version 1 or 2, keys/config_any.h), unwrap the master key with the
+ * unlock secret (a password, or a typed secret of keys/keyslots.h) and derive every
+ * subkey. *c gets the vault-wide view (config_any_view: for version 2, version 2 and no
+ * KDF fields). On success *keys is owned by the caller (vault_keys_free()). Returns 0,
+ * -EPERM for a wrong secret, or a load error; the master key never leaves secmem.
  */
 int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
 		struct vault_keys **keys) MUST_CHECK;

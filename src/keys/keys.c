@@ -39,6 +39,8 @@ static const char *const key_labels[KEY_LABEL_COUNT] = {
 	[KEY_LABEL_XATTR_VALUES] = "veilfs v1 xattr values",
 	[KEY_LABEL_SYMLINKS] = "veilfs v1 symlinks",
 	[KEY_LABEL_FILE] = "veilfs v1 file",
+	[KEY_LABEL_SLOT_KEYFILE] = "veilfs v2 slot keyfile",
+	[KEY_LABEL_SLOT_RECOVERY] = "veilfs v2 slot recovery",
 };
 
 /* Where each vault subkey goes in struct vault_keys. */

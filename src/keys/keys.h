@@ -25,6 +25,9 @@ enum key_label {
 	KEY_LABEL_XATTR_VALUES,
 	KEY_LABEL_SYMLINKS,
 	KEY_LABEL_FILE,
+	/* KEKs of version-2 key slots with a random secret (keys/keyslots.c) */
+	KEY_LABEL_SLOT_KEYFILE,
+	KEY_LABEL_SLOT_RECOVERY,
 	KEY_LABEL_COUNT,
 };
 

@@ -5,11 +5,13 @@
  * format/config.c, its atomic I/O to keys/config_file.c, wrapping to keys/ and every call on
  * the directory to store/. Never prints; returns -errno (see admin.h).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "base/secmem.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
 #include "format/config.h"
+#include "keys/config_any.h"
 #include "keys/config_file.h"
 #include "keys/keys.h"
 #include "names/names.h"
@@ -173,14 +175,34 @@ out:
 int vault_admin_info(const char *path, struct vault_info *info)
 {
 	struct admin_dir d;
+	struct config_any *any;
 	struct config c;
+	unsigned i;
 	int r;
 
 	memset(info, 0, sizeof(*info));
+	if (!(any = malloc(sizeof(*any))))
+		return -ENOMEM;
 	if ((r = admin_dir_open(&d, path)) < 0)
-		return r;
-	r = config_file_load(d.store, d.rootfd, &c);
+		goto out_free;
+	r = config_any_load(d.store, d.rootfd, any);
 	admin_dir_close(&d);
+	if (r < 0)
+		goto out_free;
+	config_any_view(any, &c);
+	/* Version 2: the KDF shown is that of the first password slot (`veilfs key list`). */
+	for (i = 0; any->version == CONFIG_V2_VERSION && i < any->v2.nslots; i++) {
+		if (any->v2.slots[i].type != CONFIG_SLOT_PASSWORD)
+			continue;
+		c.kdf = CONFIG_KDF_ARGON2ID;
+		c.kdf_time = any->v2.slots[i].kdf_time;
+		c.kdf_memory_kib = any->v2.slots[i].kdf_memory_kib;
+		c.kdf_lanes = any->v2.slots[i].kdf_lanes;
+		break;
+	}
+out_free:
+	secure_wipe(any, sizeof(*any));
+	free(any);
 	if (r < 0)
 		return r;
 	info->version = c.version;
@@ -199,24 +221,28 @@ int vault_admin_info(const char *path, struct vault_info *info)
 int vault_admin_check_password(const char *path, const char *pw, size_t pwlen)
 {
 	struct admin_dir d;
-	struct config c;
+	struct config_any *c;
 	uint8_t *master = NULL;
 	int r;
 
-	memset(&c, 0, sizeof(c));
+	if (!(c = malloc(sizeof(*c))))
+		return -ENOMEM;
 	if ((r = admin_dir_open(&d, path)) < 0)
-		return r;
-	if ((r = config_file_load(d.store, d.rootfd, &c)) < 0)
+		goto out_free;
+	/* Either version; pw may be a typed secret (keys/keyslots.h). */
+	if ((r = config_any_load(d.store, d.rootfd, c)) < 0)
 		goto out;
 	r = -ENOMEM;
 	master = secmem_alloc(MASTER_KEY_LEN);
 	if (!master)
 		goto out;
-	r = keys_unwrap(&c, pw, pwlen, master);
+	r = config_any_unwrap(c, pw, pwlen, master, NULL);
 out:
 	secmem_free(master);
-	secure_wipe(&c, sizeof(c));
 	admin_dir_close(&d);
+out_free:
+	secure_wipe(c, sizeof(*c));
+	free(c);
 	return r < 0 ? r : 0;
 }
 

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/aead.h"
+#include "format/config_v2.h"
 #include "keys/config_file.h"
 #include "vault/lock.h"
 #include "vault/vault_internal.h"
@@ -48,8 +49,11 @@ static int vault_setup_config(struct vault *v, const struct config *c)
 {
 	int r;
 
-	if ((r = config_validate(c)) < 0)
+	/* A version-2 view (keys/config_any.h) carries only the vault-wide fields. */
+	if (c->version != CONFIG_V2_VERSION && (r = config_validate(c)) < 0)
 		return r;
+	if (c->block_size != CONFIG_BLOCK_SIZE || (c->features & ~(uint32_t)CONFIG_FEATURES_KNOWN))
+		return -EPROTO;
 	v->config = *c;
 	v->alg = (enum aead_alg)c->cipher;
 	v->nonce_len = aead_nonce_len(v->alg);

@@ -193,7 +193,8 @@ test_smb_urls_without_server() {
 }
 
 test_init_and_info() {
-	new_vault v "correct horse"
+	# The version-1 layout (version 2 is tests/cli/keyslots.sh).
+	new_vault v "correct horse" --format-version 1
 	contains "$out" "created vault"
 	[[ $(stat -c %s "$T/v/veilfs.conf") == 140 ]] || die "veilfs.conf is not 140 bytes"
 	[[ $(stat -c %s "$T/v/veilfs.diriv") == 16 ]] || die "veilfs.diriv is not 16 bytes"
@@ -212,7 +213,7 @@ test_init_and_info() {
 }
 
 test_info_json() {
-	new_vault v pw
+	new_vault v pw --format-version 1
 	expect_rc 0 "$V" info --json "$T/v"
 	printf '%s' "$out" | python3 -m json.tool >/dev/null || die "not valid JSON: $out"
 	printf '%s' "$out" >"$T/info.json"
@@ -277,7 +278,7 @@ test_wrong_password_changes_nothing() {
 }
 
 test_passwd_changes_password() {
-	new_vault v old-pw
+	new_vault v old-pw --format-version 1
 	id=$("$V" info --json "$T/v" | json_get '["vault_id"]')
 	before=$(sha "$T/v/veilfs.conf")
 	pwfile old old-pw
@@ -299,7 +300,7 @@ test_passwd_changes_password() {
 }
 
 test_passwd_keeps_parameters() {
-	new_vault v a --cipher xchacha20-poly1305
+	new_vault v a --cipher xchacha20-poly1305 --format-version 1
 	head -c 48 "$T/v/veilfs.conf" >"$T/head.before"
 	salt=$(od -An -tx1 -j48 -N32 "$T/v/veilfs.conf")
 	pwfile a a
@@ -476,7 +477,7 @@ test_not_a_vault_exit_3() {
 	contains "$err" "not a veilfs vault"
 	expect_rc 3 "$V" info "$T/missing"
 	expect_rc 3 "$V" passwd --passfile "$T/p" --new-passfile "$T/n" "$T/empty"
-	new_vault v pw
+	new_vault v pw --format-version 1
 	cp "$T/v/veilfs.conf" "$T/good.conf"
 	make_conf() { rm -f "$T/v/veilfs.conf"; cat >"$T/v/veilfs.conf"; }
 	# truncated, empty, trailing byte, bad magic, bad version, unknown feature, bad cipher,
@@ -509,7 +510,7 @@ test_not_a_vault_exit_3() {
 }
 
 test_tampered_config_is_wrong_password() {
-	new_vault v pw
+	new_vault v pw --format-version 1
 	pwfile p pw
 	pwfile n n
 	# Flip one bit of the wrapped key (last byte) and of the vault id: both well-formed.

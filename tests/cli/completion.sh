@@ -60,14 +60,14 @@ mkdir vault-a vault-b plain
 echo pw >pwfile
 touch vault-file
 
-expect "" init info passwd mount umount fsck status ls cat get put rm mkdir help
+expect "" init info passwd mount umount fsck status key upgrade ls cat get put rm mkdir help
 expect "mo" mount
 expect "--" --help --version
 expect "mount --pa" --passfile
 expect "mount --sh" --shared=
 expect "mount --shared=l" locks lockfiles
 expect "mount --lower-direct=" on off
-expect "mount -" --passfile --extpass -f --foreground -q --quiet --json --ro -o --shared= \
+expect "mount -" --passfile --extpass --keyfile --recovery-key -f --foreground -q --quiet --json --ro -o --shared= \
 	--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile -h --help
 expect "mount -o ro,allow_" ro,allow_other ro,allow_root
 expect "mount -o no" nonempty nowriteback nosuid nodev noexec noatime

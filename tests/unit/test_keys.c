@@ -44,6 +44,8 @@ static const char *const want_labels[] = {
 	/* 4 */ "veilfs v1 xattr values",
 	/* 5 */ "veilfs v1 symlinks",
 	/* 6 */ "veilfs v1 file",
+	/* 7 */ "veilfs v2 slot keyfile",
+	/* 8 */ "veilfs v2 slot recovery",
 };
 
 TEST(keys_labels_match_format)

@@ -12,8 +12,10 @@
 #include "crypto/kdf.h"
 #include "format/block.h"
 #include "format/config.h"
+#include "format/config_v2.h"
 #include "format/header.h"
 #include "keys/keys.h"
+#include "keys/keyslots.h"
 #include "names/names.h"
 #include "names/sealed.h"
 #include "test.h"
@@ -187,6 +189,92 @@ TEST(vectors_config_and_wrap)
 	EXPECT(config_encode(&c, bytes) == 0);
 	expect_hex(r, "config", bytes, sizeof(bytes));
 	EXPECT(keys_unwrap(&d, "wrong", 5, master) == -EPERM);
+	vfile_free(&f);
+}
+
+/* config_v2.txt: record 0 the vault, records 1 ... nslots the slots, the last the file. */
+TEST(vectors_config_v2_slots)
+{
+	struct vfile f;
+	struct vrec *r;
+	struct config_v2 c, d;
+	uint8_t master[32], got[32], kek[32], secret[64], ad[CONFIG_V2_AD_LEN];
+	uint8_t bytes[CONFIG_V2_SIZE_MAX], typed[64 + KEYS_SECRET_OVERHEAD];
+	char text[RECOVERY_TEXT_LEN + 1];
+	const uint8_t *sp;
+	size_t slen, n;
+	unsigned i;
+	int slot;
+
+	if (!vfile_load(&f, "config_v2.txt"))
+		return;
+	r = &f.rec[0];
+	memset(&c, 0, sizeof(c));
+	get_hex(r, "master_key", master, sizeof(master));
+	get_hex(r, "vault_id", c.vault_id, VAULT_ID_LEN);
+	c.cipher = (uint8_t)get_u64(r, "cipher_str");
+	c.features = (uint32_t)get_u64(r, "features_str");
+	c.block_size = CONFIG_BLOCK_SIZE;
+	c.nslots = (uint16_t)get_u64(r, "nslots_str");
+	if (!EXPECT(c.nslots == 3 && f.nrec == 5))
+		goto out;
+	for (i = 0; i < c.nslots; i++) {
+		struct config_slot *s = &c.slots[i];
+
+		r = &f.rec[1 + i];
+		s->type = (uint8_t)get_u64(r, "type_str");
+		s->kdf = s->type == CONFIG_SLOT_PASSWORD ? CONFIG_SLOT_KDF_ARGON2ID
+							 : CONFIG_SLOT_KDF_HKDF;
+		snprintf(s->label, sizeof(s->label), "%s", get(r, "label_str"));
+		s->created = get_u64(r, "created_str");
+		s->kdf_time = (uint32_t)get_u64(r, "kdf_time_str");
+		s->kdf_memory_kib = (uint32_t)get_u64(r, "kdf_memory_kib_str");
+		s->kdf_lanes = (uint32_t)get_u64(r, "kdf_lanes_str");
+		get_hex(r, "salt", s->salt, CONFIG_SALT_LEN);
+		get_hex(r, "nonce", s->nonce, CONFIG_WRAP_NONCE_LEN);
+		if (s->type == CONFIG_SLOT_PASSWORD) {
+			sp = (const uint8_t *)get(r, "password_str");
+			slen = strlen((const char *)sp);
+		} else {
+			slen = get_hex(r, "secret", secret, sizeof(secret));
+			sp = secret;
+		}
+		if (s->type == CONFIG_SLOT_RECOVERY) {
+			recovery_key_format(sp, text);
+			EXPECT(strcmp(text, get(r, "recovery_text_str")) == 0);
+			EXPECT(recovery_key_parse(text, strlen(text), got) == 0 && !memcmp(got, sp, 32));
+		}
+		EXPECTF(keyslot_kek(&c, i, sp, slen, kek) == 0, "slot %u", i);
+		expect_hex(r, "kek", kek, sizeof(kek));
+		EXPECT(config_v2_slot_ad(&c, i, ad) == 0);
+		expect_hex(r, "ad", ad, sizeof(ad));
+		EXPECT(keyslot_wrap_fixed(&c, i, master, sp, slen) == 0);
+		expect_hex(r, "wrapped_key", s->wrapped, CONFIG_WRAPPED_LEN);
+	}
+	EXPECT(config_v2_encode(&c, bytes, sizeof(bytes)) == 0);
+	r = &f.rec[4];
+	expect_hex(r, "config", bytes, config_v2_size(&c));
+	/* the stored file decodes to the same config, and each secret unlocks its slot */
+	n = get_hex(r, "config", bytes, sizeof(bytes));
+	EXPECT(config_v2_decode(&d, bytes, n) == 0 && memcmp(&c, &d, sizeof(c)) == 0);
+	for (i = 0; i < d.nslots; i++) {
+		r = &f.rec[1 + i];
+		if (d.slots[i].type == CONFIG_SLOT_PASSWORD) {
+			sp = (const uint8_t *)get(r, "password_str");
+			slen = strlen((const char *)sp);
+			memcpy(typed, sp, slen);
+		} else {
+			slen = get_hex(r, "secret", secret, sizeof(secret));
+			keys_secret_encode(d.slots[i].type, secret, slen, typed);
+			slen += KEYS_SECRET_OVERHEAD;
+		}
+		memset(got, 0, sizeof(got));
+		EXPECTF(keys_unlock_v2(&d, (const char *)typed, slen, got, &slot) == 0 &&
+				slot == (int)i && memcmp(got, master, 32) == 0,
+			"slot %u", i);
+	}
+	EXPECT(keys_unlock_v2(&d, "wrong", 5, got, &slot) == -EPERM && slot == -1);
+out:
 	vfile_free(&f);
 }
 

@@ -55,6 +55,33 @@ wrapped = AESGCM(kek).encrypt(c["wrap_nonce"], c["master_key"], conf)
 check("wrapped key", wrapped, c["wrapped_key"])
 check("config file", conf + wrapped, c["config"])
 
+# Version 2: the vault-wide part, then one slot per record, built from FORMAT.md alone.
+v2 = load("config_v2.txt")
+head = b"VEILFSCF" + struct.pack(">HIBBII", 2, int(v2[0]["features_str"]), int(v2[0]["cipher_str"]), 0, 4096, 0) + v2[0]["vault_id"]
+check("v2 vault-wide AD length", len(head), 40)
+whole = head + struct.pack(">HH", int(v2[0]["nslots_str"]), 0)
+for r in v2[1:-1]:
+    t = int(r["type_str"])
+    label = r["label_str"].encode()
+    costs = (int(r["kdf_time_str"]), int(r["kdf_memory_kib_str"]), int(r["kdf_lanes_str"]))
+    if t == 1:
+        kek = Argon2id(salt=r["salt"], length=32, iterations=costs[0], lanes=costs[2],
+                       memory_cost=costs[1]).derive(r["password_str"].encode())
+    else:
+        info = b"veilfs v2 slot keyfile" if t == 2 else b"veilfs v2 slot recovery"
+        kek = hkdf(r["secret"], r["salt"], info, 32)
+    check(f"v2 slot {r['slot_str']} kek", kek, r["kek"])
+    slot = (struct.pack(">BBBBIIIQ", t, 1 if t == 1 else 2, len(label), 0, *costs, int(r["created_str"]))
+            + label.ljust(32, b"\0") + r["salt"] + r["nonce"])
+    check(f"v2 slot {r['slot_str']} AD", head + slot, r["ad"])
+    wrapped = AESGCM(kek).encrypt(r["nonce"], v2[0]["master_key"], head + slot)
+    check(f"v2 slot {r['slot_str']} wrapped key", wrapped, r["wrapped_key"])
+    if t == 3:
+        h = r["secret"].hex()
+        check("recovery key text", "-".join(h[i:i + 8] for i in range(0, 64, 8)), r["recovery_text_str"])
+    whole += slot + wrapped
+check("v2 config file", whole, v2[-1]["config"])
+
 k = load("keys.txt")[0]
 keys = {}
 for label, field, n in [("content", "content_key", 32), ("names", "names_key", 64),

@@ -1,0 +1,40 @@
+/*
+ * Unlock methods other than a password, for the CLI (docs/CLI.md, "Unlocking"):
+ *   --keyfile F       the whole contents of F (16 ... 4096 bytes)
+ *   --recovery-key F  the recovery key written in F (64 hex digits, dashes ignored)
+ * and the files that `init` and `key add` create: new key files (32 random bytes) and
+ * recovery-key files, both created exclusively with mode 0600. Secrets go straight into
+ * secmem memory and are never printed, except a new recovery key, once, on a terminal.
+ */
+#ifndef VEILFS_CLI_AUTH_H
+#define VEILFS_CLI_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base/compiler.h"
+#include "cli/password.h"
+
+/* Help lines for the AUTH options, shared by every command that unlocks. */
+#define AUTH_HELP                                                                                  \
+	"  --passfile F        read the password from the first line of file F\n"                  \
+	"  --extpass CMD       read the password from the output of '/bin/sh -c CMD'\n"           \
+	"  --keyfile F         unlock with the key file F (a key-file slot)\n"                     \
+	"  --recovery-key F    unlock with the recovery key written in file F\n"                   \
+	"                      Without any: a password from the terminal, or one line of\n"       \
+	"                      standard input when it is not a terminal.\n"
+
+/* How many of the four sources of src are set. */
+unsigned auth_source_count(const struct password_source *src);
+/*
+ * Read the key file or recovery key of src (exactly one source must be set) into pw as a
+ * typed secret. Returns 0 or a CLI exit status after printing why (no secret in messages).
+ */
+int auth_read_typed(const struct password_source *src, struct password *pw) MUST_CHECK;
+/*
+ * Create path exclusively (mode 0600) holding n bytes, synced. Returns 0 or a CLI exit
+ * status after printing why.
+ */
+int auth_write_secret_file(const char *path, const void *data, size_t n) MUST_CHECK;
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * veilfs.conf of either version: one read through store_read_file (bounded), dispatch on
+ * the version field after the magic, and atomic saves through store_write_atomic.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "base/errors.h"
+#include "base/secmem.h"
+#include "keys/config_any.h"
+#include "keys/config_file.h"
+#include "keys/keyslots.h"
+#include "names/names.h"
+#include "store/store.h"
+
+/* More than the largest config, so trailing bytes read as malformed, not as too big. */
+enum { CONFIG_ANY_READ_MAX = 4096 };
+
+int config_any_load(struct store *s, int rootfd, struct config_any *c)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r, v;
+
+	memset(c, 0, sizeof(*c));
+	r = store_read_file(s, rootfd, NAMES_CONF_FILE, CONFIG_ANY_READ_MAX, &data, &len);
+	if (r == -EFBIG)
+		return -EPROTO;
+	if (r < 0)
+		return r;
+	v = config_peek_version(data, len);
+	if (v == CONFIG_VERSION)
+		r = config_decode(&c->v1, data, len);
+	else if (v == CONFIG_V2_VERSION)
+		r = config_v2_decode(&c->v2, data, len);
+	else
+		r = -EPROTO;
+	free(data);
+	if (r == 0)
+		c->version = (uint16_t)v;
+	return r;
+}
+
+int config_v2_save(struct store *s, int rootfd, const char *name, const struct config_v2 *c)
+{
+	uint8_t bytes[CONFIG_V2_SIZE_MAX];
+	int r;
+
+	if ((r = config_v2_encode(c, bytes, sizeof(bytes))) < 0)
+		return r;
+	return store_write_atomic(s, rootfd, name, bytes, config_v2_size(c), CONFIG_FILE_MODE);
+}
+
+int config_any_unwrap(const struct config_any *c, const char *pw, size_t pwlen,
+		      uint8_t master[static MASTER_KEY_LEN], int *slot)
+{
+	const uint8_t *data;
+	size_t len;
+	uint8_t type;
+	int r;
+
+	if (slot)
+		*slot = -1;
+	if (c->version == CONFIG_V2_VERSION)
+		return keys_unlock_v2(&c->v2, pw, pwlen, master, slot);
+	if (c->version != CONFIG_VERSION)
+		return -EPROTO;
+	/* A version-1 vault has one password and nothing else. */
+	if (keys_secret_parse(pw, pwlen, &type, &data, &len) < 0 || type != CONFIG_SLOT_PASSWORD) {
+		secure_wipe(master, MASTER_KEY_LEN);
+		return -EPERM;
+	}
+	r = keys_unwrap(&c->v1, pw, pwlen, master);
+	if (r == 0 && slot)
+		*slot = 0;
+	return r;
+}
+
+void config_any_view(const struct config_any *c, struct config *out)
+{
+	if (c->version == CONFIG_VERSION) {
+		*out = c->v1;
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	out->version = c->version;
+	out->features = c->v2.features;
+	out->cipher = c->v2.cipher;
+	out->block_size = c->v2.block_size;
+	memcpy(out->vault_id, c->v2.vault_id, VAULT_ID_LEN);
+}

@@ -1,0 +1,224 @@
+/*
+ * Version-2 key slots (docs/FORMAT.md, "Key slots"): KEK = Argon2id(password, slot salt,
+ * slot cost) for password slots, HKDF-SHA256(IKM = secret, salt = slot salt, info = one
+ * label per slot type) for key-file and recovery slots; wrapped = AES-256-GCM(KEK, slot
+ * nonce, AD = vault-wide bytes [0, 40) || slot bytes [0, 100), master key). Each slot binds
+ * the vault's parameters and its own fields, never the other slots, so slots can be added
+ * and removed without touching the rest. The KEK lives in secmem and is wiped before return.
+ */
+#include <string.h>
+#include "base/errors.h"
+#include "base/secmem.h"
+#include "crypto/aead.h"
+#include "crypto/kdf.h"
+#include "keys/keys.h"
+#include "keys/keyslots.h"
+
+enum { SECRET_MARKER = 0x0a };
+
+void keys_secret_encode(uint8_t type, const uint8_t *data, size_t len, uint8_t *out)
+{
+	out[0] = SECRET_MARKER;
+	out[1] = type;
+	memcpy(out + KEYS_SECRET_OVERHEAD, data, len);
+}
+
+int keys_secret_parse(const char *pw, size_t pwlen, uint8_t *type, const uint8_t **data,
+		      size_t *len)
+{
+	const uint8_t *p = (const uint8_t *)pw;
+
+	if (pwlen == 0)
+		return -EINVAL;
+	if (p[0] != SECRET_MARKER) {
+		*type = CONFIG_SLOT_PASSWORD;
+		*data = p;
+		*len = pwlen;
+		return 0;
+	}
+	if (pwlen <= KEYS_SECRET_OVERHEAD)
+		return -EINVAL;
+	*type = p[1];
+	*data = p + KEYS_SECRET_OVERHEAD;
+	*len = pwlen - KEYS_SECRET_OVERHEAD;
+	if (*type == CONFIG_SLOT_KEYFILE && (*len < KEYFILE_MIN || *len > KEYFILE_MAX))
+		return -EINVAL;
+	if (*type == CONFIG_SLOT_RECOVERY && *len != RECOVERY_KEY_LEN)
+		return -EINVAL;
+	if (*type != CONFIG_SLOT_KEYFILE && *type != CONFIG_SLOT_RECOVERY)
+		return -EINVAL;
+	return 0;
+}
+
+int keyslot_kek(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
+		uint8_t kek[static 32])
+{
+	const struct config_slot *s = &c->slots[i];
+	enum key_label label;
+	const char *info;
+
+	switch (s->type) {
+	case CONFIG_SLOT_PASSWORD:
+		return argon2id_derive((const char *)secret, len, s->salt, CONFIG_SALT_LEN,
+				       s->kdf_time, s->kdf_memory_kib, s->kdf_lanes, kek,
+				       AEAD_KEY_LEN);
+	case CONFIG_SLOT_KEYFILE:
+		label = KEY_LABEL_SLOT_KEYFILE;
+		break;
+	case CONFIG_SLOT_RECOVERY:
+		label = KEY_LABEL_SLOT_RECOVERY;
+		break;
+	default:
+		return -EPROTO;
+	}
+	info = key_label_string(label);
+	return hkdf_sha256(secret, len, s->salt, CONFIG_SALT_LEN, (const uint8_t *)info,
+			   strlen(info), kek, AEAD_KEY_LEN);
+}
+
+/* One AES-256-GCM seal (enc) or open of the master key in slot i. */
+static int slot_op(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
+		   bool enc, const uint8_t *in, uint8_t *out)
+{
+	uint8_t ad[CONFIG_V2_AD_LEN];
+	struct aead_ctx *a = NULL;
+	uint8_t *kek = secmem_alloc(AEAD_KEY_LEN);
+	int r = -ENOMEM;
+
+	if (!kek || !(a = aead_ctx_new(AEAD_AES256_GCM)))
+		goto out;
+	/* Invalid slot fields are -EPROTO, before any KDF work. */
+	if ((r = config_v2_slot_ad(c, i, ad)) < 0)
+		goto out;
+	if ((r = keyslot_kek(c, i, secret, len, kek)) < 0)
+		goto out;
+	if (enc)
+		r = aead_seal(a, kek, c->slots[i].nonce, ad, sizeof(ad), in, MASTER_KEY_LEN, out);
+	else
+		r = aead_open(a, kek, c->slots[i].nonce, ad, sizeof(ad), in, CONFIG_WRAPPED_LEN,
+			      out);
+out:
+	aead_ctx_free(a);
+	secmem_free(kek);
+	return r;
+}
+
+int keyslot_wrap_fixed(struct config_v2 *c, unsigned i,
+		       const uint8_t master[static MASTER_KEY_LEN], const uint8_t *secret,
+		       size_t len)
+{
+	uint8_t wrapped[CONFIG_WRAPPED_LEN];
+	int r;
+
+	if (i >= CONFIG_SLOTS_MAX)
+		return -EINVAL;
+	if ((r = slot_op(c, i, secret, len, true, master, wrapped)) < 0)
+		return r;
+	memcpy(c->slots[i].wrapped, wrapped, CONFIG_WRAPPED_LEN);
+	return 0;
+}
+
+int keyslot_wrap(struct config_v2 *c, unsigned i, const uint8_t master[static MASTER_KEY_LEN],
+		 const uint8_t *secret, size_t len)
+{
+	int r;
+
+	if (i >= CONFIG_SLOTS_MAX)
+		return -EINVAL;
+	if ((r = random_bytes(c->slots[i].salt, CONFIG_SALT_LEN)) < 0)
+		return r;
+	if ((r = random_bytes(c->slots[i].nonce, CONFIG_WRAP_NONCE_LEN)) < 0)
+		return r;
+	return keyslot_wrap_fixed(c, i, master, secret, len);
+}
+
+int keyslot_unwrap(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
+		   uint8_t master[static MASTER_KEY_LEN])
+{
+	int r = -EINVAL;
+
+	if (i < CONFIG_SLOTS_MAX)
+		r = slot_op(c, i, secret, len, false, c->slots[i].wrapped, master);
+	if (r < 0)
+		secure_wipe(master, MASTER_KEY_LEN);
+	return r == -EBADMSG ? -EPERM : r;
+}
+
+int keys_unlock_v2(const struct config_v2 *c, const char *pw, size_t pwlen,
+		   uint8_t master[static MASTER_KEY_LEN], int *slot)
+{
+	const uint8_t *data;
+	size_t len;
+	uint8_t type;
+	unsigned i;
+	int r;
+
+	if (slot)
+		*slot = -1;
+	secure_wipe(master, MASTER_KEY_LEN);
+	if (keys_secret_parse(pw, pwlen, &type, &data, &len) < 0)
+		return -EPERM;
+	for (i = 0; i < c->nslots && i < CONFIG_SLOTS_MAX; i++) {
+		if (c->slots[i].type != type)
+			continue;
+		r = keyslot_unwrap(c, i, data, len, master);
+		if (r == 0) {
+			if (slot)
+				*slot = (int)i;
+			return 0;
+		}
+		if (r != -EPERM)
+			return r;
+	}
+	return -EPERM;
+}
+
+void recovery_key_format(const uint8_t key[static RECOVERY_KEY_LEN],
+			 char out[static RECOVERY_TEXT_LEN + 1])
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < RECOVERY_KEY_LEN; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = hexd[key[i] >> 4];
+		out[o++] = hexd[key[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int recovery_key_parse(const char *s, size_t len, uint8_t out[static RECOVERY_KEY_LEN])
+{
+	size_t i, n = 0;
+	int v;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '-' || s[i] == ' ' || s[i] == '\t')
+			continue;
+		v = hex_value(s[i]);
+		if (v < 0 || n == 2 * RECOVERY_KEY_LEN)
+			goto bad;
+		if (n % 2 == 0)
+			out[n / 2] = (uint8_t)(v << 4);
+		else
+			out[n / 2] |= (uint8_t)v;
+		n++;
+	}
+	if (n == 2 * RECOVERY_KEY_LEN)
+		return 0;
+bad:
+	secure_wipe(out, RECOVERY_KEY_LEN);
+	return -EINVAL;
+}

@@ -1,0 +1,199 @@
+/*
+ * Unit tests for format/config_v2.c: round trips, one numbered case per corrupted field
+ * (each must be rejected on its own), every truncation, trailing bytes, and the slot AD.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "base/bytes.h"
+#include "format/config_v2.h"
+#include "test.h"
+
+static void sample(struct config_v2 *c, unsigned nslots)
+{
+	unsigned i, j;
+
+	memset(c, 0, sizeof(*c));
+	c->features = CONFIG_FEATURE_PLAINTEXT_NAMES;
+	c->cipher = CONFIG_CIPHER_XCHACHA20_POLY1305;
+	c->block_size = CONFIG_BLOCK_SIZE;
+	for (i = 0; i < VAULT_ID_LEN; i++)
+		c->vault_id[i] = (uint8_t)i;
+	c->nslots = (uint16_t)nslots;
+	for (i = 0; i < nslots; i++) {
+		struct config_slot *s = &c->slots[i];
+
+		s->type = (uint8_t)(1 + i % 3);
+		if (s->type == CONFIG_SLOT_PASSWORD) {
+			s->kdf = CONFIG_SLOT_KDF_ARGON2ID;
+			s->kdf_time = 3;
+			s->kdf_memory_kib = 65536;
+			s->kdf_lanes = 4;
+		} else {
+			s->kdf = CONFIG_SLOT_KDF_HKDF;
+		}
+		s->created = 1700000000ull + i;
+		snprintf(s->label, sizeof(s->label), "slot-%u", i);
+		for (j = 0; j < CONFIG_SALT_LEN; j++)
+			s->salt[j] = (uint8_t)(i + j);
+		for (j = 0; j < CONFIG_WRAP_NONCE_LEN; j++)
+			s->nonce[j] = (uint8_t)(0x80 + i + j);
+		for (j = 0; j < CONFIG_WRAPPED_LEN; j++)
+			s->wrapped[j] = (uint8_t)(0xa0 + i + j);
+	}
+}
+
+TEST(config_v2_round_trip_1_to_16_slots)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX], b2[CONFIG_V2_SIZE_MAX];
+	struct config_v2 c, d;
+	unsigned n;
+
+	for (n = 1; n <= CONFIG_SLOTS_MAX; n++) {
+		sample(&c, n);
+		EXPECTF(config_v2_size(&c) == CONFIG_V2_HEADER_SIZE + n * CONFIG_SLOT_SIZE, "n %u", n);
+		EXPECTF(config_v2_encode(&c, b, sizeof(b)) == 0, "n %u", n);
+		EXPECTF(config_v2_decode(&d, b, config_v2_size(&c)) == 0, "n %u", n);
+		EXPECTF(config_v2_encode(&d, b2, sizeof(b2)) == 0 &&
+				memcmp(b, b2, config_v2_size(&c)) == 0,
+			"n %u", n);
+		EXPECTF(d.nslots == n && !strcmp(d.slots[n - 1].label, c.slots[n - 1].label) &&
+				d.slots[n - 1].created == c.slots[n - 1].created,
+			"n %u", n);
+		EXPECT(config_peek_version(b, config_v2_size(&c)) == 2);
+	}
+	EXPECT_EQ(CONFIG_V2_SIZE_MIN, 192);
+	EXPECT_EQ(CONFIG_V2_SIZE_MAX, 2412);
+	sample(&c, 16);
+	EXPECT(config_v2_encode(&c, b, 2411) == -ENOSPC);
+	c.nslots = 17;
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+	c.nslots = 0;
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+}
+
+/* One corruption per row: offset (absolute, slot 1 starts at 44 + 148), value. */
+static const struct {
+	unsigned off;
+	unsigned width; /* 1, 2 or 4 */
+	uint32_t value;
+	const char *what;
+} bad_fields[] = {
+	/* 1 */ { 0, 1, 'X', "magic" },
+	/* 2 */ { 8, 2, 1, "version 1 in a version-2 layout" },
+	/* 3 */ { 8, 2, 3, "version 3" },
+	/* 4 */ { 10, 4, 2, "unknown feature bit" },
+	/* 5 */ { 14, 1, 3, "cipher" },
+	/* 6 */ { 15, 1, 1, "reserved byte" },
+	/* 7 */ { 16, 4, 8192, "block size" },
+	/* 8 */ { 20, 4, 1, "key epoch (reserved)" },
+	/* 9 */ { 40, 2, 0, "slot count 0" },
+	/* 10 */ { 40, 2, 17, "slot count 17" },
+	/* 11 */ { 42, 2, 1, "reserved u16" },
+	/* 12 */ { 44 + 0, 1, 0, "slot type 0" },
+	/* 13 */ { 44 + 0, 1, 4, "slot type 4" },
+	/* 14 */ { 44 + 1, 1, 2, "password slot with hkdf" },
+	/* 15 */ { 44 + 2, 1, 0, "label length 0" },
+	/* 16 */ { 44 + 2, 1, 33, "label length 33" },
+	/* 17 */ { 44 + 3, 1, 1, "slot reserved byte" },
+	/* 18 */ { 44 + 4, 4, 0, "kdf time 0" },
+	/* 19 */ { 44 + 4, 4, 65, "kdf time 65" },
+	/* 20 */ { 44 + 8, 4, 8191, "kdf memory too small" },
+	/* 21 */ { 44 + 8, 4, 4194305, "kdf memory too large" },
+	/* 22 */ { 44 + 12, 4, 0, "kdf lanes 0" },
+	/* 23 */ { 44 + 12, 4, 17, "kdf lanes 17" },
+	/* 24 */ { 44 + 24, 1, ' ', "label character" },
+	/* 25 */ { 44 + 24 + 31, 1, 'x', "label padding not zero" },
+	/* 26 */ { 44 + 148 + 1, 1, 1, "keyfile slot with argon2id" },
+	/* 27 */ { 44 + 148 + 4, 4, 1, "keyfile slot with a time cost" },
+	/* 28 */ { 44 + 148 + 8, 4, 8192, "keyfile slot with a memory cost" },
+	/* 29 */ { 44 + 148 + 12, 4, 1, "keyfile slot with lanes" },
+	/* 30 */ { 44 + 148 + 24 + 5, 1, '0', "duplicate label (slot-1 -> slot-0)" },
+	/* 31 */ { 44 + 24 + 2, 1, 0, "NUL inside the label (found by fuzz_config_v2)" },
+};
+
+TEST(config_v2_each_field_rejected)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX], t[CONFIG_V2_SIZE_MAX];
+	struct config_v2 c, d;
+	size_t i, n;
+
+	sample(&c, 3);
+	n = config_v2_size(&c);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	EXPECT(config_v2_decode(&d, b, n) == 0);
+	for (i = 0; i < ARRAY_SIZE(bad_fields); i++) {
+		memcpy(t, b, n);
+		if (bad_fields[i].width == 1)
+			t[bad_fields[i].off] = (uint8_t)bad_fields[i].value;
+		else if (bad_fields[i].width == 2)
+			put_be16(t + bad_fields[i].off, (uint16_t)bad_fields[i].value);
+		else
+			put_be32(t + bad_fields[i].off, bad_fields[i].value);
+		memset(&d, 0x55, sizeof(d));
+		EXPECTF(config_v2_decode(&d, t, n) == -EPROTO, "row %zu (%s)", i + 1,
+			bad_fields[i].what);
+		EXPECTF(test_all_zero((const uint8_t *)&d, sizeof(d)), "row %zu zeroed", i + 1);
+	}
+}
+
+TEST(config_v2_truncation_and_trailing_bytes)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX + 1];
+	struct config_v2 c, d;
+	size_t n, len;
+
+	sample(&c, 2);
+	n = config_v2_size(&c);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	for (len = 0; len < n; len++)
+		EXPECTF(config_v2_decode(&d, b, len) == -EPROTO, "length %zu", len);
+	b[n] = 0;
+	EXPECT(config_v2_decode(&d, b, n + 1) == -EPROTO);
+	EXPECT(config_v2_decode(&d, b, n) == 0);
+	EXPECT(config_peek_version(b, 9) == -EPROTO);
+}
+
+TEST(config_v2_slot_ad_binds_header_and_own_fields)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX], ad[CONFIG_V2_AD_LEN], ad2[CONFIG_V2_AD_LEN];
+	struct config_v2 c;
+
+	sample(&c, 3);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	EXPECT(config_v2_slot_ad(&c, 1, ad) == 0);
+	/* vault-wide bytes [0, 40) and slot 1's bytes [0, 100), never the slot count */
+	EXPECT_MEM(ad, b, 40);
+	EXPECT_MEM(ad + 40, b + 44 + 148, 100);
+	c.nslots = 2;
+	EXPECT(config_v2_slot_ad(&c, 1, ad2) == 0 && memcmp(ad, ad2, sizeof(ad)) == 0);
+	c.slots[1].created++;
+	EXPECT(config_v2_slot_ad(&c, 1, ad2) == 0 && memcmp(ad, ad2, sizeof(ad)) != 0);
+	c.slots[1].type = 9;
+	EXPECT(config_v2_slot_ad(&c, 1, ad2) == -EPROTO);
+}
+
+static const struct {
+	const char *label;
+	bool ok;
+} labels[] = {
+	/* 1 */ { "a", true },
+	/* 2 */ { "alice@example.org", true },
+	/* 3 */ { "Bob_laptop-2.key+x", true },
+	/* 4 */ { "12345678901234567890123456789012", true },
+	/* 5 */ { "123456789012345678901234567890123", false },
+	/* 6 */ { "", false },
+	/* 7 */ { "with space", false },
+	/* 8 */ { "quote\"", false },
+	/* 9 */ { "slash/", false },
+	/* 10 */ { "caf\xc3\xa9", false },
+};
+
+TEST(config_v2_labels)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(labels); i++)
+		EXPECTF(config_slot_label_is_valid(labels[i].label) == labels[i].ok, "row %zu",
+			i + 1);
+}
