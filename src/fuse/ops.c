@@ -1051,7 +1051,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_xattr(req, (size_t)r);
 	else
 		fuse_reply_buf(req, data, (size_t)r);
-	free_wiped(data, size);
+	free_wiped(data, size); /* the value is plaintext */
 }
 
 /* Drop the trusted.* names from a NUL-separated list; returns the new length. */
@@ -1071,15 +1071,18 @@ static size_t drop_trusted(char *list, size_t len)
 }
 
 /* The list as the caller may see it: trusted.* only for CAP_SYS_ADMIN, as on ext4. */
-static ssize_t list_for_caller(fuse_req_t req, struct frontend *f, struct vnode *n, char **data)
+static ssize_t list_for_caller(fuse_req_t req, struct frontend *f, struct vnode *n, char **data,
+			       size_t *cap)
 {
 	ssize_t len;
 
 	*data = NULL;
+	*cap = 0;
 	if ((len = vault_listxattr(f->vault, n, NULL, 0)) <= 0)
 		return len;
 	if (!(*data = malloc((size_t)len)))
 		return -ENOMEM;
+	*cap = (size_t)len;
 	len = vault_listxattr(f->vault, n, *data, (size_t)len);
 	if (len > 0 && memmem(*data, (size_t)len, "trusted.", 8) &&
 	    !killpriv_caller_capable(req, CAP_SYS_ADMIN))
@@ -1092,11 +1095,12 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct frontend *f = req_frontend(req);
 	struct vnode *n;
 	char *data = NULL;
+	size_t cap = 0;
 	ssize_t r;
 
 	if (!(n = get_node(req, f, ino)))
 		return;
-	r = list_for_caller(req, f, n, &data);
+	r = list_for_caller(req, f, n, &data, &cap);
 	vnode_unref(f->vault, n);
 	if (r > 0 && size && (size_t)r > size)
 		r = -ERANGE;
@@ -1106,7 +1110,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_xattr(req, (size_t)r);
 	else
 		fuse_reply_buf(req, data, (size_t)r);
-	free_wiped(data, size);
+	free_wiped(data, cap); /* the names are plaintext: wipe all that was allocated */
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)

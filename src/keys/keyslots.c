@@ -57,8 +57,15 @@ int keyslot_kek(const struct config_v2 *c, unsigned i, const uint8_t *secret, si
 	enum key_label label;
 	const char *info;
 
+	uint32_t limit_mem, limit_time;
+
 	switch (s->type) {
 	case CONFIG_SLOT_PASSWORD:
+		/* a slot asking for more than the unlock limit is refused before the KDF
+		 * allocates its memory (a tampered veilfs.conf), as for version 1 */
+		keys_get_kdf_limit(&limit_mem, &limit_time);
+		if (s->kdf_memory_kib > limit_mem || s->kdf_time > limit_time)
+			return -VEIL_EKDFLIMIT;
 		return argon2id_derive((const char *)secret, len, s->salt, CONFIG_SALT_LEN,
 				       s->kdf_time, s->kdf_memory_kib, s->kdf_lanes, kek,
 				       AEAD_KEY_LEN);

@@ -199,7 +199,8 @@ static int acl_read(struct vault *v, struct vnode *n, const char *name, struct b
 	ssize_t len = vault_xattr_get(v, n, name, NULL, 0);
 	int r;
 
-	if (len == -ENODATA || len == -EPERM)
+	/* a lower fs without xattrs (SMB, sshfs: EOPNOTSUPP) has no ACLs either */
+	if (len == -ENODATA || len == -EPERM || len == -EOPNOTSUPP)
 		return 0;
 	if (len < 0)
 		return (int)len;

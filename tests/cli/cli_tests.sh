@@ -572,7 +572,7 @@ EOF
 }
 
 test_kdf_cost_limit_refuses_tampered_config() {
-	new_vault v pw
+	new_vault v pw --format-version 1 # the version-1 layout (set_kdf_cost); v2 slots: unit test
 	pwfile p pw
 	mkdir "$T/m"
 	set_kdf_cost "$T/v" 4096 64 # the most the format allows: 4 GiB x 64 passes

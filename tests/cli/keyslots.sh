@@ -36,7 +36,7 @@ expect_rc() {
 contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
 lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-pwfile() { printf '%s\n' "$2" >"$T/$1"; }
+pwfile() { printf '%s\n' "$2" >"$T/$1"; chmod 600 "$T/$1"; }
 mounted() { grep -q " $1 fuse" /proc/self/mounts; }
 labels() { "$V" key list --json "$1" | python3 -c 'import json,sys; print(" ".join(s["label"] for s in json.load(sys.stdin)["slots"]))'; }
 

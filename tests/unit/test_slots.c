@@ -337,3 +337,25 @@ TEST(slots_typed_secrets_and_recovery_text)
 	out[1] = 9;
 	EXPECT(keys_secret_parse((char *)out, 34, &type, &data, &len) == -EINVAL);
 }
+
+/*
+ * A password slot whose cost is above the unlock limit (a tampered veilfs.conf) is refused
+ * before its KDF runs; the key-file slot beside it, which has no KDF cost, still opens.
+ */
+TEST(slots_password_cost_above_limit_refused)
+{
+	uint8_t k[96];
+	char buf[64];
+	char *d = make_v2();
+	size_t n;
+
+	if (!EXPECT(d != NULL))
+		return;
+	keys_set_kdf_limit(4 * 1024, 1); /* below the slot's default cost (64 MiB, 3 passes) */
+	EXPECT(subkeys(d, PW, strlen(PW), k) == -EOVERFLOW);
+	n = typed(CONFIG_SLOT_KEYFILE, keyfile, sizeof(keyfile), buf);
+	EXPECT(subkeys(d, buf, n, k) == 0);
+	keys_set_kdf_limit(0, 0); /* back to the defaults */
+	EXPECT(subkeys(d, PW, strlen(PW), k) == 0);
+	rm_tree(d);
+}
