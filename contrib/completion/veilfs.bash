@@ -10,7 +10,7 @@ _veilfs_options() {
 		--smb-user --smb-passfile -h --help ;;
 	info) echo --json -h --help ;;
 	passwd) echo --passfile --extpass --keyfile --recovery-key --new-passfile --new-extpass \
-		--label --kdf-memory --kdf-time -h --help ;;
+		--label --kdf-memory --kdf-time --json -h --help ;;
 	mount) echo --passfile --extpass --keyfile --recovery-key -f --foreground -q --quiet --json --ro -o --shared= \
 		--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile \
 		-h --help ;;

@@ -44,6 +44,7 @@ static const char passwd_help[] =
 	"                       Without a source, a password is asked on the terminal (the\n"
 	"                       new one twice), or read from standard input when it is not\n"
 	"                       a terminal: first the old password's line, then the new.\n"
+	"  --json               print the success line as one JSON object\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"exit status: 0 changed, 1 wrong password, 2 usage error, 3 not a vault or\n"
@@ -59,6 +60,7 @@ enum {
 	OPT_LABEL,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
+	OPT_JSON,
 };
 
 static const struct option passwd_options[] = {
@@ -71,15 +73,52 @@ static const struct option passwd_options[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
 	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Version 2: which slot, and its new cost (0: keep). */
+/* Version 2: which slot, and its new cost (0: keep); how to report. */
 struct passwd_slot {
 	const char *label;
 	uint32_t kdf_mib, kdf_time;
+	bool json;
 };
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/* The success line: text, or one JSON object {"changed", "cipherdir", "slot"}. */
+static void report_changed(const struct passwd_slot *ps, const char *dir, const char *label)
+{
+	if (ps->json) {
+		printf("{\"changed\": true, \"cipherdir\": ");
+		json_string(dir);
+		printf(", \"slot\": ");
+		if (label)
+			json_string(label);
+		else
+			printf("null");
+		printf("}\n");
+	} else if (label) {
+		printf("password of slot '%s' of '%s' changed\n", label, dir);
+	} else {
+		printf("password of '%s' changed\n", dir);
+	}
+}
 
 static int passwd_slot_option(struct passwd_slot *ps, int c, const char *arg)
 {
@@ -115,7 +154,7 @@ static int passwd_rewrap(const char *dir, const struct passwd_slot *ps,
 	r = vault_slot_rewrap(dir, oldpw->data, oldpw->len, ps->label, &n, label);
 	switch (-r) {
 	case 0:
-		printf("password of slot '%s' of '%s' changed\n", label, dir);
+		report_changed(ps, dir, label);
 		return CLI_EXIT_OK;
 	case ESRCH:
 		cli_error("'%s' has no slot labelled '%s'", dir, ps->label ? ps->label : "");
@@ -132,7 +171,7 @@ int cmd_passwd_main(int argc, char **argv)
 {
 	struct password_source oldsrc = { 0 }, newsrc = { 0 };
 	struct password oldpw = { NULL, 0 }, newpw = { NULL, 0 };
-	struct passwd_slot ps = { NULL, 0, 0 };
+	struct passwd_slot ps = { NULL, 0, 0, false };
 	struct vault_info vi;
 	const char *dir;
 	int c, r;
@@ -159,6 +198,9 @@ int cmd_passwd_main(int argc, char **argv)
 			break;
 		case OPT_RECOVERY_KEY:
 			oldsrc.recovery_key = optarg;
+			break;
+		case OPT_JSON:
+			ps.json = true;
 			break;
 		case OPT_LABEL:
 		case OPT_KDF_MEMORY:
@@ -219,7 +261,7 @@ int cmd_passwd_main(int argc, char **argv)
 			r = cli_vault_error("cannot change password of", dir, r);
 			goto out;
 		}
-		printf("password of '%s' changed\n", dir);
+		report_changed(&ps, dir, NULL);
 	} else {
 		r = passwd_rewrap(dir, &ps, &oldpw, &newpw);
 		progress_end();

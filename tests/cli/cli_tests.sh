@@ -299,6 +299,19 @@ test_passwd_changes_password() {
 		die "files left behind: $(ls -A "$T/v")"
 }
 
+test_passwd_json() {
+	new_vault v old-pw
+	pwfile old old-pw
+	pwfile new new-pw
+	expect_rc 0 "$V" passwd --json --passfile "$T/old" --new-passfile "$T/new" "$T/v"
+	[[ $(json_get '["changed"]' <<<"$out") == True && $(json_get '["slot"]' <<<"$out") == password ]] ||
+		die "version 2: $out"
+	new_vault w old-pw --format-version 1
+	expect_rc 0 "$V" passwd --json --passfile "$T/old" --new-passfile "$T/new" "$T/w"
+	[[ $(json_get '["slot"]' <<<"$out") == None ]] || die "version 1: $out"
+	accepts "$T/w" new-pw || die "new password not accepted"
+}
+
 test_passwd_keeps_parameters() {
 	new_vault v a --cipher xchacha20-poly1305 --format-version 1
 	head -c 48 "$T/v/veilfs.conf" >"$T/head.before"
