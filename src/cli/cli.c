@@ -233,3 +233,19 @@ void cli_log_init(bool verbose)
 {
 	log_set_sink(cli_log_sink, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 }
+
+void cli_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}

@@ -82,4 +82,10 @@ bool cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* Install the stderr log sink for the core (warnings and errors only, or debug). */
 void cli_log_init(bool verbose);
 
+/*
+ * Print s on standard output as a JSON string: quoted, with '"' and '\\' escaped and
+ * control characters as \\u00XX (other bytes as they are).
+ */
+void cli_json_string(const char *s);
+
 #endif

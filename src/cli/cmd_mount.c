@@ -783,30 +783,14 @@ static int join_registry(const struct mount_args *a, struct vault *v,
 	return CLI_EXIT_BUSY;
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 /* The one line a successful mount prints (not with -q), or one JSON object (--json). */
 static void print_mounted(const struct mount_args *a)
 {
 	if (a->json) {
 		printf("{\"mounted\": true, \"cipherdir\": ");
-		json_string(a->cipher_abs);
+		cli_json_string(a->cipher_abs);
 		printf(", \"mountpoint\": ");
-		json_string(a->mnt_canon);
+		cli_json_string(a->mnt_canon);
 		printf(", \"read_only\": %s}\n", a->read_only ? "true" : "false");
 	} else {
 		printf("mounted %s at %s%s\n", a->cipher_abs, a->mnt_canon,

@@ -85,31 +85,15 @@ struct passwd_slot {
 	bool json;
 };
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 /* The success line: text, or one JSON object {"changed", "cipherdir", "slot"}. */
 static void report_changed(const struct passwd_slot *ps, const char *dir, const char *label)
 {
 	if (ps->json) {
 		printf("{\"changed\": true, \"cipherdir\": ");
-		json_string(dir);
+		cli_json_string(dir);
 		printf(", \"slot\": ");
 		if (label)
-			json_string(label);
+			cli_json_string(label);
 		else
 			printf("null");
 		printf("}\n");

@@ -41,22 +41,6 @@ static const char *state_name(enum registry_state s)
 	return s == REGISTRY_LIVE ? "live" : s == REGISTRY_STALE ? "stale" : "live?";
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct registry_entry *e, const enum registry_state *st, int n)
 {
 	int i;
@@ -64,11 +48,11 @@ static void print_json(const struct registry_entry *e, const enum registry_state
 	printf("{\n  \"mounts\": [");
 	for (i = 0; i < n; i++) {
 		printf("%s\n    {\"host\": ", i ? "," : "");
-		json_string(e[i].host);
+		cli_json_string(e[i].host);
 		printf(", \"pid\": %ld, \"mode\": ", e[i].pid);
-		json_string(e[i].mode);
+		cli_json_string(e[i].mode);
 		printf(", \"mountpoint\": ");
-		json_string(e[i].mnt);
+		cli_json_string(e[i].mnt);
 		printf(", \"started\": %lld, \"heartbeat\": %lld, \"state\": \"%s\"}",
 		       (long long)e[i].started, (long long)e[i].beat, state_name(st[i]));
 	}

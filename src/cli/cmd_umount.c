@@ -156,16 +156,9 @@ int cmd_umount_main(int argc, char **argv)
 	if (pid > 0)
 		mounts_pidfile_remove(pidfile, pid);
 	if (json) {
-		printf("{\"unmounted\": true, \"mountpoint\": \"");
-		for (const unsigned char *p = (const unsigned char *)canon; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				printf("\\%c", *p);
-			else if (*p < 0x20)
-				printf("\\u%04x", *p);
-			else
-				putchar(*p);
-		}
-		printf("\", \"pid\": %ld}\n", (long)pid);
+		printf("{\"unmounted\": true, \"mountpoint\": ");
+		cli_json_string(canon);
+		printf(", \"pid\": %ld}\n", (long)pid);
 	}
 	r = CLI_EXIT_OK;
 out:
