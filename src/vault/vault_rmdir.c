@@ -6,14 +6,38 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/clock.h"
 #include "base/log.h"
 #include "vault/vault_internal.h"
 
-/* 0 when the lower directory fd holds only ".", ".." and reserved non-entry files. */
+enum {
+	/* a lower client's hidden leftover of a file still open below: waited for */
+	HIDDEN_WAIT_TRIES = 50,
+	HIDDEN_WAIT_MS = 20,
+};
+
+/*
+ * sshfs (without -o hard_remove) renames a file that is unlinked while still open to
+ * ".fuse_hidden<N>" and removes it at its last close. veilfs's own lower handle of a file
+ * the application just closed goes only when the kernel's asynchronous RELEASE is served,
+ * so an rmdir right after an rm can find such a name for a moment. No encrypted name
+ * starts with a dot, so in that mode it is never one of the vault's entries.
+ */
+static bool is_lower_hidden(const struct vault *v, const char *name)
+{
+	return !v->plaintext_names && !strncmp(name, ".fuse_hidden", 12);
+}
+
+/*
+ * 0 when the lower directory fd holds only ".", ".." and reserved non-entry files;
+ * -EBUSY when it also holds a lower client's hidden leftovers (is_lower_hidden), and
+ * nothing else; -ENOTEMPTY otherwise.
+ */
 static int dir_is_empty(struct vault *v, int fd)
 {
 	struct store_dir *d;
 	struct store_dirent ent;
+	bool hidden = false;
 	size_t len;
 	int r;
 
@@ -23,6 +47,10 @@ static int dir_is_empty(struct vault *v, int fd)
 		len = strlen(ent.name);
 		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
 			continue;
+		if (is_lower_hidden(v, ent.name)) {
+			hidden = true;
+			continue;
+		}
 		if (v->plaintext_names || !names_is_reserved(ent.name, len) ||
 		    names_is_long(ent.name, len)) {
 			r = -ENOTEMPTY;
@@ -30,7 +58,17 @@ static int dir_is_empty(struct vault *v, int fd)
 		}
 	}
 	SOP(v, dir_close, d);
-	return r;
+	return r == 0 && hidden ? -EBUSY : r;
+}
+
+/* dir_is_empty, waiting a moment for hidden leftovers to go (at most 1 s). */
+static int dir_is_empty_soon(struct vault *v, int fd)
+{
+	int r, tries;
+
+	for (tries = 0; (r = dir_is_empty(v, fd)) == -EBUSY && tries < HIDDEN_WAIT_TRIES; tries++)
+		clock_sleep_ms(HIDDEN_WAIT_MS);
+	return r == -EBUSY ? -ENOTEMPTY : r;
 }
 
 int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct dir_iv_save *save)
@@ -43,7 +81,7 @@ int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct di
 		       0);
 	if (save->fd < 0)
 		return save->fd;
-	if ((r = dir_is_empty(v, save->fd)) < 0)
+	if ((r = dir_is_empty_soon(v, save->fd)) < 0)
 		goto fail;
 	r = store_read_file(v->store, save->fd, NAMES_DIRIV_FILE, DIRIV_LEN + 1, &save->iv,
 			    &save->len);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "base/buf.h"
+#include "base/clock.h"
 #include "vault/vault.h"
 #include "test.h"
 #include "test_vault_util.h"
@@ -764,6 +766,58 @@ TEST(vault_no_plaintext_below)
 	vnode_unref(t.v, d);
 	vnode_unref(t.v, l);
 	tv_close(&t, n);
+out:
+	tv_free(&t);
+}
+
+struct hidden_arg {
+	char path[700];
+	unsigned delay_ms;
+};
+
+static void *remove_later(void *p)
+{
+	struct hidden_arg *h = p;
+
+	clock_sleep_ms(h->delay_ms);
+	unlink(h->path);
+	return NULL;
+}
+
+/*
+ * A lower client's hidden leftover (sshfs's ".fuse_hidden<N>" of a file unlinked while
+ * still open below) in an otherwise empty directory: rmdir waits for it to go, and gives
+ * ENOTEMPTY (IV kept) when it stays.
+ */
+TEST(vault_rmdir_waits_for_lower_hidden_leftovers)
+{
+	struct hidden_arg h = { "", 150 };
+	struct vnode *d = NULL;
+	char lower[512];
+	struct stat st;
+	pthread_t th;
+	struct tv t;
+	int fd;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		return;
+	EXPECT(vault_mkdir(t.v, t.root, "d", 0755, &t.who, &d, &st) == 0);
+	vnode_unref(t.v, d);
+	if (!EXPECT(tv_only_lower(&t, "", lower) == 0))
+		goto out;
+	snprintf(h.path, sizeof(h.path), "%s/%s/.fuse_hidden0000000100000001", t.dir, lower);
+	fd = open(h.path, O_CREAT | O_WRONLY, 0600);
+	EXPECT(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	/* it stays: not empty, and the directory keeps its IV (still listable) */
+	EXPECT(vault_rmdir(t.v, t.root, "d") == -ENOTEMPTY);
+	EXPECT(listed(&t, t.root, "d") == 1);
+	/* it goes after 150 ms, as when the lower client serves the last close */
+	EXPECT(pthread_create(&th, NULL, remove_later, &h) == 0);
+	EXPECT(vault_rmdir(t.v, t.root, "d") == 0);
+	pthread_join(th, NULL);
+	EXPECT(listed(&t, t.root, "d") == 0);
 out:
 	tv_free(&t);
 }
