@@ -6,7 +6,8 @@
 # 1. installs the build dependencies (scripts/install-deps.sh --build; apt-get),
 # 2. builds build/veilfs (make),
 # 3. creates a demo vault in ./demo/ of this checkout: demo/cipher (the cipher directory),
-#    demo/passfile (the demo password, printed below) and demo/plain (the mount point),
+#    demo/passfile (the demo password, printed below), demo/plain (the mount point) and
+#    demo/veilfs.log (the daemon's log),
 # 4. mounts it, writes sample files through the mount, shows the ciphertext that landed in
 #    demo/cipher (encrypted names, a hex dump of a cipher file, a search for the plaintext)
 #    and unmounts. While `veilfs mount` is not available it shows init and info and says so.
@@ -73,7 +74,7 @@ show ls -la "$cipher"
 
 step 5 "mounting: plaintext in demo/plain, ciphertext in demo/cipher"
 set +e
-mount_err=$("$V" mount --passfile "$passfile" "$cipher" "$plain" 2>&1)
+mount_err=$("$V" mount --passfile "$passfile" --log "$demo/veilfs.log" "$cipher" "$plain" 2>&1)
 mount_rc=$?
 set -e
 if ((mount_rc != 0)); then

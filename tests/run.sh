@@ -84,7 +84,26 @@ for s in "${selected[@]}"; do
 done
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-run.XXXXXX")
-trap 'rm -rf "$workdir"' EXIT
+
+# A test daemon mounted without --log, with no syslog daemon, logs next to its pid file
+# (/run/veilfs for root, see veilfs-mount(1)). The suite removes the log files it made:
+# those absent when it started whose daemon is gone (no pid file beside them).
+if [[ $EUID -eq 0 ]]; then
+	logdir=/run/veilfs
+elif [[ ${XDG_RUNTIME_DIR:-} == /* ]]; then
+	logdir=$XDG_RUNTIME_DIR/veilfs
+else
+	logdir=/tmp/veilfs-$EUID
+fi
+ls "$logdir"/*.log 2>/dev/null | sort >"$workdir/logs-before" || true
+remove_new_logs() {
+	local f
+	ls "$logdir"/*.log 2>/dev/null | sort | comm -13 "$workdir/logs-before" - |
+		while read -r f; do
+			[[ -e ${f%.log}.pid ]] || rm -f -- "$f"
+		done
+}
+trap 'remove_new_logs; rm -rf "$workdir"' EXIT
 
 total_pass=0 total_fail=0 total_skip=0 any_error=0
 summary=()
