@@ -86,8 +86,9 @@ done
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-run.XXXXXX")
 
 # A test daemon mounted without --log, with no syslog daemon, logs next to its pid file
-# (/run/veilfs for root, see veilfs-mount(1)). The suite removes the log files it made:
-# those absent when it started whose daemon is gone (no pid file beside them).
+# (/run/veilfs for root, see veilfs-mount(1)); a daemon a test kills leaves its pid file.
+# The suite removes the files of this kind it made: those absent when it started whose
+# daemon is gone (no pid file beside them, or one naming no live process).
 if [[ $EUID -eq 0 ]]; then
 	logdir=/run/veilfs
 elif [[ ${XDG_RUNTIME_DIR:-} == /* ]]; then
@@ -95,15 +96,23 @@ elif [[ ${XDG_RUNTIME_DIR:-} == /* ]]; then
 else
 	logdir=/tmp/veilfs-$EUID
 fi
-ls "$logdir"/*.log 2>/dev/null | sort >"$workdir/logs-before" || true
-remove_new_logs() {
-	local f
-	ls "$logdir"/*.log 2>/dev/null | sort | comm -13 "$workdir/logs-before" - |
-		while read -r f; do
-			[[ -e ${f%.log}.pid ]] || rm -f -- "$f"
-		done
+ls "$logdir"/*.log "$logdir"/*.pid 2>/dev/null | sort >"$workdir/runfiles-before" || true
+daemon_gone() { # pid file $1
+	local pid
+	[[ -e $1 ]] || return 0
+	read -r pid _ <"$1" 2>/dev/null || return 0
+	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && return 1
+	return 0
 }
-trap 'remove_new_logs; rm -rf "$workdir"' EXIT
+remove_new_runfiles() {
+	local f
+	ls "$logdir"/*.log "$logdir"/*.pid 2>/dev/null | sort | comm -13 "$workdir/runfiles-before" - |
+		while read -r f; do
+			if daemon_gone "${f%.*}.pid"; then rm -f -- "$f"; fi
+		done
+	return 0
+}
+trap 'remove_new_runfiles; rm -rf "$workdir"' EXIT
 
 total_pass=0 total_fail=0 total_skip=0 any_error=0
 summary=()
