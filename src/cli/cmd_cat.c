@@ -44,13 +44,7 @@ int cmd_cat_main(int argc, char **argv)
 		return r;
 	if ((r = offline_open(&o, "cat", argv[optind], &a, false)) != 0)
 		goto out;
-	if ((r = offline_path_split(&o, argv[optind + 1], &p)) != 0)
-		goto out;
-	if ((r = offline_walk(&o, &p, p.n, &n, &st)) < 0) {
-		r = offline_error(&o, "cannot read", argv[optind + 1], r);
-		goto out;
-	}
-	if ((r = offline_need_file(&o, n, "cannot read", argv[optind + 1])) != 0)
+	if ((r = offline_find_file(&o, argv[optind + 1], &p, &n, &st)) != 0)
 		goto out;
 	if ((r = offline_copy_out(&o, n, STDOUT_FILENO, &fd_err)) < 0) {
 		if (fd_err) {

@@ -87,13 +87,7 @@ int cmd_get_main(int argc, char **argv)
 	to_stdout = !strcmp(argv[optind + 2], "-");
 	if ((r = offline_open(&o, "get", argv[optind], &a, false)) != 0)
 		goto out;
-	if ((r = offline_path_split(&o, argv[optind + 1], &p)) != 0)
-		goto out;
-	if ((r = offline_walk(&o, &p, p.n, &n, &st)) < 0) {
-		r = offline_error(&o, "cannot read", argv[optind + 1], r);
-		goto out;
-	}
-	if ((r = offline_need_file(&o, n, "cannot read", argv[optind + 1])) != 0)
+	if ((r = offline_find_file(&o, argv[optind + 1], &p, &n, &st)) != 0)
 		goto out;
 	if (to_stdout) {
 		fd = STDOUT_FILENO;

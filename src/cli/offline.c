@@ -274,6 +274,18 @@ int offline_need_file(const struct offline *o, struct vnode *n, const char *what
 	return CLI_EXIT_ERROR;
 }
 
+int offline_find_file(struct offline *o, const char *path, struct offline_path *p,
+		      struct vnode **out, struct stat *st)
+{
+	int r;
+
+	if ((r = offline_path_split(o, path, p)) != 0)
+		return r;
+	if ((r = offline_walk(o, p, p->n, out, st)) < 0)
+		return offline_error(o, "cannot read", path, r);
+	return offline_need_file(o, *out, "cannot read", path);
+}
+
 mode_t offline_new_mode(mode_t mode)
 {
 	mode_t mask = umask(0);

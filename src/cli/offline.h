@@ -138,6 +138,15 @@ int offline_error(const struct offline *o, const char *what, const char *path, i
 int offline_need_file(const struct offline *o, struct vnode *n, const char *what,
 		      const char *path);
 
+/*
+ * Split path, walk to it and check that it is a regular file (offline_path_split,
+ * offline_walk, offline_need_file): 0, or the exit status after the message. *out gets a
+ * new reference, also on a failure after the walk (the caller drops it); p is the
+ * caller's to release.
+ */
+int offline_find_file(struct offline *o, const char *path, struct offline_path *p,
+		      struct vnode **out, struct stat *st) MUST_CHECK;
+
 /* The mode for a new object: mode less the process umask (the vault applies modes as given). */
 mode_t offline_new_mode(mode_t mode);
 
