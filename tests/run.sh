@@ -105,11 +105,12 @@ daemon_gone() { # pid file $1
 	return 0
 }
 remove_new_runfiles() {
-	local f
-	ls "$logdir"/*.log "$logdir"/*.pid 2>/dev/null | sort | comm -13 "$workdir/runfiles-before" - |
-		while read -r f; do
-			if daemon_gone "${f%.*}.pid"; then rm -f -- "$f"; fi
-		done
+	local f new
+	new=$(ls "$logdir"/*.log "$logdir"/*.pid 2>/dev/null | sort |
+		comm -13 "$workdir/runfiles-before" - || true)
+	while read -r f; do
+		if [[ -n $f ]] && daemon_gone "${f%.*}.pid"; then rm -f -- "$f"; fi
+	done <<<"$new"
 	return 0
 }
 trap 'remove_new_runfiles; rm -rf "$workdir"' EXIT
