@@ -38,6 +38,16 @@ static int check_dir(struct vault *v, struct vnode *dir, bool modify)
 	return 0;
 }
 
+static int lookup_lower(struct vault *v, struct vnode *dir, const char *name,
+			struct lower_name *ln, struct vnode **out, struct stat *st)
+{
+	int r = vault_lower_name(v, dir, name, ln);
+
+	if (r == -EPERM)
+		return -ENOENT; /* a reserved name in plaintext-names mode is never visible */
+	return r < 0 ? r : nodes_get_at(v, dir, (const char *)ln->name.data, out, st);
+}
+
 int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vnode **out,
 		 struct stat *st)
 {
@@ -48,11 +58,12 @@ int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vn
 	if ((r = check_dir(v, dir, false)) < 0)
 		return r;
 	lower_name_init(&ln);
-	r = vault_lower_name(v, dir, name, &ln);
-	if (r == -EPERM)
-		r = -ENOENT; /* a reserved name in plaintext-names mode is never visible */
-	if (r == 0)
-		r = nodes_get_at(v, dir, (const char *)ln.name.data, out, st);
+	r = lookup_lower(v, dir, name, &ln, out, st);
+	if (r == -ENOENT && vault_dir_iv_revalidate(v, dir) == 1) {
+		lower_name_release(&ln);
+		lower_name_init(&ln);
+		r = lookup_lower(v, dir, name, &ln, out, st);
+	}
 	if (r == 0 && (r = vault_convert_stat(v, *out, st)) < 0) {
 		vnode_unref(v, *out);
 		*out = NULL;
@@ -140,7 +151,7 @@ static int make_entry(struct vault *v, struct vnode *dir, const char *name,
 	if ((r = check_dir(v, dir, true)) < 0)
 		return r;
 	lower_name_init(&ln);
-	if ((r = vault_lower_name(v, dir, name, &ln)) < 0 ||
+	if ((r = vault_lower_name_fresh(v, dir, name, &ln)) < 0 ||
 	    (r = vault_name_prepare(v, dir, &ln, &side_created)) < 0)
 		goto out;
 	lname = (const char *)ln.name.data;
@@ -365,7 +376,7 @@ int vault_link(struct vault *v, struct vnode *n, struct vnode *newdir, const cha
 	if (n->type == S_IFDIR)
 		return -EPERM;
 	lower_name_init(&ln);
-	if ((r = vault_lower_name(v, newdir, newname, &ln)) < 0 ||
+	if ((r = vault_lower_name_fresh(v, newdir, newname, &ln)) < 0 ||
 	    (r = vault_name_prepare(v, newdir, &ln, &created)) < 0)
 		goto out;
 	r = link_by_handle(v, n, newdir, (const char *)ln.name.data);

@@ -218,6 +218,9 @@ void lower_name_release(struct lower_name *ln);
 /* Returns 0, -EINVAL/-ENAMETOOLONG for a bad name, -EPERM for a reserved one, or -errno. */
 int vault_lower_name(struct vault *v, struct vnode *dir, const char *name,
 		     struct lower_name *out) MUST_CHECK;
+/* vault_lower_name() for a name about to be created: in a shared mode, with a fresh IV. */
+int vault_lower_name_fresh(struct vault *v, struct vnode *dir, const char *name,
+			   struct lower_name *out) MUST_CHECK;
 /*
  * For a long name: write the side file (atomically) unless the entry exists already.
  * *created tells whether vault_name_undo() must remove it again if the operation fails.
@@ -228,8 +231,10 @@ void vault_name_undo(struct vault *v, struct vnode *dir, const struct lower_name
 		     bool created);
 /* After the entry is gone: remove a long name's side file. */
 void vault_name_forget(struct vault *v, struct vnode *dir, const struct lower_name *ln);
-/* Load (once) and return the directory IV of dir. */
-int vault_dir_iv(struct vault *v, struct vnode *dir, const uint8_t **iv) MUST_CHECK;
+/* Load (once) the directory IV of dir and copy it to iv. */
+int vault_dir_iv(struct vault *v, struct vnode *dir, uint8_t iv[static DIRIV_LEN]) MUST_CHECK;
+/* In a shared mode: read dir's IV again; 1 when another client replaced it, else 0. */
+int vault_dir_iv_revalidate(struct vault *v, struct vnode *dir);
 /* Create the veilfs.diriv of the new directory handle dirfd (under the dir-IV lock). */
 int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN]) MUST_CHECK;
 /*
@@ -255,6 +260,12 @@ struct dir_iv_save {
  */
 int vault_dir_unseal(struct vault *v, int parentfd, const char *lname,
 		     struct dir_iv_save *save) MUST_CHECK;
+/*
+ * The removal of the unsealed directory failed with ENOTEMPTY: wait a moment for a lower
+ * client's hidden leftovers in it (sshfs's ".fuse_hidden<N>") to go, then unlink those
+ * that stay. True when there were some and none is left: the caller tries again, once.
+ */
+bool vault_dir_clear_leftovers(struct vault *v, const struct dir_iv_save *save);
 /* Put the IV back (the removal failed). */
 void vault_dir_reseal(struct vault *v, struct dir_iv_save *save, const char *lname);
 void vault_dir_save_release(struct vault *v, struct dir_iv_save *save);

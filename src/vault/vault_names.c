@@ -68,7 +68,7 @@ static int read_iv(struct vault *v, struct vnode *dir, uint8_t iv[static DIRIV_L
 	return r;
 }
 
-int vault_dir_iv(struct vault *v, struct vnode *dir, const uint8_t **iv)
+int vault_dir_iv(struct vault *v, struct vnode *dir, uint8_t iv[static DIRIV_LEN])
 {
 	char what[VAULT_WHAT_MAX];
 	int r = 0;
@@ -76,14 +76,42 @@ int vault_dir_iv(struct vault *v, struct vnode *dir, const uint8_t **iv)
 	pthread_mutex_lock(&dir->mutex);
 	if (!dir->have_iv && (r = read_iv(v, dir, dir->diriv)) == 0)
 		dir->have_iv = true;
+	if (r == 0)
+		memcpy(iv, dir->diriv, DIRIV_LEN);
 	pthread_mutex_unlock(&dir->mutex);
 	if (r < 0) {
 		vnode_name(v, dir, what, sizeof(what));
 		log_error("cannot read directory IV of '%s': %s", what, strerror(-r));
-		return r;
 	}
-	*iv = dir->diriv;
-	return 0;
+	return r;
+}
+
+/*
+ * In a shared mode another client may have removed this directory and made a new one
+ * under the same lower name. On a lower client whose inode numbers follow paths (sshfs)
+ * that is still the same vnode here, and its cached IV would encrypt and decrypt every
+ * name wrongly: read the IV again. 1 when it changed, else 0 (also when it cannot be read
+ * now: the operation then fails on its own, or vault_dir_iv() reports it).
+ */
+int vault_dir_iv_revalidate(struct vault *v, struct vnode *dir)
+{
+	uint8_t fresh[DIRIV_LEN];
+	int changed = 0;
+
+	if (v->plaintext_names || !vault_lock_is_shared(v))
+		return 0;
+	if (read_iv(v, dir, fresh) < 0)
+		return 0;
+	pthread_mutex_lock(&dir->mutex);
+	if (!dir->have_iv || memcmp(dir->diriv, fresh, DIRIV_LEN) != 0) {
+		changed = dir->have_iv;
+		memcpy(dir->diriv, fresh, DIRIV_LEN);
+		dir->have_iv = true;
+	}
+	pthread_mutex_unlock(&dir->mutex);
+	if (changed)
+		log_info("a directory was replaced by another client: its IV is read again");
+	return changed;
 }
 
 int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN])
@@ -111,7 +139,7 @@ static int plain_lower_name(struct vault *v, struct vnode *dir, const char *name
 int vault_lower_name(struct vault *v, struct vnode *dir, const char *name, struct lower_name *out)
 {
 	size_t len = strlen(name);
-	const uint8_t *iv;
+	uint8_t iv[DIRIV_LEN];
 	int r;
 
 	if (len > NAME_PLAIN_MAX)
@@ -120,7 +148,7 @@ int vault_lower_name(struct vault *v, struct vnode *dir, const char *name, struc
 		return -EINVAL;
 	if (v->plaintext_names)
 		return plain_lower_name(v, dir, name, len, out);
-	if ((r = vault_dir_iv(v, dir, &iv)) < 0)
+	if ((r = vault_dir_iv(v, dir, iv)) < 0)
 		return r;
 	if ((r = names_encrypt(v->keys->names, iv, name, len, &out->enc)) < 0)
 		return r;
@@ -131,6 +159,13 @@ int vault_lower_name(struct vault *v, struct vnode *dir, const char *name, struc
 	}
 	out->is_long = true;
 	return names_long_name((const char *)out->enc.data, out->enc.len, &out->name);
+}
+
+int vault_lower_name_fresh(struct vault *v, struct vnode *dir, const char *name,
+			   struct lower_name *out)
+{
+	(void)vault_dir_iv_revalidate(v, dir); /* changed or not: the name uses the IV now */
+	return vault_lower_name(v, dir, name, out);
 }
 
 int vault_name_prepare(struct vault *v, struct vnode *dir, const struct lower_name *ln,
@@ -202,13 +237,13 @@ static int decrypt_encrypted(struct vault *v, struct vnode *dir, const char *lna
 			     struct buf *out)
 {
 	size_t len = strlen(lname);
-	const uint8_t *iv;
+	uint8_t iv[DIRIV_LEN];
 	struct buf enc;
 	int r;
 
 	if (names_is_reserved(lname, len) && !names_is_long(lname, len))
 		return 0;
-	if ((r = vault_dir_iv(v, dir, &iv)) < 0)
+	if ((r = vault_dir_iv(v, dir, iv)) < 0)
 		return r;
 	if (!names_is_long(lname, len))
 		r = names_decrypt(v->keys->names, iv, lname, len, out);

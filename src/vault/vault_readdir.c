@@ -68,10 +68,11 @@ static int vdir_fill(struct vault *v, struct vnode *dir, struct vdir *d)
 {
 	struct store_dir *sd;
 	struct store_dirent ent;
-	const uint8_t *iv;
+	uint8_t iv[DIRIV_LEN];
 	int r;
 
-	if (!v->plaintext_names && (r = vault_dir_iv(v, dir, &iv)) < 0)
+	(void)vault_dir_iv_revalidate(v, dir); /* a listing shows the directory as it is now */
+	if (!v->plaintext_names && (r = vault_dir_iv(v, dir, iv)) < 0)
 		return r;
 	if ((r = SOP(v, dir_open, dir->fd, &sd)) < 0)
 		return r;

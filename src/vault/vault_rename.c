@@ -67,6 +67,9 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 	}
 	r = SOP(v, renameat, olddir->fd, (const char *)on->name.data, newdir->fd,
 		(const char *)nn->name.data, sflags);
+	if (r == -ENOTEMPTY && vault_dir_clear_leftovers(v, &save))
+		r = SOP(v, renameat, olddir->fd, (const char *)on->name.data, newdir->fd,
+			(const char *)nn->name.data, sflags);
 	if (r < 0) {
 		vault_dir_reseal(v, &save, (const char *)nn->name.data);
 		vault_dir_save_release(v, &save);
@@ -100,7 +103,7 @@ int vault_rename(struct vault *v, struct vnode *olddir, const char *oldname, str
 	if (r == -EPERM)
 		r = -ENOENT;
 	if (r == 0)
-		r = vault_lower_name(v, newdir, newname, &nn);
+		r = vault_lower_name_fresh(v, newdir, newname, &nn);
 	if (r == 0)
 		r = do_rename(v, olddir, &on, newdir, &nn, flags, sflags);
 	lower_name_release(&on);

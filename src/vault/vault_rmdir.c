@@ -11,17 +11,19 @@
 #include "vault/vault_internal.h"
 
 enum {
-	/* a lower client's hidden leftover of a file still open below: waited for */
+	/* a lower client's hidden leftovers in a directory being removed: waited for */
 	HIDDEN_WAIT_TRIES = 50,
 	HIDDEN_WAIT_MS = 20,
 };
 
 /*
- * sshfs (without -o hard_remove) renames a file that is unlinked while still open to
- * ".fuse_hidden<N>" and removes it at its last close. veilfs's own lower handle of a file
- * the application just closed goes only when the kernel's asynchronous RELEASE is served,
- * so an rmdir right after an rm can find such a name for a moment. No encrypted name
- * starts with a dot, so in that mode it is never one of the vault's entries.
+ * sshfs (libfuse's high-level API without -o hard_remove) renames a file that is unlinked
+ * while still open through it to ".fuse_hidden<N>", and removes it at its last close. A
+ * close reaches sshfs as an asynchronous RELEASE, so a name veilfs unlinks right after
+ * closing its own handle (the IV it read a moment ago, a cipher file the application just
+ * closed) can be hidden instead of removed; and libfuse can miss the removal at the close
+ * when the two cross, which leaves the name for good. No encrypted name starts with a dot,
+ * so in that mode such a name is never one of the vault's entries.
  */
 static bool is_lower_hidden(const struct vault *v, const char *name)
 {
@@ -29,18 +31,18 @@ static bool is_lower_hidden(const struct vault *v, const char *name)
 }
 
 /*
- * 0 when the lower directory fd holds only ".", ".." and reserved non-entry files;
- * -EBUSY when it also holds a lower client's hidden leftovers (is_lower_hidden), and
- * nothing else; -ENOTEMPTY otherwise.
+ * 0 when the lower directory fd holds only ".", "..", reserved non-entry files and hidden
+ * leftovers (is_lower_hidden); -ENOTEMPTY otherwise. *hidden: how many leftovers (and, if
+ * unlink is set, each one is unlinked on the way).
  */
-static int dir_is_empty(struct vault *v, int fd)
+static int dir_scan(struct vault *v, int fd, bool unlink, unsigned *hidden)
 {
 	struct store_dir *d;
 	struct store_dirent ent;
-	bool hidden = false;
 	size_t len;
 	int r;
 
+	*hidden = 0;
 	if ((r = SOP(v, dir_open, fd, &d)) < 0)
 		return r;
 	while ((r = SOP(v, dir_next, d, &ent)) == 1) {
@@ -48,7 +50,10 @@ static int dir_is_empty(struct vault *v, int fd)
 		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
 			continue;
 		if (is_lower_hidden(v, ent.name)) {
-			hidden = true;
+			(*hidden)++;
+			/* a leftover still open through this lower mount is hidden again */
+			if (unlink)
+				(void)SOP(v, unlinkat, fd, ent.name, 0);
 			continue;
 		}
 		if (v->plaintext_names || !names_is_reserved(ent.name, len) ||
@@ -58,21 +63,32 @@ static int dir_is_empty(struct vault *v, int fd)
 		}
 	}
 	SOP(v, dir_close, d);
-	return r == 0 && hidden ? -EBUSY : r;
+	return r;
 }
 
-/* dir_is_empty, waiting a moment for hidden leftovers to go (at most 1 s). */
-static int dir_is_empty_soon(struct vault *v, int fd)
+bool vault_dir_clear_leftovers(struct vault *v, const struct dir_iv_save *save)
 {
-	int r, tries;
+	unsigned hidden = 0;
+	int tries;
 
-	for (tries = 0; (r = dir_is_empty(v, fd)) == -EBUSY && tries < HIDDEN_WAIT_TRIES; tries++)
+	if (save->fd < 0 || v->plaintext_names)
+		return false;
+	for (tries = 0; tries < HIDDEN_WAIT_TRIES; tries++) {
+		if (dir_scan(v, save->fd, false, &hidden) < 0)
+			return false;
+		if (hidden == 0)
+			return tries > 0;
 		clock_sleep_ms(HIDDEN_WAIT_MS);
-	return r == -EBUSY ? -ENOTEMPTY : r;
+	}
+	log_info("removing %u leftover(s) of the lower file system's hidden names from a "
+		 "directory being removed", hidden);
+	return dir_scan(v, save->fd, true, &hidden) == 0 &&
+	       dir_scan(v, save->fd, false, &hidden) == 0 && hidden == 0;
 }
 
 int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct dir_iv_save *save)
 {
+	unsigned hidden;
 	int r;
 
 	save->iv = NULL;
@@ -81,7 +97,7 @@ int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct di
 		       0);
 	if (save->fd < 0)
 		return save->fd;
-	if ((r = dir_is_empty_soon(v, save->fd)) < 0)
+	if ((r = dir_scan(v, save->fd, false, &hidden)) < 0)
 		goto fail;
 	r = store_read_file(v->store, save->fd, NAMES_DIRIV_FILE, DIRIV_LEN + 1, &save->iv,
 			    &save->len);
@@ -120,6 +136,8 @@ static int rmdir_encrypted(struct vault *v, struct vnode *dir, const char *lname
 	if ((r = vault_dir_unseal(v, dir->fd, lname, &save)) < 0)
 		return r;
 	r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
+	if (r == -ENOTEMPTY && vault_dir_clear_leftovers(v, &save))
+		r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
 	if (r < 0)
 		vault_dir_reseal(v, &save, lname);
 	vault_dir_save_release(v, &save);
