@@ -170,9 +170,10 @@ same_file() { cmp -s "$1" "$2"; }
 absent() { [[ ! -e "$1" ]]; }
 present() { [[ -e "$1" ]]; }
 
-# c2o_check BED VA VB WAIT_S: close-to-open and names across the two mounts.
+# c2o_check BED VA VB WAIT_S LOWER_A: close-to-open and names across the two mounts
+# (LOWER_A, A's cipher directory, only to say what was left when rmdir fails).
 c2o_check() {
-	local bed=$1 va=$2 vb=$3 wait=$4 t0 ok=1 why=""
+	local bed=$1 va=$2 vb=$3 wait=$4 lower_a=$5 t0 ok=1 why=""
 	head -c 100000 /dev/urandom >"$WORKDIR/c2o.src"
 	t0=$(bed_time_ms)
 	cp "$WORKDIR/c2o.src" "$va/c2o"
@@ -202,12 +203,41 @@ c2o_check() {
 	rm "$va/dir1/name-two"
 	wait_until "$wait" absent "$vb/dir1/name-two" || { ok=0; why+="removal not seen; "; }
 	ls "$vb/dir1" >/dev/null 2>&1 || { ok=0; why+="B cannot list; "; }
-	rmdir "$va/dir1" || { ok=0; why+="rmdir on A failed; "; }
+	rmdir "$va/dir1" || {
+		ok=0
+		why+="rmdir on A failed (A lists: '$(ls -A "$va/dir1" 2>&1 | head -c 200)';"
+		why+=" below: $(find "$lower_a" -mindepth 2 -maxdepth 2 -printf '%f ' 2>&1 | head -c 300)); "
+	}
 	wait_until "$wait" absent "$vb/dir1" || { ok=0; why+="rmdir not seen; "; }
 	if ((ok)); then
 		record "$bed" "names created/renamed/removed on A, seen on B" PASS "$(($(bed_time_ms) - t0)) ms for the sequence"
 	else
 		record "$bed" "names created/renamed/removed on A, seen on B" FAIL "$why"
+	fi
+	remade_dir_check "$bed" "$va" "$vb" "$wait"
+}
+
+# remade_dir_check BED VA VB WAIT_S: a directory B knows is removed and made again under
+# the same name on A (a new directory IV): B must list and read the new one, and what B
+# creates in it A must read (sshfs's inode numbers follow paths, so B keeps its vnode).
+remade_dir_check() {
+	local bed=$1 va=$2 vb=$3 wait=$4 ok=1 why=""
+	mkdir "$va/dir2" && echo first >"$va/dir2/old"
+	wait_until "$wait" present "$vb/dir2/old" || { ok=0; why+="first directory not seen; "; }
+	ls "$vb/dir2" >/dev/null
+	rm "$va/dir2/old" && rmdir "$va/dir2" && mkdir "$va/dir2" && echo second >"$va/dir2/new"
+	wait_until "$wait" present "$vb/dir2/new" || { ok=0; why+="B does not find the new entry; "; }
+	[[ "$(ls "$vb/dir2" 2>&1)" == new ]] || { ok=0; why+="B lists '$(ls "$vb/dir2" 2>&1 | head -c 100)'; "; }
+	[[ "$(cat "$vb/dir2/new" 2>&1)" == second ]] || { ok=0; why+="B reads wrong contents; "; }
+	echo fromb >"$vb/dir2/fromb" || { ok=0; why+="B cannot create; "; }
+	wait_until "$wait" present "$va/dir2/fromb" || { ok=0; why+="A does not see B's file; "; }
+	[[ "$(cat "$va/dir2/fromb" 2>&1)" == fromb ]] || { ok=0; why+="A reads '$(cat "$va/dir2/fromb" 2>&1 | head -c 100)'; "; }
+	rm -f "$va/dir2/new" "$va/dir2/fromb"
+	rmdir "$va/dir2" || { ok=0; why+="rmdir failed; "; }
+	if ((ok)); then
+		record "$bed" "directory removed and made again on A, used by B" PASS "new IV seen by B"
+	else
+		record "$bed" "directory removed and made again on A, used by B" FAIL "$why"
 	fi
 }
 
@@ -237,14 +267,17 @@ marker_write() {
 
 # tree_marker_check BED DIR TAG: no marker in the server's backing directory.
 tree_marker_check() {
-	local bed=$1 dir=$2 tag=$3 hits
-	hits=$(grep -ral -e "CONTENTMARK$tag" -e "NAMEMARK$tag" -e "DIRMARK$tag" -e "LINKMARK$tag" \
-		-e "XATTRVALMARK$tag" -e XATTRNAMEMARK "$dir" 2>/dev/null | wc -l || true)
-	hits=$((hits + $(find "$dir" -name "*MARK*" 2>/dev/null | wc -l)))
-	if ((hits == 0)); then
+	local bed=$1 dir=$2 tag=$3 found
+	found=$({
+		grep -ral -e "CONTENTMARK$tag" -e "NAMEMARK$tag" -e "DIRMARK$tag" -e "LINKMARK$tag" \
+			-e "XATTRVALMARK$tag" -e XATTRNAMEMARK "$dir" 2>/dev/null || true
+		find "$dir" -name "*MARK*" 2>/dev/null || true
+	} | sort -u)
+	if [[ -z $found ]]; then
 		record "$bed" "no marker in the server's backing files" PASS "$MARKERS_WRITTEN"
 	else
-		record "$bed" "no marker in the server's backing files" FAIL "$hits hits"
+		record "$bed" "no marker in the server's backing files" FAIL \
+			"$(wc -l <<<"$found") hits (tag $tag): $(tr '\n' ' ' <<<"$found" | head -c 600)"
 	fi
 }
 
@@ -485,7 +518,7 @@ run_bed() {
 	block_check "$bed" "$mode" "$va" "$vb" "$wait" assert
 	append_check "$bed" "$mode" "$va" "$vb" "$wait"
 	overlap_check "$bed" "$mode" "$va" "$vb"
-	c2o_check "$bed" "$va" "$vb" "$wait"
+	c2o_check "$bed" "$va" "$vb" "$wait" "$a/cipher"
 	[[ $mode == lockfiles ]] && lockfile_check "$bed" "$a/cipher"
 	local tag="$RANDOM$RANDOM"
 	marker_write "$va" "$tag"
