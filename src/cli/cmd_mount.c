@@ -3,7 +3,7 @@
  *
  * The parent checks the arguments, reads the password (prompt, --passfile, --extpass or
  * stdin) and forks. The child becomes the daemon: it unlocks the vault, creates and mounts
- * the FUSE session, records its pid file (fuse/mounts.h) and only then reports success
+ * the FUSE session, records its pid file (cli/mounts.h) and only then reports success
  * through a pipe; the parent then stats the mount point (which the daemon must answer) and
  * exits 0. Failures before that point are printed by the child on the terminal it still
  * shares, and the parent exits with the child's status. With -f there is no fork: the
@@ -45,7 +45,7 @@
 #include "cli/progress.h"
 #include "cli/smb_args.h"
 #include "fuse/frontend.h"
-#include "fuse/mounts.h"
+#include "cli/mounts.h"
 #include "store/store.h"
 #include "vault/admin.h"
 #include "vault/vault.h"
@@ -856,6 +856,7 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 		fopts.entry_timeout = a->entry_timeout;
 	fopts.max_nodes = a->max_nodes;
 	fopts.idle_ms = a->idle_ms;
+	fopts.idle_unmount = mounts_unmount;
 	fopts.atime = a->atime;
 	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
 	if ((status = join_registry(a, v, vopts.shared, &reg)) != CLI_EXIT_OK)

@@ -1,7 +1,7 @@
 /*
  * veilfs umount: unmount a veilfs mount point and wait until its daemon has exited (so its
  * data is flushed and its keys are gone when the command returns). The daemon is found
- * through its pid file (fuse/mounts.h); the wait is bounded. When the file system survives
+ * through its pid file (cli/mounts.h); the wait is bounded. When the file system survives
  * in another mount namespace (a copy made by unshare -m or a container), the daemon would
  * keep serving it: after a short wait it gets SIGTERM.
  */
@@ -15,7 +15,7 @@
 #include <time.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "fuse/mounts.h"
+#include "cli/mounts.h"
 
 enum {
 	UMOUNT_WAIT_SECONDS = 30,  /* for the daemon to exit after the unmount */

@@ -4,6 +4,7 @@
  * anything planted there that is not a regular file), so that a reader never sees half a
  * line and never blocks.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "coord/registry.h"
+#include "crypto/kdf.h"
 
 enum {
 	ID_HEX = COORD_CLIENT_ID_LEN,
@@ -430,4 +432,24 @@ void registry_leave(struct registry *reg)
 	pthread_cond_destroy(&reg->cond);
 	pthread_mutex_destroy(&reg->mutex);
 	reg->c = NULL;
+}
+
+int registry_mountpoint_digest(const char *canon, char hex[static REGISTRY_DIGEST_HEX_LEN + 1])
+{
+	static_assert(REGISTRY_DIGEST_HEX_LEN == 2 * SHA256_LEN, "two hex digits per byte");
+	static const char digits[] = "0123456789abcdef";
+	uint8_t digest[SHA256_LEN];
+	size_t i;
+	int r;
+
+	if ((r = sha256((const uint8_t *)canon, strlen(canon), digest)) < 0) {
+		memset(hex, 0, REGISTRY_DIGEST_HEX_LEN + 1);
+		return r;
+	}
+	for (i = 0; i < SHA256_LEN; i++) {
+		hex[2 * i] = digits[digest[i] >> 4];
+		hex[2 * i + 1] = digits[digest[i] & 0xf];
+	}
+	hex[REGISTRY_DIGEST_HEX_LEN] = '\0';
+	return 0;
 }

@@ -93,6 +93,15 @@ void registry_leave(struct registry *reg);
 int registry_list(struct coord *c, const struct registry_platform *plat,
 		  struct registry_entry *out, enum registry_state *state, int max) MUST_CHECK;
 
+/*
+ * The name a front end files local state for the mount point canon under (the pid file of
+ * `veilfs mount`): the SHA-256 of canon's bytes in lowercase hex, NUL-terminated.
+ * Returns 0 or -errno (hex is wiped on error).
+ */
+enum { REGISTRY_DIGEST_HEX_LEN = 64 };
+int registry_mountpoint_digest(const char *canon,
+			       char hex[static REGISTRY_DIGEST_HEX_LEN + 1]) MUST_CHECK;
+
 /* Parse one registration line (exposed for tests and the fuzzer). 0 or -EPROTO. */
 int registry_parse(const char *line, size_t len, struct registry_entry *e) MUST_CHECK;
 

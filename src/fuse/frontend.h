@@ -42,8 +42,13 @@ struct frontend_options {
 	 * and serves most reads from its page cache, so the daemon does it at open.
 	 */
 	enum vault_atime atime;
-	/* --idle: unmount after this many ms without a request (0: never). */
+	/*
+	 * --idle: unmount after this many ms without a request (0: never), by calling
+	 * idle_unmount with the mount point (the caller's way to unmount, as umount(8) would:
+	 * 0, -EBUSY while files are open, or another -errno). Both or neither are set.
+	 */
 	uint64_t idle_ms;
+	int (*idle_unmount)(const char *mountpoint);
 	double attr_timeout;  /* seconds the kernel caches attributes */
 	double entry_timeout; /* seconds the kernel caches name lookups */
 	/*

@@ -1,10 +1,10 @@
 /*
  * --idle: unmount after a stretch without FUSE requests (frontend_options.idle_ms). The
  * request reader (killpriv.c's custom read) notes the time of each request; a thread
- * looks every half second and, once the mount has been idle that long, unmounts it the
- * way umount(8) would: not lazily, so a mount with files still open (EBUSY) stays and is
- * tried again after another idle stretch. The session loop then ends as after any
- * unmount.
+ * looks every half second and, once the mount has been idle that long, unmounts it through
+ * the caller's frontend_options.idle_unmount (cli/ does it the way umount(8) would): not
+ * lazily, so a mount with files still open (EBUSY) stays and is tried again after another
+ * idle stretch. The session loop then ends as after any unmount.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +12,6 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "fuse/fuse_internal.h"
-#include "fuse/mounts.h"
 
 enum { IDLE_POLL_MS = 500 };
 
@@ -33,7 +32,7 @@ static void *idle_main(void *arg)
 		last = atomic_load_explicit(&f->last_request_ms, memory_order_relaxed);
 		if (clock_mono_ms() - last < f->opts.idle_ms)
 			continue;
-		r = mounts_unmount(f->idle_mountpoint);
+		r = f->opts.idle_unmount(f->idle_mountpoint);
 		if (r == 0) {
 			log_info("idle for %llu s: unmounted '%s'",
 				 (unsigned long long)(f->opts.idle_ms / 1000), f->idle_mountpoint);
@@ -53,6 +52,8 @@ int idle_start(struct frontend *f, const char *mountpoint)
 {
 	if (!f->opts.idle_ms)
 		return 0;
+	if (!f->opts.idle_unmount)
+		return -EINVAL;
 	if (!(f->idle_mountpoint = strdup(mountpoint)))
 		return -ENOMEM;
 	idle_note_request(f);

@@ -73,6 +73,24 @@ static int count_registrations(const char *d)
 	return n;
 }
 
+/* Vectors from sha256sum(1) of the same bytes (printf '%s'). */
+static const struct {
+	const char *canon, *hex;
+} digest_cases[] = {
+	/* 0 */ { "/", "8a5edab282632443219e051e4ade2d1d5bbc671c781051bf1437897cbdfea0f1" },
+	/* 1 */ { "/mnt/a b", "2713cd21872bcfea8240faf45c11502aa73ecd82c2e5983af5c434ceb9644011" },
+};
+
+TEST(registry_mountpoint_digest_vectors)
+{
+	char hex[REGISTRY_DIGEST_HEX_LEN + 1];
+
+	for (size_t i = 0; i < sizeof(digest_cases) / sizeof(digest_cases[0]); i++) {
+		EXPECTF(registry_mountpoint_digest(digest_cases[i].canon, hex) == 0, "case %zu", i);
+		EXPECTF(strcmp(hex, digest_cases[i].hex) == 0, "case %zu: %s", i, hex);
+	}
+}
+
 TEST(registry_join_conflicts_and_stale)
 {
 	struct registry_platform live = { "h", "boot1", live_pid }, dead = { "h", "boot1", dead_pid };

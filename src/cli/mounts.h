@@ -4,14 +4,14 @@
  * root, fusermount3 -u otherwise) and the pid files through which umount finds the daemon
  * it waits for.
  *
- * Pid files: <dir>/<hex SHA-256 of the canonical mount point>.pid holding "<pid>\n<mount
+ * Pid files: <dir>/<registry_mountpoint_digest() of the canonical mount point>.pid holding "<pid>\n<mount
  * point>\n", where <dir> is /run/veilfs for root, else $XDG_RUNTIME_DIR/veilfs, else
  * /tmp/veilfs-<uid>; the directory is created mode 0700 and must belong to the user.
  * Every function returns 0 (or a documented positive value) or a negative errno; strings
  * returned through `char **` are malloc'd and owned by the caller.
  */
-#ifndef VEILFS_FUSE_MOUNTS_H
-#define VEILFS_FUSE_MOUNTS_H
+#ifndef VEILFS_CLI_MOUNTS_H
+#define VEILFS_CLI_MOUNTS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "base/buf.h"
-#include "crypto/kdf.h"
-#include "fuse/mounts.h"
+#include "cli/mounts.h"
+#include "coord/registry.h"
 
 extern char **environ;
 
@@ -189,23 +189,17 @@ static int pidfile_dir(bool create, struct buf *b)
 
 int mounts_pidfile_path(const char *canon, bool create, char **out)
 {
-	uint8_t digest[SHA256_LEN];
+	char digest[REGISTRY_DIGEST_HEX_LEN + 1];
 	struct buf b;
-	size_t i;
 	int r;
 
 	*out = NULL;
 	buf_init(&b);
 	if ((r = pidfile_dir(create, &b)) < 0)
 		goto out;
-	if ((r = sha256((const uint8_t *)canon, strlen(canon), digest)) < 0)
+	if ((r = registry_mountpoint_digest(canon, digest)) < 0)
 		goto out;
-	if ((r = buf_append_str(&b, "/")) < 0)
-		goto out;
-	for (i = 0; i < sizeof(digest); i++)
-		if ((r = buf_printf(&b, "%02x", digest[i])) < 0)
-			goto out;
-	if ((r = buf_append_str(&b, ".pid")) < 0)
+	if ((r = buf_printf(&b, "/%s.pid", digest)) < 0)
 		goto out;
 	*out = (char *)buf_detach(&b, NULL);
 	r = 0;
