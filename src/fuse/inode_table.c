@@ -36,6 +36,7 @@ struct inode_table {
 	size_t nbuckets;	      /* power of two; protected by lock */
 	uint64_t count;		      /* entries; protected by lock */
 	uint64_t next_id;	      /* protected by lock */
+	uint64_t gets;		      /* inode_table_get() calls; protected by lock */
 	struct inode_entry *root;     /* fixed after inode_table_new; never in the LRU list */
 	struct inode_entry *lru_head; /* most recently used; protected by lock */
 	struct inode_entry *lru_tail; /* least recently used; protected by lock */
@@ -256,6 +257,7 @@ struct vnode *inode_table_get(struct inode_table *t, uint64_t id)
 	struct vnode *n = NULL;
 
 	pthread_mutex_lock(&t->lock);
+	t->gets++;
 	e = find_id(t, id);
 	if (e) {
 		n = e->node;
@@ -367,4 +369,14 @@ uint64_t inode_table_count(struct inode_table *t)
 	c = t->count;
 	pthread_mutex_unlock(&t->lock);
 	return c;
+}
+
+uint64_t inode_table_gets(struct inode_table *t)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->gets;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }

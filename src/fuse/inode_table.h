@@ -67,5 +67,7 @@ void inode_table_forget(struct inode_table *t, uint64_t id, uint64_t count);
 
 /* Number of entries, root included (for tests and debug logs). */
 uint64_t inode_table_count(struct inode_table *t);
+/* Number of inode_table_get() calls so far, found or not (for tests and debug logs). */
+uint64_t inode_table_gets(struct inode_table *t);
 
 #endif

@@ -71,8 +71,10 @@ void op_destroy(void *userdata)
 	struct frontend *f = userdata;
 
 	/* The kernel sends no forgets at unmount: drop every node but the root here. */
-	log_info("session ends with %llu node ids still known to the kernel (root included)",
-		 (unsigned long long)inode_table_count(f->inodes));
+	log_info("session ends with %llu node ids still known to the kernel (root included), "
+		 "after %llu node-id lookups",
+		 (unsigned long long)inode_table_count(f->inodes),
+		 (unsigned long long)inode_table_gets(f->inodes));
 	inode_table_clear(f->inodes);
 }
 
