@@ -2,9 +2,10 @@
  * The table of libfuse3 low-level request handlers. The handlers live by group in
  * ops_session.c, ops_entry.c, ops_namespace.c, ops_file.c, ops_dir.c and ops_xattr.c, with
  * the helpers they share in ops_common.c. Each one is thin: it maps node ids to vnodes
- * through the inode table, calls one vault_*() function, translates the result once
- * (-EBADMSG and -EPROTO become EIO; the vault has already logged the cipher file and
- * block) and replies exactly once.
+ * through the inode table (an open file's requests take the vnode from fi->fh instead:
+ * handles.c), calls one vault_*() function, translates the result once (-EBADMSG and
+ * -EPROTO become EIO; the vault has already logged the cipher file and block) and replies
+ * exactly once.
  *
  * Not implemented on purpose: getlk/setlk/flock (the kernel then keeps POSIX record locks
  * and flock locks locally, per mount; cross-client locking is the vault's shared mode),

@@ -55,19 +55,18 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r >= 0 && (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC) &&
 	    vault_access(f->vault, n, f->opts.atime) > 0)
 		(void)fuse_lowlevel_notify_inval_inode(f->se, ino, -1, 0);
+	if (r >= 0 && (r = file_handle_open(fi, n)) < 0)
+		release_quietly(f, n);
 	vnode_unref(f->vault, n);
 	if (r < 0) {
 		reply_result(req, r);
 		return;
 	}
-	fi->fh = 0;
 	fi->keep_cache = f->opts.keep_cache;
 	if (fuse_reply_open(req, fi) != 0) {
 		/* The kernel will send no release for an open it never saw. */
-		if ((n = inode_table_get(f->inodes, ino))) {
-			release_quietly(f, n);
-			vnode_unref(f->vault, n);
-		}
+		release_quietly(f, file_handle_node(fi));
+		file_handle_close(f, fi);
 	}
 }
 
@@ -117,19 +116,26 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			return;
 		}
 	}
-	vnode_ref(n); /* kept across the reply; the table takes the other one */
-	r = inode_table_add(f->inodes, n, parent, name, &id);
-	if (r < 0) {
+	if ((r = file_handle_open(fi, n)) < 0) {
 		release_quietly(f, n);
 		vnode_unref(f->vault, n);
 		reply_result(req, r);
 		return;
 	}
+	vnode_ref(n); /* kept across the reply; the table takes the other one */
+	r = inode_table_add(f->inodes, n, parent, name, &id);
+	if (r < 0) {
+		release_quietly(f, n);
+		file_handle_close(f, fi);
+		vnode_unref(f->vault, n);
+		reply_result(req, r);
+		return;
+	}
 	fill_entry(f, &e, id, &st);
-	fi->fh = 0;
 	fi->keep_cache = f->opts.keep_cache;
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		release_quietly(f, n);
+		file_handle_close(f, fi);
 		inode_table_forget(f->inodes, id, 1);
 	}
 	vnode_unref(f->vault, n);
@@ -143,7 +149,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t r;
 	char *data;
 
-	(void)fi;
+	(void)ino;
 	if (off < 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -153,12 +159,9 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (!(n = get_node(req, f, ino))) {
-		free(data);
-		return;
-	}
+	frontend_after_init(f);
+	n = file_handle_node(fi);
 	r = vault_read(f->vault, n, data, size, (uint64_t)off);
-	vnode_unref(f->vault, n);
 	if (r < 0)
 		reply_result(req, r);
 	else
@@ -178,8 +181,8 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (!(n = get_node(req, f, ino)))
-		return;
+	frontend_after_init(f);
+	n = file_handle_node(fi);
 	/* Under killpriv_v2, a writer without CAP_FSETID: first the set-id bits, as the VFS. */
 	if (kill)
 		r = killpriv_apply(f, n, ino);
@@ -192,7 +195,6 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	if (r >= 0)
 		r = vault_write(f->vault, n, data, size, (uint64_t)off,
 				f->opts.shared && (fi->flags & O_APPEND), NULL);
-	vnode_unref(f->vault, n);
 	if (r < 0)
 		reply_result(req, r);
 	else
@@ -219,11 +221,11 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct vnode *n;
 	int r;
 
-	(void)fi;
-	if (!(n = get_node(req, f, ino)))
-		return;
+	(void)ino;
+	frontend_after_init(f);
+	n = file_handle_node(fi);
 	r = vault_release_file(f->vault, n);
-	vnode_unref(f->vault, n);
+	file_handle_close(f, fi);
 	reply_result(req, r);
 }
 
@@ -233,11 +235,10 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 	struct vnode *n;
 	int r;
 
-	(void)fi;
-	if (!(n = get_node(req, f, ino)))
-		return;
+	(void)ino;
+	frontend_after_init(f);
+	n = file_handle_node(fi);
 	r = vault_fsync(f->vault, n, datasync != 0);
-	vnode_unref(f->vault, n);
 	reply_result(req, r);
 }
 
@@ -248,13 +249,12 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
 	struct vnode *n;
 	int r;
 
-	(void)fi;
 	if (off < 0 || len <= 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (!(n = get_node(req, f, ino)))
-		return;
+	frontend_after_init(f);
+	n = file_handle_node(fi);
 	r = killpriv_fallocate(f, req, n, ino);
 	if (r >= 0)
 		r = vault_fallocate(f->vault, n,
@@ -262,7 +262,6 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
 				    : (mode & FALLOC_FL_KEEP_SIZE) ? VAULT_FALLOC_KEEP_SIZE
 								   : 0,
 				    (uint64_t)off, (uint64_t)len);
-	vnode_unref(f->vault, n);
 	reply_result(req, r);
 }
 
@@ -273,9 +272,8 @@ void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	struct vnode *n;
 	int64_t r;
 
-	(void)fi;
-	if (!(n = get_node(req, f, ino)))
-		return;
+	frontend_after_init(f);
+	n = file_handle_node(fi);
 	/*
 	 * With the writeback cache the kernel may hold dirty pages the lower file does not
 	 * have yet, and the answer comes from the lower file. Have the kernel write the file's
@@ -288,7 +286,6 @@ void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		log_debug("cannot write back inode %llu before lseek: %s",
 			  (unsigned long long)ino, strerror((int)-r));
 	r = vault_lseek(f->vault, n, off, whence);
-	vnode_unref(f->vault, n);
 	if (r < 0)
 		reply_result(req, r);
 	else

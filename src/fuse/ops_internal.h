@@ -7,7 +7,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include "base/compiler.h"
 #include "fuse/fuse_internal.h"
 #include "vault/vault.h"
 
@@ -27,6 +29,17 @@ void apply_acl(struct frontend *f, struct vnode *n, const struct vault_acl_new *
 void release_quietly(struct frontend *f, struct vnode *n);
 struct vnode *get_node(fuse_req_t req, struct frontend *f, fuse_ino_t ino);
 void free_wiped(void *p, size_t n);
+
+/* handles.c */
+/*
+ * Store in fi->fh a new handle holding its own reference to n (the open file's vnode).
+ * Returns 0 or -ENOMEM (fi unchanged).
+ */
+int file_handle_open(struct fuse_file_info *fi, struct vnode *n) MUST_CHECK;
+/* The vnode of the open file fi (borrowed: valid until file_handle_close()). */
+struct vnode *file_handle_node(const struct fuse_file_info *fi);
+/* Drop the handle's reference, free it and set fi->fh to 0; a 0 fi->fh is ignored. */
+void file_handle_close(struct frontend *f, struct fuse_file_info *fi);
 
 /* ops_session.c */
 void op_init(void *userdata, struct fuse_conn_info *conn);

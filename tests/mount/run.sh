@@ -6,6 +6,8 @@
 # Stages (STAGES is a comma-separated subset; default all):
 #   life       mount/umount lifecycle, "live on return", pid file, foreground -f
 #   forget     kernel lookup counts (lookup, readdirplus, link) all return to zero
+#   openstate  per-open state: 2 opens + 64 writes + 64 reads (O_DIRECT) cost fewer than 64
+#              node-id lookups (reads and writes take the open file's handle), data intact
 #   reclaim    with -o max_nodes=64 the kernel is made to drop old nodes: descriptors stay
 #              bounded, contents stay right, posix_suite passes
 #   errors     wrong password, missing/non-vault CIPHERDIR, missing/mounted MOUNTPOINT
@@ -41,7 +43,7 @@ source "$here/lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,reclaim,errors,atime,handles,ro,signals,integrity,plaintext,killpriv,devices,wipe,tools"
+stages="life,forget,openstate,reclaim,errors,atime,handles,ro,signals,integrity,plaintext,killpriv,devices,wipe,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -253,6 +255,27 @@ stage_forget() {
 		ok "readdirplus/lookup counts all forgotten after drop_caches (1 node left: the root)"
 	else
 		notok "lookup counts return to zero" "$left node ids left (leak or miscount)"
+	fi
+}
+
+# --- openstate: reads and writes use the open file's handle (fi->fh), no node-id lookup ---
+stage_openstate() {
+	local c=$T_WORK/os.c m=$T_WORK/os.m log=$T_WORK/openstate.log gets
+	t_log "stage openstate"
+	new_vault "$c"
+	head -c 262144 /dev/urandom >"$T_WORK/os.data"
+	vmount "$c" "$m" --log "$log" || { notok "mount for openstate" "failed"; return; }
+	: >"$m/f"
+	# Two opens; O_DIRECT passes the page cache, so each 4 KiB block is one WRITE or READ.
+	dd if="$T_WORK/os.data" of="$m/f" bs=4096 count=64 oflag=direct conv=notrunc status=none
+	dd if="$m/f" of="$T_WORK/os.back" bs=4096 count=64 iflag=direct status=none
+	vumount "$m"
+	check "64 direct writes and 64 direct reads round-trip" cmp -s "$T_WORK/os.data" "$T_WORK/os.back"
+	gets=$(sed -n 's/.*after \([0-9]*\) node-id lookups.*/\1/p' "$log" | tail -n 1)
+	if [ -n "$gets" ] && [ "$gets" -lt 64 ]; then
+		ok "2 opens + 64 writes + 64 reads: $gets node-id lookups (reads and writes use fi->fh)"
+	else
+		notok "reads and writes without node-id lookups" "'$gets' lookups (one per request?)"
 	fi
 }
 
@@ -745,6 +768,7 @@ stage_tools() {
 
 want life && stage_life
 want forget && stage_forget
+want openstate && stage_openstate
 want reclaim && stage_reclaim
 want errors && stage_errors
 want atime && stage_atime
