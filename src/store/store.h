@@ -85,7 +85,6 @@ struct store_ops {
 	int (*fstatat)(void *ctx, int dirfd, const char *name, struct stat *st, int flags);
 	int (*ftruncate)(void *ctx, int fd, uint64_t size);
 	int (*fsync)(void *ctx, int fd, bool datasync);
-	int (*fallocate)(void *ctx, int fd, uint64_t off, uint64_t len);
 	/* SEEK_DATA / SEEK_HOLE (or SEEK_SET/CUR/END); returns the offset or -errno. */
 	int64_t (*lseek)(void *ctx, int fd, int64_t off, int whence);
 	int (*mkdirat)(void *ctx, int dirfd, const char *name, mode_t mode);
@@ -234,10 +233,6 @@ static inline int store_ftruncate(struct store *s, int fd, uint64_t size)
 static inline int store_fsync(struct store *s, int fd, bool datasync)
 {
 	return s->ops->fsync(s->ctx, fd, datasync);
-}
-static inline int store_fallocate(struct store *s, int fd, uint64_t off, uint64_t len)
-{
-	return s->ops->fallocate(s->ctx, fd, off, len);
 }
 static inline void store_advise(struct store *s, int fd, uint64_t off, uint64_t len, int advice)
 {

@@ -124,12 +124,6 @@ static int fl_fsync(void *ctx, int fd, bool datasync)
 	return store_fsync(f->inner, fd, datasync);
 }
 
-static int fl_fallocate(void *ctx, int fd, uint64_t off, uint64_t len)
-{
-	FAULT_GATE(ctx, STORE_FAULT_OTHER);
-	return store_fallocate(f->inner, fd, off, len);
-}
-
 static int64_t fl_lseek(void *ctx, int fd, int64_t off, int whence)
 {
 	FAULT_GATE(ctx, STORE_FAULT_OTHER);
@@ -295,7 +289,6 @@ static const struct store_ops fault_ops = {
 	.fstatat = fl_fstatat,
 	.ftruncate = fl_ftruncate,
 	.fsync = fl_fsync,
-	.fallocate = fl_fallocate,
 	.lseek = fl_lseek,
 	.mkdirat = fl_mkdirat,
 	.unlinkat = fl_unlinkat,

@@ -517,21 +517,6 @@ static int mem_fsync(void *ctx, int fd, bool datasync)
 	return fd_node(ctx, fd) ? 0 : -EBADF;
 }
 
-static int mem_fallocate(void *ctx, int fd, uint64_t off, uint64_t len)
-{
-	struct mem *m = ctx;
-	struct mnode *n;
-	int r;
-
-	if (!(n = io_node(m, fd, STORE_WRONLY, &r)))
-		return r;
-	if (off > STORE_MEM_FILE_MAX || len > STORE_MEM_FILE_MAX - off)
-		return -EFBIG;
-	if (off + len > n->size && (r = node_resize(m, n, off + len)) < 0)
-		return r;
-	return 0;
-}
-
 static int64_t mem_lseek(void *ctx, int fd, int64_t off, int whence)
 {
 	struct mnode *n = fd_node(ctx, fd);
@@ -1067,7 +1052,6 @@ static const struct store_ops mem_ops = {
 	.fstatat = mem_fstatat,
 	.ftruncate = mem_ftruncate,
 	.fsync = mem_fsync,
-	.fallocate = mem_fallocate,
 	.lseek = mem_lseek,
 	.mkdirat = mem_mkdirat,
 	.unlinkat = mem_unlinkat,

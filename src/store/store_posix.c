@@ -186,15 +186,6 @@ static int px_fsync(void *ctx, int fd, bool datasync)
 	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
 }
 
-static int px_fallocate(void *ctx, int fd, uint64_t off, uint64_t len)
-{
-	int r;
-
-	(void)ctx;
-	r = posix_fallocate(fd, (off_t)off, (off_t)len);
-	return -r;
-}
-
 static void px_advise(void *ctx, int fd, uint64_t off, uint64_t len, int advice)
 {
 	(void)ctx;
@@ -539,7 +530,6 @@ static const struct store_ops posix_ops = {
 	.fstatat = px_fstatat,
 	.ftruncate = px_ftruncate,
 	.fsync = px_fsync,
-	.fallocate = px_fallocate,
 	.lseek = px_lseek,
 	.mkdirat = px_mkdirat,
 	.unlinkat = px_unlinkat,

@@ -483,12 +483,6 @@ static int sm_fsync(void *ctx, int fd, bool datasync)
 	return r;
 }
 
-static int sm_fallocate(void *ctx, int fd, uint64_t off, uint64_t len)
-{
-	(void)ctx, (void)fd, (void)off, (void)len;
-	return -EOPNOTSUPP;
-}
-
 /* SEEK_DATA/SEEK_HOLE: SMB as the library offers it reports no holes: all is data. */
 static int64_t sm_lseek(void *ctx, int fd, int64_t off, int whence)
 {
@@ -986,7 +980,6 @@ static const struct store_ops smb_ops = {
 	.fstatat = sm_fstatat,
 	.ftruncate = sm_ftruncate,
 	.fsync = sm_fsync,
-	.fallocate = sm_fallocate,
 	.lseek = sm_lseek,
 	.mkdirat = sm_mkdirat,
 	.unlinkat = sm_unlinkat,

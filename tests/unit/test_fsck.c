@@ -847,11 +847,6 @@ static int ro_ftruncate(void *c, int fd, uint64_t s)
 	(void)c, (void)fd, (void)s;
 	return ro_fail();
 }
-static int ro_fallocate(void *c, int fd, uint64_t o, uint64_t l)
-{
-	(void)c, (void)fd, (void)o, (void)l;
-	return ro_fail();
-}
 static int ro_mkdirat(void *c, int d, const char *n, mode_t m)
 {
 	(void)c, (void)d, (void)n, (void)m;
@@ -932,7 +927,6 @@ TEST(fsck_never_modifies)
 	ops.reopen = ro_reopen;
 	ops.pwrite = ro_pwrite;
 	ops.ftruncate = ro_ftruncate;
-	ops.fallocate = ro_fallocate;
 	ops.mkdirat = ro_mkdirat;
 	ops.unlinkat = ro_unlinkat;
 	ops.renameat = ro_renameat;
