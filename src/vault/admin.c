@@ -246,10 +246,9 @@ out_free:
 	return r < 0 ? r : 0;
 }
 
-int vault_admin_passwd(const char *path, const char *oldpw, size_t oldlen, const char *newpw,
-		       size_t newlen)
+int vault_admin_passwd_store(struct store *s, int rootfd, const char *oldpw, size_t oldlen,
+			     const char *newpw, size_t newlen)
 {
-	struct admin_dir d;
 	struct config c;
 	uint8_t *master = NULL;
 	int r;
@@ -257,9 +256,7 @@ int vault_admin_passwd(const char *path, const char *oldpw, size_t oldlen, const
 	memset(&c, 0, sizeof(c));
 	if (newlen == 0)
 		return -EINVAL;
-	if ((r = admin_dir_open(&d, path)) < 0)
-		return r;
-	if ((r = config_file_load(d.store, d.rootfd, &c)) < 0)
+	if ((r = config_file_load(s, rootfd, &c)) < 0)
 		goto out;
 	r = -ENOMEM;
 	master = secmem_alloc(MASTER_KEY_LEN);
@@ -270,12 +267,26 @@ int vault_admin_passwd(const char *path, const char *oldpw, size_t oldlen, const
 	/* keys_wrap draws a fresh salt and nonce and leaves every other field as it was. */
 	if ((r = keys_wrap(&c, master, newpw, newlen)) < 0)
 		goto out;
-	if ((r = config_file_save(d.store, d.rootfd, &c)) < 0)
+	if ((r = config_file_save(s, rootfd, &c)) < 0)
 		goto out;
 	r = 0;
 out:
 	secmem_free(master);
 	secure_wipe(&c, sizeof(c));
+	return r;
+}
+
+int vault_admin_passwd(const char *path, const char *oldpw, size_t oldlen, const char *newpw,
+		       size_t newlen)
+{
+	struct admin_dir d;
+	int r;
+
+	if (newlen == 0)
+		return -EINVAL;
+	if ((r = admin_dir_open(&d, path)) < 0)
+		return r;
+	r = vault_admin_passwd_store(d.store, d.rootfd, oldpw, oldlen, newpw, newlen);
 	admin_dir_close(&d);
 	return r;
 }

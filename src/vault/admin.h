@@ -24,6 +24,8 @@
 #include "base/compiler.h"
 #include "format/config.h"
 
+struct store;
+
 /* Defaults of `veilfs init`: Argon2id with 64 MiB, 3 passes, 4 lanes (docs/CLI.md). */
 enum {
 	VAULT_DEFAULT_KDF_MEMORY_KIB = 64 * 1024,
@@ -85,5 +87,8 @@ int vault_admin_check_password(const char *path, const char *pw, size_t pwlen) M
  */
 int vault_admin_passwd(const char *path, const char *oldpw, size_t oldlen, const char *newpw,
 		       size_t newlen) MUST_CHECK;
+/* The same on an open cipher directory: s and rootfd are borrowed (the crash simulator). */
+int vault_admin_passwd_store(struct store *s, int rootfd, const char *oldpw, size_t oldlen,
+			     const char *newpw, size_t newlen) MUST_CHECK;
 
 #endif
