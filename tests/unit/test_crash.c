@@ -98,6 +98,8 @@ struct sim {
 	unsigned states;
 	bool in_hook;
 	unsigned fsck_kinds[FSCK_KIND_COUNT], fsck_states;
+	unsigned state_unreadable; /* names that failed to list, look up or read in this state */
+	char fsck_log[2048];	   /* "op:kind" of each state with findings */
 };
 
 static struct violation violations[CRASH_VIOLATIONS];
@@ -298,6 +300,7 @@ static void check_file(struct sim *s, struct vault *v, struct vnode *n, const st
 
 	if (len < 0) {
 		violate(s, l, path, "read fails: %s", err_name((int)len));
+		s->state_unreadable++;
 		return;
 	}
 	if ((uint64_t)st->st_size != (uint64_t)len)
@@ -326,6 +329,7 @@ static void check_name(struct sim *s, struct vault *v, struct vnode *dir, const 
 		e->seen = true;
 	if ((r = vault_lookup(v, dir, name, &n, &st)) < 0) {
 		violate(s, l, path, "lookup fails: %s", err_name(r));
+		s->state_unreadable++;
 		return;
 	}
 	if ((r = vault_getattr(v, n, &st)) < 0)
@@ -349,6 +353,7 @@ static void walk_dir(struct sim *s, struct vault *v, struct vnode *dir, const ch
 
 	if ((r = vault_opendir(v, dir, &d)) < 0) {
 		violate(s, l, *prefix ? prefix : "/", "listing fails: %s", err_name(r));
+		s->state_unreadable++;
 		return;
 	}
 	for (size_t i = 0; vault_dir_entry(d, i, &name, &ino, &type) == 1; i++) {
@@ -371,31 +376,61 @@ static void check_missing(struct sim *s, const struct label *l)
 	}
 }
 
+struct fsck_state {
+	struct sim *s;
+	unsigned found;
+	bool kinds[FSCK_KIND_COUNT];
+};
+
 static void on_finding(void *arg, const struct fsck_finding *f)
 {
-	struct sim *s = arg;
+	struct fsck_state *st = arg;
 
-	s->fsck_kinds[f->kind]++;
+	st->s->fsck_kinds[f->kind]++;
+	st->kinds[f->kind] = true;
+	st->found++;
 }
 
-/* (d): fsck over the state, counted; the state is left as it was. */
-static void run_fsck(struct sim *s, struct store *snap, int rootfd, const struct label *l)
+/* Append " op:kind,kind" for a state with findings to the workload's fsck log. */
+static void fsck_log(struct sim *s, const struct label *l, const struct fsck_state *st)
 {
+	size_t at = strlen(s->fsck_log);
+	const char *sep = ":";
+
+	if (at + 64 > sizeof(s->fsck_log))
+		return;
+	if (l->op == UINT32_MAX)
+		snprintf(s->fsck_log + at, sizeof(s->fsck_log) - at, " end");
+	else
+		snprintf(s->fsck_log + at, sizeof(s->fsck_log) - at, " %u", l->op);
+	for (int k = 0; k < FSCK_KIND_COUNT; k++) {
+		if (!st->kinds[k])
+			continue;
+		at = strlen(s->fsck_log);
+		snprintf(s->fsck_log + at, sizeof(s->fsck_log) - at, "%s%s", sep,
+			 fsck_kind_name((enum fsck_kind)k));
+		sep = ",";
+	}
+}
+
+/* (d): fsck over the state, logged; the number of findings (the state is not changed). */
+static unsigned run_fsck(struct sim *s, struct store *snap, int rootfd, const struct label *l)
+{
+	struct fsck_state st = { s, 0, { false } };
 	struct fsck_counts c;
-	unsigned before = 0, after = 0;
 	int r;
 
-	for (int k = 0; k < FSCK_KIND_COUNT; k++)
-		before += s->fsck_kinds[k];
 	memset(&c, 0, sizeof(c));
-	r = fsck_run_store(snap, rootfd, s->pw_new, strlen(s->pw_new), on_finding, s, &c);
+	r = fsck_run_store(snap, rootfd, s->pw_new, strlen(s->pw_new), on_finding, &st, &c);
 	if (r == -EPERM && s->pw_old != s->pw_new)
-		r = fsck_run_store(snap, rootfd, s->pw_old, strlen(s->pw_old), on_finding, s, &c);
+		r = fsck_run_store(snap, rootfd, s->pw_old, strlen(s->pw_old), on_finding, &st, &c);
 	if (r < 0)
 		violate(s, l, "veilfs.conf", "fsck cannot run: %s", err_name(r));
-	for (int k = 0; k < FSCK_KIND_COUNT; k++)
-		after += s->fsck_kinds[k];
-	s->fsck_states += after > before;
+	if (st.found) {
+		s->fsck_states++;
+		fsck_log(s, l, &st);
+	}
+	return st.found;
 }
 
 /* The vault on the state (taking snap over), or NULL (snap freed) with a violation. */
@@ -440,6 +475,7 @@ static void check_now(struct sim *s, const struct label *l)
 	struct store *snap;
 	struct vault *v;
 	struct vnode *root;
+	unsigned found;
 	int rootfd;
 
 	if (store_mem_snapshot(s->mem, &snap, &rootfd) < 0) {
@@ -447,18 +483,22 @@ static void check_now(struct sim *s, const struct label *l)
 		return;
 	}
 	s->states++;
-	run_fsck(s, snap, rootfd, l);
+	found = run_fsck(s, snap, rootfd, l);
 	if (s->pw_old != s->pw_new)
 		check_password(s, snap, rootfd, l);
 	if (!(v = open_state(s, snap, rootfd, l)))
 		return;
 	for (int i = 0; i < s->n; i++)
 		s->e[i].seen = false;
+	s->state_unreadable = 0;
 	root = vault_root(v);
 	walk_dir(s, v, root, "", 0, l);
 	check_missing(s, l);
 	vnode_unref(v, root);
 	vault_close(v);
+	/* fsck must see what a crash leaves unreadable */
+	if (s->state_unreadable && !found)
+		violate(s, l, "/", "fsck finds nothing where a name or file is unreadable");
 }
 
 /* --- recording --- */
@@ -832,7 +872,7 @@ static void print_fsck(const struct sim *s)
 	for (int k = 0; k < FSCK_KIND_COUNT; k++)
 		if (s->fsck_kinds[k])
 			printf(" %s %u", fsck_kind_name((enum fsck_kind)k), s->fsck_kinds[k]);
-	printf("\n");
+	printf("\n#   %-12s fsck per state (recorded call:kinds):%s\n", s->workload, s->fsck_log);
 }
 
 static void run_workload(const struct workload *w)
