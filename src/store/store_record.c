@@ -17,13 +17,13 @@ struct record_ctx {
 };
 
 static const char *const op_names[STORE_RECORD_OP_COUNT] = {
-	[STORE_RECORD_PWRITE] = "pwrite",	    [STORE_RECORD_TORN] = "torn",
-	[STORE_RECORD_FTRUNCATE] = "ftruncate",	    [STORE_RECORD_CREATE] = "create",
-	[STORE_RECORD_RENAMEAT] = "renameat",	    [STORE_RECORD_UNLINKAT] = "unlinkat",
-	[STORE_RECORD_MKDIRAT] = "mkdirat",	    [STORE_RECORD_SYMLINKAT] = "symlinkat",
-	[STORE_RECORD_LINKAT] = "linkat",	    [STORE_RECORD_MKNODAT] = "mknodat",
-	[STORE_RECORD_FSETXATTR] = "fsetxattr",	    [STORE_RECORD_FREMOVEXATTR] = "fremovexattr",
-	[STORE_RECORD_ATTR] = "setattr",	    [STORE_RECORD_RESERVE] = "reserve",
+	[STORE_RECORD_PWRITE] = "pwrite",	[STORE_RECORD_TORN] = "torn",
+	[STORE_RECORD_FTRUNCATE] = "ftruncate", [STORE_RECORD_CREATE] = "create",
+	[STORE_RECORD_RENAMEAT] = "renameat",	[STORE_RECORD_UNLINKAT] = "unlinkat",
+	[STORE_RECORD_MKDIRAT] = "mkdirat",	[STORE_RECORD_SYMLINKAT] = "symlinkat",
+	[STORE_RECORD_LINKAT] = "linkat",	[STORE_RECORD_MKNODAT] = "mknodat",
+	[STORE_RECORD_FSETXATTR] = "fsetxattr", [STORE_RECORD_FREMOVEXATTR] = "fremovexattr",
+	[STORE_RECORD_ATTR] = "setattr",	[STORE_RECORD_RESERVE] = "reserve",
 	[STORE_RECORD_FSYNC] = "fsync",
 };
 
@@ -202,8 +202,7 @@ static int rc_symlinkat(void *ctx, const char *target, int dirfd, const char *na
 {
 	struct record_ctx *c = ctx;
 
-	return record_rc(c, store_symlinkat(c->inner, target, dirfd, name),
-			 STORE_RECORD_SYMLINKAT);
+	return record_rc(c, store_symlinkat(c->inner, target, dirfd, name), STORE_RECORD_SYMLINKAT);
 }
 
 static ssize_t rc_readlinkat(void *ctx, int dirfd, const char *name, char *buf, size_t n)

@@ -21,9 +21,9 @@
 
 enum store_record_op {
 	STORE_RECORD_PWRITE,
-	STORE_RECORD_TORN,	/* a prefix of a pwrite is on the inner store */
+	STORE_RECORD_TORN, /* a prefix of a pwrite is on the inner store */
 	STORE_RECORD_FTRUNCATE,
-	STORE_RECORD_CREATE,	/* openat or reopen with STORE_CREAT or STORE_TRUNC */
+	STORE_RECORD_CREATE, /* openat or reopen with STORE_CREAT or STORE_TRUNC */
 	STORE_RECORD_RENAMEAT,
 	STORE_RECORD_UNLINKAT,
 	STORE_RECORD_MKDIRAT,
@@ -32,9 +32,9 @@ enum store_record_op {
 	STORE_RECORD_MKNODAT,
 	STORE_RECORD_FSETXATTR,
 	STORE_RECORD_FREMOVEXATTR,
-	STORE_RECORD_ATTR,	/* fchmodat, fchownat, utimensat */
+	STORE_RECORD_ATTR, /* fchmodat, fchownat, utimensat */
 	STORE_RECORD_RESERVE,
-	STORE_RECORD_FSYNC,	/* changes nothing: tells what was made durable */
+	STORE_RECORD_FSYNC, /* changes nothing: tells what was made durable */
 	STORE_RECORD_OP_COUNT,
 };
 

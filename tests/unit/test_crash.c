@@ -170,9 +170,12 @@ static void op_mkdir(struct crash_sim *s, const char *path)
 
 static void op_passwd(struct crash_sim *s, const char *newpw)
 {
+	int r;
+
 	s->pw_new = newpw;
-	EXPECT_EQ(vault_admin_passwd_store(s->rec, s->adminfd, s->pw_old,
-					   strlen(s->pw_old), newpw, strlen(newpw)), 0);
+	r = vault_admin_passwd_store(s->rec, s->adminfd, s->pw_old, strlen(s->pw_old), newpw,
+				     strlen(newpw));
+	EXPECT_EQ(r, 0);
 	crash_step_end(s);
 }
 
@@ -189,21 +192,21 @@ static void wl_append_small(struct crash_sim *s)
 static void wl_append_cross(struct crash_sim *s)
 {
 	op_create(s, "big");
-	op_write(s, "big", 0, 4096, 1);		 /* exactly one block */
-	op_write(s, "big", 4096, 3000, 2);	 /* at a block boundary: block 0 sealed again */
-	op_write(s, "big", 7096, 5000, 3);	 /* through block 2 */
+	op_write(s, "big", 0, 4096, 1);	   /* exactly one block */
+	op_write(s, "big", 4096, 3000, 2); /* at a block boundary: block 0 sealed again */
+	op_write(s, "big", 7096, 5000, 3); /* through block 2 */
 	op_write(s, "big", 12096, 1, 4);
-	op_write(s, "big", 12097, 4095, 5);	 /* block 2 to 3 */
+	op_write(s, "big", 12097, 4095, 5); /* block 2 to 3 */
 }
 
 static void wl_overwrite(struct crash_sim *s)
 {
 	op_create(s, "f");
 	op_write(s, "f", 0, 10000, 1);
-	op_write(s, "f", 3000, 2000, 2);	 /* across blocks 0 and 1 */
+	op_write(s, "f", 3000, 2000, 2); /* across blocks 0 and 1 */
 	op_write(s, "f", 0, 100, 3);
 	op_write(s, "f", 4096, 1, 4);
-	op_write(s, "f", 8500, 3000, 5);	 /* over the end */
+	op_write(s, "f", 8500, 3000, 5); /* over the end */
 }
 
 static void wl_truncate(struct crash_sim *s)
@@ -232,7 +235,7 @@ static void wl_rename(struct crash_sim *s)
 	op_create(s, "x");
 	op_write(s, "x", 0, 3000, 2);
 	crash_model_get(s, "x")->whole = true;
-	op_rename(s, "c", "x");	/* over an existing file */
+	op_rename(s, "c", "x"); /* over an existing file */
 }
 
 /* An editor's atomic save: write a temp file, fsync it, rename it over the file. */
@@ -260,7 +263,7 @@ static void wl_passwd(struct crash_sim *s)
 {
 	op_create(s, "p");
 	op_write(s, "p", 0, 3000, 1);
-	op_passwd(s, PW_NEW);
+	op_passwd(s, CRASH_PW_NEW);
 }
 
 struct workload {
@@ -281,7 +284,7 @@ static const struct workload workloads[] = {
 
 /* --- set-up --- */
 
-/* A new vault (password PW_OLD, cheapest KDF) on a new in-memory store. */
+/* A new vault (password CRASH_PW_OLD, cheapest KDF) on a new in-memory store. */
 static int make_vault(struct crash_sim *s, struct config *c, int *rootfd)
 {
 	uint8_t iv[DIRIV_LEN];
@@ -299,7 +302,7 @@ static int make_vault(struct crash_sim *s, struct config *c, int *rootfd)
 		return r;
 	if ((r = random_bytes(c->vault_id, VAULT_ID_LEN)) < 0 ||
 	    (r = random_bytes(s->master, MASTER_KEY_LEN)) < 0 ||
-	    (r = keys_wrap(c, s->master, PW_OLD, strlen(PW_OLD))) < 0 ||
+	    (r = keys_wrap(c, s->master, CRASH_PW_OLD, strlen(CRASH_PW_OLD))) < 0 ||
 	    (r = config_file_save(s->mem, *rootfd, c)) < 0 ||
 	    (r = random_bytes(iv, sizeof(iv))) < 0)
 		return r;
@@ -356,7 +359,7 @@ static void run_workload(const struct workload *w)
 
 	memset(&s, 0, sizeof(s));
 	s.workload = w->name;
-	s.pw_old = s.pw_new = PW_OLD;
+	s.pw_old = s.pw_new = CRASH_PW_OLD;
 	s.who.uid = getuid();
 	s.who.gid = getgid();
 	if (!EXPECTF(sim_open(&s) == 0, "%s", w->name))
@@ -424,7 +427,7 @@ static const struct known known_violations[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct known *known_find(const struct violation *x)
+static const struct known *known_find(const struct crash_violation *x)
 {
 	for (const struct known *k = known_violations; k->workload; k++)
 		if (!strcmp(k->workload, x->workload) && !strcmp(k->file, x->file) &&
@@ -436,7 +439,7 @@ static const struct known *known_find(const struct violation *x)
 static bool violation_listed(const struct known *k)
 {
 	int n;
-	const struct violation *x = crash_violations(&n);
+	const struct crash_violation *x = crash_violations(&n);
 
 	for (int i = 0; i < n; i++)
 		if (known_find(&x[i]) == k)
@@ -444,7 +447,7 @@ static bool violation_listed(const struct known *k)
 	return false;
 }
 
-static void print_violation(const struct violation *x, bool known)
+static void print_violation(const struct crash_violation *x, bool known)
 {
 	printf("#   %s%s: '%.60s': %s, in %u states, at recorded call",
 	       known ? "KNOWN VIOLATION " : "VIOLATION ", x->workload, x->file, x->what, x->count);
@@ -465,7 +468,7 @@ static void quiet(enum log_level level, const char *msg)
 
 TEST(crash_simulator)
 {
-	const struct violation *x;
+	const struct crash_violation *x;
 	size_t i;
 	int n;
 

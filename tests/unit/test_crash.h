@@ -26,27 +26,27 @@ enum {
 	CRASH_INOS = CRASH_FILES * 4, /* lower inodes one step touches */
 };
 
-#define PW_OLD "crash old password"
-#define PW_NEW "crash new password"
+#define CRASH_PW_OLD "crash old password"
+#define CRASH_PW_NEW "crash new password"
 
 /* One version of a model entry. */
-struct version {
+struct crash_version {
 	bool exists;
 	size_t len;
 	uint8_t data[CRASH_FILE_MAX];
 };
 
 /* A name the workload made: its last durable version and the one the step makes. */
-struct entry {
+struct crash_entry {
 	char path[CRASH_NAME_MAX];
 	bool is_dir;
 	bool whole; /* atomic replace: all old or all new, never a mix */
 	int moved;  /* during a rename to a new name: 1 + the index of the other name */
-	struct version old, new;
+	struct crash_version old, new;
 	bool seen; /* found by the current walk */
 };
 
-struct violation {
+struct crash_violation {
 	const char *workload;
 	char file[CRASH_NAME_MAX];
 	char what[96];
@@ -64,7 +64,7 @@ struct crash_sim {
 	int adminfd; /* a root handle of our own on the recording store */
 	struct vault_caller who;
 	uint8_t master[MASTER_KEY_LEN];
-	struct entry e[CRASH_FILES];
+	struct crash_entry e[CRASH_FILES];
 	int n;
 	const char *pw_old, *pw_new; /* passwords that must open the state */
 	/* the current step's writes and fsyncs, by lower inode (for the fsync order check) */
@@ -72,23 +72,22 @@ struct crash_sim {
 	unsigned last_write_at[CRASH_INOS], synced_at[CRASH_INOS];
 	int nwrites, nsyncs;
 	unsigned states;
-	bool in_hook;
 	unsigned fsck_kinds[FSCK_KIND_COUNT], fsck_states;
 	unsigned state_unreadable; /* names that failed to list, look up or read in this state */
 	char fsck_log[2048];	   /* "op:kind" of each state with findings */
 };
 
-struct label {
+struct crash_label {
 	unsigned op;
 	const char *op_name;
 	const char *kind; /* "torn" (a cut pwrite), "prefix" (after a call), "step-end" */
 };
 
 /* The violations found so far (distinct by workload, file and what); *n gets the count. */
-const struct violation *crash_violations(int *n);
+const struct crash_violation *crash_violations(int *n);
 
 /* The model entry of path (added, existing in neither version, when new; never NULL). */
-struct entry *crash_model_get(struct crash_sim *s, const char *path);
+struct crash_entry *crash_model_get(struct crash_sim *s, const char *path);
 /* The new version of path gets len bytes of p at off (zeros fill a gap). */
 void crash_model_write(struct crash_sim *s, const char *path, uint64_t off, const uint8_t *p,
 		       size_t len);

@@ -14,22 +14,22 @@
 #include "test.h"
 #include "test_crash.h"
 
-static struct violation violations[CRASH_VIOLATIONS];
+static struct crash_violation violations[CRASH_VIOLATIONS];
 static int nviolations;
 
-const struct violation *crash_violations(int *n)
+const struct crash_violation *crash_violations(int *n)
 {
 	*n = nviolations;
 	return violations;
 }
 
+static void violate(struct crash_sim *s, const struct crash_label *l, const char *file,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void violate(struct crash_sim *s, const struct label *l, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void violate(struct crash_sim *s, const struct label *l, const char *file, const char *fmt, ...)
+static void violate(struct crash_sim *s, const struct crash_label *l, const char *file,
+		    const char *fmt, ...)
 {
-	struct violation *x = NULL;
+	struct crash_violation *x = NULL;
 	char what[96];
 	va_list ap;
 	int i, n;
@@ -81,7 +81,7 @@ static const char *err_name(int r)
 
 /* --- the model --- */
 
-static struct entry *model_find(struct crash_sim *s, const char *path)
+static struct crash_entry *model_find(struct crash_sim *s, const char *path)
 {
 	for (int i = 0; i < s->n; i++)
 		if (!strcmp(s->e[i].path, path))
@@ -90,14 +90,15 @@ static struct entry *model_find(struct crash_sim *s, const char *path)
 }
 
 /* The entry for path, added (existing in neither version) when there is none. */
-struct entry *crash_model_get(struct crash_sim *s, const char *path)
+struct crash_entry *crash_model_get(struct crash_sim *s, const char *path)
 {
-	struct entry *e = model_find(s, path);
+	struct crash_entry *e = model_find(s, path);
 
 	if (e)
 		return e;
 	if (s->n == CRASH_FILES) { /* a workload with more names than the model holds */
-		fprintf(stderr, "test_crash: more than %d names in '%s'\n", CRASH_FILES, s->workload);
+		fprintf(stderr, "test_crash: more than %d names in '%s'\n", CRASH_FILES,
+			s->workload);
 		abort();
 	}
 	e = &s->e[s->n++];
@@ -107,9 +108,9 @@ struct entry *crash_model_get(struct crash_sim *s, const char *path)
 }
 
 void crash_model_write(struct crash_sim *s, const char *path, uint64_t off, const uint8_t *p,
-			size_t len)
+		       size_t len)
 {
-	struct version *w = &crash_model_get(s, path)->new;
+	struct crash_version *w = &crash_model_get(s, path)->new;
 
 	if (off + len > CRASH_FILE_MAX)
 		return;
@@ -124,7 +125,7 @@ void crash_model_write(struct crash_sim *s, const char *path, uint64_t off, cons
 
 void crash_model_truncate(struct crash_sim *s, const char *path, size_t size)
 {
-	struct version *w = &crash_model_get(s, path)->new;
+	struct crash_version *w = &crash_model_get(s, path)->new;
 
 	if (size > w->len)
 		memset(w->data + w->len, 0, size - w->len);
@@ -133,7 +134,7 @@ void crash_model_truncate(struct crash_sim *s, const char *path, size_t size)
 
 void crash_model_rename(struct crash_sim *s, const char *from, const char *to)
 {
-	struct entry *a = crash_model_get(s, from), *b = crash_model_get(s, to);
+	struct crash_entry *a = crash_model_get(s, from), *b = crash_model_get(s, to);
 
 	if (!b->old.exists) { /* then exactly one of the two names exists */
 		a->moved = (int)(b - s->e) + 1;
@@ -147,22 +148,22 @@ void crash_model_rename(struct crash_sim *s, const char *from, const char *to)
 
 void crash_model_mkdir(struct crash_sim *s, const char *path)
 {
-	struct entry *e = crash_model_get(s, path);
+	struct crash_entry *e = crash_model_get(s, path);
 
 	e->is_dir = true;
 	e->new.exists = true;
 }
 
-static bool version_is(const struct version *w, const uint8_t *p, size_t len)
+static bool version_is(const struct crash_version *w, const uint8_t *p, size_t len)
 {
 	return w->exists && w->len == len && !memcmp(w->data, p, len);
 }
 
 /* (b): whole old or whole new, or each byte old or new and the size between. */
-static void check_content(struct crash_sim *s, const struct label *l, const struct entry *e,
-			  const uint8_t *p, size_t len)
+static void check_content(struct crash_sim *s, const struct crash_label *l,
+			  const struct crash_entry *e, const uint8_t *p, size_t len)
 {
-	const struct version *o = &e->old, *w = &e->new;
+	const struct crash_version *o = &e->old, *w = &e->new;
 	size_t olen = o->exists ? o->len : 0, wlen = w->exists ? w->len : 0;
 	size_t lo = olen < wlen ? olen : wlen, hi = olen < wlen ? wlen : olen;
 
@@ -211,7 +212,7 @@ static ssize_t read_all(struct vault *v, struct vnode *n)
 }
 
 static void check_file(struct crash_sim *s, struct vault *v, struct vnode *n, const struct stat *st,
-		       const struct entry *e, const char *path, const struct label *l)
+		       const struct crash_entry *e, const char *path, const struct crash_label *l)
 {
 	ssize_t len = read_all(v, n);
 
@@ -229,13 +230,13 @@ static void check_file(struct crash_sim *s, struct vault *v, struct vnode *n, co
 }
 
 static void walk_dir(struct crash_sim *s, struct vault *v, struct vnode *dir, const char *prefix,
-		     int depth, const struct label *l);
+		     int depth, const struct crash_label *l);
 
 /* (a), (c): one listed name looks up, stats and reads, and is one the model allows. */
 static void check_name(struct crash_sim *s, struct vault *v, struct vnode *dir, const char *name,
-		       const char *path, int depth, const struct label *l)
+		       const char *path, int depth, const struct crash_label *l)
 {
-	struct entry *e = model_find(s, path);
+	struct crash_entry *e = model_find(s, path);
 	struct vnode *n;
 	struct stat st;
 	int r;
@@ -259,7 +260,7 @@ static void check_name(struct crash_sim *s, struct vault *v, struct vnode *dir, 
 }
 
 static void walk_dir(struct crash_sim *s, struct vault *v, struct vnode *dir, const char *prefix,
-		     int depth, const struct label *l)
+		     int depth, const struct crash_label *l)
 {
 	char path[CRASH_NAME_MAX];
 	struct vdir *d;
@@ -283,16 +284,17 @@ static void walk_dir(struct crash_sim *s, struct vault *v, struct vnode *dir, co
 }
 
 /* (c): every name that exists in both versions was found; a renamed one is in one place. */
-static void check_missing(struct crash_sim *s, const struct label *l)
+static void check_missing(struct crash_sim *s, const struct crash_label *l)
 {
 	for (int i = 0; i < s->n; i++) {
-		const struct entry *e = &s->e[i];
+		const struct crash_entry *e = &s->e[i];
 
 		if (!e->seen && e->old.exists && e->new.exists)
 			violate(s, l, e->path, "missing");
 		if (e->moved && e->old.exists && e->seen == s->e[e->moved - 1].seen)
-			violate(s, l, e->path, e->seen ? "renamed, and both names exist"
-						       : "renamed, and neither name exists");
+			violate(s, l, e->path,
+				e->seen ? "renamed, and both names exist"
+					: "renamed, and neither name exists");
 	}
 }
 
@@ -312,7 +314,7 @@ static void on_finding(void *arg, const struct fsck_finding *f)
 }
 
 /* Append " op:kind,kind" for a state with findings to the workload's fsck log. */
-static void fsck_log(struct crash_sim *s, const struct label *l, const struct fsck_state *st)
+static void fsck_log(struct crash_sim *s, const struct crash_label *l, const struct fsck_state *st)
 {
 	size_t at = strlen(s->fsck_log);
 	const char *sep = ":";
@@ -334,7 +336,8 @@ static void fsck_log(struct crash_sim *s, const struct label *l, const struct fs
 }
 
 /* (d): fsck over the state, logged; the number of findings (the state is not changed). */
-static unsigned run_fsck(struct crash_sim *s, struct store *snap, int rootfd, const struct label *l)
+static unsigned run_fsck(struct crash_sim *s, struct store *snap, int rootfd,
+			 const struct crash_label *l)
 {
 	struct fsck_state st = { s, 0, { false } };
 	struct fsck_counts c;
@@ -355,7 +358,7 @@ static unsigned run_fsck(struct crash_sim *s, struct store *snap, int rootfd, co
 
 /* The vault on the state (taking snap over), or NULL (snap freed) with a violation. */
 static struct vault *open_state(struct crash_sim *s, struct store *snap, int rootfd,
-				const struct label *l)
+				const struct crash_label *l)
 {
 	const struct vault_options o = { 0 };
 	struct vault_keys *keys;
@@ -378,7 +381,8 @@ fail:
 }
 
 /* Which passwords open the config: the step's old or new one must. */
-static void check_password(struct crash_sim *s, struct store *snap, int rootfd, const struct label *l)
+static void check_password(struct crash_sim *s, struct store *snap, int rootfd,
+			   const struct crash_label *l)
 {
 	struct vault_keys *keys = NULL;
 	struct config c;
@@ -390,7 +394,7 @@ static void check_password(struct crash_sim *s, struct store *snap, int rootfd, 
 }
 
 /* Copy what a crash now would leave and check it as a fresh vault. */
-static void check_now(struct crash_sim *s, const struct label *l)
+static void check_now(struct crash_sim *s, const struct crash_label *l)
 {
 	struct store *snap;
 	struct vault *v;
@@ -453,8 +457,8 @@ static void note_event(struct crash_sim *s, const struct store_record_event *e)
 void crash_record_hook(void *arg, const struct store_record_event *e)
 {
 	struct crash_sim *s = arg;
-	const struct label l = { e->index, store_record_op_name(e->op),
-				 e->op == STORE_RECORD_TORN ? "torn" : "prefix" };
+	const struct crash_label l = { e->index, store_record_op_name(e->op),
+				       e->op == STORE_RECORD_TORN ? "torn" : "prefix" };
 
 	note_event(s, e);
 	if (e->op == STORE_RECORD_FSYNC || !s->v)
@@ -463,7 +467,7 @@ void crash_record_hook(void *arg, const struct store_record_event *e)
 }
 
 /* (b): each lower file the step wrote was fsynced after its last write. */
-static void check_synced(struct crash_sim *s, const struct label *l)
+static void check_synced(struct crash_sim *s, const struct crash_label *l)
 {
 	for (int i = 0; i < s->nwrites; i++) {
 		int j = ino_slot(s->synced_ino, &s->nsyncs, s->last_write_ino[i]);
@@ -478,7 +482,7 @@ static void check_synced(struct crash_sim *s, const struct label *l)
 /* The step is done (and fsynced): the state must now be exactly the new one. */
 void crash_step_end(struct crash_sim *s)
 {
-	const struct label l = { UINT32_MAX, "end of step", "step-end" };
+	const struct crash_label l = { UINT32_MAX, "end of step", "step-end" };
 
 	for (int i = 0; i < s->n; i++) {
 		s->e[i].old = s->e[i].new;
