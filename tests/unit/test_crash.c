@@ -6,8 +6,8 @@
  * and the copy is opened as a fresh vault, as after a reboot, and checked:
  *   (a) every name lists, looks up and stats, and every file reads to its end without an
  *       error (a crash must never leave an unreadable block);
- *   (b) each file is as it was at the end of the last completed step (every step ends
- *       with an fsync of what it changed) or, for the step in progress, each byte is the
+ *   (b) each file is as it was at the end of the last completed step (a step that
+ *       creates, writes or truncates a file ends with its fsync) or, for the step in progress, each byte is the
  *       old or the new value and the size lies between the old and the new one; at the
  *       end of each step the state must be exactly the new one, and the step's lower
  *       fsync must have come after its last write to that file;
