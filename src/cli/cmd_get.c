@@ -61,6 +61,36 @@ static int open_local(const char *path, mode_t mode, bool *created)
 	return fd >= 0 ? fd : -errno;
 }
 
+/*
+ * Copies n to fd (closed here unless it is standard output); on failure says why and
+ * removes a local file it created. Returns CLI_EXIT_OK or CLI_EXIT_ERROR.
+ */
+static int get_copy(struct offline *o, struct vnode *n, int fd, bool to_stdout,
+		    const char *target, bool created, const char *path)
+{
+	bool fd_err = false;
+	int r;
+
+	offline_catch_signals(); /* from here a signal removes a created local file */
+	r = offline_copy_out(o, n, fd, &fd_err);
+	if (!to_stdout && close(fd) != 0 && r == 0) {
+		fd_err = true;
+		r = -errno;
+	}
+	if (r == 0)
+		return CLI_EXIT_OK;
+	if (offline_interrupted())
+		cli_error("interrupted: '%s' not copied", path);
+	else if (fd_err)
+		cli_error("cannot write '%s': %s", to_stdout ? "standard output" : target,
+			  strerror(-r));
+	else
+		(void)offline_error(o, "cannot read", path, r); /* the exit status is ours */
+	if (created && unlink(target) != 0)
+		cli_error("cannot remove the partial copy '%s': %s", target, strerror(errno));
+	return CLI_EXIT_ERROR;
+}
+
 int cmd_get_main(int argc, char **argv)
 {
 	struct offline_args a;
@@ -69,7 +99,7 @@ int cmd_get_main(int argc, char **argv)
 	struct vnode *n = NULL;
 	struct stat st;
 	char *target = NULL;
-	bool fd_err, created = false, to_stdout;
+	bool created = false, to_stdout;
 	int c, r, fd;
 
 	offline_args_init(&a);
@@ -103,28 +133,7 @@ int cmd_get_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	offline_catch_signals(); /* from here a signal removes a created local file */
-	r = offline_copy_out(&o, n, fd, &fd_err);
-	if (!to_stdout && close(fd) != 0 && r == 0) {
-		fd_err = true;
-		r = -errno;
-	}
-	fd = -1;
-	if (r < 0) {
-		if (offline_interrupted())
-			cli_error("interrupted: '%s' not copied", argv[optind + 1]);
-		else if (fd_err)
-			cli_error("cannot write '%s': %s", to_stdout ? "standard output" : target,
-				  strerror(-r));
-		else
-			(void)offline_error(&o, "cannot read", argv[optind + 1], r);
-		if (created && unlink(target) != 0)
-			cli_error("cannot remove the partial copy '%s': %s", target,
-				  strerror(errno));
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	r = CLI_EXIT_OK;
+	r = get_copy(&o, n, fd, to_stdout, target, created, argv[optind + 1]);
 out:
 	if (n)
 		vnode_unref(o.v, n);

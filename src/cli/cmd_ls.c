@@ -200,6 +200,29 @@ static void print_json(const char *path, const struct listing *l)
 	printf("%s]\n}\n", l->n ? "\n  " : "");
 }
 
+/* Prints the listing in the asked format; says so and returns -EIO if stdout fails. */
+static int print_listing(const char *path, const struct listing *l, bool longfmt, bool json)
+{
+	size_t i;
+
+	if (json)
+		print_json(path, l);
+	else
+		for (i = 0; i < l->n; i++) {
+			if (longfmt) {
+				print_long(&l->e[i]);
+			} else {
+				escape_text(l->e[i].name);
+				putchar('\n');
+			}
+		}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write to standard output");
+		return -EIO;
+	}
+	return 0;
+}
+
 int cmd_ls_main(int argc, char **argv)
 {
 	struct offline_args a;
@@ -245,21 +268,8 @@ int cmd_ls_main(int argc, char **argv)
 		cli_error("out of memory");
 		r = CLI_EXIT_ERROR;
 	}
-	if (json)
-		print_json(path, &l);
-	else
-		for (i = 0; i < l.n; i++) {
-			if (longfmt) {
-				print_long(&l.e[i]);
-			} else {
-				escape_text(l.e[i].name);
-				putchar('\n');
-			}
-		}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("cannot write to standard output");
+	if (print_listing(path, &l, longfmt, json) != 0)
 		r = CLI_EXIT_ERROR;
-	}
 out:
 	for (i = 0; i < l.n; i++) {
 		free(l.e[i].name);

@@ -360,122 +360,122 @@ static int take_mount_options(struct mount_args *a, char *list)
 	return r;
 }
 
+enum mount_opt {
+	OPT_PASSFILE = 256,
+	OPT_EXTPASS,
+	OPT_RO,
+	OPT_LOG,
+	OPT_SHARED,
+	OPT_LEASE,
+	OPT_DIRECT,
+	OPT_SMB_USER,
+	OPT_SMB_PASSFILE,
+	OPT_IDLE,
+	OPT_JSON,
+	OPT_KEYFILE,
+	OPT_RECOVERY_KEY
+};
+
+static const struct option mount_longopts[] = {
+    {"passfile", required_argument, NULL, OPT_PASSFILE},
+    {"extpass", required_argument, NULL, OPT_EXTPASS},
+    {"keyfile", required_argument, NULL, OPT_KEYFILE},
+    {"recovery-key", required_argument, NULL, OPT_RECOVERY_KEY},
+    {"foreground", no_argument, NULL, 'f'},
+    {"ro", no_argument, NULL, OPT_RO},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"shared", required_argument, NULL, OPT_SHARED},
+    {"lock-lease", required_argument, NULL, OPT_LEASE},
+    {"lower-direct", required_argument, NULL, OPT_DIRECT},
+    {"smb-user", required_argument, NULL, OPT_SMB_USER},
+    {"smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE},
+    {"debug", no_argument, NULL, 'd'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"idle", required_argument, NULL, OPT_IDLE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Takes one option getopt_long returned. Returns 0, -1 after --help, or an exit status. */
+static int take_option(struct mount_args *a, int c, char **argv)
+{
+	switch (c) {
+	case OPT_PASSFILE:
+		a->pwsrc.passfile = optarg;
+		return 0;
+	case OPT_EXTPASS:
+		a->pwsrc.extpass = optarg;
+		return 0;
+	case OPT_KEYFILE:
+		a->pwsrc.keyfile = optarg;
+		return 0;
+	case OPT_RECOVERY_KEY:
+		a->pwsrc.recovery_key = optarg;
+		return 0;
+	case 'f':
+		a->foreground = true;
+		return 0;
+	case OPT_RO:
+		a->read_only = true;
+		return 0;
+	case 'o':
+		if (!*optarg)
+			return cli_usage_error("mount", "option '-o' needs a value");
+		return take_mount_options(a, optarg);
+	case OPT_LOG:
+		a->log_path = optarg;
+		return 0;
+	case OPT_SHARED:
+		return parse_shared(optarg, &a->shared);
+	case OPT_LEASE:
+		return parse_lease(optarg, &a->lock_lease_ms);
+	case OPT_DIRECT:
+		if (!strcmp(optarg, "on"))
+			a->lower_direct = 1;
+		else if (!strcmp(optarg, "off"))
+			a->lower_direct = 0;
+		else
+			return cli_usage_error(
+			    "mount", "invalid --lower-direct '%s' (on or off)", optarg);
+		return 0;
+	case OPT_SMB_USER:
+		a->smb.user = optarg;
+		return 0;
+	case OPT_SMB_PASSFILE:
+		a->smb.passfile = optarg;
+		return 0;
+	case 'd':
+		a->debug = true;
+		a->foreground = true;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	case OPT_IDLE:
+		return parse_idle(optarg, &a->idle_ms);
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case 'h':
+		usage(stdout);
+		return -1;
+	default:
+		return cli_option_error("mount", c, optopt, argv, optind);
+	}
+}
+
 static int parse_args(int argc, char **argv, struct mount_args *a)
 {
-	enum {
-		OPT_PASSFILE = 256,
-		OPT_EXTPASS,
-		OPT_RO,
-		OPT_LOG,
-		OPT_SHARED,
-		OPT_LEASE,
-		OPT_DIRECT,
-		OPT_SMB_USER,
-		OPT_SMB_PASSFILE,
-		OPT_IDLE,
-		OPT_JSON,
-		OPT_KEYFILE,
-		OPT_RECOVERY_KEY
-	};
-	static const struct option longopts[] = {
-	    {"passfile", required_argument, NULL, OPT_PASSFILE},
-	    {"extpass", required_argument, NULL, OPT_EXTPASS},
-	    {"keyfile", required_argument, NULL, OPT_KEYFILE},
-	    {"recovery-key", required_argument, NULL, OPT_RECOVERY_KEY},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"ro", no_argument, NULL, OPT_RO},
-	    {"log", required_argument, NULL, OPT_LOG},
-	    {"shared", required_argument, NULL, OPT_SHARED},
-	    {"lock-lease", required_argument, NULL, OPT_LEASE},
-	    {"lower-direct", required_argument, NULL, OPT_DIRECT},
-	    {"smb-user", required_argument, NULL, OPT_SMB_USER},
-	    {"smb-passfile", required_argument, NULL, OPT_SMB_PASSFILE},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"idle", required_argument, NULL, OPT_IDLE},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	int c, r;
 
 	opterr = 0;
 	optind = 1;
-	if ((r = cli_check_single_dash("mount", argc, argv, longopts, ":fo:dqh")) != 0)
+	if ((r = cli_check_single_dash("mount", argc, argv, mount_longopts, ":fo:dqh")) != 0)
 		return r;
-	while ((c = getopt_long(argc, argv, ":fo:dqh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_PASSFILE:
-			a->pwsrc.passfile = optarg;
-			break;
-		case OPT_EXTPASS:
-			a->pwsrc.extpass = optarg;
-			break;
-		case OPT_KEYFILE:
-			a->pwsrc.keyfile = optarg;
-			break;
-		case OPT_RECOVERY_KEY:
-			a->pwsrc.recovery_key = optarg;
-			break;
-		case 'f':
-			a->foreground = true;
-			break;
-		case OPT_RO:
-			a->read_only = true;
-			break;
-		case 'o':
-			if (!*optarg)
-				return cli_usage_error("mount", "option '-o' needs a value");
-			if ((r = take_mount_options(a, optarg)) != 0)
-				return r;
-			break;
-		case OPT_LOG:
-			a->log_path = optarg;
-			break;
-		case OPT_SHARED:
-			if ((r = parse_shared(optarg, &a->shared)) != 0)
-				return r;
-			break;
-		case OPT_LEASE:
-			if ((r = parse_lease(optarg, &a->lock_lease_ms)) != 0)
-				return r;
-			break;
-		case OPT_DIRECT:
-			if (!strcmp(optarg, "on"))
-				a->lower_direct = 1;
-			else if (!strcmp(optarg, "off"))
-				a->lower_direct = 0;
-			else
-				return cli_usage_error(
-				    "mount", "invalid --lower-direct '%s' (on or off)", optarg);
-			break;
-		case OPT_SMB_USER:
-			a->smb.user = optarg;
-			break;
-		case OPT_SMB_PASSFILE:
-			a->smb.passfile = optarg;
-			break;
-		case 'd':
-			a->debug = true;
-			a->foreground = true;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		case OPT_IDLE:
-			if ((r = parse_idle(optarg, &a->idle_ms)) != 0)
-				return r;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			return cli_option_error("mount", c, optopt, argv, optind);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":fo:dqh", mount_longopts, NULL)) != -1)
+		if ((r = take_option(a, c, argv)) != 0)
+			return r;
 	if (auth_source_count(&a->pwsrc) > 1)
 		return cli_usage_error("mount", "give one of --passfile, --extpass, --keyfile and "
 						"--recovery-key");
@@ -804,6 +804,123 @@ static void print_mounted(const struct mount_args *a)
  * notify_fd is the pipe to the waiting parent (-1 in the foreground). Returns the exit
  * status; consumes pw.
  */
+/* The frontend options of a mount: shared-mode defaults, then what the user asked. */
+static void mount_frontend_options(const struct mount_args *a, enum vault_shared_mode shared,
+				   struct frontend_options *fopts)
+{
+	frontend_options_init(fopts);
+	fopts->read_only = a->read_only;
+	fopts->debug = a->debug;
+	fopts->fsname = a->cipher_abs;
+	if (shared != VAULT_SHARED_OFF) {
+		/* close-to-open across clients: no page cache across opens (every open
+		 * re-checks the lower file), names and attributes cached for a tenth of a
+		 * second only: enough for one ls -l or path walk (docs/SHARED.md) */
+		fopts->shared = true;
+		fopts->keep_cache = false;
+		fopts->attr_timeout = SHARED_CACHE_SECONDS;
+		fopts->entry_timeout = SHARED_CACHE_SECONDS;
+		/* the kernel would own size and mtime, and keep missing names */
+		fopts->writeback = false;
+		fopts->negative_timeout = 0;
+	}
+	if (a->no_writeback)
+		fopts->writeback = false;
+	if (a->attr_timeout >= 0)
+		fopts->attr_timeout = a->attr_timeout;
+	if (a->entry_timeout >= 0)
+		fopts->entry_timeout = a->entry_timeout;
+	fopts->max_nodes = a->max_nodes;
+	fopts->idle_ms = a->idle_ms;
+	fopts->idle_unmount = mounts_unmount;
+	fopts->atime = a->atime;
+	fopts->fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
+}
+
+/* Opens the vault with the password (always freed). Returns CLI_EXIT_OK or an exit status. */
+static int mount_open_vault(const struct mount_args *a, struct password *pw,
+			    struct vault_options *vopts, struct vault **v)
+{
+	int r;
+
+	vopts->read_only = a->read_only;
+	if ((r = resolve_shared(a, vopts)) != 0) {
+		password_free(pw);
+		return r;
+	}
+	vopts->apply_owner = geteuid() == 0;
+	r = vault_open(a->cipher_abs, pw->data, pw->len, vopts, v);
+	progress_end();
+	password_free(pw);
+	if (r < 0)
+		return cli_vault_error("cannot mount", a->cipherdir, r);
+	return CLI_EXIT_OK;
+}
+
+/* Creates the FUSE session and mounts it. Returns CLI_EXIT_OK or an exit status. */
+static int mount_start_frontend(const struct mount_args *a, struct vault *v,
+				const struct frontend_options *fopts, struct frontend **fe)
+{
+	int r = frontend_new(v, fopts, fe);
+
+	if (r == -EINVAL) {
+		cli_error("invalid FUSE options '%s'", fopts->fuse_opts ? fopts->fuse_opts : "");
+		return CLI_EXIT_USAGE;
+	}
+	if (r < 0) {
+		cli_error("cannot start FUSE session: %s", strerror(-r));
+		return CLI_EXIT_ERROR;
+	}
+	if (frontend_mount(*fe, a->mnt_canon) < 0) {
+		cli_error("cannot mount on '%s' (see the message above)", a->mountpoint);
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* The pid file umount waits on; NULL if it cannot be written (umount then cannot wait). */
+static char *mount_write_pidfile(const struct mount_args *a)
+{
+	char *pidfile = NULL;
+	int r = mounts_pidfile_path(a->mnt_canon, true, &pidfile);
+
+	if (r >= 0)
+		r = mounts_pidfile_write(pidfile, getpid(), a->mnt_canon);
+	if (r < 0) {
+		log_warn("cannot write the pid file for '%s': %s", a->mnt_canon, strerror(-r));
+		free(pidfile);
+		pidfile = NULL;
+	}
+	return pidfile;
+}
+
+/*
+ * Tells whoever waits that the mount is up: the terminal, or the parent through
+ * notify_fd (then detaches). Returns false if the parent is gone before it saw it.
+ */
+static bool mount_announce(const struct mount_args *a, int notify_fd)
+{
+	struct rlimit nofile;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+		log_info("open file limit %llu", (unsigned long long)nofile.rlim_cur);
+	log_info("serving '%s' on '%s'%s", a->cipher_abs, a->mnt_canon,
+		 a->read_only ? " (read-only)" : "");
+	if (notify_fd < 0) {
+		if (!a->quiet)
+			print_mounted(a);
+		return true;
+	}
+	if (chdir("/") != 0)
+		log_warn("cannot change directory to '/': %s", strerror(errno));
+	detach_stdio();
+	if (notify_parent(notify_fd, CLI_EXIT_OK))
+		return true;
+	/* Nobody saw the mount succeed: do not leave it behind. */
+	log_error("'veilfs mount' exited before the mount was ready; unmounting '%s'", a->mnt_canon);
+	return false;
+}
+
 static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 {
 	struct vault_options vopts = {0};
@@ -812,105 +929,25 @@ static int serve(struct mount_args *a, struct password *pw, int notify_fd)
 	struct vault *v = NULL;
 	struct registry reg = {0};
 	char *pidfile = NULL;
-	int status = CLI_EXIT_ERROR, r;
+	int status, r;
 	bool ready;
 
 	harden_daemon();
 	umask(0); /* the kernel already applied the caller's umask to every mode it sends */
 	install_log(a);
-	vopts.read_only = a->read_only;
-	if ((r = resolve_shared(a, &vopts)) != 0) {
-		password_free(pw);
-		status = r;
+	if ((status = mount_open_vault(a, pw, &vopts, &v)) != CLI_EXIT_OK)
 		goto out;
-	}
-	vopts.apply_owner = geteuid() == 0;
-	r = vault_open(a->cipher_abs, pw->data, pw->len, &vopts, &v);
-	progress_end();
-	password_free(pw);
-	if (r < 0) {
-		status = cli_vault_error("cannot mount", a->cipherdir, r);
-		goto out;
-	}
-	frontend_options_init(&fopts);
-	fopts.read_only = a->read_only;
-	fopts.debug = a->debug;
-	fopts.fsname = a->cipher_abs;
-	if (vopts.shared != VAULT_SHARED_OFF) {
-		/* close-to-open across clients: no page cache across opens (every open
-		 * re-checks the lower file), names and attributes cached for a tenth of a
-		 * second only: enough for one ls -l or path walk (docs/SHARED.md) */
-		fopts.shared = true;
-		fopts.keep_cache = false;
-		fopts.attr_timeout = SHARED_CACHE_SECONDS;
-		fopts.entry_timeout = SHARED_CACHE_SECONDS;
-		/* the kernel would own size and mtime, and keep missing names */
-		fopts.writeback = false;
-		fopts.negative_timeout = 0;
-	}
-	if (a->no_writeback)
-		fopts.writeback = false;
-	if (a->attr_timeout >= 0)
-		fopts.attr_timeout = a->attr_timeout;
-	if (a->entry_timeout >= 0)
-		fopts.entry_timeout = a->entry_timeout;
-	fopts.max_nodes = a->max_nodes;
-	fopts.idle_ms = a->idle_ms;
-	fopts.idle_unmount = mounts_unmount;
-	fopts.atime = a->atime;
-	fopts.fuse_opts = a->fuse_opts.len ? (const char *)a->fuse_opts.data : NULL;
+	mount_frontend_options(a, vopts.shared, &fopts);
 	if ((status = join_registry(a, v, vopts.shared, &reg)) != CLI_EXIT_OK)
 		goto out;
-	status = CLI_EXIT_ERROR;
-	r = frontend_new(v, &fopts, &fe);
-	if (r < 0) {
-		if (r == -EINVAL) {
-			cli_error("invalid FUSE options '%s'",
-				  fopts.fuse_opts ? fopts.fuse_opts : "");
-			status = CLI_EXIT_USAGE;
-		} else {
-			cli_error("cannot start FUSE session: %s", strerror(-r));
-		}
+	if ((status = mount_start_frontend(a, v, &fopts, &fe)) != CLI_EXIT_OK)
 		goto out;
-	}
-	r = frontend_mount(fe, a->mnt_canon);
-	if (r < 0) {
-		cli_error("cannot mount on '%s' (see the message above)", a->mountpoint);
+	pidfile = mount_write_pidfile(a);
+	ready = mount_announce(a, notify_fd);
+	notify_fd = -1; /* answered (or never open) */
+	if (!ready) {
+		status = CLI_EXIT_ERROR;
 		goto out;
-	}
-	r = mounts_pidfile_path(a->mnt_canon, true, &pidfile);
-	if (r >= 0)
-		r = mounts_pidfile_write(pidfile, getpid(), a->mnt_canon);
-	if (r < 0) {
-		/* umount can still unmount; it just cannot wait for this daemon */
-		log_warn("cannot write the pid file for '%s': %s", a->mnt_canon, strerror(-r));
-		free(pidfile);
-		pidfile = NULL;
-	}
-	{
-		struct rlimit nofile;
-
-		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
-			log_info("open file limit %llu", (unsigned long long)nofile.rlim_cur);
-	}
-	log_info("serving '%s' on '%s'%s", a->cipher_abs, a->mnt_canon,
-		 a->read_only ? " (read-only)" : "");
-	if (notify_fd < 0 && !a->quiet)
-		print_mounted(a);
-	if (notify_fd >= 0) {
-		if (chdir("/") != 0)
-			log_warn("cannot change directory to '/': %s", strerror(errno));
-		detach_stdio();
-		ready = notify_parent(notify_fd, CLI_EXIT_OK);
-		notify_fd = -1;
-		if (!ready) {
-			/* Nobody saw the mount succeed: do not leave it behind. */
-			log_error(
-			    "'veilfs mount' exited before the mount was ready; unmounting '%s'",
-			    a->mnt_canon);
-			status = CLI_EXIT_ERROR;
-			goto out;
-		}
 	}
 	r = frontend_run(fe);
 	if (r > 0)
@@ -928,7 +965,7 @@ out:
 	}
 	if (status == CLI_EXIT_OK)
 		log_info("unmounted '%s'", a->mnt_canon ? a->mnt_canon : a->mountpoint);
-	(void)notify_parent(notify_fd, status);
+	(void)notify_parent(notify_fd, status); /* a no-op once answered (fd -1) */
 	return status;
 }
 

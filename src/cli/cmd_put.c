@@ -129,18 +129,76 @@ static int copy_in(struct offline *o, struct vnode *n, int fd, bool *fd_err)
 	return r;
 }
 
+/* Opens LOCALFILE (or takes standard input for "-"); its permission bits in *mode. */
+static int put_open_local(const char *local, bool from_stdin, int *fd, mode_t *mode)
+{
+	struct stat lst;
+
+	if (from_stdin) {
+		*fd = STDIN_FILENO;
+		return CLI_EXIT_OK;
+	}
+	if ((*fd = open(local, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || fstat(*fd, &lst) != 0) {
+		cli_error("cannot read '%s': %s", local, strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		cli_error("cannot read '%s': not a regular file", local);
+		return CLI_EXIT_ERROR;
+	}
+	*mode = lst.st_mode & 0777;
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Copies fd into the temporary name of t, then renames it over the target; on failure
+ * says why and removes the partial copy. Returns CLI_EXIT_OK or CLI_EXIT_ERROR.
+ */
+static int put_copy(struct offline *o, const struct target *t, int fd, mode_t mode,
+		    const char *path, const char *from)
+{
+	struct vnode *n = NULL;
+	struct stat st;
+	bool fd_err = false;
+	int r, rr;
+
+	offline_catch_signals(); /* from here a signal removes the temporary name */
+	r = vault_create(o->v, t->dir, t->tmp, S_IFREG | offline_new_mode(mode),
+			 O_RDWR | O_CREAT | O_EXCL, &o->who, &n, &st);
+	if (r < 0)
+		return offline_error(o, "cannot write", path, r);
+	r = copy_in(o, n, fd, &fd_err);
+	rr = vault_release_file(o->v, n);
+	if (r == 0)
+		r = rr;
+	if (r == 0)
+		r = vault_rename(o->v, t->dir, t->tmp, t->dir, t->name, 0);
+	if (r == 0)
+		goto out;
+	if (offline_interrupted())
+		cli_error("interrupted: '%s' in '%s' not written", path, o->cipherdir);
+	else if (fd_err)
+		cli_error("cannot read '%s': %s", from, strerror(-r));
+	else
+		(void)offline_error(o, "cannot write", path, r); /* the exit status is ours */
+	if ((rr = vault_unlink(o->v, t->dir, t->tmp)) < 0 && rr != -ENOENT)
+		(void)offline_error(o, "cannot remove the partial copy of", path, rr);
+	r = CLI_EXIT_ERROR;
+out:
+	vnode_unref(o->v, n);
+	return r;
+}
+
 int cmd_put_main(int argc, char **argv)
 {
 	struct offline_args a;
 	struct offline o;
 	struct offline_path p = { 0 };
 	struct target t = { NULL, NULL, NULL };
-	struct vnode *n = NULL;
-	struct stat st, lst;
 	const char *local, *path;
-	bool fd_err, from_stdin;
+	bool from_stdin;
 	mode_t mode = 0666;
-	int c, r, rr, fd = -1;
+	int c, r, fd = -1;
 
 	offline_args_init(&a);
 	opterr = 0;
@@ -160,22 +218,10 @@ int cmd_put_main(int argc, char **argv)
 	if (from_stdin && !a.pwsrc.passfile && !a.pwsrc.extpass)
 		return cli_usage_error("put", "LOCALFILE '-' (standard input) needs --passfile "
 				       "or --extpass for the password");
-	if (from_stdin) {
-		fd = STDIN_FILENO;
-	} else {
-		if ((fd = open(local, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
-		    fstat(fd, &lst) != 0) {
-			cli_error("cannot read '%s': %s", local, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return CLI_EXIT_ERROR;
-		}
-		if (!S_ISREG(lst.st_mode)) {
-			cli_error("cannot read '%s': not a regular file", local);
+	if ((r = put_open_local(local, from_stdin, &fd, &mode)) != CLI_EXIT_OK) {
+		if (fd >= 0)
 			close(fd);
-			return CLI_EXIT_ERROR;
-		}
-		mode = lst.st_mode & 0777;
+		return r;
 	}
 	if ((r = offline_open(&o, "put", argv[optind], &a, true)) != 0)
 		goto out;
@@ -187,36 +233,8 @@ int cmd_put_main(int argc, char **argv)
 	}
 	if ((r = find_target(&o, &p, path, local, &t)) != 0)
 		goto out;
-	offline_catch_signals(); /* from here a signal removes the temporary name */
-	r = vault_create(o.v, t.dir, t.tmp, S_IFREG | offline_new_mode(mode), O_RDWR | O_CREAT | O_EXCL, &o.who,
-			 &n, &st);
-	if (r < 0) {
-		r = offline_error(&o, "cannot write", path, r);
-		goto out;
-	}
-	r = copy_in(&o, n, fd, &fd_err);
-	rr = vault_release_file(o.v, n);
-	if (r == 0)
-		r = rr;
-	if (r == 0)
-		r = vault_rename(o.v, t.dir, t.tmp, t.dir, t.name, 0);
-	if (r < 0) {
-		if (offline_interrupted())
-			cli_error("interrupted: '%s' in '%s' not written", path, o.cipherdir);
-		else if (fd_err)
-			cli_error("cannot read '%s': %s", from_stdin ? "standard input" : local,
-				  strerror(-r));
-		else
-			(void)offline_error(&o, "cannot write", path, r);
-		if ((rr = vault_unlink(o.v, t.dir, t.tmp)) < 0 && rr != -ENOENT)
-			(void)offline_error(&o, "cannot remove the partial copy of", path, rr);
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	r = CLI_EXIT_OK;
+	r = put_copy(&o, &t, fd, mode, path, from_stdin ? "standard input" : local);
 out:
-	if (n)
-		vnode_unref(o.v, n);
 	if (t.dir)
 		vnode_unref(o.v, t.dir);
 	free(t.name);

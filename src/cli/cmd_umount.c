@@ -52,28 +52,24 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cmd_umount_main(int argc, char **argv)
+static const struct option umount_longopts[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Reads the options: the mount point in *mnt. Returns -1 to go on, or an exit status. */
+static int umount_parse(int argc, char **argv, bool *json, const char **mnt)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool json = false;
-	char *canon = NULL, *type = NULL, *pidfile = NULL;
-	const char *mnt;
-	pid_t pid = 0;
-	double deadline, signal_at;
-	bool signalled = false;
 	int c, r;
 
 	opterr = 0;
 	optind = 1;
-	if ((r = cli_check_single_dash("umount", argc, argv, longopts, ":h")) != 0)
+	if ((r = cli_check_single_dash("umount", argc, argv, umount_longopts, ":h")) != 0)
 		return r;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", umount_longopts, NULL)) != -1) {
 		if (c == 'j') {
-			json = true;
+			*json = true;
 			continue;
 		}
 		if (c == 'h') {
@@ -84,51 +80,35 @@ int cmd_umount_main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("umount", "expected MOUNTPOINT");
-	mnt = argv[optind];
+	*mnt = argv[optind];
+	return -1;
+}
 
-	r = mounts_canonical(mnt, &canon);
-	if (r < 0) {
-		cli_error("cannot resolve '%s': %s", mnt, strerror(-r));
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	r = mounts_find(canon, &type);
-	if (r < 0) {
+/* Checks that the canonical path canon is a veilfs mount. Returns CLI_EXIT_OK or an error. */
+static int umount_check(const char *mnt, const char *canon)
+{
+	char *type = NULL;
+	int status = CLI_EXIT_ERROR, r = mounts_find(canon, &type);
+
+	if (r < 0)
 		cli_error("cannot read the mount table: %s", strerror(-r));
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (r == 0) {
+	else if (r == 0)
 		cli_error("'%s' is not mounted", mnt);
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (strcmp(type, MOUNTS_FSTYPE)) {
+	else if (strcmp(type, MOUNTS_FSTYPE))
 		cli_error("'%s' is not a veilfs mount (it is %s)", mnt, type);
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (mounts_pidfile_path(canon, false, &pidfile) < 0 ||
-	    mounts_pidfile_read(pidfile, canon, &pid) < 0) {
-		pid = 0;
-		fprintf(stderr,
-			CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
-				 "daemon\n",
-			mnt);
-	}
-	r = mounts_unmount(canon);
-	if (r == -ECANCELED) {
-		cli_error("cannot unmount '%s' (fusermount3 said why above)", mnt);
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (r < 0) {
-		cli_error("cannot unmount '%s': %s", mnt, strerror(-r));
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	deadline = now_seconds() + UMOUNT_WAIT_SECONDS;
-	signal_at = now_seconds() + UMOUNT_SIGNAL_SECONDS;
+	else
+		status = CLI_EXIT_OK;
+	free(type);
+	return status;
+}
+
+/* Waits for the daemon pid to exit after the unmount. Returns CLI_EXIT_OK or an error. */
+static int umount_wait(const char *mnt, const char *canon, pid_t pid)
+{
+	double deadline = now_seconds() + UMOUNT_WAIT_SECONDS;
+	double signal_at = now_seconds() + UMOUNT_SIGNAL_SECONDS;
+	bool signalled = false;
+
 	while (pid > 0 && mounts_process_alive(pid)) {
 		if (!signalled && now_seconds() > signal_at && mounts_find(canon, NULL) == 0) {
 			/*
@@ -140,18 +120,57 @@ int cmd_umount_main(int argc, char **argv)
 				CLI_PROG ": note: '%s' is still mounted in another mount "
 					 "namespace; stopping its daemon (pid %ld)\n",
 				mnt, (long)pid);
-			(void)kill(pid, SIGTERM);
+			(void)kill(pid, SIGTERM); /* it may have exited meanwhile: the loop sees it */
 			signalled = true;
 		}
 		if (now_seconds() > deadline) {
 			cli_error(
 			    "unmounted '%s', but its daemon (pid %ld) did not exit within %d s",
 			    mnt, (long)pid, UMOUNT_WAIT_SECONDS);
-			r = CLI_EXIT_ERROR;
-			goto out;
+			return CLI_EXIT_ERROR;
 		}
 		sleep_ms(20);
 	}
+	return CLI_EXIT_OK;
+}
+
+int cmd_umount_main(int argc, char **argv)
+{
+	bool json = false;
+	char *canon = NULL, *pidfile = NULL;
+	const char *mnt = NULL;
+	pid_t pid = 0;
+	int r;
+
+	if ((r = umount_parse(argc, argv, &json, &mnt)) >= 0)
+		return r;
+	r = mounts_canonical(mnt, &canon);
+	if (r < 0) {
+		cli_error("cannot resolve '%s': %s", mnt, strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((r = umount_check(mnt, canon)) != CLI_EXIT_OK)
+		goto out;
+	if (mounts_pidfile_path(canon, false, &pidfile) < 0 ||
+	    mounts_pidfile_read(pidfile, canon, &pid) < 0) {
+		pid = 0;
+		fprintf(stderr,
+			CLI_PROG ": warning: no pid file for '%s'; not waiting for its "
+				 "daemon\n",
+			mnt);
+	}
+	r = mounts_unmount(canon);
+	if (r < 0) {
+		if (r == -ECANCELED)
+			cli_error("cannot unmount '%s' (fusermount3 said why above)", mnt);
+		else
+			cli_error("cannot unmount '%s': %s", mnt, strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((r = umount_wait(mnt, canon, pid)) != CLI_EXIT_OK)
+		goto out;
 	/* A daemon killed with SIGKILL left its pid file behind. */
 	if (pid > 0)
 		mounts_pidfile_remove(pidfile, pid);
@@ -160,10 +179,8 @@ int cmd_umount_main(int argc, char **argv)
 		cli_json_string(canon);
 		printf(", \"pid\": %ld}\n", (long)pid);
 	}
-	r = CLI_EXIT_OK;
 out:
 	free(canon);
-	free(type);
 	free(pidfile);
 	return r;
 }
