@@ -144,10 +144,9 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->dfd = -1;
 	if ((r = vnode_io_get(v, n, &op->fd, &op->dfd)) < 0)
 		return r;
-	op->b.v = v;
+	op->b.geom = &v->geom;
 	op->b.file_id = op->file_id;
 	op->b.key = op->key;
-	op->b.n = n;
 	op->b.aead = vault_aead_get(v);
 	if (!op->b.aead) {
 		vnode_io_put(v, n);
@@ -173,6 +172,20 @@ const char *fileop_what(struct fileop *op)
 	if (!op->what[0])
 		vnode_name(op->v, op->n, op->what, sizeof(op->what));
 	return op->what;
+}
+
+int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *stored,
+		      size_t storedlen, uint8_t *plain, size_t *plainlen)
+{
+	int r = codec_open(&op->b, n, final, stored, storedlen, plain, plainlen);
+
+	if (r == -EPROTO)
+		log_error("malformed block %llu of '%s' (%zu bytes)", (unsigned long long)n,
+			  fileop_what(op), storedlen);
+	else if (r < 0)
+		log_error("cannot authenticate block %llu of '%s': %s", (unsigned long long)n,
+			  fileop_what(op), strerror(-r));
+	return r;
 }
 
 ssize_t fileop_pread(struct fileop *op, void *buf, size_t n, uint64_t off)

@@ -1,6 +1,6 @@
 /*
  * File contents: read, write, truncate, fallocate, lseek, fsync, open and release of
- * regular files over the block layer (blockio.c) and the per-file state (file_state.c).
+ * regular files over the content codec (codec/) and the per-file state (file_state.c).
  *
  * Rules from docs/FORMAT.md, "Content blocks": only the last block may be short and it is
  * sealed with the final flag; when a file grows past its last block, that block is
@@ -101,8 +101,8 @@ static int read_blocks(struct fileop *op, uint64_t first, uint64_t last, uint8_t
 	for (nb = first; nb <= last; nb++) {
 		at = (size_t)(nb - first) * g->cipher_size;
 		slen = (size_t)min_u64(g->cipher_size, clen - at);
-		r = blockio_open(&op->b, nb, nb + 1 == nblocks, cbuf + at, slen,
-				 plain + (size_t)(nb - first) * g->plain_size, &plen);
+		r = fileop_open_block(op, nb, nb + 1 == nblocks, cbuf + at, slen,
+				       plain + (size_t)(nb - first) * g->plain_size, &plen);
 		if (r < 0)
 			goto out;
 	}
@@ -362,7 +362,7 @@ static int reseal_block(struct fileop *op, uint64_t nb, uint8_t *plain, uint8_t 
 	memset(plain, 0, op->v->geom.plain_size);
 	if ((r = read_blocks(op, nb, nb, plain)) < 0)
 		return r;
-	return blockio_seal(&op->b, nb, false, plain, op->v->geom.plain_size, out);
+	return codec_seal(&op->b, nb, false, plain, op->v->geom.plain_size, out);
 }
 
 struct write_plan {
@@ -423,7 +423,7 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 	for (nb = p->first; nb <= p->last; nb++) {
 		if ((r = compose_block(op, nb, src, len, off, p->new_end, plain, &plen, &pt)) < 0)
 			return r;
-		r = blockio_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
+		r = codec_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
 		if (r < 0)
 			return r;
 		*outlen += plen + g->overhead;
@@ -900,7 +900,7 @@ static int shrink(struct fileop *op, uint64_t size)
 		goto out;
 	if ((r = fileop_header(op)) < 0 || (r = read_blocks(op, last, last, plain)) < 0)
 		goto out;
-	if ((r = blockio_seal(&op->b, last, true, plain, newlen, out)) < 0)
+	if ((r = codec_seal(&op->b, last, true, plain, newlen, out)) < 0)
 		goto out;
 	if ((r = SOP(op->v, ftruncate, op->fd, block_cipher_size(g, size))) < 0)
 		goto out;

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the vault's file contents (vault_file.c, blockio.c, file_state.c), driven
+ * Unit tests for the vault's file contents (vault_file.c, file_state.c, over codec/), driven
  * through the vault API on a real temp cipher directory: random writes/reads/truncates
  * against a model buffer, holes, the final-block rules, tampering, appends, fallocate,
  * lseek and concurrent writers.
