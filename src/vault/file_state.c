@@ -11,7 +11,6 @@
 #include "base/secmem.h"
 #include "crypto/kdf.h"
 #include "coord/coord.h"
-#include "vault/lock.h"
 #include "vault/vault_internal.h"
 
 enum { DFD_NONE = -2 }; /* vnode.dfd: tried, the lower fs has no direct I/O */
@@ -133,6 +132,12 @@ void vnode_snapshot(struct vnode *n, const struct stat *st)
 	pthread_mutex_unlock(&n->mutex);
 }
 
+/* filelock.path: the file's lower path, as the log lines name it. */
+static const char *lock_path(void *arg)
+{
+	return fileop_what(arg);
+}
+
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 {
 	int r;
@@ -147,6 +152,8 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->b.geom = &v->geom;
 	op->b.file_id = op->file_id;
 	op->b.key = op->key;
+	op->lock = (struct filelock){ .coord = &v->coord, .geom = &v->geom, .cf = &n->cf,
+				      .fd = op->fd, .path = lock_path, .arg = op };
 	op->b.aead = vault_aead_get(v);
 	if (!op->b.aead) {
 		vnode_io_put(v, n);
@@ -305,7 +312,7 @@ int fileop_header_create(struct fileop *op)
 {
 	int r;
 
-	if ((r = vault_lock_header(op->v, op->n, op->fd)) < 0)
+	if ((r = filelock_header(&op->lock)) < 0)
 		return r;
 	/* another client may have created it meanwhile */
 	if (vault_lock_is_shared(op->v) && (r = fileop_size(op)) < 0)
@@ -315,7 +322,7 @@ int fileop_header_create(struct fileop *op)
 	else if (op->csize != 0)
 		r = fileop_header(op);
 out:
-	vault_unlock_header(op->v, op->n, op->fd);
+	filelock_unlock_header(&op->lock);
 	return r;
 }
 

@@ -4,7 +4,7 @@
  * Nothing here is part of the front-end API (vault.h).
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
- * (vault/lock.c over coord/) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
+ * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
  * held only around queueing and an fstat, with no other lock taken inside. No function
  * takes two vnodes' mutexes at once.
  */
@@ -22,6 +22,7 @@
 #include "base/rangelock.h"
 #include "codec/codec.h"
 #include "coord/coord.h"
+#include "coord/filelock.h"
 #include "crypto/aead.h"
 #include "format/block.h"
 #include "format/config.h"
@@ -313,6 +314,7 @@ struct fileop {
 	uint8_t key[FILE_KEY_LEN];
 	char what[VAULT_WHAT_MAX]; /* lower path for log lines, "" until needed */
 	struct codec b; /* over file_id and key */
+	struct filelock lock; /* the file's cross-client locks (no-ops in single-client mode) */
 };
 
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK;
@@ -356,6 +358,21 @@ uint64_t vault_link_plain_len(const struct vault *v, uint64_t enclen);
 static inline bool vault_is_ro(const struct vault *v)
 {
 	return v->opts.read_only;
+}
+
+/* True when a shared mode is active (callers then reread state they would cache). */
+static inline bool vault_lock_is_shared(const struct vault *v)
+{
+	return coord_is_shared(&v->coord);
+}
+
+/*
+ * Before a write lock of fd is released: make the data written under it visible to other
+ * clients (coord_fresh_publish: a sync where the lower client writes behind). 0 or -errno.
+ */
+static inline int vault_publish(struct vault *v, int fd)
+{
+	return coord_fresh_publish(&v->coord, fd);
 }
 
 /* vault_xattr.c: extended attributes by plaintext name, without the ACL semantics */
