@@ -1,8 +1,8 @@
 /*
  * libFuzzer target for the content codec (codec/). Input: byte 0 picks the cipher (bit 0)
  * and the mode (bit 1); byte 1 the final flag (bit 0) and the block number (bits 1-7);
- * bytes 2-9 a cipher-file size (u64 BE, top bit ignored) for the size and offset arithmetic; the rest is
- * the body. Mode 0 opens the body as one stored block under the per-file key of the test
+ * bytes 2-9 a cipher-file size (u64 BE, top bit ignored) for the size and offset
+ * arithmetic; the rest is the body. Mode 0 opens the body as one stored block under the per-file key of the test
  * vectors (the block seeds authenticate); mode 1 seals the body (up to a block) as
  * plaintext, opens it again, then flips the bit that byte 2 names and opens once more.
  * Invariants: an open returns 0, -EPROTO exactly for the lengths no block can have, or
