@@ -15,7 +15,7 @@
 #include "format/config.h"
 #include "keys/keys.h"
 #include "store/store_mem.h"
-#include "vault/fsck.h"
+#include "fsck/fsck.h"
 #include "fuzz_common.h"
 #include "fuzz_tree.h"
 

@@ -26,7 +26,7 @@
 #include "store/store.h"
 #include "store/store_fault.h"
 #include "vault/admin.h"
-#include "vault/fsck.h"
+#include "fsck/fsck.h"
 #include "test.h"
 
 #define PW "fsck test password"
