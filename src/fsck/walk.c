@@ -127,12 +127,32 @@ static bool listing_has(const struct listing *l, const char *name)
 
 /* --- directories --- */
 
+/* Walk the subdirectory dirfd/name, unless the tree is too deep already. */
+static void descend(struct fsck *f, int dirfd, const char *name)
+{
+	int fd;
+
+	if (f->depth >= FSCK_MAX_DEPTH) {
+		fsck_report_io(f, NULL, "directory tree too deep; not descended", -ELOOP);
+		return;
+	}
+	fd = store_openat(f->s, dirfd, name, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+	if (fd < 0) {
+		fsck_report_io(f, NULL, "cannot open directory", fd);
+		return;
+	}
+	f->depth++;
+	fsck_walk_dir(f, fd, false);
+	f->depth--;
+	(void)store_close(f->s, fd);
+}
+
 /* Check the object dirfd/name; plain is its plaintext name or NULL. */
 static void check_entry(struct fsck *f, int dirfd, const char *name, const char *plain)
 {
 	struct path_mark m;
 	struct stat st;
-	int r, fd;
+	int r;
 
 	fsck_path_push(f, name, plain, &m);
 	if ((r = store_fstatat(f->s, dirfd, name, &st, STORE_AT_NOFOLLOW)) < 0) {
@@ -141,20 +161,7 @@ static void check_entry(struct fsck *f, int dirfd, const char *name, const char 
 	}
 	switch (st.st_mode & S_IFMT) {
 	case S_IFDIR:
-		if (f->depth >= FSCK_MAX_DEPTH) {
-			fsck_report_io(f, NULL, "directory tree too deep; not descended", -ELOOP);
-			break;
-		}
-		fd = store_openat(f->s, dirfd, name, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW,
-				  0);
-		if (fd < 0) {
-			fsck_report_io(f, NULL, "cannot open directory", fd);
-			break;
-		}
-		f->depth++;
-		fsck_walk_dir(f, fd, false);
-		f->depth--;
-		(void)store_close(f->s, fd);
+		descend(f, dirfd, name);
 		break;
 	case S_IFREG:
 		fsck_check_file(f, dirfd, name, &st);
@@ -224,65 +231,68 @@ static void report_name_error(struct fsck *f, const char *name, int r)
 }
 
 /*
- * A long-name entry: its side file must exist, hash to the entry's name, hold an encoded
- * name too long to be stored directly, and decrypt. The object is checked in any case.
+ * The side file of the long-name entry `name` into enc (FSCK_SIDE_MAX bytes): it must
+ * exist, hash to the entry's name and hold an encoded name too long to be stored
+ * directly. Returns its length, or -1 after reporting what is wrong.
  */
-static void check_long_entry(struct fsck *f, int dirfd, const struct listing *l,
-			     const char *name, const uint8_t *iv)
+static ssize_t read_side_file(struct fsck *f, int dirfd, const struct listing *l,
+			      const char *name, uint8_t *enc)
 {
 	char side[NAMES_LONG_LEN + sizeof(NAMES_LONG_SUFFIX)];
-	uint8_t enc[FSCK_SIDE_MAX];
-	struct buf plain;
+	const char *why = NULL;
 	ssize_t n;
 	int r;
 
-	buf_init(&plain);
 	/* names_is_long() checked that name is NAMES_LONG_LEN bytes long. */
 	memcpy(side, name, NAMES_LONG_LEN);
 	memcpy(side + NAMES_LONG_LEN, NAMES_LONG_SUFFIX, sizeof(NAMES_LONG_SUFFIX));
 	if (!listing_has(l, side)) {
 		fsck_report_at(f, name, NULL, FSCK_LONGNAME_MISSING, FSCK_NO_BLOCK, NULL,
 			       "side file " NAMES_LONG_SUFFIX " is missing", 0);
-		goto check;
+		return -1;
 	}
-	n = read_small(f, dirfd, side, enc, sizeof(enc));
-	if (n == -EINVAL || n == -EFBIG || n == 0) {
-		fsck_report_at(f, side, NULL, FSCK_LONGNAME_INVALID, FSCK_NO_BLOCK, NULL,
-			       n == -EINVAL ? "side file is not a regular file"
-					    : "side file has an impossible length",
-			       0);
-		goto check;
-	}
-	if (n < 0) {
+	n = read_small(f, dirfd, side, enc, FSCK_SIDE_MAX);
+	if (n == -EINVAL)
+		why = "side file is not a regular file";
+	else if (n == -EFBIG || n == 0)
+		why = "side file has an impossible length";
+	if (!why && n < 0) {
 		fsck_report_io(f, side, "cannot read side file", (int)n);
-		goto check;
+		return -1;
 	}
-	r = names_long_verify(name, strlen(name), (const char *)enc, (size_t)n);
-	if (r < 0) {
-		fsck_report_at(f, side, NULL, FSCK_LONGNAME_INVALID, FSCK_NO_BLOCK, NULL,
-			       r == -EBADMSG ? "side file does not hash to the entry name"
-					     : "side file is malformed",
-			       0);
-		goto check;
+	if (!why && (r = names_long_verify(name, strlen(name), (const char *)enc, (size_t)n)) < 0)
+		why = r == -EBADMSG ? "side file does not hash to the entry name"
+				    : "side file is malformed";
+	if (!why && !names_needs_long((size_t)n))
+		why = "side file holds a name short enough to be stored directly";
+	if (!why)
+		return n;
+	fsck_report_at(f, side, NULL, FSCK_LONGNAME_INVALID, FSCK_NO_BLOCK, NULL, why, 0);
+	return -1;
+}
+
+/* A long-name entry: its side file is checked and decrypted; the object in any case. */
+static void check_long_entry(struct fsck *f, int dirfd, const struct listing *l,
+			     const char *name, const uint8_t *iv)
+{
+	uint8_t enc[FSCK_SIDE_MAX];
+	struct buf plain;
+	ssize_t n;
+	int r = -1;
+
+	buf_init(&plain);
+	n = read_side_file(f, dirfd, l, name, enc);
+	if (n >= 0 && iv) {
+		r = names_decrypt(f->keys->names, iv, (const char *)enc, (size_t)n, &plain);
+		if (r < 0)
+			report_name_error(f, name, r);
 	}
-	if (!names_needs_long((size_t)n)) {
-		fsck_report_at(f, side, NULL, FSCK_LONGNAME_INVALID, FSCK_NO_BLOCK, NULL,
-			       "side file holds a name short enough to be stored directly", 0);
-		goto check;
+	if (r == 0) {
+		f->counts->names++;
+		check_entry(f, dirfd, name, (const char *)plain.data);
+	} else {
+		check_entry(f, dirfd, name, NULL);
 	}
-	if (!iv)
-		goto check;
-	r = names_decrypt(f->keys->names, iv, (const char *)enc, (size_t)n, &plain);
-	if (r < 0) {
-		report_name_error(f, name, r);
-		goto check;
-	}
-	f->counts->names++;
-	check_entry(f, dirfd, name, (const char *)plain.data);
-	buf_release(&plain);
-	return;
-check:
-	check_entry(f, dirfd, name, NULL);
 	buf_release(&plain);
 }
 
@@ -296,47 +306,48 @@ static const char *reserved_reason(const char *name)
 	return "unexpected reserved name";
 }
 
-static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struct listing *l,
-			    const char *name, const uint8_t *iv)
+/* Root entries that are not part of the tree: the config, lock files, the registry. */
+static bool is_root_bookkeeping(const char *name)
 {
-	size_t len = strlen(name);
-	bool reserved;
+	if (!strcmp(name, NAMES_CONF_FILE))
+		return true; /* loaded and unlocked before the walk */
+	if (fsck_has_prefix(name, NAMES_RESERVED_PREFIX "lock."))
+		return true; /* a shared-mode lock file (docs/SHARED.md), held or stale */
+	/* the mount registry (coord/registry.h), reported by the CLI */
+	return fsck_has_prefix(name, NAMES_RESERVED_PREFIX "mount.");
+}
+
+/* A veilfs.* name: the directory IV, a long name, its side file, or one out of place. */
+static void check_reserved_entry(struct fsck *f, int dirfd, const struct listing *l,
+				 const char *name, size_t len, const uint8_t *iv)
+{
+	char entry[NAMES_LONG_LEN + 1];
+
+	if (!f->plaintext_names && !strcmp(name, NAMES_DIRIV_FILE))
+		return; /* read by fsck_walk_dir */
+	if (!f->plaintext_names && names_is_long(name, len)) {
+		check_long_entry(f, dirfd, l, name, iv);
+		return;
+	}
+	if (!f->plaintext_names && is_side_file(name, len)) {
+		memcpy(entry, name, NAMES_LONG_LEN);
+		entry[NAMES_LONG_LEN] = '\0';
+		if (!listing_has(l, entry))
+			fsck_report_at(f, name, NULL, FSCK_LONGNAME_ORPHAN, FSCK_NO_BLOCK, NULL,
+				       "side file without its long-name entry", 0);
+		return;
+	}
+	fsck_report_at(f, name, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
+		       reserved_reason(name), 0);
+}
+
+/* An encrypted name: decrypt it under iv (NULL: unknown IV), then check the object. */
+static void check_encrypted_entry(struct fsck *f, int dirfd, const char *name, size_t len,
+				  const uint8_t *iv)
+{
 	struct buf plain;
 	int r;
 
-	if (is_root && !strcmp(name, NAMES_CONF_FILE))
-		return; /* loaded and unlocked before the walk */
-	if (is_root && fsck_has_prefix(name, NAMES_RESERVED_PREFIX "lock."))
-		return; /* a shared-mode lock file (docs/SHARED.md), held or stale */
-	if (is_root && fsck_has_prefix(name, NAMES_RESERVED_PREFIX "mount."))
-		return; /* the mount registry (coord/registry.h), reported by the CLI */
-	/* In plaintext-names mode only the root's veilfs.* names are veilfs's. */
-	reserved = names_is_reserved(name, len) && (!f->plaintext_names || is_root);
-	if (reserved) {
-		if (!f->plaintext_names && !strcmp(name, NAMES_DIRIV_FILE))
-			return; /* read by walk_dir */
-		if (!f->plaintext_names && names_is_long(name, len)) {
-			check_long_entry(f, dirfd, l, name, iv);
-			return;
-		}
-		if (!f->plaintext_names && is_side_file(name, len)) {
-			char entry[NAMES_LONG_LEN + 1];
-
-			memcpy(entry, name, NAMES_LONG_LEN);
-			entry[NAMES_LONG_LEN] = '\0';
-			if (!listing_has(l, entry))
-				fsck_report_at(f, name, NULL, FSCK_LONGNAME_ORPHAN, FSCK_NO_BLOCK,
-					       NULL, "side file without its long-name entry", 0);
-			return;
-		}
-		fsck_report_at(f, name, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
-			       reserved_reason(name), 0);
-		return;
-	}
-	if (f->plaintext_names) {
-		check_entry(f, dirfd, name, name);
-		return;
-	}
 	if (!iv) {
 		check_entry(f, dirfd, name, NULL);
 		return;
@@ -351,6 +362,22 @@ static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struc
 		check_entry(f, dirfd, name, (const char *)plain.data);
 	}
 	buf_release(&plain);
+}
+
+static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struct listing *l,
+			    const char *name, const uint8_t *iv)
+{
+	size_t len = strlen(name);
+
+	if (is_root && is_root_bookkeeping(name))
+		return;
+	/* In plaintext-names mode only the root's veilfs.* names are veilfs's. */
+	if (names_is_reserved(name, len) && (!f->plaintext_names || is_root))
+		check_reserved_entry(f, dirfd, l, name, len, iv);
+	else if (f->plaintext_names)
+		check_entry(f, dirfd, name, name);
+	else
+		check_encrypted_entry(f, dirfd, name, len, iv);
 }
 
 void fsck_walk_dir(struct fsck *f, int dirfd, bool is_root)
