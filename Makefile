@@ -34,7 +34,7 @@ LDFLAGS ?=
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 LIBS    := $(PKG_LIBS) -lpthread
 
-CORE_DIRS := base crypto format keys names store cache coord vault
+CORE_DIRS := base crypto format codec keys names store cache coord vault fsck
 CORE_SRC  := $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))
 FUSE_SRC  := $(wildcard src/fuse/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)

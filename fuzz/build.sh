@@ -13,8 +13,8 @@ flags=(-std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werr
 	-fno-omit-frame-pointer -Isrc -Ifuzz $(pkg-config --cflags smbclient))
 # shellcheck disable=SC2207
 libs=($(pkg-config --libs libcrypto libargon2 libsodium smbclient) -lpthread)
-# the vault targets (fuzz_vault*.c) drive src/vault over the in-memory store
-srcs=$(ls src/{base,crypto,format,keys,names,store,coord,vault}/*.c)
+# the vault targets (fuzz_vault*.c) drive src/vault (and src/fsck) over the in-memory store
+srcs=$(ls src/{base,crypto,format,codec,keys,names,store,coord,vault,fsck}/*.c)
 for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)
 	echo "build.sh: $name" >&2

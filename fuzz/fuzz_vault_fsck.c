@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: `veilfs fsck` (vault/fsck.c) over a hostile share. Same input as
+ * libFuzzer target: `veilfs fsck` (src/fsck/) over a hostile share. Same input as
  * fuzz_vault_config (conf_len(2, LE) config bytes, then a lower tree in the fuzz_tree.h
  * format without its flags byte), built in an in-memory store; fsck_run_store() unlocks
  * it with the password "pw" under the format's minimum KDF limit and walks every
@@ -15,7 +15,7 @@
 #include "format/config.h"
 #include "keys/keys.h"
 #include "store/store_mem.h"
-#include "vault/fsck.h"
+#include "fsck/fsck.h"
 #include "fuzz_common.h"
 #include "fuzz_tree.h"
 

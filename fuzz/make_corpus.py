@@ -37,6 +37,9 @@ for r in load("blocks.txt"):
         continue
     flags = int(r["block_str"]) << 1 | int(r["final_str"])
     seed("block", bytes([cipher - 1, flags]) + struct.pack(">Q", size) + r["stored"])
+    # the codec opens the same stored blocks (mode 0), and seals their plaintext (mode 1)
+    seed("codec", bytes([cipher - 1, flags]) + struct.pack(">Q", size) + r["stored"])
+    seed("codec", bytes([cipher - 1 | 2, flags]) + struct.pack(">Q", size) + r["plaintext"])
 for r in load("names.txt")[1:]:
     enc = r["encoded_str"].encode()
     seed("names", b"\0" + enc)

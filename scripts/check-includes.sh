@@ -19,10 +19,10 @@ cd "$repo"
 declare -A level=(
 	[base]=0
 	[format]=1 [crypto]=1 [store]=1
-	[cache]=2 [names]=2 [keys]=2
+	[codec]=2 [cache]=2 [names]=2 [keys]=2
 	[coord]=3
 	[vault]=4
-	[fuse]=5
+	[fuse]=5 [fsck]=5
 	[cli]=6
 )
 # Headers only Linux has (or whose API there is Linux-only).

@@ -1,6 +1,6 @@
 /*
  * veilfs fsck: check every name, file, block, symlink and attribute of a vault offline
- * (vault/fsck.c does the checking). Owns the options, reading the password, the text and
+ * (src/fsck/ does the checking). Owns the options, reading the password, the text and
  * JSON output of findings and the exit status (docs/FSCK.md). Nothing here decides what is
  * a problem, and nothing is ever repaired.
  */
@@ -21,7 +21,7 @@
 #include "cli/progress.h"
 #include "cli/smb_args.h"
 #include "vault/admin.h"
-#include "vault/fsck.h"
+#include "fsck/fsck.h"
 
 /* Exit status for "the check ran and found problems" (fsck only; docs/FSCK.md). */
 enum { FSCK_EXIT_PROBLEMS = 5 };

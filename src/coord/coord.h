@@ -9,8 +9,8 @@
  *     every cache of the lower client, and writes pushed to the server before a lock is
  *     released;
  *   - the mount registry (registry.h).
- * It knows lower handles, names and byte ranges, never plaintext, keys or vnodes; the
- * vault maps its files and blocks onto it (vault/lock.c).
+ * It knows lower handles, names and byte ranges, never plaintext, keys or vnodes; a
+ * file's blocks map onto those ranges in filelock.h, which the vault calls.
  */
 #ifndef VEILFS_COORD_COORD_H
 #define VEILFS_COORD_COORD_H

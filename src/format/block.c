@@ -62,6 +62,20 @@ uint64_t block_count(const struct block_geom *g, uint64_t plain_size)
 	return plain_size / g->plain_size + (plain_size % g->plain_size != 0);
 }
 
+uint64_t block_at_cipher_offset(const struct block_geom *g, uint64_t off)
+{
+	return off < FILE_HEADER_LEN ? 0 : (off - FILE_HEADER_LEN) / g->cipher_size;
+}
+
+uint64_t block_stored_len(const struct block_geom *g, uint64_t cipher_size, uint64_t n)
+{
+	uint64_t start = block_cipher_offset(g, n);
+
+	if (cipher_size <= start)
+		return 0;
+	return cipher_size - start < g->cipher_size ? cipher_size - start : g->cipher_size;
+}
+
 void block_ad(uint8_t out[static BLOCK_AD_LEN], const uint8_t *file_id, uint64_t n, bool final)
 {
 	memcpy(out, file_id, FILE_ID_LEN);

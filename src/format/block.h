@@ -43,6 +43,13 @@ uint64_t block_cipher_size(const struct block_geom *g, uint64_t plain_size);
 int block_plain_size(const struct block_geom *g, uint64_t cipher_size, uint64_t *plain_size) MUST_CHECK;
 /* Number of blocks holding plain_size bytes. */
 uint64_t block_count(const struct block_geom *g, uint64_t plain_size);
+/* The block holding cipher-file offset off (the header counts as block 0's). */
+uint64_t block_at_cipher_offset(const struct block_geom *g, uint64_t off);
+/*
+ * Stored length of block n in a cipher file of cipher_size bytes: cipher_size for an
+ * inner block, less for a short last one, 0 for a block past the end.
+ */
+uint64_t block_stored_len(const struct block_geom *g, uint64_t cipher_size, uint64_t n);
 /* Build the associated data of block n. final is true for the last block of the file. */
 void block_ad(uint8_t out[static BLOCK_AD_LEN], const uint8_t *file_id, uint64_t n, bool final);
 /* True when all len bytes are zero (a sparse region of the lower file); false for len 0. */

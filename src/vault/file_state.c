@@ -11,7 +11,6 @@
 #include "base/secmem.h"
 #include "crypto/kdf.h"
 #include "coord/coord.h"
-#include "vault/lock.h"
 #include "vault/vault_internal.h"
 
 enum { DFD_NONE = -2 }; /* vnode.dfd: tried, the lower fs has no direct I/O */
@@ -133,6 +132,12 @@ void vnode_snapshot(struct vnode *n, const struct stat *st)
 	pthread_mutex_unlock(&n->mutex);
 }
 
+/* filelock.path: the file's lower path, as the log lines name it. */
+static const char *lock_path(void *arg)
+{
+	return fileop_what(arg);
+}
+
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 {
 	int r;
@@ -144,10 +149,11 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->dfd = -1;
 	if ((r = vnode_io_get(v, n, &op->fd, &op->dfd)) < 0)
 		return r;
-	op->b.v = v;
+	op->b.geom = &v->geom;
 	op->b.file_id = op->file_id;
 	op->b.key = op->key;
-	op->b.n = n;
+	op->lock = (struct filelock){ .coord = &v->coord, .geom = &v->geom, .cf = &n->cf,
+				      .fd = op->fd, .path = lock_path, .arg = op };
 	op->b.aead = vault_aead_get(v);
 	if (!op->b.aead) {
 		vnode_io_put(v, n);
@@ -173,6 +179,20 @@ const char *fileop_what(struct fileop *op)
 	if (!op->what[0])
 		vnode_name(op->v, op->n, op->what, sizeof(op->what));
 	return op->what;
+}
+
+int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *stored,
+		      size_t storedlen, uint8_t *plain, size_t *plainlen)
+{
+	int r = codec_open(&op->b, n, final, stored, storedlen, plain, plainlen);
+
+	if (r == -EPROTO)
+		log_error("malformed block %llu of '%s' (%zu bytes)", (unsigned long long)n,
+			  fileop_what(op), storedlen);
+	else if (r < 0)
+		log_error("cannot authenticate block %llu of '%s': %s", (unsigned long long)n,
+			  fileop_what(op), strerror(-r));
+	return r;
 }
 
 ssize_t fileop_pread(struct fileop *op, void *buf, size_t n, uint64_t off)
@@ -292,7 +312,7 @@ int fileop_header_create(struct fileop *op)
 {
 	int r;
 
-	if ((r = vault_lock_header(op->v, op->n, op->fd)) < 0)
+	if ((r = filelock_header(&op->lock)) < 0)
 		return r;
 	/* another client may have created it meanwhile */
 	if (vault_lock_is_shared(op->v) && (r = fileop_size(op)) < 0)
@@ -302,7 +322,7 @@ int fileop_header_create(struct fileop *op)
 	else if (op->csize != 0)
 		r = fileop_header(op);
 out:
-	vault_unlock_header(op->v, op->n, op->fd);
+	filelock_unlock_header(&op->lock);
 	return r;
 }
 

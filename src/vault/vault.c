@@ -11,7 +11,6 @@
 #include "crypto/aead.h"
 #include "format/config_v2.h"
 #include "keys/config_file.h"
-#include "vault/lock.h"
 #include "vault/vault_internal.h"
 
 struct aead_ctx *vault_aead_get(struct vault *v)
@@ -43,6 +42,32 @@ static void pool_release(struct aead_pool *p)
 	while (p->nfree)
 		aead_ctx_free(p->free[--p->nfree]);
 	pthread_mutex_destroy(&p->lock);
+}
+
+/*
+ * Check the selected shared mode and set up cross-client coordination (client id for lock
+ * files, lease default). -EINVAL for AUTO: the front end resolves it.
+ */
+static int vault_setup_coord(struct vault *v)
+{
+	enum coord_mode mode;
+
+	switch (v->opts.shared) {
+	case VAULT_SHARED_OFF:
+		mode = COORD_OFF;
+		break;
+	case VAULT_SHARED_LOCKS:
+		mode = COORD_LOCKS;
+		break;
+	case VAULT_SHARED_LOCKFILES:
+		mode = COORD_LOCKFILES;
+		break;
+	case VAULT_SHARED_AUTO: /* the front end picks LOCKS or LOCKFILES */
+	default:
+		return -EINVAL;
+	}
+	return coord_init(&v->coord, v->store, v->rootfd, mode, (enum coord_fresh)v->opts.fresh,
+			  v->opts.lock_lease_ms);
 }
 
 static int vault_setup_config(struct vault *v, const struct config *c)
@@ -107,7 +132,7 @@ int vault_open_keys(struct store *s, int rootfd, const struct config *c, struct 
 	v->opts = *opts;
 	pthread_mutex_init(&v->table_lock, NULL);
 	pthread_mutex_init(&v->pool.lock, NULL);
-	if ((r = vault_setup_config(v, c)) < 0 || (r = vault_lock_init(v)) < 0)
+	if ((r = vault_setup_config(v, c)) < 0 || (r = vault_setup_coord(v)) < 0)
 		goto fail;
 	if ((r = nodes_init(v)) < 0 || (r = vault_make_root(v)) < 0)
 		goto fail;

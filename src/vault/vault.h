@@ -18,7 +18,7 @@
  *
  * Thread safety: every function may be called from any number of threads at once.
  * Shared storage: every block read-modify-write, header creation and directory-IV
- * creation runs through the vault's lock hooks (vault/lock.h), which are no-ops unless
+ * creation runs through the file's cross-client locks (coord/filelock.h), no-ops unless
  * a shared mode is selected, and every cache can be dropped (vault_invalidate()).
  */
 #ifndef VEILFS_VAULT_VAULT_H

@@ -1,6 +1,6 @@
 /*
  * File contents: read, write, truncate, fallocate, lseek, fsync, open and release of
- * regular files over the block layer (blockio.c) and the per-file state (file_state.c).
+ * regular files over the content codec (codec/) and the per-file state (file_state.c).
  *
  * Rules from docs/FORMAT.md, "Content blocks": only the last block may be short and it is
  * sealed with the final flag; when a file grows past its last block, that block is
@@ -8,7 +8,7 @@
  * they stay holes (all-zero lower bytes) that read as zeros.
  *
  * Concurrency: the vnode's FIFO range lock (vnode.rl, over block numbers) orders threads
- * of this client; lock.c orders clients. In single-client mode the vnode knows the size
+ * of this client; coord/filelock.c orders clients. In single-client mode the vnode knows the size
  * the file will have once every queued operation is done (known_psize), so an operation
  * plans under rl.mutex, queues its block ranges and updates that size in one step, and
  * runs once its ranges are granted: reads take [first, last] shared; writes take their
@@ -33,7 +33,6 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/kdf.h"
-#include "vault/lock.h"
 #include "vault/vault_internal.h"
 
 enum {
@@ -101,8 +100,8 @@ static int read_blocks(struct fileop *op, uint64_t first, uint64_t last, uint8_t
 	for (nb = first; nb <= last; nb++) {
 		at = (size_t)(nb - first) * g->cipher_size;
 		slen = (size_t)min_u64(g->cipher_size, clen - at);
-		r = blockio_open(&op->b, nb, nb + 1 == nblocks, cbuf + at, slen,
-				 plain + (size_t)(nb - first) * g->plain_size, &plen);
+		r = fileop_open_block(op, nb, nb + 1 == nblocks, cbuf + at, slen,
+				       plain + (size_t)(nb - first) * g->plain_size, &plen);
 		if (r < 0)
 			goto out;
 	}
@@ -312,9 +311,9 @@ ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint
 		fileop_lock_whole(&op, &req, false);
 	if (ahead_len)
 		store_advise(v->store, op.fd, ahead_off, ahead_len, STORE_ADVISE_WILLNEED);
-	if ((r = vault_lock_blocks(v, n, op.fd, first, last, false)) == 0) {
+	if ((r = filelock_blocks(&op.lock, first, last, false)) == 0) {
 		r = read_locked(&op, buf, len, off, known);
-		vault_unlock_blocks(v, n, op.fd, first, last);
+		filelock_unlock_blocks(&op.lock, first, last);
 	}
 	if (known)
 		rangelock_remove(&n->rl, &req);
@@ -362,7 +361,7 @@ static int reseal_block(struct fileop *op, uint64_t nb, uint8_t *plain, uint8_t 
 	memset(plain, 0, op->v->geom.plain_size);
 	if ((r = read_blocks(op, nb, nb, plain)) < 0)
 		return r;
-	return blockio_seal(&op->b, nb, false, plain, op->v->geom.plain_size, out);
+	return codec_seal(&op->b, nb, false, plain, op->v->geom.plain_size, out);
 }
 
 struct write_plan {
@@ -423,7 +422,7 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 	for (nb = p->first; nb <= p->last; nb++) {
 		if ((r = compose_block(op, nb, src, len, off, p->new_end, plain, &plen, &pt)) < 0)
 			return r;
-		r = blockio_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
+		r = codec_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
 		if (r < 0)
 			return r;
 		*outlen += plen + g->overhead;
@@ -631,7 +630,7 @@ static void write_range(const struct fileop *op, size_t len, uint64_t off, uint6
 	*lf = off / g->plain_size;
 	*ll = (off + len - 1) / g->plain_size;
 	if (off + len > op->psize) {
-		*ll = VAULT_LOCK_TO_END;
+		*ll = FILELOCK_TO_END;
 		if (nb > 0)
 			*lf = min_u64(*lf, nb - 1);
 	}
@@ -657,7 +656,7 @@ static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append,
 		if (append)
 			*off = op->psize;
 		write_range(op, len, *off, lf, ll);
-		if ((r = vault_lock_blocks(op->v, op->n, op->fd, *lf, *ll, true)) < 0)
+		if ((r = filelock_blocks(&op->lock, *lf, *ll, true)) < 0)
 			return r;
 		if (!vault_lock_is_shared(op->v))
 			return 0;
@@ -669,15 +668,15 @@ static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append,
 		write_range(op, len, off2, &f2, &l2);
 		/* a lock file covers the whole file: held, it covers any write */
 		if (op->v->opts.shared == VAULT_SHARED_LOCKFILES ||
-		    (f2 >= *lf && (*ll == VAULT_LOCK_TO_END || l2 <= *ll))) {
+		    (f2 >= *lf && (*ll == FILELOCK_TO_END || l2 <= *ll))) {
 			*off = off2;
 			return 0;
 		}
-		vault_unlock_blocks(op->v, op->n, op->fd, *lf, *ll);
+		filelock_unlock_blocks(&op->lock, *lf, *ll);
 	}
 	return -EAGAIN;
 fail:
-	vault_unlock_blocks(op->v, op->n, op->fd, *lf, *ll);
+	filelock_unlock_blocks(&op->lock, *lf, *ll);
 	return r;
 }
 
@@ -708,7 +707,7 @@ static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64
 		r = write_blocks(op, src, len, *off, NULL, false);
 	if (r == 0)
 		r = vault_publish(op->v, op->fd);
-	vault_unlock_blocks(op->v, op->n, op->fd, lf, ll);
+	filelock_unlock_blocks(&op->lock, lf, ll);
 	return r;
 }
 
@@ -811,10 +810,10 @@ static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_
 	*off = at;
 	rangelock_wait(&n->rl, &blocks);
 	write_range(op, len, at, &lf, &ll);
-	if ((r = vault_lock_blocks(op->v, n, op->fd, lf, ll, true)) == 0) {
+	if ((r = filelock_blocks(&op->lock, lf, ll, true)) == 0) {
 		if ((r = fileop_header(op)) == 0)
 			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL, true);
-		vault_unlock_blocks(op->v, n, op->fd, lf, ll);
+		filelock_unlock_blocks(&op->lock, lf, ll);
 	}
 	rangelock_enter(&n->rl);
 	if (r < 0)
@@ -900,7 +899,7 @@ static int shrink(struct fileop *op, uint64_t size)
 		goto out;
 	if ((r = fileop_header(op)) < 0 || (r = read_blocks(op, last, last, plain)) < 0)
 		goto out;
-	if ((r = blockio_seal(&op->b, last, true, plain, newlen, out)) < 0)
+	if ((r = codec_seal(&op->b, last, true, plain, newlen, out)) < 0)
 		goto out;
 	if ((r = SOP(op->v, ftruncate, op->fd, block_cipher_size(g, size))) < 0)
 		goto out;
@@ -929,7 +928,7 @@ static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
 {
 	int r;
 
-	if ((r = vault_lock_blocks(op->v, op->n, op->fd, 0, VAULT_LOCK_TO_END, true)) < 0)
+	if ((r = filelock_blocks(&op->lock, 0, FILELOCK_TO_END, true)) < 0)
 		return r;
 	if ((r = fileop_size(op)) < 0)
 		goto out;
@@ -946,7 +945,7 @@ static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
 		r = vault_publish(op->v, op->fd);
 	after_change(op);
 out:
-	vault_unlock_blocks(op->v, op->n, op->fd, 0, VAULT_LOCK_TO_END);
+	filelock_unlock_blocks(&op->lock, 0, FILELOCK_TO_END);
 	return r;
 }
 

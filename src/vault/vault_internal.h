@@ -1,10 +1,10 @@
 /*
  * Private declarations of the vault module: the vault and vnode structures, the node
- * table, name handling, the block layer and the helpers the vault_*.c files share.
+ * table, name handling and the helpers the vault_*.c files share.
  * Nothing here is part of the front-end API (vault.h).
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
- * (vault/lock.c over coord/) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
+ * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
  * held only around queueing and an fstat, with no other lock taken inside. No function
  * takes two vnodes' mutexes at once.
  */
@@ -20,7 +20,9 @@
 #include "base/buf.h"
 #include "base/compiler.h"
 #include "base/rangelock.h"
+#include "codec/codec.h"
 #include "coord/coord.h"
+#include "coord/filelock.h"
 #include "crypto/aead.h"
 #include "format/block.h"
 #include "format/config.h"
@@ -281,37 +283,6 @@ int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st) MUST_C
 int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
 		      const struct vault_caller *who, const struct stat *cur) MUST_CHECK;
 
-/* --- blockio.c --- */
-
-/* The cipher state of one file for one operation. */
-struct blockio {
-	struct vault *v;
-	struct aead_ctx *aead;
-	const uint8_t *file_id; /* FILE_ID_LEN bytes, borrowed */
-	const uint8_t *key;     /* FILE_KEY_LEN bytes, borrowed */
-	struct vnode *n;        /* for log lines (borrowed) */
-	/*
-	 * Fresh random nonces drawn in one call for a multi-block write (borrowed; NULL when
-	 * none): blockio_seal() takes the next one and advances, each is used once.
-	 */
-	const uint8_t *nonces;
-	size_t nonces_left;
-};
-
-/*
- * Decrypt block n from stored (storedlen bytes) into plain (room for a full block).
- * final: n is the file's last block. A non-final all-zero block is a hole (zeros).
- * *plainlen receives the plaintext length. Returns 0, -EBADMSG or -EPROTO.
- */
-int blockio_open(struct blockio *b, uint64_t n, bool final, const uint8_t *stored,
-		 size_t storedlen, uint8_t *plain, size_t *plainlen) MUST_CHECK;
-/*
- * Encrypt plainlen bytes as block n with a fresh nonce (the next of b->nonces, else drawn
- * now) into out (plainlen + overhead).
- */
-int blockio_seal(struct blockio *b, uint64_t n, bool final, const uint8_t *plain,
-		 size_t plainlen, uint8_t *out) MUST_CHECK;
-
 /* --- file_state.c --- */
 
 /*
@@ -342,13 +313,17 @@ struct fileop {
 	uint8_t file_id[FILE_ID_LEN];
 	uint8_t key[FILE_KEY_LEN];
 	char what[VAULT_WHAT_MAX]; /* lower path for log lines, "" until needed */
-	struct blockio b;
+	struct codec b; /* over file_id and key */
+	struct filelock lock; /* the file's cross-client locks (no-ops in single-client mode) */
 };
 
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK;
 void fileop_end(struct fileop *op);
 /* The lower path of the file for a log line (computed on first use). */
 const char *fileop_what(struct fileop *op);
+/* codec_open() of block n of the file, with a log line naming the file when it fails. */
+int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *stored,
+		      size_t storedlen, uint8_t *plain, size_t *plainlen) MUST_CHECK;
 /*
  * Read n bytes at off of the lower file (fewer only at its end). In a shared mode over a
  * lower client that caches, past its caches (coord_fresh_pread). Count or -errno.
@@ -383,6 +358,21 @@ uint64_t vault_link_plain_len(const struct vault *v, uint64_t enclen);
 static inline bool vault_is_ro(const struct vault *v)
 {
 	return v->opts.read_only;
+}
+
+/* True when a shared mode is active (callers then reread state they would cache). */
+static inline bool vault_lock_is_shared(const struct vault *v)
+{
+	return coord_is_shared(&v->coord);
+}
+
+/*
+ * Before a write lock of fd is released: make the data written under it visible to other
+ * clients (coord_fresh_publish: a sync where the lower client writes behind). 0 or -errno.
+ */
+static inline int vault_publish(struct vault *v, int fd)
+{
+	return coord_fresh_publish(&v->coord, fd);
 }
 
 /* vault_xattr.c: extended attributes by plaintext name, without the ACL semantics */

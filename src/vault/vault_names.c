@@ -10,7 +10,6 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/kdf.h"
-#include "vault/lock.h"
 #include "vault/vault_internal.h"
 
 enum {

@@ -20,14 +20,6 @@
 
 enum { SEEK_MAX_STEPS = 1 << 16 };
 
-/* The block holding lower offset coff (the header counts as block 0). */
-static uint64_t block_of(const struct block_geom *g, uint64_t coff)
-{
-	uint64_t start = block_cipher_offset(g, 0);
-
-	return coff < start ? 0 : (coff - start) / g->cipher_size;
-}
-
 static int64_t lower_seek(struct fileop *op, uint64_t coff, int whence)
 {
 	if (!op->v->store->ops->lseek)
@@ -55,7 +47,7 @@ static uint64_t seek_data(struct fileop *op, uint64_t off)
 		d = lower_seek(op, block_cipher_offset(g, n), SEEK_DATA);
 		if (d < 0 || (uint64_t)d < block_cipher_offset(g, n + 1))
 			break;
-		n = block_of(g, (uint64_t)d);
+		n = block_at_cipher_offset(g, (uint64_t)d);
 	}
 	if (steps == SEEK_MAX_STEPS)
 		return off;
@@ -75,7 +67,7 @@ static uint64_t seek_hole(struct fileop *op, uint64_t off)
 		h = lower_seek(op, coff, SEEK_HOLE);
 		if (h < 0)
 			break;
-		m = (uint64_t)h <= coff ? n : block_of(g, (uint64_t)h - 1) + 1;
+		m = (uint64_t)h <= coff ? n : block_at_cipher_offset(g, (uint64_t)h - 1) + 1;
 		if (m >= last)
 			break;
 		if (block_is_lower_hole(op, m))

@@ -1,8 +1,8 @@
 /*
  * Unit tests of coord/: the mount registry's line parser (table-driven), registrations
- * through a real store (stale by pid, refused conflicts, read-only check-only joins), and
+ * through a real store (stale by pid, refused conflicts, read-only check-only joins),
  * fresh lower I/O on a local file (direct reads of unaligned ranges, sizes that the
- * contents confirm).
+ * contents confirm), and a file's block and header locks as byte ranges (filelock.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "coord/coord.h"
+#include "coord/filelock.h"
+#include "format/block.h"
+#include "format/header.h"
 #include "coord/registry.h"
 #include "store/store.h"
 #include "test.h"
@@ -176,6 +179,72 @@ TEST(coord_fresh_reads_unaligned_ranges_and_sizes)
 	EXPECT(store_close(s, pfd) == 0);
 	EXPECT(store_close(s, fd) == 0);
 	EXPECT(store_close(s, rootfd) == 0);
+	store_free(s);
+	test_rm_tree(d);
+	free(d);
+}
+
+static const char *filelock_test_path(void *arg)
+{
+	return arg;
+}
+
+/* Free for another open file description: [off, off + len) can be locked without waiting. */
+static bool range_free(struct store *s, int fd, uint64_t off, uint64_t len)
+{
+	int r = store_lock(s, fd, off, len, true, false);
+
+	if (r == 0)
+		(void)store_unlock(s, fd, off, len);
+	return r == 0;
+}
+
+TEST(filelock_maps_blocks_and_header_onto_byte_ranges)
+{
+	struct store *s = NULL;
+	struct coord c;
+	struct coord_file cf;
+	struct block_geom g;
+	struct filelock l;
+	int rootfd = -1, fd, fd2;
+	char path[] = "f";
+	char *d = test_temp_dir("filelock");
+
+	EXPECT(d != NULL);
+	if (!d)
+		return;
+	block_geom_init(&g, BLOCK_PLAIN_SIZE, 12);
+	coord_file_init(&cf);
+	EXPECT(store_posix_new(d, &s, &rootfd) == 0);
+	EXPECT(coord_init(&c, s, rootfd, COORD_LOCKS, COORD_FRESH_NONE, 0) == 0);
+	fd = store_openat(s, rootfd, "f", STORE_RDWR | STORE_CREAT | STORE_EXCL, 0600);
+	fd2 = store_openat(s, rootfd, "f", STORE_RDWR, 0);
+	EXPECT(fd >= 0 && fd2 >= 0);
+	l = (struct filelock){ .coord = &c, .geom = &g, .cf = &cf, .fd = fd,
+			       .path = filelock_test_path, .arg = path };
+	EXPECT(filelock_blocks(&l, 1, 2, true) == 0);
+	EXPECT(range_free(s, fd2, 0, FILE_HEADER_LEN));
+	EXPECT(range_free(s, fd2, block_cipher_offset(&g, 0), g.cipher_size));
+	EXPECT(!range_free(s, fd2, block_cipher_offset(&g, 1), 1));
+	EXPECT(!range_free(s, fd2, block_cipher_offset(&g, 3) - 1, 1));
+	EXPECT(range_free(s, fd2, block_cipher_offset(&g, 3), g.cipher_size));
+	EXPECT(filelock_header(&l) == 0);
+	EXPECT(!range_free(s, fd2, FILE_HEADER_LEN - 1, 1));
+	filelock_unlock_header(&l);
+	filelock_unlock_blocks(&l, 1, 2);
+	EXPECT(range_free(s, fd2, 0, 0));
+	EXPECT(filelock_blocks(&l, 2, FILELOCK_TO_END, false) == 0); /* to the end and beyond */
+	EXPECT(range_free(s, fd2, 0, block_cipher_offset(&g, 2)));
+	EXPECT(!range_free(s, fd2, block_cipher_offset(&g, 1000), 1));
+	filelock_unlock_blocks(&l, 2, FILELOCK_TO_END);
+	EXPECT(range_free(s, fd2, 0, 0));
+	c.mode = COORD_OFF; /* single client: the hooks take nothing */
+	EXPECT(filelock_blocks(&l, 0, 0, true) == 0);
+	EXPECT(range_free(s, fd2, 0, 0));
+	EXPECT(store_close(s, fd2) == 0);
+	EXPECT(store_close(s, fd) == 0);
+	EXPECT(store_close(s, rootfd) == 0);
+	coord_file_release(&cf);
 	store_free(s);
 	test_rm_tree(d);
 	free(d);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for vault/fsck.c: a small vault is built programmatically with the core
+ * Unit tests for fsck/: a small vault is built programmatically with the core
  * modules (admin, keys, names, format, crypto, store), checked clean, then damaged one way
  * at a time (one numbered table row per damage); each damage must be reported with the
  * right kind, lower path, plaintext path and block, and nothing else. Also: wrong password,
@@ -26,7 +26,7 @@
 #include "store/store.h"
 #include "store/store_fault.h"
 #include "vault/admin.h"
-#include "vault/fsck.h"
+#include "fsck/fsck.h"
 #include "test.h"
 
 #define PW "fsck test password"

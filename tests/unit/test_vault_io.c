@@ -1,5 +1,5 @@
 /*
- * Unit tests for the vault's file contents (vault_file.c, blockio.c, file_state.c), driven
+ * Unit tests for the vault's file contents (vault_file.c, file_state.c, over codec/), driven
  * through the vault API on a real temp cipher directory: random writes/reads/truncates
  * against a model buffer, holes, the final-block rules, tampering, appends, fallocate,
  * lseek and concurrent writers.
@@ -935,7 +935,7 @@ TEST(vault_io_error_log_names_lower_path)
 	tv_free(&t);
 }
 
-/* FNV-1a 64 of s: the hash lock.c names a root file's lock file with. */
+/* FNV-1a 64 of s: the hash coord/lockfile.c names a root file's lock file with. */
 static unsigned long long fnv1a64(const char *s)
 {
 	unsigned long long h = 0xcbf29ce484222325ull;

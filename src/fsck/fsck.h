@@ -17,8 +17,8 @@
  * The vault should not be mounted while it is checked: a file being written can show a
  * block that fails authentication for a moment.
  */
-#ifndef VEILFS_VAULT_FSCK_H
-#define VEILFS_VAULT_FSCK_H
+#ifndef VEILFS_FSCK_FSCK_H
+#define VEILFS_FSCK_FSCK_H
 
 #include <stdbool.h>
 #include <stddef.h>

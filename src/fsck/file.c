@@ -1,0 +1,166 @@
+/*
+ * fsck of regular files: the cipher size, the header, and every content block opened
+ * through the content codec (codec/), as the mount reads it; an all-zero last block and a
+ * block sealed with the other final flag are told apart from a damaged block.
+ */
+#include <errno.h>
+#include "base/secmem.h"
+#include "fsck/fsck_internal.h"
+#include "keys/keys.h"
+#include "store/store.h"
+
+static const char *size_reason(uint64_t size)
+{
+	if (size < FILE_HEADER_LEN)
+		return "shorter than the file header";
+	return "last block too short to hold nonce, tag and data";
+}
+
+/* Open block n as the mount reads it: 0, -EBADMSG, or another -errno. Wipes the output. */
+static int open_block(struct fsck *f, uint64_t n, bool final, const uint8_t *p, size_t len)
+{
+	size_t plen;
+	int r = codec_open(&f->codec, n, final, p, len, f->pbuf, &plen);
+
+	secure_wipe(f->pbuf, f->geom.plain_size);
+	return r;
+}
+
+/*
+ * A block that fails authentication: tell a file cut or extended at a block boundary
+ * (the block opens with the other final flag) from a damaged block.
+ */
+static void report_bad_block(struct fsck *f, uint64_t n, bool last, const uint8_t *p,
+			     size_t len)
+{
+	if (open_block(f, n, !last, p, len) == 0)
+		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_FINAL_FLAG, n, NULL,
+			       last ? "last block is sealed as an inner block (file cut at a "
+				      "block boundary)"
+				    : "inner block is sealed as the last block (stale blocks "
+				      "appended after it)",
+			       0);
+	else
+		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_AUTH, n, NULL, "authentication failed", 0);
+}
+
+/*
+ * Check one stored block of len bytes (the last one when last). An inner all-zero block
+ * is a hole; the last block must always authenticate with the final flag set.
+ */
+static void check_block(struct fsck *f, uint64_t n, bool last, const uint8_t *p, size_t len)
+{
+	int r;
+
+	f->counts->blocks++;
+	if (last && block_is_hole(p, len)) {
+		fsck_report_at(f, NULL, NULL, FSCK_LAST_BLOCK_ZERO, n, NULL,
+			       "last block is all zero", 0);
+		return;
+	}
+	if (codec_is_hole(&f->codec, last, p, len)) {
+		f->counts->holes++;
+		return;
+	}
+	r = open_block(f, n, last, p, len);
+	if (r == -EBADMSG)
+		report_bad_block(f, n, last, p, len);
+	else if (r < 0)
+		fsck_report_at(f, NULL, NULL, FSCK_IO_ERROR, n, NULL, "cannot check block", r);
+}
+
+/* Read and check blocks of the file fd (cipher size csize, plaintext size psize). */
+static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize)
+{
+	uint64_t nblocks = block_count(&f->geom, psize), n = 0, i, chunk, off, want;
+	ssize_t got;
+
+	while (n < nblocks) {
+		chunk = nblocks - n < FSCK_CHUNK_BLOCKS ? nblocks - n : FSCK_CHUNK_BLOCKS;
+		off = block_cipher_offset(&f->geom, n);
+		want = (n + chunk == nblocks ? csize : block_cipher_offset(&f->geom, n + chunk)) - off;
+		got = store_pread_full(f->s, fd, f->cbuf, (size_t)want, off);
+		if (got < 0 || (uint64_t)got != want) {
+			fsck_report_at(f, NULL, NULL, FSCK_IO_ERROR, n, NULL,
+				       got < 0 ? "cannot read blocks"
+					       : "file shrank during the check",
+				       got < 0 ? (int)got : -EAGAIN);
+			return;
+		}
+		for (i = 0; i < chunk; i++)
+			check_block(f, n + i, n + i == nblocks - 1, f->cbuf + i * f->geom.cipher_size,
+				    (size_t)block_stored_len(&f->geom, csize, n + i));
+		n += chunk;
+	}
+}
+
+/*
+ * Open dirfd/name for reading and check that it is still the regular file st described.
+ * Returns the handle, or -1 after reporting why not.
+ */
+static int open_file(struct fsck *f, int dirfd, const char *name, const struct stat *st,
+		     struct stat *now)
+{
+	int fd, r;
+
+	fd = store_openat(f->s, dirfd, name, STORE_RDONLY | STORE_NOFOLLOW, 0);
+	if (fd < 0) {
+		fsck_report_io(f, NULL, "cannot open file", fd);
+		return -1;
+	}
+	if ((r = store_fstat(f->s, fd, now)) < 0)
+		fsck_report_io(f, NULL, "cannot stat file", r);
+	else if (!S_ISREG(now->st_mode) || now->st_ino != st->st_ino)
+		fsck_report_io(f, NULL, "file replaced during the check", -EAGAIN);
+	else
+		return fd;
+	(void)store_close(f->s, fd);
+	return -1;
+}
+
+/* Read and decode the header of fd into f->file_id. True when it is valid. */
+static bool read_header(struct fsck *f, int fd)
+{
+	uint8_t hdr[FILE_HEADER_LEN];
+	ssize_t got;
+
+	got = store_pread_full(f->s, fd, hdr, sizeof(hdr), 0);
+	if (got != (ssize_t)sizeof(hdr)) {
+		fsck_report_io(f, NULL, got < 0 ? "cannot read header" : "file shrank during the check",
+			       got < 0 ? (int)got : -EAGAIN);
+		return false;
+	}
+	if (header_decode(hdr, sizeof(hdr), f->file_id) < 0) {
+		fsck_report(f, FSCK_HEADER_INVALID, "bad magic or unknown header version");
+		return false;
+	}
+	return true;
+}
+
+void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+	uint64_t psize;
+	bool size_ok;
+	int fd, r;
+
+	f->counts->files++;
+	if ((fd = open_file(f, dirfd, name, st, &now)) < 0)
+		return;
+	fsck_check_xattrs(f, fd);
+	if (now.st_size == 0)
+		goto out; /* an empty file has no header */
+	size_ok = block_plain_size(&f->geom, (uint64_t)now.st_size, &psize) == 0;
+	if (!size_ok)
+		fsck_report(f, FSCK_FILE_SIZE, size_reason((uint64_t)now.st_size));
+	if ((uint64_t)now.st_size < FILE_HEADER_LEN || !read_header(f, fd) || !size_ok)
+		goto out;
+	if ((r = keys_file_key(f->keys, f->file_id, f->file_key)) < 0) {
+		fsck_report_io(f, NULL, "cannot derive the file key", r);
+		goto out;
+	}
+	check_blocks(f, fd, (uint64_t)now.st_size, psize);
+out:
+	secure_wipe(f->file_key, FILE_KEY_LEN);
+	(void)store_close(f->s, fd);
+}

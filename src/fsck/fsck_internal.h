@@ -1,0 +1,104 @@
+/*
+ * Private declarations of fsck/: the state of one run and the pieces of the walk, by
+ * file. Nothing here is part of the API (fsck.h).
+ */
+#ifndef VEILFS_FSCK_FSCK_INTERNAL_H
+#define VEILFS_FSCK_FSCK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "base/buf.h"
+#include "codec/codec.h"
+#include "format/config.h"
+#include "fsck/fsck.h"
+#include "names/names.h"
+
+struct aead_ctx;
+struct store;
+struct vault_keys;
+
+enum {
+	/* Directories deeper than this are reported and not descended (one handle per level). */
+	FSCK_MAX_DEPTH = 512,
+	/* Blocks read per pread. */
+	FSCK_CHUNK_BLOCKS = 16,
+	/* Longest lower symlink target read (base64url of a sealed 4095-byte target fits). */
+	FSCK_LINK_MAX = 8192,
+	/* Longest xattr value read (the Linux limit). */
+	FSCK_XATTR_VALUE_MAX = 65536,
+	/* Longest side file read: an encoded name is at most NAMES_ENCODED_MAX bytes. */
+	FSCK_SIDE_MAX = NAMES_ENCODED_MAX,
+};
+
+/* State of one run. */
+struct fsck {
+	struct store *s;
+	struct config cfg;
+	struct vault_keys *keys; /* secmem, owned */
+	struct aead_ctx *aead;   /* owned */
+	uint8_t *file_key;       /* secmem, FILE_KEY_LEN, the key of the file being checked */
+	struct block_geom geom;
+	uint8_t file_id[FILE_ID_LEN]; /* of the file being checked */
+	struct codec codec;           /* over geom, aead, file_id and file_key */
+	bool plaintext_names;
+	fsck_report_fn report;
+	void *arg;
+	struct fsck_counts *counts;
+	uint8_t *cbuf; /* FSCK_CHUNK_BLOCKS stored blocks */
+	uint8_t *pbuf; /* one plaintext block, wiped after each use */
+	/* Path of the object being checked: lower always, plaintext while plain_broken == 0. */
+	struct buf lower;
+	struct buf plain;
+	unsigned plain_broken;
+	unsigned depth;
+};
+
+/* Saved path lengths, for fsck_path_pop(). */
+struct path_mark {
+	size_t lower_len;
+	size_t plain_len;
+	bool plain_was_broken;
+};
+
+static inline bool fsck_has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* --- report.c: the current paths and the findings about them --- */
+
+/*
+ * Append one component to the current paths; plain is NULL when the component has no
+ * plaintext name. An allocation failure only shortens the text of later findings.
+ */
+void fsck_path_push(struct fsck *f, const char *lower, const char *plain, struct path_mark *m);
+void fsck_path_pop(struct fsck *f, const struct path_mark *m);
+/*
+ * Report a finding about the current object, or about its child `child` (lower name)
+ * with plaintext name child_plain (NULL when unknown) when child is not NULL.
+ */
+void fsck_report_at(struct fsck *f, const char *child, const char *child_plain,
+		    enum fsck_kind kind, uint64_t block, const char *xattr, const char *reason,
+		    int err);
+void fsck_report(struct fsck *f, enum fsck_kind kind, const char *reason);
+void fsck_report_io(struct fsck *f, const char *child, const char *reason, int err);
+
+/* --- attrs.c: extended attributes and symlink targets --- */
+
+/* Check every user.veilfs.* attribute of the object fd refers to. */
+void fsck_check_xattrs(struct fsck *f, int fd);
+void fsck_check_symlink(struct fsck *f, int dirfd, const char *name);
+
+/* --- file.c: regular files, through the content codec --- */
+
+/* Check dirfd/name, a regular file whose attributes (fstatat) were st. */
+void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct stat *st);
+
+/* --- walk.c: directories, names and the walk --- */
+
+void fsck_walk_dir(struct fsck *f, int dirfd, bool is_root);
+
+#endif
