@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "keys/keys.h"
 #include "store/store_record.h"
-#include "vault/fsck.h"
+#include "fsck/fsck.h"
 #include "vault/vault.h"
 
 enum {
