@@ -248,6 +248,7 @@ self_test() {
 	selftest_case "$t" "upward" base/base.c vault/vault.h
 	selftest_case "$t" "upward to a front end" vault/vault.c cli/cli.h
 	selftest_case "$t" "forbidden level skip" fuse/fuse.c crypto/crypto.h
+	selftest_case "$t" "front end to crypto" cli/cli.c crypto/crypto.h
 	selftest_case "$t" "no row" extra/extra.c base/base.h
 	rm -rf "$t"
 }

@@ -80,7 +80,7 @@ static int admin_dir_check_empty(struct admin_dir *d)
 	while ((r = store_dir_next(d->store, dir, &ent)) > 0) {
 		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
 			continue;
-		if (!strcmp(ent.name, NAMES_CONF_FILE))
+		if (!strcmp(ent.name, CONFIG_FILE_NAME))
 			has_config = true;
 		else
 			has_other = true;

@@ -722,9 +722,9 @@ check:
 /* Reason for an unexpected reserved name. */
 static const char *reserved_reason(const char *name)
 {
-	if (has_prefix(name, NAMES_CONF_FILE ".tmp.") || has_prefix(name, NAMES_DIRIV_FILE ".tmp."))
+	if (has_prefix(name, CONFIG_FILE_NAME ".tmp.") || has_prefix(name, NAMES_DIRIV_FILE ".tmp."))
 		return "leftover temporary file of an interrupted write";
-	if (!strcmp(name, NAMES_CONF_FILE))
+	if (!strcmp(name, CONFIG_FILE_NAME))
 		return "config file outside the root directory";
 	return "unexpected reserved name";
 }
@@ -737,7 +737,7 @@ static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struc
 	struct buf plain;
 	int r;
 
-	if (is_root && !strcmp(name, NAMES_CONF_FILE))
+	if (is_root && !strcmp(name, CONFIG_FILE_NAME))
 		return; /* loaded and unlocked before the walk */
 	if (is_root && has_prefix(name, NAMES_RESERVED_PREFIX "lock."))
 		return; /* a shared-mode lock file (docs/SHARED.md), held or stale */
@@ -840,7 +840,7 @@ int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 	f.arg = arg;
 	f.counts = counts;
 
-	if ((r = store_fstatat(s, rootfd, NAMES_CONF_FILE, &st, STORE_AT_NOFOLLOW)) < 0)
+	if ((r = store_fstatat(s, rootfd, CONFIG_FILE_NAME, &st, STORE_AT_NOFOLLOW)) < 0)
 		goto out;
 	r = -EPROTO;
 	if (!S_ISREG(st.st_mode))

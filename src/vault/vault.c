@@ -130,7 +130,7 @@ int vault_open_store(struct store *s, int rootfd, const char *password, size_t p
 	*out = NULL;
 	if ((r = keys_unlock(s, rootfd, password, pwlen, &c, &keys)) < 0) {
 		if (r == -EPROTO)
-			log_error("cannot load '%s': malformed or unsupported", NAMES_CONF_FILE);
+			log_error("cannot load '%s': malformed or unsupported", CONFIG_FILE_NAME);
 		return r;
 	}
 	r = vault_open_keys(s, rootfd, &c, keys, opts, out);

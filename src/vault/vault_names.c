@@ -3,6 +3,7 @@
  * creation), long-name side files, and plaintext-names mode. The codec itself is in
  * names/; this file adds the I/O around it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "crypto/kdf.h"
 #include "vault/lock.h"
 #include "vault/vault_internal.h"
+
+/* keys/ and names/ do not include each other: the vault hands one's key to the other. */
+static_assert((int)NAME_KEY_LEN == (int)NAMES_KEY_LEN, "name keys are SIV keys");
 
 enum {
 	/* A side file holds one encoded name; anything longer is malformed. */
