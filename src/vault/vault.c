@@ -69,7 +69,7 @@ static int vault_make_root(struct vault *v)
 	struct stat st;
 	int fd, r;
 
-	fd = SOP(v, openat, v->rootfd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
+	fd = store_openat(v->store, v->rootfd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
 	if ((r = nodes_get_fd(v, fd, ".", &v->root, &st)) < 0)

@@ -182,7 +182,8 @@ int vault_name_prepare(struct vault *v, struct vnode *dir, const struct lower_na
 	*created = false;
 	if (!ln->is_long)
 		return 0;
-	if (SOP(v, fstatat, dir->fd, (const char *)ln->name.data, &st, STORE_AT_NOFOLLOW) == 0)
+	if (store_fstatat(v->store, dir->fd, (const char *)ln->name.data, &st,
+			  STORE_AT_NOFOLLOW) == 0)
 		return 0;
 	buf_init(&side);
 	if ((r = side_name(ln, &side)) == 0)
@@ -208,7 +209,7 @@ void vault_name_forget(struct vault *v, struct vnode *dir, const struct lower_na
 		return;
 	buf_init(&side);
 	if (side_name(ln, &side) == 0)
-		(void)SOP(v, unlinkat, dir->fd, (const char *)side.data, 0);
+		(void)store_unlinkat(v->store, dir->fd, (const char *)side.data, 0);
 	buf_release(&side);
 }
 
