@@ -103,6 +103,7 @@ static int lf_try_create(struct coord *c, struct coord_file *f)
 	if (store_close(c->store, fd) < 0 && r == 0)
 		r = -EIO;
 	if (r < 0) {
+		/* the write error is reported; a lock file left behind goes stale and is broken */
 		(void)store_unlinkat(c->store, c->rootfd, f->name, 0);
 		return r;
 	}
@@ -122,6 +123,7 @@ static void lf_break(struct coord *c, struct coord_file *f, const char *seen)
 		return; /* somebody else broke or released it */
 	log_warn("broke stale lock file '%s' (unchanged for %u ms): %.*s", f->name,
 		    c->lease_ms, (int)strcspn(seen, "\n"), seen);
+	/* a .broken file left behind holds no lock; its name is reserved, hidden from the view */
 	(void)store_unlinkat(c->store, c->rootfd, tmp, 0);
 }
 

@@ -75,6 +75,7 @@ static void op_free(struct slots_op *o)
 		return;
 	op_unlock(o);
 	coord_file_release(&o->lockf);
+	/* the root directory handle, only read and used as a parent */
 	if (o->d.store && o->d.rootfd >= 0)
 		(void)store_close(o->d.store, o->d.rootfd);
 	store_free(o->d.store);
@@ -178,6 +179,7 @@ int vault_admin_load(const char *path, struct config_any *c)
 	if ((r = store_open_dir(path, &d.store, &d.rootfd)) < 0)
 		return r;
 	r = config_any_load(d.store, d.rootfd, c);
+	/* the root directory handle, only read */
 	(void)store_close(d.store, d.rootfd);
 	store_free(d.store);
 	return r;
@@ -228,6 +230,7 @@ int vault_admin_create_v2(const char *path, const struct vault_create_params *p,
 	}
 	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
+	/* undo: r is reported, and a directory IV without a config is no vault */
 	if (r < 0 && wrote_diriv)
 		(void)store_unlinkat(o->d.store, o->d.rootfd, NAMES_DIRIV_FILE, 0);
 	op_free(o);

@@ -226,6 +226,7 @@ static ssize_t read_small(struct fsck *f, int dirfd, const char *name, uint8_t *
 		if (got >= 0 && (size_t)got == max && store_pread_full(f->s, fd, &extra, 1, max) > 0)
 			r = -EFBIG;
 	}
+	/* a read-only handle: nothing to lose */
 	(void)store_close(f->s, fd);
 	return r;
 }
@@ -517,6 +518,7 @@ static void check_file(struct fsck *f, int dirfd, const char *name, const struct
 	check_blocks(f, fd, file_id, (uint64_t)st2.st_size, psize);
 out:
 	secure_wipe(f->file_key, FILE_KEY_LEN);
+	/* a read-only handle: nothing to lose */
 	(void)store_close(f->s, fd);
 }
 
@@ -587,6 +589,7 @@ static void check_entry(struct fsck *f, int dirfd, const char *name, const char 
 		f->depth++;
 		walk_dir(f, fd, false);
 		f->depth--;
+		/* a read-only directory handle: nothing to lose */
 		(void)store_close(f->s, fd);
 		break;
 	case S_IFREG:
@@ -886,6 +889,7 @@ int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn
 	if ((r = store_open_dir(cipherdir, &s, &rootfd)) < 0)
 		return r;
 	r = fsck_run_store(s, rootfd, pw, pwlen, report, arg, counts);
+	/* the root directory handle, only read */
 	(void)store_close(s, rootfd);
 	store_free(s);
 	return r;

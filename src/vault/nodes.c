@@ -27,6 +27,8 @@ static void node_free(struct vault *v, struct vnode *n)
 {
 	vnode_unref(v, n->parent);
 	vnode_file_release(n);
+	/* the node is gone: its path and directory handles were only read, and write errors on the
+	 * I/O handle were reported by pwrite and fsync (vnode_io_put) */
 	if (n->iofd >= 0)
 		(void)store_close(v->store, n->iofd);
 	if (n->dfd >= 0)
@@ -204,6 +206,7 @@ static int node_insert(struct vault *v, int fd, const struct stat *st, struct vn
 	if (!*out) {
 		n = node_new(fd, st, parent, lname);
 		if (!n) {
+			/* -ENOMEM is reported; fd (a path or directory handle) was only read */
 			(void)store_close(v->store, fd);
 			return -ENOMEM;
 		}
@@ -214,6 +217,7 @@ static int node_insert(struct vault *v, int fd, const struct stat *st, struct vn
 		*out = old;
 		node_free(v, n);
 	} else {
+		/* the live node has its own handle; this duplicate was only read */
 		(void)store_close(v->store, fd);
 	}
 	if (parent)
@@ -228,6 +232,7 @@ static int node_upgrade_dir(struct vault *v, int *fd)
 
 	if (dfd < 0)
 		return dfd == -EACCES ? 0 : dfd;
+	/* the path handle, replaced by the readable directory handle */
 	(void)store_close(v->store, *fd);
 	*fd = dfd;
 	return 0;
@@ -239,6 +244,7 @@ int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 
 	*out = NULL;
 	if ((r = store_fstat(v->store, fd, st)) < 0) {
+		/* the fstat error is reported; fd was only read */
 		(void)store_close(v->store, fd);
 		return r;
 	}
@@ -267,6 +273,7 @@ int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct v
 		goto fail;
 	return node_insert(v, fd, st, dir, lname, out);
 fail:
+	/* r is reported; fd was only read */
 	(void)store_close(v->store, fd);
 	return r;
 }
@@ -286,6 +293,7 @@ static void node_prime_io(struct vault *v, struct vnode *n, int iofd)
 		iofd = -1;
 	}
 	pthread_mutex_unlock(&n->mutex);
+	/* a spare read-write handle that nothing was written through */
 	if (iofd >= 0)
 		(void)store_close(v->store, iofd);
 }
@@ -301,10 +309,12 @@ int nodes_get_new(struct vault *v, struct vnode *dir, const char *lname, int fd,
 	/* the path handle of the very object fd refers to; else look the name up */
 	pfd = store_reopen(v->store, fd, STORE_PATH);
 	if (pfd < 0) {
+		/* the name is looked up again instead; nothing was written through fd */
 		(void)store_close(v->store, fd);
 		return nodes_get_at(v, dir, lname, out, st);
 	}
 	if ((r = node_insert(v, pfd, st, dir, lname, out)) < 0) {
+		/* r is reported; nothing was written through fd */
 		(void)store_close(v->store, fd);
 		return r;
 	}

@@ -77,6 +77,7 @@ static void remove_lower(struct vault *v, int dirfd, const char *lname, bool is_
 {
 	int fd;
 
+	/* best-effort: the caller reports the create's error, fsck what stays behind */
 	if (is_dir && !v->plaintext_names) {
 		fd = store_openat(v->store, dirfd, lname,
 				  STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
@@ -126,6 +127,7 @@ static int make_node(struct vault *v, struct vnode *dir, const char *lname, bool
 	if (r == 1) /* the owner changed, and with it the ctime */
 		r = store_fstat(v->store, fd, st);
 	if (r < 0) {
+		/* r is reported; nothing was written through the new handle */
 		(void)store_close(v->store, fd);
 		return r;
 	}
@@ -196,6 +198,7 @@ static int mk_file(struct vault *v, int dirfd, const char *lname, struct make_ar
 	if (fd < 0)
 		return fd;
 	a->created = true;
+	/* the node was created with its mode; nothing was written through the handle */
 	if (a->keep_fd)
 		a->fd = fd;
 	else
@@ -263,6 +266,7 @@ static int mk_dir(struct vault *v, int dirfd, const char *lname, struct make_arg
 	a->fd = fd;
 	return 0;
 fail:
+	/* r is reported; the directory is removed below */
 	if (fd >= 0)
 		(void)store_close(v->store, fd);
 	a->has_iv = false;
@@ -359,6 +363,8 @@ static int link_by_handle(struct vault *v, struct vnode *n, struct vnode *newdir
 		r = store_linkat(v->store, parent->fd, (const char *)old.data, newdir->fd, lname);
 	if (r == 0 && (store_fstatat(v->store, newdir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0 ||
 		       (uint64_t)st.st_ino != n->ino)) {
+		/* -ENOENT is reported: the new name points elsewhere; if the unlink fails it stays
+		 * a second name of that file */
 		(void)store_unlinkat(v->store, newdir->fd, lname, 0);
 		r = -ENOENT;
 	}

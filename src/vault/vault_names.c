@@ -208,6 +208,8 @@ void vault_name_forget(struct vault *v, struct vnode *dir, const struct lower_na
 	if (!ln->is_long)
 		return;
 	buf_init(&side);
+	/* best-effort undo: the caller reports its own error, and fsck reports a side file left
+	 * over */
 	if (side_name(ln, &side) == 0)
 		(void)store_unlinkat(v->store, dir->fd, (const char *)side.data, 0);
 	buf_release(&side);

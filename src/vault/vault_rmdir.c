@@ -52,6 +52,8 @@ static int dir_scan(struct vault *v, int fd, bool unlink, unsigned *hidden)
 		if (is_lower_hidden(v, ent.name)) {
 			(*hidden)++;
 			/* a leftover still open through this lower mount is hidden again */
+			/* a leftover that stays makes the lower rmdir fail with ENOTEMPTY, which is
+			 * reported */
 			if (unlink)
 				(void)store_unlinkat(v->store, fd, ent.name, 0);
 			continue;
@@ -123,6 +125,7 @@ void vault_dir_save_release(struct vault *v, struct dir_iv_save *save)
 {
 	free(save->iv);
 	save->iv = NULL;
+	/* a directory handle, only read */
 	if (save->fd >= 0)
 		(void)store_close(v->store, save->fd);
 	save->fd = -1;
