@@ -52,6 +52,14 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* True when our mount table shows nothing on canon (false also when it cannot be read). */
+static bool gone_from_table(const char *canon)
+{
+	bool mounted;
+
+	return mounts_find(canon, &mounted, NULL) == 0 && !mounted;
+}
+
 int cmd_umount_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -64,7 +72,7 @@ int cmd_umount_main(int argc, char **argv)
 	const char *mnt;
 	pid_t pid = 0;
 	double deadline, signal_at;
-	bool signalled = false;
+	bool signalled = false, mounted;
 	int c, r;
 
 	opterr = 0;
@@ -92,13 +100,13 @@ int cmd_umount_main(int argc, char **argv)
 		r = CLI_EXIT_ERROR;
 		goto out;
 	}
-	r = mounts_find(canon, &type);
+	r = mounts_find(canon, &mounted, &type);
 	if (r < 0) {
 		cli_error("cannot read the mount table: %s", strerror(-r));
 		r = CLI_EXIT_ERROR;
 		goto out;
 	}
-	if (r == 0) {
+	if (!mounted) {
 		cli_error("'%s' is not mounted", mnt);
 		r = CLI_EXIT_ERROR;
 		goto out;
@@ -130,7 +138,7 @@ int cmd_umount_main(int argc, char **argv)
 	deadline = now_seconds() + UMOUNT_WAIT_SECONDS;
 	signal_at = now_seconds() + UMOUNT_SIGNAL_SECONDS;
 	while (pid > 0 && mounts_process_alive(pid)) {
-		if (!signalled && now_seconds() > signal_at && mounts_find(canon, NULL) == 0) {
+		if (!signalled && now_seconds() > signal_at && gone_from_table(canon)) {
 			/*
 			 * Gone from our mount table, yet served: a copy of the mount lives on in
 			 * another mount namespace (made by unshare or a container). The user asked
