@@ -15,7 +15,8 @@
 #     `#ifdef __linux__` (or `#if defined(__linux__)`) block, and no _GNU_SOURCE except in
 #     the platform back ends of store/ (store_posix*.c), one case per source file;
 #  4. the self-test: on throwaway trees with the same table, a clean tree passes and a
-#     sideways, an upward, a forbidden include and a folder without a row each fail.
+#     sideways, an upward, a forbidden include, a folder without a row and a table with a
+#     cycle each fail.
 #     --self-test runs only this; --no-self-test skips it.
 # Prints one line per failure and ends with "N passed, N failed".
 set -euo pipefail
@@ -240,6 +241,19 @@ selftest_case() {
 		ok
 	fi
 }
+# A table whose arrows make a cycle (base may include cli) must fail, naming the table.
+selftest_table() {
+	local t=$1 out rc=0
+	selftest_tree "$t"
+	# shellcheck disable=SC2016 # the backquotes are markdown, not a command
+	sed -i 's/^| `base` | .* |$/| `base` | `cli` |/' "$t/$design"
+	out=$(cd "$t" && CC=${CC:-cc} bash scripts/check-includes.sh --no-self-test 2>&1) || rc=$?
+	if ((rc != 0)) && grep -q "^FAIL $design: the allowed arrows make a cycle" <<<"$out"; then
+		ok
+	else
+		bad "self-test: a cycle in the table is not caught: $(grep FAIL <<<"$out" | head -n 3 | tr '\n' ' ')"
+	fi
+}
 self_test() {
 	local t
 	t=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-layers.XXXXXX")
@@ -250,6 +264,7 @@ self_test() {
 	selftest_case "$t" "forbidden level skip" fuse/fuse.c crypto/crypto.h
 	selftest_case "$t" "front end to crypto" cli/cli.c crypto/crypto.h
 	selftest_case "$t" "no row" extra/extra.c base/base.h
+	selftest_table "$t"
 	rm -rf "$t"
 }
 
