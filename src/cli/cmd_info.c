@@ -9,8 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/smb_args.h"
-#include "crypto/aead.h"
-#include "format/config.h"
+#include "keys/params.h"
 #include "vault/admin.h"
 
 static const char info_help[] =
@@ -33,11 +32,6 @@ static const struct option info_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const char *kdf_name(uint8_t kdf)
-{
-	return kdf == CONFIG_KDF_ARGON2ID ? "argon2id" : "unknown";
-}
 
 static void hex(const uint8_t *p, size_t n, char *out)
 {
@@ -70,7 +64,7 @@ static void print_json(const struct vault_info *vi, const char *id)
 	       "  \"vault_id\": \"%s\",\n"
 	       "  \"block_size\": %u\n"
 	       "}\n",
-	       (unsigned)vi->version, aead_alg_name((enum aead_alg)vi->cipher), kdf_name(vi->kdf),
+	       (unsigned)vi->version, keys_cipher_name(vi->cipher), keys_kdf_name(vi->kdf),
 	       vi->kdf_memory_kib, vi->kdf_time, vi->kdf_lanes, pn ? "\"plaintext-names\"" : "",
 	       pn ? "true" : "false", id, vi->block_size);
 }
@@ -81,10 +75,10 @@ static void print_text(const char *dir, const struct vault_info *vi, const char 
 
 	printf("vault:          %s\n", dir);
 	printf("format version: %u\n", (unsigned)vi->version);
-	printf("cipher:         %s\n", aead_alg_name((enum aead_alg)vi->cipher));
+	printf("cipher:         %s\n", keys_cipher_name(vi->cipher));
 	printf("names:          %s\n",
 	       pn ? "plaintext" : "encrypted (AES-256-SIV, per-directory IV)");
-	printf("kdf:            %s (memory %u MiB%s, time %u, lanes %u)\n", kdf_name(vi->kdf),
+	printf("kdf:            %s (memory %u MiB%s, time %u, lanes %u)\n", keys_kdf_name(vi->kdf),
 	       vi->kdf_memory_kib / 1024, vi->kdf_memory_kib % 1024 ? " (rounded down)" : "",
 	       vi->kdf_time, vi->kdf_lanes);
 	printf("block size:     %u bytes\n", vi->block_size);

@@ -19,9 +19,8 @@
 #include "vault/admin_slots.h"
 #include "cli/progress.h"
 #include "cli/smb_args.h"
-#include "crypto/aead.h"
-#include "crypto/kdf.h"
 #include "keys/keys.h"
+#include "keys/params.h"
 #include "store/store.h"
 #include "vault/admin.h"
 
@@ -215,7 +214,7 @@ static int init_create_v2(const char *dir, const struct vault_create_params *p,
 	if (!rk->none) {
 		if (!(rk->text = secmem_alloc(RECOVERY_TEXT_LEN + 2)))
 			goto out;
-		if ((r = random_bytes(key, RECOVERY_KEY_LEN)) < 0)
+		if ((r = keys_random_secret(key, RECOVERY_KEY_LEN)) < 0)
 			goto out;
 		recovery_key_format(key, rk->text);
 		s[1].secret = key;
@@ -268,7 +267,6 @@ int cmd_init_main(int argc, char **argv)
 	struct cli_smb smb = { NULL, NULL };
 	char *public = NULL;
 	uint32_t mib = VAULT_DEFAULT_KDF_MEMORY_KIB / 1024;
-	enum aead_alg alg;
 	struct init_recovery rk = { .version = CONFIG_V2_VERSION, .label = "password" };
 	bool created = false;
 	const char *dir;
@@ -287,27 +285,26 @@ int cmd_init_main(int argc, char **argv)
 			src.extpass = optarg;
 			break;
 		case OPT_CIPHER:
-			if (aead_alg_parse(optarg, &alg) < 0)
+			if (keys_cipher_parse(optarg, &p.cipher) < 0)
 				return cli_usage_error("init", "unknown cipher '%s'", optarg);
-			p.cipher = (uint8_t)alg;
 			break;
 		case OPT_PLAINTEXT_NAMES:
 			p.plaintext_names = true;
 			break;
 		case OPT_KDF_MEMORY:
-			if (!cli_parse_u32(optarg, ARGON2_MIN_MEMORY_KIB / 1024,
-					   ARGON2_MAX_MEMORY_KIB / 1024, &mib))
+			if (!cli_parse_u32(optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
+					   KEYS_KDF_MEMORY_MAX_KIB / 1024, &mib))
 				return cli_usage_error("init",
 						       "--kdf-memory '%s' is not a number of MiB "
 						       "from %d to %d",
-						       optarg, ARGON2_MIN_MEMORY_KIB / 1024,
-						       ARGON2_MAX_MEMORY_KIB / 1024);
+						       optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
+						       KEYS_KDF_MEMORY_MAX_KIB / 1024);
 			break;
 		case OPT_KDF_TIME:
-			if (!cli_parse_u32(optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME, &p.kdf_time))
+			if (!cli_parse_u32(optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX, &p.kdf_time))
 				return cli_usage_error("init",
 						       "--kdf-time '%s' is not a number from %d to %d",
-						       optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME);
+						       optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX);
 			break;
 		case OPT_LABEL:
 			rk.label = optarg;
@@ -373,7 +370,7 @@ int cmd_init_main(int argc, char **argv)
 	}
 	printf("created vault '%s': %s, %s names, argon2id (memory %u MiB, time %u, lanes %u)\n",
 	       dir,
-	       aead_alg_name((enum aead_alg)p.cipher),
+	       keys_cipher_name(p.cipher),
 	       p.plaintext_names ? "plaintext" : "encrypted", p.kdf_memory_kib / 1024, p.kdf_time,
 	       p.kdf_lanes);
 	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);

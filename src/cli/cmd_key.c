@@ -14,8 +14,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/password.h"
-#include "crypto/kdf.h"
 #include "keys/keyslots.h"
+#include "keys/params.h"
 #include "vault/admin_slots.h"
 
 static const char key_help[] =
@@ -117,18 +117,18 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 		case OPT_NEW_RECOVERY: a->new_recovery = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_KDF_MEMORY:
-			if (!cli_parse_u32(optarg, ARGON2_MIN_MEMORY_KIB / 1024,
-					   ARGON2_MAX_MEMORY_KIB / 1024, &a->kdf_mib))
+			if (!cli_parse_u32(optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
+					   KEYS_KDF_MEMORY_MAX_KIB / 1024, &a->kdf_mib))
 				return cli_usage_error("key", "--kdf-memory '%s' is not a number of "
 							      "MiB from %d to %d", optarg,
-						       ARGON2_MIN_MEMORY_KIB / 1024,
-						       ARGON2_MAX_MEMORY_KIB / 1024);
+						       KEYS_KDF_MEMORY_MIN_KIB / 1024,
+						       KEYS_KDF_MEMORY_MAX_KIB / 1024);
 			break;
 		case OPT_KDF_TIME:
-			if (!cli_parse_u32(optarg, ARGON2_MIN_TIME, ARGON2_MAX_TIME, &a->kdf_time))
+			if (!cli_parse_u32(optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX, &a->kdf_time))
 				return cli_usage_error("key", "--kdf-time '%s' is not a number from "
-							      "%d to %d", optarg, ARGON2_MIN_TIME,
-						       ARGON2_MAX_TIME);
+							      "%d to %d", optarg, KEYS_KDF_TIME_MIN,
+						       KEYS_KDF_TIME_MAX);
 			break;
 		case 'h':
 			fputs(key_help, stdout);
@@ -287,7 +287,7 @@ static int key_new_secret(const struct key_args *a, struct password *secret,
 		if (!secret->data)
 			return cli_vault_error("cannot add a slot to", a->dir, -ENOMEM);
 		secret->len = 32;
-		if (random_bytes((uint8_t *)secret->data, 32) < 0)
+		if (keys_random_secret((uint8_t *)secret->data, 32) < 0)
 			return cli_vault_error("cannot add a slot to", a->dir, -EIO);
 		n->type = a->new_keyfile ? CONFIG_SLOT_KEYFILE : CONFIG_SLOT_RECOVERY;
 		if (n->type == CONFIG_SLOT_RECOVERY) {

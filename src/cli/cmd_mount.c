@@ -511,21 +511,23 @@ static int resolve_cipherdir(struct mount_args *a)
 }
 
 /* 1 when the directory at path holds any entry, 0 when empty, -errno. */
-static int dir_has_entries(const char *path)
+/* True when path lists an entry; an unreadable directory counts as empty (mounting on it
+ * reports its own error). */
+static bool dir_has_entries(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
-	int r = 0;
+	bool found = false;
 
 	if (!d)
-		return -errno;
+		return false;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			r = 1;
+			found = true;
 			break;
 		}
 	closedir(d);
-	return r;
+	return found;
 }
 
 /* Everything that can be checked before asking for the password. */
@@ -534,6 +536,7 @@ static int check_paths(struct mount_args *a)
 	struct stat st;
 	size_t clen;
 	char *type = NULL;
+	bool mounted;
 	int r;
 
 	if ((r = resolve_cipherdir(a)) != 0)
@@ -568,18 +571,18 @@ static int check_paths(struct mount_args *a)
 			  a->cipherdir);
 		return CLI_EXIT_USAGE;
 	}
-	r = mounts_find(a->mnt_canon, &type);
+	r = mounts_find(a->mnt_canon, &mounted, &type);
 	if (r < 0) {
 		cli_error("cannot read the mount table: %s", strerror(-r));
 		return CLI_EXIT_ERROR;
 	}
-	if (r > 0 && !strncmp(type, "fuse", 4)) {
+	if (mounted && !strncmp(type, "fuse", 4)) {
 		cli_error("mount point '%s' is already mounted (%s)", a->mountpoint, type);
 		free(type);
 		return CLI_EXIT_ERROR;
 	}
 	free(type);
-	if (!a->nonempty && dir_has_entries(a->mnt_canon) > 0) {
+	if (!a->nonempty && dir_has_entries(a->mnt_canon)) {
 		cli_error("mount point '%s' is not empty (its files would be hidden; "
 			  "-o nonempty mounts over them)",
 			  a->mountpoint);

@@ -13,7 +13,7 @@
 #include "cli/auth.h"
 #include "cli/password.h"
 #include "cli/progress.h"
-#include "crypto/kdf.h"
+#include "keys/params.h"
 #include "store/store.h"
 #include "vault/admin.h"
 #include "vault/admin_slots.h"
@@ -112,15 +112,15 @@ static int passwd_slot_option(struct passwd_slot *ps, int c, const char *arg)
 							 "[A-Za-z0-9._@+-]", arg);
 		ps->label = arg;
 	} else if (c == OPT_KDF_MEMORY) {
-		if (!cli_parse_u32(arg, ARGON2_MIN_MEMORY_KIB / 1024, ARGON2_MAX_MEMORY_KIB / 1024,
+		if (!cli_parse_u32(arg, KEYS_KDF_MEMORY_MIN_KIB / 1024, KEYS_KDF_MEMORY_MAX_KIB / 1024,
 				   &ps->kdf_mib))
 			return cli_usage_error("passwd", "--kdf-memory '%s' is not a number of MiB "
 							 "from %d to %d", arg,
-					       ARGON2_MIN_MEMORY_KIB / 1024,
-					       ARGON2_MAX_MEMORY_KIB / 1024);
-	} else if (!cli_parse_u32(arg, ARGON2_MIN_TIME, ARGON2_MAX_TIME, &ps->kdf_time)) {
+					       KEYS_KDF_MEMORY_MIN_KIB / 1024,
+					       KEYS_KDF_MEMORY_MAX_KIB / 1024);
+	} else if (!cli_parse_u32(arg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX, &ps->kdf_time)) {
 		return cli_usage_error("passwd", "--kdf-time '%s' is not a number from %d to %d",
-				       arg, ARGON2_MIN_TIME, ARGON2_MAX_TIME);
+				       arg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX);
 	}
 	return 0;
 }

@@ -52,6 +52,14 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* True when our mount table shows nothing on canon (false also when it cannot be read). */
+static bool gone_from_table(const char *canon)
+{
+	bool mounted;
+
+	return mounts_find(canon, &mounted, NULL) == 0 && !mounted;
+}
+
 static const struct option umount_longopts[] = {
     {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -88,11 +96,12 @@ static int umount_parse(int argc, char **argv, bool *json, const char **mnt)
 static int umount_check(const char *mnt, const char *canon)
 {
 	char *type = NULL;
-	int status = CLI_EXIT_ERROR, r = mounts_find(canon, &type);
+	bool mounted = false;
+	int status = CLI_EXIT_ERROR, r = mounts_find(canon, &mounted, &type);
 
 	if (r < 0)
 		cli_error("cannot read the mount table: %s", strerror(-r));
-	else if (r == 0)
+	else if (!mounted)
 		cli_error("'%s' is not mounted", mnt);
 	else if (strcmp(type, MOUNTS_FSTYPE))
 		cli_error("'%s' is not a veilfs mount (it is %s)", mnt, type);
@@ -110,7 +119,7 @@ static int umount_wait(const char *mnt, const char *canon, pid_t pid)
 	bool signalled = false;
 
 	while (pid > 0 && mounts_process_alive(pid)) {
-		if (!signalled && now_seconds() > signal_at && mounts_find(canon, NULL) == 0) {
+		if (!signalled && now_seconds() > signal_at && gone_from_table(canon)) {
 			/*
 			 * Gone from our mount table, yet served: a copy of the mount lives on in
 			 * another mount namespace (made by unshare or a container). The user asked

@@ -19,8 +19,7 @@
 #include "base/compiler.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "format/config.h"
-#include "format/config_v2.h"
+#include "keys/config_any.h"
 
 #ifndef VEILFS_VERSION
 #define VEILFS_VERSION "0.1.0"

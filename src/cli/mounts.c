@@ -85,7 +85,7 @@ static void unescape_field(char *s)
 	*w = '\0';
 }
 
-int mounts_find(const char *canon, char **fstype)
+int mounts_find(const char *canon, bool *mounted, char **fstype)
 {
 	FILE *fp;
 	char *line = NULL;
@@ -93,6 +93,7 @@ int mounts_find(const char *canon, char **fstype)
 	char *found = NULL;
 	int r = 0;
 
+	*mounted = false;
 	if (fstype)
 		*fstype = NULL;
 	fp = fopen("/proc/self/mountinfo", "re");
@@ -132,13 +133,12 @@ int mounts_find(const char *canon, char **fstype)
 		free(found);
 		return r;
 	}
-	if (!found)
-		return 0;
+	*mounted = found != NULL;
 	if (fstype)
 		*fstype = found;
 	else
 		free(found);
-	return 1;
+	return 0;
 }
 
 int mounts_unmount(const char *canon)

@@ -28,10 +28,11 @@
 int mounts_canonical(const char *path, char **out) MUST_CHECK;
 
 /*
- * Look canon up in /proc/self/mountinfo. Returns 1 when a file system is mounted there
- * (*fstype, if not NULL, receives the type of the topmost one), 0 when none is, or -errno.
+ * Look canon up in /proc/self/mountinfo. Returns 0 or -errno; *mounted says whether a file
+ * system is mounted there, and then *fstype, if not NULL, receives the type of the topmost
+ * one (the caller frees it; NULL when none is mounted).
  */
-int mounts_find(const char *canon, char **fstype) MUST_CHECK;
+int mounts_find(const char *canon, bool *mounted, char **fstype) MUST_CHECK;
 
 /*
  * Unmount canon: umount2() as root, `fusermount3 -u` otherwise. Returns 0, -errno of

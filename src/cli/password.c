@@ -19,7 +19,7 @@
 #include "cli/auth.h"
 #include "cli/cli.h"
 #include "cli/password.h"
-#include "crypto/kdf.h"
+#include "keys/params.h"
 
 extern char **environ;
 
@@ -287,7 +287,7 @@ int password_read(const struct password_source *src, const char *prompt, bool co
 			else
 				r = read_terminal("Repeat password: ", again, &againlen);
 			if (r == 0 && (againlen != pw->len ||
-				       !secure_equal(again, pw->data, pw->len))) {
+				       !keys_secret_equal(again, pw->data, pw->len))) {
 				cli_error("passwords do not match");
 				r = CLI_EXIT_USAGE;
 			}

@@ -120,19 +120,23 @@ ssize_t coord_fresh_pread(struct coord *c, int fd, int dfd, void *buf, size_t n,
  * The server's size of fd, found with SEEK_HOLE / SEEK_DATA from just before hint: FUSE
  * clients send both to the server (GlusterFS: to the brick), and no attribute cache
  * answers them. A valid cipher file never ends in a hole (its final block is always
- * written), so the first hole after the last data is the end. 1 with *exact set, 0 when
- * the lower fs cannot tell (no SEEK_HOLE), or -errno.
+ * written), so the first hole after the last data is the end. Returns 0 or -errno;
+ * *known is false when the lower fs cannot tell (no SEEK_HOLE), else *exact is the size.
  */
-static int seek_size(struct coord *c, int fd, uint64_t hint, uint64_t *exact)
+static int seek_size(struct coord *c, int fd, uint64_t hint, uint64_t *exact, bool *known)
 {
 	int64_t off = hint ? (int64_t)hint - 1 : 0, h, d;
 	bool restarted = false;
 	int step;
 
+	*known = false;
 	for (step = 0; step < SEEK_STEPS; step++) {
 		h = store_lseek(c->store, fd, off, SEEK_HOLE);
-		if (h == -ENXIO && off == 0)
-			return *exact = 0, 1; /* empty */
+		if (h == -ENXIO && off == 0) {
+			*exact = 0; /* empty */
+			*known = true;
+			return 0;
+		}
 		if (h == -ENXIO && !restarted) {
 			off = 0; /* it shrank below hint: look from the start */
 			restarted = true;
@@ -141,8 +145,11 @@ static int seek_size(struct coord *c, int fd, uint64_t hint, uint64_t *exact)
 		if (h < 0)
 			return h == -EINVAL || h == -EOPNOTSUPP || h == -ENOSYS ? 0 : (int)h;
 		d = store_lseek(c->store, fd, h, SEEK_DATA);
-		if (d == -ENXIO)
-			return *exact = (uint64_t)h, 1;
+		if (d == -ENXIO) {
+			*exact = (uint64_t)h;
+			*known = true;
+			return 0;
+		}
 		if (d < 0)
 			return d == -EINVAL || d == -EOPNOTSUPP || d == -ENOSYS ? 0 : (int)d;
 		off = d;
@@ -154,7 +161,7 @@ int coord_fresh_size(struct coord *c, int fd, int dfd, uint64_t *size)
 {
 	uint64_t deadline = 0, exact = 0;
 	unsigned backoff = 1;
-	bool synced = false;
+	bool synced = false, known;
 	struct stat st;
 	int r;
 
@@ -165,9 +172,9 @@ int coord_fresh_size(struct coord *c, int fd, int dfd, uint64_t *size)
 		*size = (uint64_t)st.st_size;
 		return 0;
 	}
-	if ((r = seek_size(c, fd, (uint64_t)st.st_size, &exact)) <= 0) {
-		if (r < 0)
-			return r;
+	if ((r = seek_size(c, fd, (uint64_t)st.st_size, &exact, &known)) < 0)
+		return r;
+	if (!known) {
 		*size = (uint64_t)st.st_size;
 		return 0;
 	}
@@ -191,9 +198,9 @@ int coord_fresh_size(struct coord *c, int fd, int dfd, uint64_t *size)
 		}
 		if ((r = store_fstat_fresh(c->store, fd, &st)) < 0)
 			return r;
-		if ((r = seek_size(c, fd, (uint64_t)st.st_size, &exact)) < 0)
+		if ((r = seek_size(c, fd, (uint64_t)st.st_size, &exact, &known)) < 0)
 			return r;
-		if (r == 0)
+		if (!known)
 			break;
 	}
 	*size = (uint64_t)st.st_size;

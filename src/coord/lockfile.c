@@ -29,8 +29,6 @@
 #include "coord/coord.h"
 #include "names/names.h"
 
-#define SOP(c, op, ...) ((c)->store->ops->op((c)->store->ctx, __VA_ARGS__))
-
 enum {
 	LF_BACKOFF_MIN_US = 1000,
 	LF_BACKOFF_MAX_US = 64000,
@@ -85,13 +83,14 @@ static int lf_try_create(struct coord *c, struct coord_file *f)
 	size_t len = strlen(f->content);
 	int fd, r;
 
-	fd = SOP(c, openat, c->rootfd, f->name, STORE_WRONLY | STORE_CREAT | STORE_EXCL, 0600);
+	fd = store_openat(c->store, c->rootfd, f->name, STORE_WRONLY | STORE_CREAT | STORE_EXCL,
+			  0600);
 	if (fd == -EPERM || fd == -EACCES || fd == -EIO) {
 		/* SFTP v3 has no "exists" status: sshfs reports an exclusive create of an
 		 * existing file as EPERM. Tell the two apart by looking. */
 		struct stat st;
 
-		int e = SOP(c, fstatat, c->rootfd, f->name, &st, STORE_AT_NOFOLLOW);
+		int e = store_fstatat(c->store, c->rootfd, f->name, &st, STORE_AT_NOFOLLOW);
 
 		if (e == 0)
 			return -EEXIST;
@@ -101,10 +100,11 @@ static int lf_try_create(struct coord *c, struct coord_file *f)
 	if (fd < 0)
 		return fd;
 	r = store_pwrite_full(c->store, fd, f->content, len, 0);
-	if (SOP(c, close, fd) < 0 && r == 0)
+	if (store_close(c->store, fd) < 0 && r == 0)
 		r = -EIO;
 	if (r < 0) {
-		(void)SOP(c, unlinkat, c->rootfd, f->name, 0);
+		/* the write error is reported; a lock file left behind goes stale and is broken */
+		(void)store_unlinkat(c->store, c->rootfd, f->name, 0);
 		return r;
 	}
 	return 0;
@@ -118,12 +118,13 @@ static void lf_break(struct coord *c, struct coord_file *f, const char *seen)
 
 	snprintf(tmp, sizeof(tmp), "%s.broken.%s.%u", f->name, c->client_id,
 		 atomic_fetch_add(&c->seq, 1));
-	r = SOP(c, renameat, c->rootfd, f->name, c->rootfd, tmp, 0);
+	r = store_renameat(c->store, c->rootfd, f->name, c->rootfd, tmp, 0);
 	if (r < 0)
 		return; /* somebody else broke or released it */
 	log_warn("broke stale lock file '%s' (unchanged for %u ms): %.*s", f->name,
 		    c->lease_ms, (int)strcspn(seen, "\n"), seen);
-	(void)SOP(c, unlinkat, c->rootfd, tmp, 0);
+	/* a .broken file left behind holds no lock; its name is reserved, hidden from the view */
+	(void)store_unlinkat(c->store, c->rootfd, tmp, 0);
 }
 
 int coord_lockfile_acquire(struct coord *c, struct coord_file *f, const char *path)
@@ -199,7 +200,7 @@ void coord_lockfile_release(struct coord *c, struct coord_file *f)
 	}
 	r = lf_read(c, f->name, cur, sizeof(cur));
 	if (r == 0 && strcmp(cur, f->content) == 0)
-		r = SOP(c, unlinkat, c->rootfd, f->name, 0);
+		r = store_unlinkat(c->store, c->rootfd, f->name, 0);
 	else if (r == 0 || r == -ENOENT)
 		r = -ESTALE;
 	if (r == -ESTALE)

@@ -403,6 +403,8 @@ int registry_join(struct registry *reg, struct coord *c, const struct registry_p
 	r = 0;
 	goto out;
 out_leave:
+	/* r is reported; a registration left behind goes stale with this process and the next mount
+	 * removes it */
 	if (announce)
 		(void)store_unlinkat(c->store, c->rootfd, reg->self.file, 0);
 out:

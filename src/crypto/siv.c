@@ -180,9 +180,10 @@ int siv_seal(const uint8_t key[static SIV_KEY_LEN], const uint8_t *ad, size_t ad
 	/* OpenSSL computes no tag for an empty plaintext; veilfs never seals one (padding). */
 	if (ptlen == 0 || ptlen > INT_MAX || adlen > INT_MAX)
 		return -EINVAL;
-	r = siv_prepare(key, 1, &e);
-	if (r == 0)
-		r = siv_do_seal(e, ad, adlen, pt, ptlen, out);
+	if ((r = siv_prepare(key, 1, &e)) < 0)
+		goto out;
+	r = siv_do_seal(e, ad, adlen, pt, ptlen, out);
+out:
 	if (r < 0)
 		secure_wipe(out, SIV_TAG_LEN + ptlen);
 	return r;
@@ -218,9 +219,10 @@ int siv_open(const uint8_t key[static SIV_KEY_LEN], const uint8_t *ad, size_t ad
 
 	if (inlen <= SIV_TAG_LEN || inlen - SIV_TAG_LEN > INT_MAX || adlen > INT_MAX)
 		return -EPROTO;
-	r = siv_prepare(key, 0, &e);
-	if (r == 0)
-		r = siv_do_open(e, ad, adlen, in, inlen - SIV_TAG_LEN, pt);
+	if ((r = siv_prepare(key, 0, &e)) < 0)
+		goto out;
+	r = siv_do_open(e, ad, adlen, in, inlen - SIV_TAG_LEN, pt);
+out:
 	if (r < 0)
 		secure_wipe(pt, inlen - SIV_TAG_LEN);
 	return r;

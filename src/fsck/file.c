@@ -114,7 +114,7 @@ static int open_file(struct fsck *f, int dirfd, const char *name, const struct s
 		fsck_report_io(f, NULL, "file replaced during the check", -EAGAIN);
 	else
 		return fd;
-	(void)store_close(f->s, fd);
+	(void)store_close(f->s, fd); /* a read-only handle: nothing to lose */
 	return -1;
 }
 
@@ -162,5 +162,5 @@ void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct s
 	check_blocks(f, fd, (uint64_t)now.st_size, psize);
 out:
 	secure_wipe(f->file_key, FILE_KEY_LEN);
-	(void)store_close(f->s, fd);
+	(void)store_close(f->s, fd); /* a read-only handle: nothing to lose */
 }

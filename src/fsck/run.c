@@ -33,7 +33,7 @@ static int fsck_unlock(struct fsck *f, int rootfd, const char *pw, size_t pwlen)
 	struct stat st;
 	int r;
 
-	if ((r = store_fstatat(f->s, rootfd, NAMES_CONF_FILE, &st, STORE_AT_NOFOLLOW)) < 0)
+	if ((r = store_fstatat(f->s, rootfd, CONFIG_FILE_NAME, &st, STORE_AT_NOFOLLOW)) < 0)
 		return r;
 	if (!S_ISREG(st.st_mode))
 		return -EPROTO;
@@ -108,7 +108,7 @@ int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn
 	if ((r = store_open_dir(cipherdir, &s, &rootfd)) < 0)
 		return r;
 	r = fsck_run_store(s, rootfd, pw, pwlen, report, arg, counts);
-	(void)store_close(s, rootfd);
+	(void)store_close(s, rootfd); /* the root directory handle, only read */
 	store_free(s);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "fsck/fsck_internal.h"
+#include "keys/config_file.h"
 #include "keys/keys.h"
 #include "store/store.h"
 
@@ -51,7 +52,7 @@ static ssize_t read_small(struct fsck *f, int dirfd, const char *name, uint8_t *
 		if (got >= 0 && (size_t)got == max && store_pread_full(f->s, fd, &extra, 1, max) > 0)
 			r = -EFBIG;
 	}
-	(void)store_close(f->s, fd);
+	(void)store_close(f->s, fd); /* a read-only handle: nothing to lose */
 	return r;
 }
 
@@ -144,7 +145,7 @@ static void descend(struct fsck *f, int dirfd, const char *name)
 	f->depth++;
 	fsck_walk_dir(f, fd, false);
 	f->depth--;
-	(void)store_close(f->s, fd);
+	(void)store_close(f->s, fd); /* a read-only handle: nothing to lose */
 }
 
 /* Check the object dirfd/name; plain is its plaintext name or NULL. */
@@ -299,9 +300,9 @@ static void check_long_entry(struct fsck *f, int dirfd, const struct listing *l,
 /* Reason for an unexpected reserved name. */
 static const char *reserved_reason(const char *name)
 {
-	if (fsck_has_prefix(name, NAMES_CONF_FILE ".tmp.") || fsck_has_prefix(name, NAMES_DIRIV_FILE ".tmp."))
+	if (fsck_has_prefix(name, CONFIG_FILE_NAME ".tmp.") || fsck_has_prefix(name, NAMES_DIRIV_FILE ".tmp."))
 		return "leftover temporary file of an interrupted write";
-	if (!strcmp(name, NAMES_CONF_FILE))
+	if (!strcmp(name, CONFIG_FILE_NAME))
 		return "config file outside the root directory";
 	return "unexpected reserved name";
 }
@@ -309,7 +310,7 @@ static const char *reserved_reason(const char *name)
 /* Root entries that are not part of the tree: the config, lock files, the registry. */
 static bool is_root_bookkeeping(const char *name)
 {
-	if (!strcmp(name, NAMES_CONF_FILE))
+	if (!strcmp(name, CONFIG_FILE_NAME))
 		return true; /* loaded and unlocked before the walk */
 	if (fsck_has_prefix(name, NAMES_RESERVED_PREFIX "lock."))
 		return true; /* a shared-mode lock file (docs/SHARED.md), held or stale */

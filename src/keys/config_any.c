@@ -9,7 +9,6 @@
 #include "keys/config_any.h"
 #include "keys/config_file.h"
 #include "keys/keyslots.h"
-#include "names/names.h"
 #include "store/store.h"
 
 /* More than the largest config, so trailing bytes read as malformed, not as too big. */
@@ -22,7 +21,7 @@ int config_any_load(struct store *s, int rootfd, struct config_any *c)
 	int r, v;
 
 	memset(c, 0, sizeof(*c));
-	r = store_read_file(s, rootfd, NAMES_CONF_FILE, CONFIG_ANY_READ_MAX, &data, &len);
+	r = store_read_file(s, rootfd, CONFIG_FILE_NAME, CONFIG_ANY_READ_MAX, &data, &len);
 	if (r == -EFBIG)
 		return -EPROTO;
 	if (r < 0)

@@ -9,7 +9,6 @@
 #include "base/secmem.h"
 #include "keys/config_any.h"
 #include "keys/config_file.h"
-#include "names/names.h"
 #include "store/store.h"
 
 /* Anything over this is not a config file; read a little more than the exact size so a
@@ -23,7 +22,7 @@ int config_file_load(struct store *s, int rootfd, struct config *c)
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	r = store_read_file(s, rootfd, NAMES_CONF_FILE, CONFIG_FILE_READ_MAX, &data, &len);
+	r = store_read_file(s, rootfd, CONFIG_FILE_NAME, CONFIG_FILE_READ_MAX, &data, &len);
 	if (r == -EFBIG)
 		return -EPROTO;
 	if (r < 0)
@@ -40,7 +39,7 @@ int config_file_save(struct store *s, int rootfd, const struct config *c)
 
 	if ((r = config_encode(c, bytes)) < 0)
 		return r;
-	return store_write_atomic(s, rootfd, NAMES_CONF_FILE, bytes, sizeof(bytes),
+	return store_write_atomic(s, rootfd, CONFIG_FILE_NAME, bytes, sizeof(bytes),
 				  CONFIG_FILE_MODE);
 }
 

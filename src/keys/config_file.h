@@ -14,6 +14,9 @@
 
 struct store;
 
+/* The config file's name at the root of a cipher directory (reserved: "veilfs." prefix). */
+#define CONFIG_FILE_NAME "veilfs.conf"
+
 /*
  * Mode of a saved veilfs.conf: owner read-only, as gocryptfs does. The file is replaced
  * by rename, so read-only does not stop `veilfs passwd`; clients of a shared vault that

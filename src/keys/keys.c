@@ -15,7 +15,6 @@
 #include "format/config.h"
 #include "format/header.h"
 #include "keys/keys.h"
-#include "names/names.h"
 
 /* format/ does not include crypto/, so the shared numbers are pinned here. */
 static_assert((int)CONFIG_CIPHER_AES256_GCM == (int)AEAD_AES256_GCM, "cipher ids");
@@ -29,7 +28,6 @@ static_assert((int)CONFIG_KDF_LANES_MAX == (int)ARGON2_MAX_LANES, "kdf lanes bou
 static_assert((int)CONTENT_KEY_LEN == (int)AEAD_KEY_LEN, "content keys are AEAD keys");
 static_assert((int)FILE_KEY_LEN == (int)AEAD_KEY_LEN, "file keys are AEAD keys");
 static_assert((int)NAME_KEY_LEN == (int)SIV_KEY_LEN, "name keys are SIV keys");
-static_assert((int)NAME_KEY_LEN == (int)NAMES_KEY_LEN, "name keys are SIV keys");
 
 /* HKDF info strings, exactly as FORMAT.md lists them (ASCII, no terminator). */
 static const char *const key_labels[KEY_LABEL_COUNT] = {

@@ -25,7 +25,6 @@ enum {
 	NAME_PAD = 16,
 };
 
-#define NAMES_CONF_FILE "veilfs.conf"
 #define NAMES_DIRIV_FILE "veilfs.diriv"
 #define NAMES_LONG_PREFIX "veilfs.lname."
 #define NAMES_LONG_SUFFIX ".name"

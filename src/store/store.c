@@ -157,7 +157,7 @@ int store_read_file(struct store *s, int dirfd, const char *name, size_t max, ui
 	r = 0;
 out:
 	free(p);
-	store_close(s, fd);
+	(void)store_close(s, fd); /* a read-only handle: nothing to lose */
 	return r;
 }
 
@@ -196,8 +196,10 @@ int store_write_atomic(struct store *s, int dirfd, const char *name, const uint8
 	/* The rename is durable only once the directory is synced. */
 	return store_fsync(s, dirfd, false);
 out_unlink:
+	/* r is reported and name is intact; every name veilfs writes this way starts with
+	 * "veilfs.", so a temp file left behind stays hidden from the view */
 	if (fd >= 0)
-		store_close(s, fd);
-	store_unlinkat(s, dirfd, tmp, 0);
+		(void)store_close(s, fd);
+	(void)store_unlinkat(s, dirfd, tmp, 0);
 	return r;
 }

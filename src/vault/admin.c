@@ -33,6 +33,7 @@ static int admin_dir_open(struct admin_dir *d, const char *path)
 
 static void admin_dir_close(struct admin_dir *d)
 {
+	/* the root directory handle, only read and used as a parent */
 	if (d->store && d->rootfd >= 0)
 		(void)store_close(d->store, d->rootfd);
 	store_free(d->store);
@@ -80,7 +81,7 @@ static int admin_dir_check_empty(struct admin_dir *d)
 	while ((r = store_dir_next(d->store, dir, &ent)) > 0) {
 		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
 			continue;
-		if (!strcmp(ent.name, NAMES_CONF_FILE))
+		if (!strcmp(ent.name, CONFIG_FILE_NAME))
 			has_config = true;
 		else
 			has_other = true;
@@ -164,6 +165,7 @@ int vault_admin_create(const char *path, const struct vault_create_params *p, co
 		goto out;
 	r = 0;
 out:
+	/* undo: r is reported, and a directory IV without a config is no vault */
 	if (r < 0 && wrote_diriv)
 		(void)store_unlinkat(d.store, d.rootfd, NAMES_DIRIV_FILE, 0);
 	secmem_free(master);

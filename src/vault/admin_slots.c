@@ -75,6 +75,7 @@ static void op_free(struct slots_op *o)
 		return;
 	op_unlock(o);
 	coord_file_release(&o->lockf);
+	/* the root directory handle, only read and used as a parent */
 	if (o->d.store && o->d.rootfd >= 0)
 		(void)store_close(o->d.store, o->d.rootfd);
 	store_free(o->d.store);
@@ -95,7 +96,7 @@ static int op_lock(struct slots_op *o)
 		       COORD_LEASE_MS_DEFAULT);
 	if (r < 0)
 		return r;
-	if ((r = coord_lock(&o->coord, &o->lockf, -1, NAMES_CONF_FILE, 0, 0, true)) < 0)
+	if ((r = coord_lock(&o->coord, &o->lockf, -1, CONFIG_FILE_NAME, 0, 0, true)) < 0)
 		return r;
 	o->locked = true;
 	return 0;
@@ -178,6 +179,7 @@ int vault_admin_load(const char *path, struct config_any *c)
 	if ((r = store_open_dir(path, &d.store, &d.rootfd)) < 0)
 		return r;
 	r = config_any_load(d.store, d.rootfd, c);
+	/* the root directory handle, only read */
 	(void)store_close(d.store, d.rootfd);
 	store_free(d.store);
 	return r;
@@ -226,8 +228,9 @@ int vault_admin_create_v2(const char *path, const struct vault_create_params *p,
 			goto out;
 		wrote_diriv = true;
 	}
-	r = config_v2_save(o->d.store, o->d.rootfd, NAMES_CONF_FILE, c);
+	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
+	/* undo: r is reported, and a directory IV without a config is no vault */
 	if (r < 0 && wrote_diriv)
 		(void)store_unlinkat(o->d.store, o->d.rootfd, NAMES_DIRIV_FILE, 0);
 	op_free(o);
@@ -268,7 +271,7 @@ int vault_slot_add(const char *path, const char *auth, size_t authlen,
 	if (c->nslots >= CONFIG_SLOTS_MAX)
 		goto out;
 	c->slots[c->nslots++] = o->slot;
-	r = config_v2_save(o->d.store, o->d.rootfd, NAMES_CONF_FILE, c);
+	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
 	op_free(o);
 	return r;
@@ -299,7 +302,7 @@ int vault_slot_remove(const char *path, const char *auth, size_t authlen, const 
 	memmove(&c->slots[i], &c->slots[i + 1], (c->nslots - (unsigned)i - 1) * sizeof(c->slots[0]));
 	c->nslots--;
 	secure_wipe(&c->slots[c->nslots], sizeof(c->slots[0]));
-	r = config_v2_save(o->d.store, o->d.rootfd, NAMES_CONF_FILE, c);
+	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
 	op_free(o);
 	return r;
@@ -357,7 +360,7 @@ int vault_slot_rewrap(const char *path, const char *auth, size_t authlen, const 
 	c->slots[i] = o->slot;
 	if (label_out)
 		strcpy(label_out, o->slot.label);
-	r = config_v2_save(o->d.store, o->d.rootfd, NAMES_CONF_FILE, c);
+	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
 	op_free(o);
 	return r;
@@ -428,7 +431,7 @@ int vault_admin_upgrade(const char *path, const char *auth, size_t authlen, cons
 			       CONFIG_FILE_MODE);
 	if (r < 0)
 		goto out;
-	if ((r = config_v2_save(o->d.store, o->d.rootfd, NAMES_CONF_FILE, c)) < 0)
+	if ((r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c)) < 0)
 		goto out;
 	/* Check what landed before the version-1 copy goes. */
 	if ((r = config_any_load(o->d.store, o->d.rootfd, &o->cur)) < 0)

@@ -33,13 +33,13 @@ static int io_open(struct vault *v, struct vnode *n)
 	int direct = v->opts.lower_direct ? STORE_DIRECT : 0, fd;
 
 	n->io_writable = !vault_is_ro(v);
-	fd = SOP(v, reopen, n->fd, (n->io_writable ? STORE_RDWR : STORE_RDONLY) | direct);
+	fd = store_reopen(v->store, n->fd, (n->io_writable ? STORE_RDWR : STORE_RDONLY) | direct);
 	/* a file we may only read (mode, read-only lower fs): reads still work */
 	n->io_write_err = vault_is_ro(v) ? -EROFS : 0;
 	if ((fd == -EACCES || fd == -EROFS || fd == -EPERM) && n->io_writable) {
 		n->io_writable = false;
 		n->io_write_err = fd;
-		fd = SOP(v, reopen, n->fd, STORE_RDONLY | direct);
+		fd = store_reopen(v->store, n->fd, STORE_RDONLY | direct);
 	}
 	if (fd < 0)
 		return fd;
@@ -105,9 +105,9 @@ void vnode_io_put(struct vault *v, struct vnode *n)
 	 * there; in a shared mode every write was synced or published before its lock was
 	 * released, and fsync reports errors to the application */
 	if (fd >= 0)
-		(void)SOP(v, close, fd);
+		(void)store_close(v->store, fd);
 	if (dfd >= 0)
-		(void)SOP(v, close, dfd);
+		(void)store_close(v->store, dfd);
 }
 
 void vnode_file_release(struct vnode *n)
@@ -212,7 +212,7 @@ int fileop_size_quiet(struct fileop *op)
 		if (r < 0)
 			return r;
 	} else {
-		if ((r = SOP(op->v, fstat, op->fd, &st)) < 0)
+		if ((r = store_fstat(op->v->store, op->fd, &st)) < 0)
 			return r;
 		op->csize = (uint64_t)st.st_size;
 	}

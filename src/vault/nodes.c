@@ -27,11 +27,13 @@ static void node_free(struct vault *v, struct vnode *n)
 {
 	vnode_unref(v, n->parent);
 	vnode_file_release(n);
+	/* the node is gone: its path and directory handles were only read, and write errors on the
+	 * I/O handle were reported by pwrite and fsync (vnode_io_put) */
 	if (n->iofd >= 0)
-		(void)SOP(v, close, n->iofd);
+		(void)store_close(v->store, n->iofd);
 	if (n->dfd >= 0)
-		(void)SOP(v, close, n->dfd);
-	(void)SOP(v, close, n->fd);
+		(void)store_close(v->store, n->dfd);
+	(void)store_close(v->store, n->fd);
 	free(n->lower_name);
 	rangelock_release(&n->rl);
 	pthread_mutex_destroy(&n->write_mutex);
@@ -137,7 +139,7 @@ static bool node_is_stale(struct vault *v, struct vnode *n, const struct stat *s
 
 	if (n->type != (st->st_mode & S_IFMT))
 		return true;
-	if (SOP(v, fstat, n->fd, &cur) < 0)
+	if (store_fstat(v->store, n->fd, &cur) < 0)
 		return true;
 	return cur.st_nlink == 0 || cur.st_ino != st->st_ino;
 }
@@ -204,7 +206,8 @@ static int node_insert(struct vault *v, int fd, const struct stat *st, struct vn
 	if (!*out) {
 		n = node_new(fd, st, parent, lname);
 		if (!n) {
-			(void)SOP(v, close, fd);
+			/* -ENOMEM is reported; fd (a path or directory handle) was only read */
+			(void)store_close(v->store, fd);
 			return -ENOMEM;
 		}
 		if (!(old = node_add(v, n))) {
@@ -214,7 +217,8 @@ static int node_insert(struct vault *v, int fd, const struct stat *st, struct vn
 		*out = old;
 		node_free(v, n);
 	} else {
-		(void)SOP(v, close, fd);
+		/* the live node has its own handle; this duplicate was only read */
+		(void)store_close(v->store, fd);
 	}
 	if (parent)
 		vnode_set_location(v, *out, parent, lname);
@@ -224,11 +228,12 @@ static int node_insert(struct vault *v, int fd, const struct stat *st, struct vn
 /* A directory vnode needs a readable handle (listing, fsync, xattrs), not only a path. */
 static int node_upgrade_dir(struct vault *v, int *fd)
 {
-	int dfd = SOP(v, openat, *fd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
+	int dfd = store_openat(v->store, *fd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
 
 	if (dfd < 0)
 		return dfd == -EACCES ? 0 : dfd;
-	(void)SOP(v, close, *fd);
+	/* the path handle, replaced by the readable directory handle */
+	(void)store_close(v->store, *fd);
 	*fd = dfd;
 	return 0;
 }
@@ -238,8 +243,9 @@ int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 	int r;
 
 	*out = NULL;
-	if ((r = SOP(v, fstat, fd, st)) < 0) {
-		(void)SOP(v, close, fd);
+	if ((r = store_fstat(v->store, fd, st)) < 0) {
+		/* the fstat error is reported; fd was only read */
+		(void)store_close(v->store, fd);
 		return r;
 	}
 	return node_insert(v, fd, st, NULL, lname, out);
@@ -251,23 +257,24 @@ int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct v
 	int dirfd = dir->fd, fd, r;
 
 	*out = NULL;
-	if ((r = SOP(v, fstatat, dirfd, lname, st, STORE_AT_NOFOLLOW)) < 0)
+	if ((r = store_fstatat(v->store, dirfd, lname, st, STORE_AT_NOFOLLOW)) < 0)
 		return r;
 	*out = node_lookup_live(v, st);
 	if (*out) {
 		vnode_set_location(v, *out, dir, lname);
 		return 0;
 	}
-	fd = SOP(v, openat, dirfd, lname, STORE_PATH | STORE_NOFOLLOW, 0);
+	fd = store_openat(v->store, dirfd, lname, STORE_PATH | STORE_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
-	if ((r = SOP(v, fstat, fd, st)) < 0)
+	if ((r = store_fstat(v->store, fd, st)) < 0)
 		goto fail;
 	if (S_ISDIR(st->st_mode) && (r = node_upgrade_dir(v, &fd)) < 0)
 		goto fail;
 	return node_insert(v, fd, st, dir, lname, out);
 fail:
-	(void)SOP(v, close, fd);
+	/* r is reported; fd was only read */
+	(void)store_close(v->store, fd);
 	return r;
 }
 
@@ -286,8 +293,9 @@ static void node_prime_io(struct vault *v, struct vnode *n, int iofd)
 		iofd = -1;
 	}
 	pthread_mutex_unlock(&n->mutex);
+	/* a spare read-write handle that nothing was written through */
 	if (iofd >= 0)
-		(void)SOP(v, close, iofd);
+		(void)store_close(v->store, iofd);
 }
 
 int nodes_get_new(struct vault *v, struct vnode *dir, const char *lname, int fd,
@@ -299,13 +307,15 @@ int nodes_get_new(struct vault *v, struct vnode *dir, const char *lname, int fd,
 	if (!S_ISREG(st->st_mode))
 		return node_insert(v, fd, st, dir, lname, out);
 	/* the path handle of the very object fd refers to; else look the name up */
-	pfd = SOP(v, reopen, fd, STORE_PATH);
+	pfd = store_reopen(v->store, fd, STORE_PATH);
 	if (pfd < 0) {
-		(void)SOP(v, close, fd);
+		/* the name is looked up again instead; nothing was written through fd */
+		(void)store_close(v->store, fd);
 		return nodes_get_at(v, dir, lname, out, st);
 	}
 	if ((r = node_insert(v, pfd, st, dir, lname, out)) < 0) {
-		(void)SOP(v, close, fd);
+		/* r is reported; nothing was written through fd */
+		(void)store_close(v->store, fd);
 		return r;
 	}
 	node_prime_io(v, *out, fd);
@@ -337,7 +347,7 @@ void nodes_moved(struct vault *v, struct vnode *dir, const char *lname)
 	struct stat st;
 	struct vnode *n;
 
-	if (SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0)
+	if (store_fstatat(v->store, dir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0)
 		return;
 	if ((n = node_lookup_live(v, &st))) {
 		vnode_set_location(v, n, dir, lname);
@@ -359,7 +369,8 @@ int vnode_locate(struct vault *v, struct vnode *n, struct vnode **parent, struct
 	if (r == 0 && !*parent)
 		r = -ENOENT;
 	if (r == 0)
-		r = SOP(v, fstatat, (*parent)->fd, (const char *)lname->data, &st, STORE_AT_NOFOLLOW);
+		r = store_fstatat(v->store, (*parent)->fd, (const char *)lname->data, &st,
+				  STORE_AT_NOFOLLOW);
 	if (r == 0 && ((uint64_t)st.st_dev != n->dev || (uint64_t)st.st_ino != n->ino))
 		r = -ENOENT;
 	if (r < 0) {

@@ -94,7 +94,7 @@ static int vault_make_root(struct vault *v)
 	struct stat st;
 	int fd, r;
 
-	fd = SOP(v, openat, v->rootfd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
+	fd = store_openat(v->store, v->rootfd, ".", STORE_RDONLY | STORE_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
 	if ((r = nodes_get_fd(v, fd, ".", &v->root, &st)) < 0)
@@ -155,7 +155,7 @@ int vault_open_store(struct store *s, int rootfd, const char *password, size_t p
 	*out = NULL;
 	if ((r = keys_unlock(s, rootfd, password, pwlen, &c, &keys)) < 0) {
 		if (r == -EPROTO)
-			log_error("cannot load '%s': malformed or unsupported", NAMES_CONF_FILE);
+			log_error("cannot load '%s': malformed or unsupported", CONFIG_FILE_NAME);
 		return r;
 	}
 	r = vault_open_keys(s, rootfd, &c, keys, opts, out);

@@ -26,7 +26,7 @@ static int settle_size(struct vault *v, struct vnode *n, struct stat *st, uint64
 	for (tries = 0; tries < SIZE_SETTLE_TRIES; tries++) {
 		nanosleep(&ts, NULL);
 		ts.tv_nsec *= 2;
-		if (SOP(v, fstat, n->fd, &again) < 0)
+		if (store_fstat(v->store, n->fd, &again) < 0)
 			break;
 		if (block_plain_size(&v->geom, (uint64_t)again.st_size, plain) == 0) {
 			*st = again;
@@ -59,7 +59,7 @@ int vault_getattr(struct vault *v, struct vnode *n, struct stat *st)
 {
 	int r;
 
-	if ((r = SOP(v, fstat, n->fd, st)) < 0)
+	if ((r = store_fstat(v->store, n->fd, st)) < 0)
 		return r;
 	if (S_ISREG(st->st_mode))
 		vnode_snapshot(n, st);
@@ -84,7 +84,7 @@ int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule)
 	if (rule == VAULT_ATIME_NOATIME || vault_is_ro(v))
 		return 0;
 	if (rule == VAULT_ATIME_RELATIME) {
-		if ((r = SOP(v, fstat, n->fd, &st)) < 0)
+		if ((r = store_fstat(v->store, n->fd, &st)) < 0)
 			return r;
 		if (clock_gettime(CLOCK_REALTIME, &now) < 0)
 			return -errno;
@@ -92,7 +92,7 @@ int vault_access(struct vault *v, struct vnode *n, enum vault_atime rule)
 		    now.tv_sec - st.st_atim.tv_sec < RELATIME_MAX_AGE)
 			return 0;
 	}
-	r = SOP(v, utimensat, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+	r = store_utimensat(v->store, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
 	return r < 0 ? r : 1;
 }
 
@@ -114,7 +114,7 @@ static int set_times(struct vault *v, struct vnode *n, const struct stat *in, in
 		ts[1].tv_nsec = UTIME_NOW;
 	else if (to_set & VAULT_SET_MTIME)
 		ts[1] = in->st_mtim;
-	return SOP(v, utimensat, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+	return store_utimensat(v->store, n->fd, "", ts, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
 }
 
 static int set_owner(struct vault *v, struct vnode *n, const struct stat *in, int to_set)
@@ -124,7 +124,8 @@ static int set_owner(struct vault *v, struct vnode *n, const struct stat *in, in
 
 	if (!(to_set & (VAULT_SET_UID | VAULT_SET_GID)))
 		return 0;
-	return SOP(v, fchownat, n->fd, "", uid, gid, STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+	return store_fchownat(v->store, n->fd, "", uid, gid,
+			      STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
 }
 
 /*
@@ -139,15 +140,15 @@ static int set_mode(struct vault *v, struct vnode *n, mode_t mode)
 	int r;
 
 	if (n->type == S_IFDIR)
-		return SOP(v, fchmodat, n->fd, ".", mode, 0);
+		return store_fchmodat(v->store, n->fd, ".", mode, 0);
 	if (n->type == S_IFLNK)
 		return -EOPNOTSUPP;
-	r = SOP(v, fchmodat, n->fd, "", mode, STORE_AT_EMPTY_PATH);
+	r = store_fchmodat(v->store, n->fd, "", mode, STORE_AT_EMPTY_PATH);
 	if (r != -EINVAL && r != -ENOENT && r != -EOPNOTSUPP)
 		return r;
 	buf_init(&lname);
 	if ((r = vnode_locate(v, n, &parent, &lname)) == 0)
-		r = SOP(v, fchmodat, parent->fd, (const char *)lname.data, mode, 0);
+		r = store_fchmodat(v->store, parent->fd, (const char *)lname.data, mode, 0);
 	vnode_unref(v, parent);
 	buf_release(&lname);
 	return r;
@@ -178,7 +179,7 @@ int vault_statfs(struct vault *v, struct statvfs *sv)
 {
 	int r;
 
-	if ((r = SOP(v, fstatvfs, v->rootfd, sv)) < 0)
+	if ((r = store_fstatvfs(v->store, v->rootfd, sv)) < 0)
 		return r;
 	/* long-name storage lets every plaintext name up to NAME_PLAIN_MAX through */
 	sv->f_namemax = NAME_PLAIN_MAX;
@@ -197,7 +198,7 @@ int vault_readlink(struct vault *v, struct vnode *n, struct buf *out)
 	enc = malloc(VAULT_LINK_MAX);
 	if (!enc)
 		return -ENOMEM;
-	len = SOP(v, readlinkat, n->fd, "", enc, VAULT_LINK_MAX);
+	len = store_readlinkat(v->store, n->fd, "", enc, VAULT_LINK_MAX);
 	if (len < 0) {
 		r = (int)len;
 	} else if (len >= VAULT_LINK_MAX) {
@@ -222,7 +223,7 @@ int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
 
 	if (!v->opts.apply_owner || !who)
 		return 0;
-	if ((r = SOP(v, fstat, dir->fd, &pst)) < 0)
+	if ((r = store_fstat(v->store, dir->fd, &pst)) < 0)
 		return r;
 	gid = (pst.st_mode & S_ISGID) ? pst.st_gid : who->gid;
 	/*
@@ -230,11 +231,11 @@ int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
 	 * share, and SFTP (sshfs) cannot chown a symlink itself (its setstat follows the
 	 * link, so a new symlink fails with ENOENT).
 	 */
-	if (!cur && SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW) == 0)
+	if (!cur && store_fstatat(v->store, dir->fd, lname, &st, STORE_AT_NOFOLLOW) == 0)
 		cur = &st;
 	if (cur && cur->st_uid == who->uid && cur->st_gid == gid)
 		return 0;
-	if ((r = SOP(v, fchownat, dir->fd, lname, who->uid, gid, STORE_AT_NOFOLLOW)) < 0)
+	if ((r = store_fchownat(v->store, dir->fd, lname, who->uid, gid, STORE_AT_NOFOLLOW)) < 0)
 		return r;
 	return 1;
 }
@@ -244,7 +245,7 @@ bool vault_invalidate(struct vault *v, struct vnode *n)
 	struct stat st;
 	bool changed = true;
 
-	if (SOP(v, fstat, n->fd, &st) < 0)
+	if (store_fstat(v->store, n->fd, &st) < 0)
 		return true;
 	pthread_mutex_lock(&n->mutex);
 	if (n->snap_valid)

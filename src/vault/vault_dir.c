@@ -77,14 +77,16 @@ static void remove_lower(struct vault *v, int dirfd, const char *lname, bool is_
 {
 	int fd;
 
+	/* best-effort: the caller reports the create's error, fsck what stays behind */
 	if (is_dir && !v->plaintext_names) {
-		fd = SOP(v, openat, dirfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+		fd = store_openat(v->store, dirfd, lname,
+				  STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
 		if (fd >= 0) {
-			(void)SOP(v, unlinkat, fd, NAMES_DIRIV_FILE, 0);
-			(void)SOP(v, close, fd);
+			(void)store_unlinkat(v->store, fd, NAMES_DIRIV_FILE, 0);
+			(void)store_close(v->store, fd);
 		}
 	}
-	(void)SOP(v, unlinkat, dirfd, lname, is_dir ? STORE_AT_REMOVEDIR : 0);
+	(void)store_unlinkat(v->store, dirfd, lname, is_dir ? STORE_AT_REMOVEDIR : 0);
 }
 
 /* A new directory knows its IV already: no need to read it back at its first name. */
@@ -119,13 +121,14 @@ static int make_node(struct vault *v, struct vnode *dir, const char *lname, bool
 		*keep = true;
 		return nodes_get_at(v, dir, lname, out, st);
 	}
-	r = SOP(v, fstat, fd, st);
+	r = store_fstat(v->store, fd, st);
 	if (r == 0 && !existed)
 		r = vault_apply_owner(v, dir, lname, who, st);
 	if (r == 1) /* the owner changed, and with it the ctime */
-		r = SOP(v, fstat, fd, st);
+		r = store_fstat(v->store, fd, st);
 	if (r < 0) {
-		(void)SOP(v, close, fd);
+		/* r is reported; nothing was written through the new handle */
+		(void)store_close(v->store, fd);
 		return r;
 	}
 	*keep = true;
@@ -187,7 +190,7 @@ static int mk_file(struct vault *v, int dirfd, const char *lname, struct make_ar
 		flags |= STORE_RDWR | (v->opts.lower_direct ? STORE_DIRECT : 0);
 	else
 		flags |= STORE_WRONLY;
-	fd = SOP(v, openat, dirfd, lname, flags, a->mode & 07777);
+	fd = store_openat(v->store, dirfd, lname, flags, a->mode & 07777);
 	if (fd == -EEXIST && !(a->flags & O_EXCL)) {
 		*existed = true;
 		return 0;
@@ -195,10 +198,11 @@ static int mk_file(struct vault *v, int dirfd, const char *lname, struct make_ar
 	if (fd < 0)
 		return fd;
 	a->created = true;
+	/* the node was created with its mode; nothing was written through the handle */
 	if (a->keep_fd)
 		a->fd = fd;
 	else
-		(void)SOP(v, close, fd);
+		(void)store_close(v->store, fd);
 	return 0;
 }
 
@@ -206,14 +210,14 @@ static int mk_node(struct vault *v, int dirfd, const char *lname, struct make_ar
 		   bool *existed)
 {
 	(void)existed;
-	return SOP(v, mknodat, dirfd, lname, a->mode, a->rdev);
+	return store_mknodat(v->store, dirfd, lname, a->mode, a->rdev);
 }
 
 static int mk_symlink(struct vault *v, int dirfd, const char *lname, struct make_args *a,
 		      bool *existed)
 {
 	(void)existed;
-	return SOP(v, symlinkat, a->target, dirfd, lname);
+	return store_symlinkat(v->store, a->target, dirfd, lname);
 }
 
 /*
@@ -225,7 +229,8 @@ static int dir_fix_mode(struct vault *v, int dirfd, const char *lname, int fd, m
 	struct stat st;
 	int r;
 
-	r = fd >= 0 ? SOP(v, fstat, fd, &st) : SOP(v, fstatat, dirfd, lname, &st, STORE_AT_NOFOLLOW);
+	r = fd >= 0 ? store_fstat(v->store, fd, &st)
+		    : store_fstatat(v->store, dirfd, lname, &st, STORE_AT_NOFOLLOW);
 	if (r < 0)
 		return r;
 	/* keep the set-group-ID bit the lower fs inherited from a set-group-ID parent */
@@ -233,8 +238,8 @@ static int dir_fix_mode(struct vault *v, int dirfd, const char *lname, int fd, m
 	if ((st.st_mode & 07777) == mode)
 		return 0;
 	if (fd >= 0)
-		return SOP(v, fchmodat, fd, ".", mode, 0);
-	return SOP(v, fchmodat, dirfd, lname, mode, 0);
+		return store_fchmodat(v->store, fd, ".", mode, 0);
+	return store_fchmodat(v->store, dirfd, lname, mode, 0);
 }
 
 /* The new directory's handle (kept in a->fd for its vnode) is where its IV goes. */
@@ -244,10 +249,11 @@ static int mk_dir(struct vault *v, int dirfd, const char *lname, struct make_arg
 	int fd = -1, r;
 
 	(void)existed;
-	if ((r = SOP(v, mkdirat, dirfd, lname, (a->mode & 07777) | S_IRWXU)) < 0)
+	if ((r = store_mkdirat(v->store, dirfd, lname, (a->mode & 07777) | S_IRWXU)) < 0)
 		return r;
 	if (!v->plaintext_names) {
-		fd = SOP(v, openat, dirfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+		fd = store_openat(v->store, dirfd, lname,
+				  STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
 		r = fd < 0 ? fd : vault_dir_iv_create(v, fd, a->iv);
 		if (r < 0) {
 			log_error("cannot create directory IV in '%s': %s", lname, strerror(-r));
@@ -260,8 +266,9 @@ static int mk_dir(struct vault *v, int dirfd, const char *lname, struct make_arg
 	a->fd = fd;
 	return 0;
 fail:
+	/* r is reported; the directory is removed below */
 	if (fd >= 0)
-		(void)SOP(v, close, fd);
+		(void)store_close(v->store, fd);
 	a->has_iv = false;
 	remove_lower(v, dirfd, lname, true);
 	return r;
@@ -348,15 +355,17 @@ static int link_by_handle(struct vault *v, struct vnode *n, struct vnode *newdir
 	struct stat st;
 	int r;
 
-	r = SOP(v, linkat, n->fd, "", newdir->fd, lname);
+	r = store_linkat(v->store, n->fd, "", newdir->fd, lname);
 	if (r != -ENOENT && r != -EINVAL)
 		return r;
 	buf_init(&old);
 	if ((r = vnode_locate(v, n, &parent, &old)) == 0)
-		r = SOP(v, linkat, parent->fd, (const char *)old.data, newdir->fd, lname);
-	if (r == 0 && (SOP(v, fstatat, newdir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0 ||
+		r = store_linkat(v->store, parent->fd, (const char *)old.data, newdir->fd, lname);
+	if (r == 0 && (store_fstatat(v->store, newdir->fd, lname, &st, STORE_AT_NOFOLLOW) < 0 ||
 		       (uint64_t)st.st_ino != n->ino)) {
-		(void)SOP(v, unlinkat, newdir->fd, lname, 0);
+		/* -ENOENT is reported: the new name points elsewhere; if the unlink fails it stays
+		 * a second name of that file */
+		(void)store_unlinkat(v->store, newdir->fd, lname, 0);
 		r = -ENOENT;
 	}
 	vnode_unref(v, parent);
@@ -402,7 +411,7 @@ int vault_unlink(struct vault *v, struct vnode *dir, const char *name)
 	if (r == -EPERM)
 		r = -ENOENT;
 	if (r == 0)
-		r = SOP(v, unlinkat, dir->fd, (const char *)ln.name.data, 0);
+		r = store_unlinkat(v->store, dir->fd, (const char *)ln.name.data, 0);
 	if (r == 0)
 		vault_name_forget(v, dir, &ln);
 	lower_name_release(&ln);

@@ -4,9 +4,10 @@
  * Nothing here is part of the front-end API (vault.h).
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
- * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock; vnode.rl's own mutex is
- * held only around queueing and an fstat, with no other lock taken inside. No function
- * takes two vnodes' mutexes at once.
+ * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock.
+ * vnode.rl's own mutex is held around queueing and two lower calls, the fstat that reads
+ * the size and the fallocate that reserves a queued write's space (vault_file.c), with no
+ * other lock taken inside. No function takes two vnodes' mutexes at once.
  */
 #ifndef VEILFS_VAULT_VAULT_INTERNAL_H
 #define VEILFS_VAULT_VAULT_INTERNAL_H
@@ -32,7 +33,11 @@
 #include "store/store.h"
 #include "vault/vault.h"
 
-/* Call store operation `op` of vault v: SOP(v, pread, fd, buf, n, off). */
+/*
+ * Call store operation `op` of vault v: SOP(v, pread, fd, buf, n, off). Left for
+ * vault_file.c only, until it calls the store_X() wrappers of store/store.h as the rest
+ * of the vault does; new code uses those.
+ */
 #define SOP(v, op, ...) ((v)->store->ops->op((v)->store->ctx, __VA_ARGS__))
 
 enum {

@@ -3,6 +3,7 @@
  * creation), long-name side files, and plaintext-names mode. The codec itself is in
  * names/; this file adds the I/O around it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include "base/secmem.h"
 #include "crypto/kdf.h"
 #include "vault/vault_internal.h"
+
+/* keys/ and names/ do not include each other: the vault hands one's key to the other. */
+static_assert((int)NAME_KEY_LEN == (int)NAMES_KEY_LEN, "name keys are SIV keys");
 
 enum {
 	/* A side file holds one encoded name; anything longer is malformed. */
@@ -177,7 +181,8 @@ int vault_name_prepare(struct vault *v, struct vnode *dir, const struct lower_na
 	*created = false;
 	if (!ln->is_long)
 		return 0;
-	if (SOP(v, fstatat, dir->fd, (const char *)ln->name.data, &st, STORE_AT_NOFOLLOW) == 0)
+	if (store_fstatat(v->store, dir->fd, (const char *)ln->name.data, &st,
+			  STORE_AT_NOFOLLOW) == 0)
 		return 0;
 	buf_init(&side);
 	if ((r = side_name(ln, &side)) == 0)
@@ -202,8 +207,10 @@ void vault_name_forget(struct vault *v, struct vnode *dir, const struct lower_na
 	if (!ln->is_long)
 		return;
 	buf_init(&side);
+	/* best-effort undo: the caller reports its own error, and fsck reports a side file left
+	 * over */
 	if (side_name(ln, &side) == 0)
-		(void)SOP(v, unlinkat, dir->fd, (const char *)side.data, 0);
+		(void)store_unlinkat(v->store, dir->fd, (const char *)side.data, 0);
 	buf_release(&side);
 }
 

@@ -74,12 +74,12 @@ static int vdir_fill(struct vault *v, struct vnode *dir, struct vdir *d)
 	(void)vault_dir_iv_revalidate(v, dir); /* a listing shows the directory as it is now */
 	if (!v->plaintext_names && (r = vault_dir_iv(v, dir, iv)) < 0)
 		return r;
-	if ((r = SOP(v, dir_open, dir->fd, &sd)) < 0)
+	if ((r = store_dir_open(v->store, dir->fd, &sd)) < 0)
 		return r;
-	while ((r = SOP(v, dir_next, sd, &ent)) == 1)
+	while ((r = store_dir_next(v->store, sd, &ent)) == 1)
 		if ((r = vdir_entry_add(v, dir, d, &ent)) < 0)
 			break;
-	SOP(v, dir_close, sd);
+	store_dir_close(v->store, sd);
 	return r;
 }
 

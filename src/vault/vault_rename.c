@@ -41,9 +41,11 @@ static int unseal_target(struct vault *v, struct vnode *olddir, struct lower_nam
 	save->fd = -1;
 	save->iv = NULL;
 	if (v->plaintext_names ||
-	    SOP(v, fstatat, newdir->fd, (const char *)nn->name.data, &nst, STORE_AT_NOFOLLOW) < 0 ||
+	    store_fstatat(v->store, newdir->fd, (const char *)nn->name.data, &nst,
+			  STORE_AT_NOFOLLOW) < 0 ||
 	    !S_ISDIR(nst.st_mode) ||
-	    SOP(v, fstatat, olddir->fd, (const char *)on->name.data, &ost, STORE_AT_NOFOLLOW) < 0 ||
+	    store_fstatat(v->store, olddir->fd, (const char *)on->name.data, &ost,
+			  STORE_AT_NOFOLLOW) < 0 ||
 	    !S_ISDIR(ost.st_mode) || (ost.st_ino == nst.st_ino && ost.st_dev == nst.st_dev))
 		return 0;
 	return vault_dir_unseal(v, newdir->fd, (const char *)nn->name.data, save);
@@ -65,11 +67,11 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 		vault_dir_save_release(v, &save);
 		return r;
 	}
-	r = SOP(v, renameat, olddir->fd, (const char *)on->name.data, newdir->fd,
-		(const char *)nn->name.data, sflags);
+	r = store_renameat(v->store, olddir->fd, (const char *)on->name.data, newdir->fd,
+			   (const char *)nn->name.data, sflags);
 	if (r == -ENOTEMPTY && vault_dir_clear_leftovers(v, &save))
-		r = SOP(v, renameat, olddir->fd, (const char *)on->name.data, newdir->fd,
-			(const char *)nn->name.data, sflags);
+		r = store_renameat(v->store, olddir->fd, (const char *)on->name.data, newdir->fd,
+				   (const char *)nn->name.data, sflags);
 	if (r < 0) {
 		vault_dir_reseal(v, &save, (const char *)nn->name.data);
 		vault_dir_save_release(v, &save);

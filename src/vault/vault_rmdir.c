@@ -43,17 +43,19 @@ static int dir_scan(struct vault *v, int fd, bool unlink, unsigned *hidden)
 	int r;
 
 	*hidden = 0;
-	if ((r = SOP(v, dir_open, fd, &d)) < 0)
+	if ((r = store_dir_open(v->store, fd, &d)) < 0)
 		return r;
-	while ((r = SOP(v, dir_next, d, &ent)) == 1) {
+	while ((r = store_dir_next(v->store, d, &ent)) == 1) {
 		len = strlen(ent.name);
 		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
 			continue;
 		if (is_lower_hidden(v, ent.name)) {
 			(*hidden)++;
 			/* a leftover still open through this lower mount is hidden again */
+			/* a leftover that stays makes the lower rmdir fail with ENOTEMPTY, which is
+			 * reported */
 			if (unlink)
-				(void)SOP(v, unlinkat, fd, ent.name, 0);
+				(void)store_unlinkat(v->store, fd, ent.name, 0);
 			continue;
 		}
 		if (v->plaintext_names || !names_is_reserved(ent.name, len) ||
@@ -62,7 +64,7 @@ static int dir_scan(struct vault *v, int fd, bool unlink, unsigned *hidden)
 			break;
 		}
 	}
-	SOP(v, dir_close, d);
+	store_dir_close(v->store, d);
 	return r;
 }
 
@@ -93,8 +95,8 @@ int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct di
 
 	save->iv = NULL;
 	save->len = 0;
-	save->fd = SOP(v, openat, parentfd, lname, STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW,
-		       0);
+	save->fd = store_openat(v->store, parentfd, lname,
+				STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
 	if (save->fd < 0)
 		return save->fd;
 	if ((r = dir_scan(v, save->fd, false, &hidden)) < 0)
@@ -103,7 +105,7 @@ int vault_dir_unseal(struct vault *v, int parentfd, const char *lname, struct di
 			    &save->len);
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0 || (r = SOP(v, unlinkat, save->fd, NAMES_DIRIV_FILE, 0)) < 0)
+	if (r < 0 || (r = store_unlinkat(v->store, save->fd, NAMES_DIRIV_FILE, 0)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -123,8 +125,9 @@ void vault_dir_save_release(struct vault *v, struct dir_iv_save *save)
 {
 	free(save->iv);
 	save->iv = NULL;
+	/* a directory handle, only read */
 	if (save->fd >= 0)
-		(void)SOP(v, close, save->fd);
+		(void)store_close(v->store, save->fd);
 	save->fd = -1;
 }
 
@@ -135,9 +138,9 @@ static int rmdir_encrypted(struct vault *v, struct vnode *dir, const char *lname
 
 	if ((r = vault_dir_unseal(v, dir->fd, lname, &save)) < 0)
 		return r;
-	r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
+	r = store_unlinkat(v->store, dir->fd, lname, STORE_AT_REMOVEDIR);
 	if (r == -ENOTEMPTY && vault_dir_clear_leftovers(v, &save))
-		r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
+		r = store_unlinkat(v->store, dir->fd, lname, STORE_AT_REMOVEDIR);
 	if (r < 0)
 		vault_dir_reseal(v, &save, lname);
 	vault_dir_save_release(v, &save);
@@ -162,12 +165,12 @@ int vault_rmdir(struct vault *v, struct vnode *dir, const char *name)
 	if (r < 0)
 		goto out;
 	lname = (const char *)ln.name.data;
-	if ((r = SOP(v, fstatat, dir->fd, lname, &st, STORE_AT_NOFOLLOW)) < 0)
+	if ((r = store_fstatat(v->store, dir->fd, lname, &st, STORE_AT_NOFOLLOW)) < 0)
 		goto out;
 	if (!S_ISDIR(st.st_mode))
 		r = -ENOTDIR;
 	else if (v->plaintext_names)
-		r = SOP(v, unlinkat, dir->fd, lname, STORE_AT_REMOVEDIR);
+		r = store_unlinkat(v->store, dir->fd, lname, STORE_AT_REMOVEDIR);
 	else
 		r = rmdir_encrypted(v, dir, lname);
 	if (r == 0)

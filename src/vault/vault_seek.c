@@ -24,7 +24,7 @@ static int64_t lower_seek(struct fileop *op, uint64_t coff, int whence)
 {
 	if (!op->v->store->ops->lseek)
 		return -EOPNOTSUPP;
-	return SOP(op->v, lseek, op->fd, (int64_t)coff, whence);
+	return store_lseek(op->v->store, op->fd, (int64_t)coff, whence);
 }
 
 /* Is the whole stored range of block n a lower hole? */

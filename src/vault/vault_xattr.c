@@ -98,7 +98,7 @@ static ssize_t get_lower(struct vault *v, int fd, const char *lname, void *buf, 
 
 	if (!raw)
 		return -ENOMEM;
-	n = SOP(v, fgetxattr, fd, lname, raw, cap);
+	n = store_fgetxattr(v->store, fd, lname, raw, cap);
 	if (n >= 0)
 		n = value_decrypt(v, lname, raw, (size_t)n, buf, size);
 	free(raw);
@@ -181,8 +181,8 @@ int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const vo
 		goto out;
 	if ((r = xattr_fd(v, n, &fd)) < 0)
 		goto out;
-	r = SOP(v, fsetxattr, fd, (const char *)lname.data, raw.data, raw.len,
-		xattr_store_flags(flags));
+	r = store_fsetxattr(v->store, fd, (const char *)lname.data, raw.data, raw.len,
+			    xattr_store_flags(flags));
 	xattr_fd_put(v, n);
 	if (!strcmp(name, VAULT_ACL_DEFAULT))
 		vault_acl_forget(n); /* after the value landed: see vnode.acl_gen */
@@ -207,7 +207,7 @@ int vault_removexattr(struct vault *v, struct vnode *n, const char *name)
 			r = -ENODATA;
 		goto out;
 	}
-	r = SOP(v, fremovexattr, fd, (const char *)lname.data);
+	r = store_fremovexattr(v->store, fd, (const char *)lname.data);
 	xattr_fd_put(v, n);
 out:
 	buf_release(&lname);
@@ -216,7 +216,7 @@ out:
 
 static ssize_t list_lower(struct vault *v, int fd, char **out)
 {
-	ssize_t n = SOP(v, flistxattr, fd, NULL, 0);
+	ssize_t n = store_flistxattr(v->store, fd, NULL, 0);
 
 	*out = NULL;
 	if (n <= 0)
@@ -226,7 +226,7 @@ static ssize_t list_lower(struct vault *v, int fd, char **out)
 	*out = malloc((size_t)n + 1);
 	if (!*out)
 		return -ENOMEM;
-	n = SOP(v, flistxattr, fd, *out, (size_t)n);
+	n = store_flistxattr(v->store, fd, *out, (size_t)n);
 	if (n >= 0)
 		(*out)[n] = '\0';
 	return n;

@@ -792,11 +792,11 @@ TEST(fsck_unlock_errors)
 	EXPECT_EQ(vb_fsck(&b, "wrong password", &col, &n), -EPERM);
 	EXPECT_EQ(col.n, 0);
 	/* A config one byte short is malformed. */
-	EXPECT(truncate(at(&b, NAMES_CONF_FILE), CONFIG_SIZE - 1) == 0);
+	EXPECT(truncate(at(&b, CONFIG_FILE_NAME), CONFIG_SIZE - 1) == 0);
 	EXPECT_EQ(vb_fsck(&b, PW, &col, &n), -EPROTO);
-	EXPECT(unlink(at(&b, NAMES_CONF_FILE)) == 0);
+	EXPECT(unlink(at(&b, CONFIG_FILE_NAME)) == 0);
 	EXPECT_EQ(vb_fsck(&b, PW, &col, &n), -ENOENT);
-	EXPECT(mkdirat(b.root, NAMES_CONF_FILE, 0700) == 0);
+	EXPECT(mkdirat(b.root, CONFIG_FILE_NAME, 0700) == 0);
 	EXPECT_EQ(vb_fsck(&b, PW, &col, &n), -EPROTO);
 	vb_free(&b);
 	if (!EXPECT(mkdtemp(dir) != NULL))

@@ -1,8 +1,9 @@
 /*
  * Unit tests for keys/: HKDF labels and subkeys, the per-file key, master-key wrap and
  * unwrap (every bound config field makes the unwrap fail), and veilfs.conf on a real
- * temporary directory through the POSIX store.
+ * temporary directory through the POSIX store; the front-end names and bounds (params.c).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "crypto/kdf.h"
 #include "keys/config_file.h"
 #include "keys/keys.h"
+#include "keys/params.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -264,4 +266,42 @@ TEST(config_file_save_load_unlock)
 	store_free(s);
 	test_rm_tree(dir);
 	free(dir);
+}
+
+/* keys/params.h: the names and bounds front ends use instead of crypto/ and format/. */
+TEST(keys_params_names_and_bounds)
+{
+	static const struct {
+		const char *name;
+		int r;
+		uint8_t cipher;
+	} cases[] = {
+		/* 1 */ { "aes-256-gcm", 0, CONFIG_CIPHER_AES256_GCM },
+		/* 2 */ { "xchacha20-poly1305", 0, CONFIG_CIPHER_XCHACHA20_POLY1305 },
+		/* 3 */ { "AES-256-GCM", -EINVAL, 0 },
+		/* 4 */ { "", -EINVAL, 0 },
+	};
+	uint8_t a[32] = { 0 }, b[32] = { 0 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t cipher = 0;
+		int r = keys_cipher_parse(cases[i].name, &cipher);
+
+		EXPECTF(r == cases[i].r, "row %zu: %d", i + 1, r);
+		if (r == 0) {
+			EXPECTF(cipher == cases[i].cipher, "row %zu", i + 1);
+			EXPECTF(!strcmp(keys_cipher_name(cipher), cases[i].name), "row %zu", i + 1);
+		}
+	}
+	EXPECT(!strcmp(keys_cipher_name(0), "unknown"));
+	EXPECT(!strcmp(keys_kdf_name(CONFIG_KDF_ARGON2ID), "argon2id"));
+	EXPECT(!strcmp(keys_kdf_name(0), "unknown"));
+	EXPECT_EQ(KEYS_KDF_MEMORY_MIN_KIB, ARGON2_MIN_MEMORY_KIB);
+	EXPECT_EQ(KEYS_KDF_MEMORY_MAX_KIB, ARGON2_MAX_MEMORY_KIB);
+	EXPECT_EQ(KEYS_KDF_TIME_MIN, ARGON2_MIN_TIME);
+	EXPECT_EQ(KEYS_KDF_TIME_MAX, ARGON2_MAX_TIME);
+	EXPECT(keys_secret_equal(a, b, sizeof(a)));
+	EXPECT(keys_random_secret(a, sizeof(a)) == 0);
+	EXPECT(!test_all_zero(a, sizeof(a)));
+	EXPECT(!keys_secret_equal(a, b, sizeof(a)));
 }
