@@ -13,6 +13,7 @@
 #include "coord/coord.h"
 #include "coord/registry.h"
 #include "store/store.h"
+#include "helpers.h"
 #include "test.h"
 
 static const struct {
