@@ -194,3 +194,84 @@ t_cleanup() {
 	fi
 	exit $rc
 }
+
+# --- cases in processes of their own (tests/cli/cli_tests.sh, tests/cli/keyslots.sh) ---
+# A script defines test_NAME functions and ends with `t_run_cases PREFIX LIMIT [FILTER]`,
+# which runs each (whose name contains FILTER) as `SCRIPT --one WORK NAME` under a time
+# limit of LIMIT seconds, with stdin from /dev/null and $T its own temp directory, counts
+# it with ok/notok/skip and prints the summary. The helpers below fail the case (exit 1)
+# with a message on stderr; skip_case ends it as skipped (exit 77).
+die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+skip_case() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
+
+# run CMD...: run with the caller's stdin; sets rc, out, err.
+run() {
+	set +e
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+# expect_rc N CMD...: run and require exit status N.
+expect_rc() {
+	local want=$1
+	shift
+	run "$@"
+	[[ $rc == "$want" ]] || die "'$*' exited $rc, expected $want; out: $out; stderr: $err"
+}
+contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
+lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# pwfile NAME PASSWORD: write PASSWORD to $T/NAME, mode 0600.
+pwfile() { printf '%s\n' "$2" >"$T/$1" && chmod 600 "$T/$1"; }
+
+# t_cases_cleanup WORK: unmount whatever is still mounted below WORK (never delete through a
+# live mount), remove the logs those daemons left beside their pid files, remove WORK.
+t_cases_cleanup() {
+	local work=$1 m p
+	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
+		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	for m in $(find "$work" -mindepth 2 -maxdepth 2 -type d 2>/dev/null); do
+		p=$(pidfile_of "$m")
+		rm -f "${p%.pid}.log"
+	done
+	rm -rf "$work" || true
+}
+
+# t_run_cases PREFIX LIMIT [FILTER]: the runner described above (work dir
+# $TMPDIR/veilfs-PREFIX.XXXXXX); returns non-zero when a case failed.
+t_run_cases() {
+	local prefix=$1 limit=$2 filter=${3:-} script=$0 t rc
+	T_CASES_WORK=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-$prefix.XXXXXX")
+	t_on_exit 't_cases_cleanup "$T_CASES_WORK"'
+	for t in $(declare -F | awk '{print $3}' | sed -n 's/^test_//p'); do
+		[[ -z $filter || $t == *"$filter"* ]] || continue
+		set +e
+		timeout --kill-after=10 "$limit" bash "$script" --one "$T_CASES_WORK" "$t" \
+			</dev/null >"$T_CASES_WORK/$t.log" 2>&1
+		rc=$?
+		set -e
+		case $rc in
+		0) ok "$t" ;;
+		77) skip "$t" "$(grep '^SKIP' "$T_CASES_WORK/$t.log" | tail -n 1)" ;;
+		*)
+			((rc == 124)) && echo "#   timed out after ${limit}s"
+			notok "$t" "exit $rc"
+			sed 's/^/#   /' "$T_CASES_WORK/$t.log" | tail -n 15
+			;;
+		esac
+	done
+	t_summary
+}
+
+# t_case_main ARGS...: when called as `SCRIPT --one WORK NAME`, run test_NAME in $T=WORK/NAME
+# and exit; otherwise return.
+t_case_main() {
+	[[ ${1:-} == --one ]] || return 0
+	T=$2/$3
+	mkdir -p "$T"
+	"test_$3"
+	exit 0
+}
