@@ -39,7 +39,7 @@ CORE_SRC  := $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))
 FUSE_SRC  := $(wildcard src/fuse/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_MAIN := tests/unit/runner.c
+UNIT_MAIN := tests/unit/runner.c tests/unit/helpers.c
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   := $(FUSE_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/cli/cli_tests.sh: real runs of the veilfs binary (init, info, passwd, password
 # sources, exit codes, help texts). Each test runs in its own process with its own temp
-# directory and a time limit; prints "ok"/"not ok"/"skip" per test and a final line
-# "N passed, N failed[, N skipped]". Exits non-zero when a test failed.
+# directory and a time limit (tests/lib.sh t_run_cases); prints "ok"/"not ok" per test (a
+# skip is "ok ... # SKIP") and a final line "N passed, N failed[, N skipped]". Exits
+# non-zero when a test failed.
 #
 #   tests/cli/cli_tests.sh [NAME-SUBSTRING]
 # Environment: VEILFS (binary, default build/veilfs of this checkout),
@@ -16,32 +17,12 @@ V=${VEILFS:-$repo/build/veilfs}
 KDF=(--kdf-memory 8 --kdf-time 1)
 
 # --------------------------------------------------------------------------- helpers
-# Every helper fails the test (non-zero) with a message on stderr.
-die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
-
-# run CMD...: run with stdin from /dev/null unless redirected; sets rc, out, err.
-run() {
-	set +e
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	set -e
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-}
-# expect_rc N CMD...: run and require exit status N.
-expect_rc() {
-	local want=$1
-	shift
-	run "$@"
-	[[ $rc == "$want" ]] || die "'$*' exited $rc, expected $want; stderr: $err"
-}
-contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
-lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-pwfile() { printf '%s\n' "$2" >"$T/$1" && chmod 600 "$T/$1"; }
-# new_vault NAME PASSWORD [INIT OPTIONS...]: a fresh vault in $T/NAME.
-new_vault() {
+# The helpers (die, skip_case, run, expect_rc, contains, lacks, sha, pwfile) and the runner
+# (t_run_cases) are in tests/lib.sh.
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+# pw_vault NAME PASSWORD [INIT OPTIONS...]: a fresh vault in $T/NAME.
+pw_vault() {
 	local name=$1 pw=$2
 	shift 2
 	pwfile "$name.pw" "$pw"
@@ -92,7 +73,7 @@ test_every_subcommand_help() {
 		expect_rc 0 "$V" help "$c"
 		contains "$out" "usage: veilfs $c"
 	done
-	((${#unimpl[@]} == 0)) || skip "not implemented yet: ${unimpl[*]} (the others pass)"
+	((${#unimpl[@]} == 0)) || skip_case "not implemented yet: ${unimpl[*]} (the others pass)"
 }
 
 test_help_describes_every_option() {
@@ -194,7 +175,7 @@ test_smb_urls_without_server() {
 
 test_init_and_info() {
 	# The version-1 layout (version 2 is tests/cli/keyslots.sh).
-	new_vault v "correct horse" --format-version 1
+	pw_vault v "correct horse" --format-version 1
 	contains "$out" "created vault"
 	[[ $(stat -c %s "$T/v/veilfs.conf") == 140 ]] || die "veilfs.conf is not 140 bytes"
 	[[ $(stat -c %s "$T/v/veilfs.diriv") == 16 ]] || die "veilfs.diriv is not 16 bytes"
@@ -213,7 +194,7 @@ test_init_and_info() {
 }
 
 test_info_json() {
-	new_vault v pw --format-version 1
+	pw_vault v pw --format-version 1
 	expect_rc 0 "$V" info --json "$T/v"
 	printf '%s' "$out" | python3 -m json.tool >/dev/null || die "not valid JSON: $out"
 	printf '%s' "$out" >"$T/info.json"
@@ -235,7 +216,7 @@ EOF
 }
 
 test_init_xchacha_plaintext_names() {
-	new_vault v pw --cipher xchacha20-poly1305 --plaintext-names
+	pw_vault v pw --cipher xchacha20-poly1305 --plaintext-names
 	[[ ! -e $T/v/veilfs.diriv ]] || die "plaintext-names vault has a veilfs.diriv"
 	expect_rc 0 "$V" info --json "$T/v"
 	printf '%s' "$out" >"$T/i.json"
@@ -260,7 +241,7 @@ test_init_default_kdf() {
 }
 
 test_wrong_password_changes_nothing() {
-	new_vault v right
+	pw_vault v right
 	before=$(sha "$T/v/veilfs.conf")
 	pwfile wrong wrong
 	pwfile new new
@@ -278,7 +259,7 @@ test_wrong_password_changes_nothing() {
 }
 
 test_passwd_changes_password() {
-	new_vault v old-pw --format-version 1
+	pw_vault v old-pw --format-version 1
 	id=$("$V" info --json "$T/v" | json_get '["vault_id"]')
 	before=$(sha "$T/v/veilfs.conf")
 	pwfile old old-pw
@@ -300,20 +281,20 @@ test_passwd_changes_password() {
 }
 
 test_passwd_json() {
-	new_vault v old-pw
+	pw_vault v old-pw
 	pwfile old old-pw
 	pwfile new new-pw
 	expect_rc 0 "$V" passwd --json --passfile "$T/old" --new-passfile "$T/new" "$T/v"
 	[[ $(json_get '["changed"]' <<<"$out") == True && $(json_get '["slot"]' <<<"$out") == password ]] ||
 		die "version 2: $out"
-	new_vault w old-pw --format-version 1
+	pw_vault w old-pw --format-version 1
 	expect_rc 0 "$V" passwd --json --passfile "$T/old" --new-passfile "$T/new" "$T/w"
 	[[ $(json_get '["slot"]' <<<"$out") == None ]] || die "version 1: $out"
 	accepts "$T/w" new-pw || die "new password not accepted"
 }
 
 test_passwd_keeps_parameters() {
-	new_vault v a --cipher xchacha20-poly1305 --format-version 1
+	pw_vault v a --cipher xchacha20-poly1305 --format-version 1
 	head -c 48 "$T/v/veilfs.conf" >"$T/head.before"
 	salt=$(od -An -tx1 -j48 -N32 "$T/v/veilfs.conf")
 	pwfile a a
@@ -470,7 +451,7 @@ test_init_refuses_nonempty_and_existing() {
 	mkdir "$T/h"
 	: >"$T/h/.hidden"
 	expect_rc 4 "$V" init --passfile "$T/p" "${KDF[@]}" "$T/h"
-	new_vault v pw
+	pw_vault v pw
 	before=$(sha "$T/v/veilfs.conf")
 	iv=$(sha "$T/v/veilfs.diriv")
 	expect_rc 4 "$V" init --passfile "$T/p" "${KDF[@]}" "$T/v"
@@ -490,7 +471,7 @@ test_not_a_vault_exit_3() {
 	contains "$err" "not a veilfs vault"
 	expect_rc 3 "$V" info "$T/missing"
 	expect_rc 3 "$V" passwd --passfile "$T/p" --new-passfile "$T/n" "$T/empty"
-	new_vault v pw --format-version 1
+	pw_vault v pw --format-version 1
 	cp "$T/v/veilfs.conf" "$T/good.conf"
 	make_conf() { rm -f "$T/v/veilfs.conf"; cat >"$T/v/veilfs.conf"; }
 	# truncated, empty, trailing byte, bad magic, bad version, unknown feature, bad cipher,
@@ -523,7 +504,7 @@ test_not_a_vault_exit_3() {
 }
 
 test_tampered_config_is_wrong_password() {
-	new_vault v pw --format-version 1
+	pw_vault v pw --format-version 1
 	pwfile p pw
 	pwfile n n
 	# Flip one bit of the wrapped key (last byte) and of the vault id: both well-formed.
@@ -552,7 +533,7 @@ EOF
 }
 
 test_passfile_readable_by_others_warns() {
-	new_vault v pw
+	pw_vault v pw
 	pwfile p pw
 	chmod 600 "$T/p"
 	expect_rc 0 "$V" fsck --passfile "$T/p" "$T/v"
@@ -585,7 +566,7 @@ EOF
 }
 
 test_kdf_cost_limit_refuses_tampered_config() {
-	new_vault v pw --format-version 1 # the version-1 layout (set_kdf_cost); v2 slots: unit test
+	pw_vault v pw --format-version 1 # the version-1 layout (set_kdf_cost); v2 slots: unit test
 	pwfile p pw
 	mkdir "$T/m"
 	set_kdf_cost "$T/v" 4096 64 # the most the format allows: 4 GiB x 64 passes
@@ -602,7 +583,7 @@ test_kdf_cost_limit_refuses_tampered_config() {
 		contains "$err" "4096 MiB and 64 passes, above the limit of 1024 MiB and 16 passes"
 		contains "$err" "VEILFS_KDF_LIMIT=4096,64"
 	done
-	! mounted "$T/m" || die "mounted"
+	! is_mounted "$T/m" || die "mounted"
 	[[ $(sha "$T/v/veilfs.conf") == "$before" ]] || die "refused config rewritten"
 	# the override lets a cost through; a lower one refuses the default cost too
 	set_kdf_cost "$T/v" 8 1
@@ -641,24 +622,23 @@ test_process_hardening() {
 	[[ $umask_line =~ [0-7]*[2367][2367]$ ]] || die "umask lets group/others write: $umask_line"
 }
 
-mounted() { grep -q " $1 fuse" /proc/self/mounts; }
 
 test_passwd_keeps_data_via_mount() {
-	new_vault v before-pw
+	pw_vault v before-pw
 	mkdir "$T/m"
 	run "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
 	if [[ $rc != 0 ]]; then
-		[[ $err == *"not implemented"* ]] && skip "veilfs mount is not implemented yet"
+		[[ $err == *"not implemented"* ]] && skip_case "veilfs mount is not implemented yet"
 		die "mount failed ($rc): $err"
 	fi
 	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
-	mounted "$T/m" || die "mount returned 0 but nothing is mounted"
+	is_mounted "$T/m" || die "mount returned 0 but nothing is mounted"
 	echo "kept across passwd" >"$T/m/file"
 	expect_rc 0 "$V" umount "$T/m"
 	pwfile new after-pw
 	expect_rc 0 "$V" passwd --passfile "$T/v.pw" --new-passfile "$T/new" "$T/v"
 	expect_rc 1 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
-	! mounted "$T/m" || die "mounted with the old password"
+	! is_mounted "$T/m" || die "mounted with the old password"
 	expect_rc 0 "$V" mount --passfile "$T/new" "$T/v" "$T/m"
 	[[ $(cat "$T/m/file") == "kept across passwd" ]] || die "data lost after passwd"
 	expect_rc 0 "$V" umount "$T/m"
@@ -676,9 +656,9 @@ test_options_after_operands() {
 	mkdir "$T/m"
 	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
 	expect_rc 0 "$V" mount "$T/v" "$T/m" --passfile "$T/q" -o ro
-	mounted "$T/m" || die "mount with trailing options returned 0 but nothing is mounted"
+	is_mounted "$T/m" || die "mount with trailing options returned 0 but nothing is mounted"
 	expect_rc 0 "$V" umount "$T/m"
-	! mounted "$T/m" || die "still mounted after umount"
+	! is_mounted "$T/m" || die "still mounted after umount"
 	expect_rc 0 "$V" umount "$T/m" --help
 	contains "$out" "usage: veilfs umount"
 	# "--" ends the options: what follows is an operand even if it looks like one
@@ -719,7 +699,7 @@ test_single_dash_spellings() {
 # Progress while the KDF runs longer than the delay ($VEILFS_PROGRESS_DELAY_MS=0: at once),
 # one "mounted" line, -q silencing both; a non-empty mount point refused unless -o nonempty.
 test_mount_messages() {
-	new_vault v pw
+	pw_vault v pw
 	mkdir "$T/m"
 	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
 	VEILFS_PROGRESS_DELAY_MS=0 expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
@@ -735,7 +715,7 @@ test_mount_messages() {
 	expect_rc 4 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/full"
 	contains "$err" "mount point '$T/full' is not empty"
 	contains "$err" "-o nonempty"
-	! mounted "$T/full" || die "mounted over a non-empty directory"
+	! is_mounted "$T/full" || die "mounted over a non-empty directory"
 	trap '"$V" umount "$T/full" >/dev/null 2>&1 || fusermount3 -uz "$T/full" 2>/dev/null || true' EXIT
 	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/full" -o nonempty
 	[[ $(cat "$T/full/f") == kept ]] || die "the vault is not shown over the non-empty directory"
@@ -745,7 +725,7 @@ test_mount_messages() {
 
 # fsck finds a veilfs mount of the vault in /proc/self/mountinfo and refuses unless --force.
 test_fsck_refuses_mounted_vault() {
-	new_vault v pw
+	pw_vault v pw
 	mkdir "$T/m"
 	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
 	expect_rc 0 "$V" mount -q --passfile "$T/v.pw" "$T/v" "$T/m"
@@ -762,9 +742,9 @@ test_fsck_refuses_mounted_vault() {
 
 # Without a syslog daemon the daemon logs next to its pid file, and says where once.
 test_log_fallback_without_syslog() {
-	[[ -S /dev/log ]] && skip "a syslog daemon listens on /dev/log on this machine"
-	[[ $(id -u) == 0 ]] || skip "checks the root pid file directory /run/veilfs"
-	new_vault v pw
+	[[ -S /dev/log ]] && skip_case "a syslog daemon listens on /dev/log on this machine"
+	[[ $(id -u) == 0 ]] || skip_case "checks the root pid file directory /run/veilfs"
+	pw_vault v pw
 	mkdir "$T/m"
 	local log
 	log=/run/veilfs/$(printf '%s' "$T/m" | sha256sum | cut -d' ' -f1).log
@@ -804,72 +784,27 @@ test_kdf_progress_of_init_passwd_fsck() {
 # mount.fuse3's calling form: "veilfs CIPHERDIR MOUNTPOINT -o OPTIONS", fstab-only options
 # ignored, the long options spelled as -o keys.
 test_mount_helper_form() {
-	new_vault v pw
+	pw_vault v pw
 	mkdir "$T/m"
 	trap '"$V" umount "$T/m" >/dev/null 2>&1 || fusermount3 -uz "$T/m" 2>/dev/null || true' EXIT
 	expect_rc 0 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,noauto,nofail,_netdev,x-systemd.automount,user,defaults,comment=x,log=$T/log,ro"
 	[[ $out == "mounted $T/v at $T/m (read-only)" ]] || die "unexpected output: $out"
-	mounted "$T/m" || die "the helper form mounted nothing"
+	is_mounted "$T/m" || die "the helper form mounted nothing"
 	grep -q "serving '$T/v' on '$T/m' (read-only)" "$T/log" || die "log= was not used"
 	expect_rc 0 "$V" umount "$T/m"
 	expect_rc 2 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,shared=sometimes"
 	contains "$err" "invalid shared mode 'sometimes'"
 	expect_rc 2 "$V" "$T/v" "$T/m" -o "passfile=$T/v.pw,no_such_fuse_option"
 	contains "$err" "invalid FUSE options"
-	! mounted "$T/m" || die "mounted despite an unknown option"
+	! is_mounted "$T/m" || die "mounted despite an unknown option"
 	# a first argument that is no directory is still an unknown command
 	expect_rc 2 "$V" "$T/v.pw" "$T/m"
 	contains "$err" "unknown command '$T/v.pw'"
 }
 
 # --------------------------------------------------------------------------- runner
-if [[ ${1:-} == --one ]]; then
-	T=$2/$3
-	mkdir -p "$T"
-	"test_$3"
-	exit 0
-fi
+t_case_main "$@"
 
 [[ -x $V ]] || { echo "cli_tests.sh: no binary at $V (run make)" >&2; echo "0 passed, 1 failed"; exit 1; }
 command -v python3 >/dev/null || { echo "cli_tests.sh: python3 is needed" >&2; echo "0 passed, 1 failed"; exit 1; }
-filter=${1:-}
-limit=${VEILFS_CLI_TEST_TIMEOUT:-120}
-work=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-cli.XXXXXX")
-cleanup() {
-	# Never delete through a live mount.
-	local m
-	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
-		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-	done
-	# the logs daemons wrote next to their pid files (no syslog daemon on the machine)
-	for m in $(find "$work" -mindepth 2 -maxdepth 2 -type d 2>/dev/null); do
-		rm -f "/run/veilfs/$(printf '%s' "$m" | sha256sum | cut -d' ' -f1).log"
-	done
-	rm -rf "$work" || true
-}
-trap cleanup EXIT
-
-pass=0 fail=0 skipped=0
-for t in $(declare -F | awk '{print $3}' | sed -n 's/^test_//p'); do
-	[[ -z $filter || $t == *"$filter"* ]] || continue
-	set +e
-	timeout --kill-after=10 "$limit" bash "${BASH_SOURCE[0]}" --one "$work" "$t" >"$work/$t.log" 2>&1
-	rc=$?
-	set -e
-	case $rc in
-	0) pass=$((pass + 1)); echo "ok - $t" ;;
-	77) skipped=$((skipped + 1)); echo "skip - $t: $(grep '^SKIP' "$work/$t.log" | tail -n 1)" ;;
-	*)
-		fail=$((fail + 1))
-		((rc == 124)) && echo "#   timed out after ${limit}s"
-		echo "not ok - $t"
-		sed 's/^/#   /' "$work/$t.log" | tail -n 15
-		;;
-	esac
-done
-if ((skipped)); then
-	echo "$pass passed, $fail failed, $skipped skipped"
-else
-	echo "$pass passed, $fail failed"
-fi
-((fail == 0))
+t_run_cases cli "${VEILFS_CLI_TEST_TIMEOUT:-120}" "${1:-}"

@@ -8,11 +8,11 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight completion.sh
 T_WORK=$(mktemp -d /tmp/veilfs-completion.XXXXXX)
-trap t_cleanup EXIT
+t_on_exit t_cleanup
 W=$T_WORK
 BASH_COMP=$repo/contrib/completion/veilfs.bash
 ZSH_COMP=$repo/contrib/completion/_veilfs

@@ -14,11 +14,11 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight docs.sh
 T_WORK=$(mktemp -d /tmp/veilfs-docs.XXXXXX)
-trap t_cleanup EXIT
+t_on_exit t_cleanup
 W=$T_WORK
 cd "$repo"
 

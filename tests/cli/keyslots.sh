@@ -18,26 +18,10 @@ V=${VEILFS:-$repo/build/veilfs}
 [[ $V == /* ]] || V=$repo/$V
 KDF=(--kdf-memory 8 --kdf-time 1)
 
-die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-run() {
-	set +e
-	"$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	set -e
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-}
-expect_rc() {
-	local want=$1
-	shift
-	run "$@"
-	[[ $rc == "$want" ]] || die "'$*' exited $rc, expected $want; out: $out; stderr: $err"
-}
-contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
-lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-pwfile() { printf '%s\n' "$2" >"$T/$1"; chmod 600 "$T/$1"; }
-mounted() { grep -q " $1 fuse" /proc/self/mounts; }
+# The helpers (die, skip_case, run, expect_rc, contains, lacks, sha, pwfile) and the runner
+# (t_run_cases) are in tests/lib.sh.
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 labels() { "$V" key list --json "$1" | python3 -c 'import json,sys; print(" ".join(s["label"] for s in json.load(sys.stdin)["slots"]))'; }
 
 # Mount points made by a test, unmounted on exit whatever happens.
@@ -45,7 +29,7 @@ MOUNTS=()
 unmount_all() {
 	local m
 	for m in "${MOUNTS[@]}"; do
-		mounted "$m" && { "$V" umount "$m" >/dev/null 2>&1 || fusermount3 -uz "$m" 2>/dev/null || true; }
+		is_mounted "$m" && { "$V" umount "$m" >/dev/null 2>&1 || fusermount3 -uz "$m" 2>/dev/null || true; }
 	done
 	return 0
 }
@@ -58,22 +42,22 @@ mount_check() {
 	mkdir -p "$m"
 	MOUNTS+=("$m")
 	expect_rc 0 "$V" mount "$@" "$dir" "$m"
-	mounted "$m" || die "mount exited 0 but nothing is mounted"
+	is_mounted "$m" || die "mount exited 0 but nothing is mounted"
 	echo "through $*" >"$m/probe"
 	[[ $(cat "$m/probe") == "through $*" ]] || die "read back failed"
 	expect_rc 0 "$V" umount "$m"
 }
 
-# new_vault NAME: a version-2 vault in $T/NAME with password slot 'password' ($T/NAME.pw)
+# v2_vault NAME: a version-2 vault in $T/NAME with password slot 'password' ($T/NAME.pw)
 # and the recovery key in $T/NAME.rk.
-new_vault() {
+v2_vault() {
 	pwfile "$1.pw" "pw of $1"
 	expect_rc 0 "$V" init --passfile "$T/$1.pw" "${KDF[@]}" --recovery-key-file "$T/$1.rk" "$T/$1"
 }
 
 # ------------------------------------------------------------------------------ tests
 test_every_slot_type_mounts() {
-	new_vault v
+	v2_vault v
 	[[ $(stat -c %a "$T/v.rk") == 600 ]] || die "recovery key file mode $(stat -c %a "$T/v.rk")"
 	grep -Eq '^[0-9a-f]{8}(-[0-9a-f]{8}){7}$' "$T/v.rk" || die "recovery key file: $(cat "$T/v.rk")"
 	[[ $(stat -c %s "$T/v/veilfs.conf") == $((44 + 2 * 148)) ]] || die "config size"
@@ -98,7 +82,7 @@ test_every_slot_type_mounts() {
 }
 
 test_wrong_keys_exit_1_and_change_nothing() {
-	new_vault v
+	v2_vault v
 	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label laptop --new-keyfile "$T/kf" "$T/v"
 	before=$(sha "$T/v/veilfs.conf")
 	head -c 32 /dev/urandom >"$T/badkf"
@@ -110,7 +94,7 @@ test_wrong_keys_exit_1_and_change_nothing() {
 		"--keyfile $T/v.rk"; do
 		# shellcheck disable=SC2086
 		expect_rc 1 "$V" mount $auth "$T/v" "$T/m"
-		! mounted "$T/m" || die "mounted with $auth"
+		! is_mounted "$T/m" || die "mounted with $auth"
 		# shellcheck disable=SC2086
 		expect_rc 1 "$V" key add $auth --label x --new-keyfile "$T/kf2" "$T/v"
 		[[ ! -e $T/kf2 ]] || die "key file left behind by a refused add"
@@ -128,7 +112,7 @@ test_wrong_keys_exit_1_and_change_nothing() {
 }
 
 test_list_add_remove_last_refused() {
-	new_vault v
+	v2_vault v
 	expect_rc 0 "$V" key list "$T/v"
 	contains "$out" "LABEL"
 	contains "$out" "argon2id m=8MiB t=1 p=4"
@@ -194,7 +178,7 @@ test_init_recovery_key_terminal_file_none() {
 }
 
 test_passwd_one_slot_and_cost() {
-	new_vault v
+	v2_vault v
 	pwfile a.pw alice
 	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label alice --new-passfile "$T/a.pw" "${KDF[@]}" "$T/v"
 	pwfile a2.pw "alice two"
@@ -280,7 +264,7 @@ test_upgrade_v1_keeps_every_file() {
 # Two `key add` at once, both past their KDF before either takes the lock (the new
 # passwords come through FIFOs written only once both processes wait on them): both land.
 test_concurrent_key_add_both_land() {
-	new_vault v
+	v2_vault v
 	local round
 	for round in 1 2 3; do
 		rm -f "$T/f1" "$T/f2"
@@ -317,7 +301,7 @@ print("veilfs.lock.%016x" % h)'
 # lock (it cannot have written), (2) in the middle of a slow KDF for the new password.
 # The vault keeps opening with its old slots, and later changes work.
 test_kill9_key_add_keeps_old_slots() {
-	new_vault v
+	v2_vault v
 	before=$(sha "$T/v/veilfs.conf")
 	lock=$T/v/$(conf_lock_name)
 	# (1) a live holder: the lock file, refreshed so that it is never stale
@@ -374,7 +358,7 @@ test_kill9_key_add_keeps_old_slots() {
 # Slot changes rewrite veilfs.conf only: a live mount keeps serving through them, and the
 # files it wrote open under the new slot after a remount.
 test_slot_changes_under_a_live_mount() {
-	new_vault v
+	v2_vault v
 	mkdir "$T/m"
 	MOUNTS+=("$T/m")
 	expect_rc 0 "$V" mount --passfile "$T/v.pw" "$T/v" "$T/m"
@@ -415,42 +399,7 @@ test_help_texts() {
 }
 
 # ------------------------------------------------------------------------------ runner
-if [[ ${1:-} == --one ]]; then
-	T=$2/$3
-	mkdir -p "$T"
-	"test_$3"
-	exit 0
-fi
+t_case_main "$@"
 
 [[ -x $V ]] || { echo "keyslots.sh: no binary at $V (run make)" >&2; echo "0 passed, 1 failed"; exit 1; }
-filter=${1:-}
-limit=${VEILFS_CLI_TEST_TIMEOUT:-180}
-work=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-keyslots.XXXXXX")
-cleanup() {
-	local m
-	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
-		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-	done
-	rm -rf "$work" || true
-}
-trap cleanup EXIT
-
-pass=0 fail=0
-for t in $(declare -F | awk '{print $3}' | sed -n 's/^test_//p'); do
-	[[ -z $filter || $t == *"$filter"* ]] || continue
-	set +e
-	timeout --kill-after=10 "$limit" bash "${BASH_SOURCE[0]}" --one "$work" "$t" >"$work/$t.log" 2>&1
-	rc=$?
-	set -e
-	if ((rc == 0)); then
-		pass=$((pass + 1))
-		echo "ok - $t"
-	else
-		fail=$((fail + 1))
-		((rc == 124)) && echo "#   timed out after ${limit}s"
-		echo "not ok - $t"
-		sed 's/^/#   /' "$work/$t.log" | tail -n 15
-	fi
-done
-echo "$pass passed, $fail failed"
-((fail == 0))
+t_run_cases keyslots "${VEILFS_CLI_TEST_TIMEOUT:-180}" "${1:-}"

@@ -17,80 +17,43 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VEILFS=${VEILFS:-$repo/build/veilfs}
 T=60 # seconds allowed to any one veilfs command
 
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+log() { t_log "$@"; }
 
-passed=0 failed=0
-ok() {
-	passed=$((passed + 1))
-	log "ok - $1"
-}
-fail() {
-	failed=$((failed + 1))
-	log "FAIL - $1${2:+: $2}"
-}
-finished=0
-finish() {
-	finished=1
-	echo "$passed passed, $failed failed"
-	[[ $failed -eq 0 && $passed -gt 0 ]]
-}
-# A command failing outside a case aborts the script (set -e): count it and still print
-# the totals.
+# A command failing outside a case aborts the script (set -e): t_cleanup counts it and
+# still prints the totals.
 trap '[[ $- != *e* ]] || log "error at line $LINENO: $BASH_COMMAND"' ERR
 
 tmp=$(mktemp -d /var/tmp/veilfs-fsck-test.XXXXXX)
-mounts=()
-cleanup() {
-	local m
-	for m in "${mounts[@]}"; do
-		if mountpoint -q "$m" 2>/dev/null; then
-			timeout 20 "$VEILFS" umount "$m" 2>/dev/null ||
-				fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$tmp"
-	if [[ $finished -eq 0 ]]; then
-		fail "script aborted"
-		echo "$passed passed, $failed failed"
-		exit 1
-	fi
-}
-trap cleanup EXIT
+T_WORK=$tmp
+t_on_exit t_cleanup
 
 for tool in jq getfattr setfattr setpriv; do
 	if ! command -v "$tool" >/dev/null; then
-		fail "setup" "$tool is not installed"
-		finish
+		notok "setup" "$tool is not installed"
+		t_summary
 		exit 1
 	fi
 done
 if [[ ! -x $VEILFS ]]; then
-	fail "setup" "$VEILFS is missing (run make)"
-	finish
+	notok "setup" "$VEILFS is missing (run make)"
+	t_summary
 	exit 1
 fi
 
 pw=$tmp/pw
+T_PASSFILE=$pw
 echo "fsck test password" >"$pw"
 echo "not the password" >"$tmp/wrongpw"
 chmod 644 "$pw"
 
-# vault_new DIR [init options...]: a new vault with a fast KDF.
-vault_new() {
-	local dir=$1
-	shift
-	mkdir -p "$dir"
-	timeout $T "$VEILFS" init --passfile "$pw" --kdf-memory 8 --kdf-time 1 "$@" "$dir" >/dev/null
-}
-
 # with_mount DIR FUNCTION: mount DIR on a fresh mountpoint, run FUNCTION MOUNTPOINT, unmount.
 with_mount() {
 	local dir=$1 fn=$2 m=$tmp/mnt.$RANDOM
-	mkdir -p "$m"
-	mounts+=("$m")
-	timeout $T "$VEILFS" mount --passfile "$pw" "$dir" "$m"
+	vmount "$dir" "$m"
 	"$fn" "$m"
-	timeout $T "$VEILFS" umount "$m"
+	vumount "$m"
 }
 
 # lower_of VAULT INODE: the lower path (relative) of the object with that inode number.
@@ -128,22 +91,22 @@ populate() {
 }
 
 log "building the test vault in $tmp"
-if ! vault_new "$pristine" || ! with_mount "$pristine" populate; then
-	fail "setup" "cannot build the vault through a mount"
-	finish
+if ! new_vault "$pristine" || ! with_mount "$pristine" populate; then
+	notok "setup" "cannot build the vault through a mount"
+	t_summary
 	exit 1
 fi
 declare -A L
 for k in hello rand exact b link long; do
 	if ! L[$k]=$(lower_of "$pristine" "${ino[$k]}"); then
-		fail "setup" "no lower object for '$k' (inode ${ino[$k]})"
-		finish
+		notok "setup" "no lower object for '$k' (inode ${ino[$k]})"
+		t_summary
 		exit 1
 	fi
 done
 if [[ ${L[long]} != veilfs.lname.* || ! -f $pristine/${L[long]}.name ]]; then
-	fail "setup" "the long name is not stored as veilfs.lname.* with a side file"
-	finish
+	notok "setup" "the long name is not stored as veilfs.lname.* with a side file"
+	t_summary
 	exit 1
 fi
 gcm_block=4124 # 4096 + 12 + 16
@@ -173,13 +136,13 @@ findings() {
 expect_case() {
 	local name=$1 want_rc=$2 want=$3 got
 	if ! got=$(findings 2>&1); then
-		fail "$name" "output is not valid JSON: $(head -c 300 "$tmp/out")"
+		notok "$name" "output is not valid JSON: $(head -c 300 "$tmp/out")"
 		return
 	fi
 	if [[ $rc -ne $want_rc ]]; then
-		fail "$name" "exit status $rc, want $want_rc; $(head -c 300 "$tmp/err")"
+		notok "$name" "exit status $rc, want $want_rc; $(head -c 300 "$tmp/err")"
 	elif [[ $got != "$want" ]]; then
-		fail "$name" "findings differ:"$'\n'"  got:  ${got//$'\n'/$'\n'        }"$'\n'"  want: ${want//$'\n'/$'\n'        }"
+		notok "$name" "findings differ:"$'\n'"  got:  ${got//$'\n'/$'\n'        }"$'\n'"  want: ${want//$'\n'/$'\n'        }"
 	else
 		ok "$name"
 	fi
@@ -201,7 +164,7 @@ if [[ $(jq -c '[.clean, .problems, .io_errors, .counts.dirs, .counts.files, .cou
 		.counts.blocks, .counts.holes, .counts.xattrs]' "$tmp/out") == "[true,0,0,4,5,1,34,4,2]" ]]; then
 	ok "clean vault: counts (4 dirs, 5 files, 1 symlink, 34 blocks, 4 holes, 2 xattrs)"
 else
-	fail "clean vault: counts" "$(jq -c '.counts' "$tmp/out" 2>&1)"
+	notok "clean vault: counts" "$(jq -c '.counts' "$tmp/out" 2>&1)"
 fi
 
 reset
@@ -285,7 +248,7 @@ expect_case "tampered xattr value" 5 "xattr-value-invalid|${L[hello]}|/a/hello.t
 if [[ $(jq -r '.findings[0].xattr' "$tmp/out") == "$xname" ]]; then
 	ok "tampered xattr value: lower attribute name reported"
 else
-	fail "tampered xattr value: lower attribute name reported" "$(jq -c '.findings' "$tmp/out")"
+	notok "tampered xattr value: lower attribute name reported" "$(jq -c '.findings' "$tmp/out")"
 fi
 
 reset
@@ -320,7 +283,7 @@ set -e
 if [[ $rc -eq 1 && ! -s $tmp/out ]] && grep -q "wrong password" "$tmp/err"; then
 	ok "wrong password: exit 1, nothing on stdout"
 else
-	fail "wrong password" "rc=$rc stdout=$(head -c 200 "$tmp/out") stderr=$(head -c 200 "$tmp/err")"
+	notok "wrong password" "rc=$rc stdout=$(head -c 200 "$tmp/out") stderr=$(head -c 200 "$tmp/err")"
 fi
 
 mkdir -p "$tmp/empty"
@@ -329,14 +292,14 @@ for d in "$tmp/empty" "$tmp/does-not-exist"; do
 	timeout $T "$VEILFS" fsck --passfile "$pw" "$d" >/dev/null 2>"$tmp/err"
 	rc=$?
 	set -e
-	if [[ $rc -eq 3 ]]; then ok "not a vault (${d##*/}): exit 3"; else fail "not a vault (${d##*/})" "rc=$rc"; fi
+	if [[ $rc -eq 3 ]]; then ok "not a vault (${d##*/}): exit 3"; else notok "not a vault (${d##*/})" "rc=$rc"; fi
 done
 
 reset
 chmod u+w "$C/veilfs.conf"
 truncate -s 139 "$C/veilfs.conf"
 run_fsck
-if [[ $rc -eq 3 ]]; then ok "malformed veilfs.conf: exit 3"; else fail "malformed veilfs.conf" "rc=$rc"; fi
+if [[ $rc -eq 3 ]]; then ok "malformed veilfs.conf: exit 3"; else notok "malformed veilfs.conf" "rc=$rc"; fi
 
 set +e
 timeout $T "$VEILFS" fsck >/dev/null 2>&1
@@ -349,7 +312,7 @@ set -e
 if [[ $rc1 -eq 2 && $rc2 -eq 2 && $rc3 -eq 2 ]]; then
 	ok "usage errors: exit 2"
 else
-	fail "usage errors" "rc=$rc1,$rc2,$rc3"
+	notok "usage errors" "rc=$rc1,$rc2,$rc3"
 fi
 
 reset
@@ -366,7 +329,7 @@ want="block-auth: '${L[rand]}' = '/a/b/rand.bin', block 3: authentication failed
 if [[ $rc -eq 5 ]] && grep -qxF "$want" "$tmp/out" && grep -q '^1 problem, 0 I/O errors$' "$tmp/out"; then
 	ok "text output: finding line and summary, exit 5"
 else
-	fail "text output" "rc=$rc: $(cat "$tmp/out")"
+	notok "text output" "rc=$rc: $(cat "$tmp/out")"
 fi
 
 # --- fsck never modifies the cipher directory ------------------------------------------------
@@ -390,7 +353,7 @@ snapshot "$C" >"$tmp/after"
 if [[ $rc -eq 5 ]] && cmp -s "$tmp/before" "$tmp/after"; then
 	ok "nothing modified (damaged vault: names, sizes, modes, mtimes, contents, xattrs)"
 else
-	fail "nothing modified" "rc=$rc; $(diff "$tmp/before" "$tmp/after" | head -5)"
+	notok "nothing modified" "rc=$rc; $(diff "$tmp/before" "$tmp/after" | head -5)"
 fi
 
 # --- I/O errors: an unreadable directory, checked as an unprivileged user -------------------
@@ -412,7 +375,7 @@ if [[ $rc -eq 4 && $got == "$want" ]] &&
 	[[ $(jq -c '[.problems, .io_errors, .clean]' "$tmp/out") == "[1,1,false]" ]]; then
 	ok "unreadable directory: io-error reported, walk goes on, exit 4 over 5"
 else
-	fail "unreadable directory" "rc=$rc got=$got; $(head -c 300 "$tmp/err")"
+	notok "unreadable directory" "rc=$rc got=$got; $(head -c 300 "$tmp/err")"
 fi
 
 # --- the other cipher, and plaintext names ----------------------------------------------------
@@ -432,8 +395,8 @@ for variant in xchacha plaintext; do
 		opts=(--plaintext-names)
 		blk=4124
 	fi
-	if ! vault_new "$v" "${opts[@]}" || ! with_mount "$v" small; then
-		fail "$variant vault" "cannot build it"
+	if ! new_vault "$v" "${opts[@]}" || ! with_mount "$v" small; then
+		notok "$variant vault" "cannot build it"
 		continue
 	fi
 	C=$v
@@ -442,7 +405,7 @@ for variant in xchacha plaintext; do
 	if [[ $variant == plaintext ]]; then
 		lf=f
 		[[ ! -e $v/d/veilfs.diriv ]] && ok "plaintext vault: no directory IV" ||
-			fail "plaintext vault: no directory IV"
+			notok "plaintext vault: no directory IV"
 	else
 		lf=$(find "$v" -maxdepth 1 -type f ! -name 'veilfs.*' -printf '%P\n')
 	fi
@@ -451,4 +414,4 @@ for variant in xchacha plaintext; do
 	expect_case "$variant vault: flipped byte in block 1" 5 "block-auth|$lf|/f|1"
 done
 
-finish
+t_summary && ((T_PASS > 0))

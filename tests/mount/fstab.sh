@@ -12,8 +12,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight fstab.sh "mount(8) with fstab lines"
 VEILFS=$(realpath "$VEILFS")
 HELPER_DIR=${VEILFS_FSTAB_HELPER_DIR:-/usr/local/sbin}
@@ -24,9 +24,7 @@ if [[ -z ${VEILFS_FSTAB_INNER:-} ]]; then
 fi
 
 T_WORK=$(mktemp -d /tmp/veilfs-fstab.XXXXXX)
-trap t_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit t_cleanup
 W=$T_WORK
 if [[ ${VEILFS_FSTAB_INSTALLED:-0} != 1 ]]; then
 	# only in this namespace: the machine's /usr/local/sbin is untouched

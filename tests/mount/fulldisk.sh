@@ -12,24 +12,20 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight fulldisk.sh "it mounts a tmpfs"
 
 W=$(mktemp -d /tmp/veilfs-fulldisk.XXXXXX)
 finish() {
 	local rc=$?
 	trap - EXIT
-	if is_mounted "$W/m"; then
-		timeout 30 "$VEILFS" umount "$W/m" 2>/dev/null || umount -l "$W/m" || true
-	fi
+	force_unmount "$W/m"
 	is_mounted "$W/lower" && { umount "$W/lower" || umount -l "$W/lower" || true; }
 	rm -rf "$W"
 	exit "$rc"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit finish
 
 mkdir -p "$W/lower" "$W/m"
 mount -t tmpfs -o size=8m tmpfs "$W/lower"

@@ -15,8 +15,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 
 USER_NAME=nobody
 t_preflight nonroot.sh "it switches to $USER_NAME"
@@ -36,9 +36,7 @@ finish() {
 	rm -rf "$W"
 	exit "$rc"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit finish
 
 mkdir -p "$W/bin"
 cp "$VEILFS" "$W/bin/veilfs"

@@ -15,15 +15,13 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight planted.sh "it plants device nodes"
 
 T_WORK=$(mktemp -d /tmp/veilfs-planted.XXXXXX)
 T_PASSFILE=$T_WORK/pw
-trap t_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit t_cleanup
 echo pw >"$T_PASSFILE"
 chmod 600 "$T_PASSFILE"
 C=$T_WORK/c

@@ -38,8 +38,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 VEILFS=${VEILFS:-$root/build/veilfs}
-# shellcheck source=tests/mount/lib.sh
-source "$here/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$here/../lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
@@ -68,8 +68,7 @@ fi
 
 T_WORK=$(mktemp -d /tmp/veilfs-mount.XXXXXX)
 chmod 755 "$T_WORK" # other users must reach the mounts of the --perm cases
-trap t_cleanup EXIT
-trap 'exit 130' INT TERM
+t_on_exit t_cleanup
 T_PASSFILE=$T_WORK/pass
 printf 'correct horse battery staple\n' >"$T_PASSFILE"
 chmod 600 "$T_PASSFILE" # a shared one draws a warning (docs/CLI.md)

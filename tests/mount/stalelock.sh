@@ -9,8 +9,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight stalelock.sh
 LEASE=3
 
@@ -21,16 +21,12 @@ finish() {
 	trap - EXIT
 	[[ -n $refresher ]] && kill "$refresher" 2>/dev/null
 	[[ -n $writer ]] && kill "$writer" 2>/dev/null
-	if is_mounted "$W/m"; then
-		timeout 30 "$VEILFS" umount "$W/m" 2>/dev/null || umount -l "$W/m" || true
-	fi
+	force_unmount "$W/m"
 	wait 2>/dev/null || true
 	rm -rf "$W"
 	exit "$rc"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit finish
 
 mkdir -p "$W/c" "$W/m"
 echo pw >"$W/pw"

@@ -11,14 +11,12 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 t_preflight syslog.sh "it needs a mount namespace"
 
 W=$(mktemp -d /tmp/veilfs-syslog.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit 'rm -rf "$W"'
 PASSWORD="syslog-secret-$RANDOM$RANDOM"
 printf '%s\n' "$PASSWORD" >"$W/pw"
 

@@ -9,8 +9,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 [[ $(id -u) == 0 ]] || { echo "deb.sh: run as root (installs and purges the package)" >&2; exit 2; }
 for t in dpkg-buildpackage dh fakeroot apt-get; do
 	command -v "$t" >/dev/null || { echo "deb.sh: $t is missing (scripts/install-deps.sh --test)" >&2; exit 2; }
@@ -28,7 +28,7 @@ finish() {
 	trap - EXIT
 	set +e
 	# unmount first (t_cleanup), then purge what we installed
-	T_FAIL=$T_FAIL t_cleanup_noexit
+	t_unmount_all
 	if ((installed_by_us)); then
 		apt-get purge -y -o DPkg::Lock::Timeout=300 veilfs >/dev/null 2>&1 ||
 			dpkg --purge veilfs >/dev/null 2>&1
@@ -38,17 +38,7 @@ finish() {
 	fi
 	exit "$rc"
 }
-t_cleanup_noexit() {
-	local m p
-	for m in "${T_MOUNTS[@]}"; do
-		force_unmount "$m"
-		p=$(pidfile_of "$m")
-		rm -f "${p%.pid}.log"
-	done
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_on_exit finish
 
 version=$(sed -n '1s/^veilfs (\([^)]*\)).*/\1/p' "$repo/debian/changelog")
 src=$W/veilfs-$version

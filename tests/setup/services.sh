@@ -13,10 +13,10 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tests/mount/lib.sh
-source "$repo/tests/mount/lib.sh"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 T_WORK=$(mktemp -d /tmp/veilfs-services.XXXXXX)
-trap t_cleanup EXIT
+t_on_exit t_cleanup
 R=$T_WORK/root
 command -v systemctl >/dev/null || { echo "services.sh: needs systemctl" >&2; exit 2; }
 

@@ -48,45 +48,6 @@ bool test_check(bool ok, const char *expr, const char *file, int line, const cha
 	return false;
 }
 
-char *test_temp_dir(const char *what)
-{
-	char tmpl[256];
-
-	snprintf(tmpl, sizeof(tmpl), "/tmp/veilfs-%s.XXXXXX", what);
-	return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
-}
-
-void test_rm_tree(const char *dir)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", dir);
-}
-
-const char *test_vectors_dir(void)
-{
-	const char *d = getenv("VEILFS_TEST_VECTORS");
-
-	return d && *d ? d : "tests/vectors";
-}
-
-long test_unhex(const char *hex, uint8_t *out, size_t max)
-{
-	size_t n = strlen(hex), i;
-	unsigned v;
-
-	if (n % 2 || n / 2 > max)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return (long)(n / 2);
-}
-
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;

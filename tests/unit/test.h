@@ -16,11 +16,6 @@ typedef void (*test_fn)(void);
 void test_register(const char *name, const char *file, test_fn fn);
 bool test_check(bool ok, const char *expr, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* Directory holding FORMAT.md test vectors (env VEILFS_TEST_VECTORS or tests/vectors). */
-const char *test_vectors_dir(void);
-/* Parse lowercase/uppercase hex into out (at most max bytes); returns length or -1. */
-long test_unhex(const char *hex, uint8_t *out, size_t max);
-
 #define TEST(name)                                                                                 \
 	static void name(void);                                                                    \
 	__attribute__((constructor)) static void test_reg_##name(void)                             \
@@ -40,19 +35,5 @@ long test_unhex(const char *hex, uint8_t *out, size_t max);
 	} while (0)
 #define EXPECT_MEM(a, b, n) test_check(memcmp((a), (b), (n)) == 0, "memcmp(" #a ", " #b ")",   \
 				       __FILE__, __LINE__, NULL)
-
-/* A new empty directory /tmp/veilfs-<what>.XXXXXX (the caller frees the name), or NULL. */
-char *test_temp_dir(const char *what);
-/* Remove dir and everything below it (a test's temp directory); complains on stderr. */
-void test_rm_tree(const char *dir);
-
-/* True when all n bytes at p are zero (wiped buffers, untouched outputs). */
-static inline bool test_all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 #endif

@@ -13,6 +13,7 @@
 #include "format/config.h"
 #include "keys/keys.h"
 #include "vault/admin.h"
+#include "helpers.h"
 #include "test.h"
 
 /* EXPECT_EQ of test.h evaluates its arguments twice: calls go through this instead. */
@@ -29,21 +30,6 @@ static void fast_params(struct vault_create_params *p)
 	p->kdf_memory_kib = 8 * 1024;
 	p->kdf_time = 1;
 	p->kdf_lanes = 1;
-}
-
-static char *make_tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-	char *d = malloc(4096);
-
-	if (!d)
-		return NULL;
-	snprintf(d, 4096, "%s/veilfs-admin.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(d)) {
-		free(d);
-		return NULL;
-	}
-	return d;
 }
 
 /* Read a whole file (up to max bytes) into out; returns its length or -1. */
@@ -104,7 +90,7 @@ TEST(admin_create_writes_config_and_diriv)
 	struct vault_info vi;
 	struct config c;
 	uint8_t raw[64];
-	char *d = make_tmpdir();
+	char *d = test_temp_dir("admin");
 
 	EXPECT(d != NULL);
 	if (!d)
@@ -135,7 +121,7 @@ TEST(admin_create_plaintext_names_xchacha)
 	struct vault_create_params p;
 	struct vault_info vi;
 	uint8_t raw[64];
-	char *d = make_tmpdir();
+	char *d = test_temp_dir("admin");
 
 	EXPECT(d != NULL);
 	if (!d)
@@ -157,7 +143,7 @@ TEST(admin_create_refuses_nonempty_and_existing)
 {
 	struct vault_create_params p;
 	uint8_t before[CONFIG_SIZE], after[CONFIG_SIZE];
-	char *d = make_tmpdir(), *e = make_tmpdir();
+	char *d = test_temp_dir("admin"), *e = test_temp_dir("admin");
 
 	EXPECT(d && e);
 	if (!d || !e)
@@ -199,7 +185,7 @@ TEST(admin_create_rejects_bad_params)
 	struct vault_create_params p;
 	uint8_t raw[16];
 	size_t i;
-	char *d = make_tmpdir();
+	char *d = test_temp_dir("admin");
 
 	EXPECT(d != NULL);
 	if (!d)
@@ -228,7 +214,7 @@ TEST(admin_passwd_keeps_master_key)
 	struct config c0, c1;
 	uint8_t m0[MASTER_KEY_LEN], m1[MASTER_KEY_LEN];
 	uint8_t raw0[CONFIG_SIZE], raw1[CONFIG_SIZE];
-	char *d = make_tmpdir();
+	char *d = test_temp_dir("admin");
 
 	EXPECT(d != NULL);
 	if (!d)
@@ -267,7 +253,7 @@ TEST(admin_info_missing_and_malformed)
 	struct vault_create_params p;
 	struct vault_info vi;
 	uint8_t raw[CONFIG_SIZE];
-	char *d = make_tmpdir();
+	char *d = test_temp_dir("admin");
 	char missing[4200];
 
 	EXPECT(d != NULL);

@@ -6,6 +6,7 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/secmem.h"
+#include "helpers.h"
 #include "test.h"
 
 static const struct {

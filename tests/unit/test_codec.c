@@ -11,6 +11,7 @@
 #include <string.h>
 #include "codec/codec.h"
 #include "crypto/aead.h"
+#include "helpers.h"
 #include "test.h"
 
 enum { MAX_NONCE = 24, BIG = BLOCK_PLAIN_SIZE + 64 };

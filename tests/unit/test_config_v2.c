@@ -7,6 +7,7 @@
 #include <string.h>
 #include "base/bytes.h"
 #include "format/config_v2.h"
+#include "helpers.h"
 #include "test.h"
 
 static void sample(struct config_v2 *c, unsigned nslots)

@@ -16,6 +16,7 @@
 #include "format/header.h"
 #include "coord/registry.h"
 #include "store/store.h"
+#include "helpers.h"
 #include "test.h"
 
 static const struct {

@@ -11,18 +11,10 @@
 #include "crypto/crypto_internal.h"
 #include "crypto/kdf.h"
 #include "crypto/siv.h"
+#include "helpers.h"
 #include "test.h"
 
 enum { BIG = 512 };
-
-/* Hex to bytes, failing the test (and returning 0) on a malformed literal. */
-static size_t hex(const char *h, uint8_t *out, size_t max)
-{
-	long n = test_unhex(h, out, max);
-
-	EXPECTF(n >= 0, "bad hex literal %.20s", h);
-	return n < 0 ? 0 : (size_t)n;
-}
 
 struct aead_kat {
 	enum aead_alg alg;
@@ -72,12 +64,12 @@ TEST(aead_known_answers)
 		EXPECTF(c != NULL, "row %zu", i + 1);
 		if (!c)
 			continue;
-		hex(k->key, key, sizeof(key));
-		hex(k->nonce, nonce, sizeof(nonce));
-		adlen = hex(k->ad, ad, sizeof(ad));
-		ptlen = hex(k->pt, pt, sizeof(pt));
-		ctlen = hex(k->ct, want, sizeof(want));
-		ctlen += hex(k->tag, want + ctlen, sizeof(want) - ctlen);
+		test_hex(k->key, key, sizeof(key));
+		test_hex(k->nonce, nonce, sizeof(nonce));
+		adlen = test_hex(k->ad, ad, sizeof(ad));
+		ptlen = test_hex(k->pt, pt, sizeof(pt));
+		ctlen = test_hex(k->ct, want, sizeof(want));
+		ctlen += test_hex(k->tag, want + ctlen, sizeof(want) - ctlen);
 		EXPECTF(ctlen == ptlen + AEAD_TAG_LEN, "row %zu", i + 1);
 		EXPECTF(aead_seal(c, key, nonce, ad, adlen, pt, ptlen, out) == 0, "row %zu", i + 1);
 		EXPECTF(memcmp(out, want, ctlen) == 0, "row %zu: sealed bytes", i + 1);
@@ -299,10 +291,10 @@ TEST(siv_known_answers)
 	size_t i, adlen, ptlen, outlen;
 
 	for (i = 0; i < ARRAY_SIZE(siv_kats); i++) {
-		EXPECTF(hex(siv_kats[i].key, key, sizeof(key)) == SIV_KEY_LEN, "row %zu", i + 1);
-		adlen = hex(siv_kats[i].ad, ad, sizeof(ad));
-		ptlen = hex(siv_kats[i].pt, pt, sizeof(pt));
-		outlen = hex(siv_kats[i].out, want, sizeof(want));
+		EXPECTF(test_hex(siv_kats[i].key, key, sizeof(key)) == SIV_KEY_LEN, "row %zu", i + 1);
+		adlen = test_hex(siv_kats[i].ad, ad, sizeof(ad));
+		ptlen = test_hex(siv_kats[i].pt, pt, sizeof(pt));
+		outlen = test_hex(siv_kats[i].out, want, sizeof(want));
 		EXPECTF(outlen == ptlen + SIV_TAG_LEN, "row %zu", i + 1);
 		EXPECTF(siv_seal(key, ad, adlen, pt, ptlen, out) == 0, "row %zu", i + 1);
 		EXPECTF(memcmp(out, want, outlen) == 0, "row %zu: sealed bytes", i + 1);
@@ -488,10 +480,10 @@ TEST(hkdf_rfc5869)
 	size_t i, il, sl, nl, ol;
 
 	for (i = 0; i < ARRAY_SIZE(hkdf_kats); i++) {
-		il = hex(hkdf_kats[i].ikm, ikm, sizeof(ikm));
-		sl = hex(hkdf_kats[i].salt, salt, sizeof(salt));
-		nl = hex(hkdf_kats[i].info, info, sizeof(info));
-		ol = hex(hkdf_kats[i].okm, want, sizeof(want));
+		il = test_hex(hkdf_kats[i].ikm, ikm, sizeof(ikm));
+		sl = test_hex(hkdf_kats[i].salt, salt, sizeof(salt));
+		nl = test_hex(hkdf_kats[i].info, info, sizeof(info));
+		ol = test_hex(hkdf_kats[i].okm, want, sizeof(want));
 		EXPECTF(hkdf_sha256(ikm, il, salt, sl, info, nl, out, ol) == 0, "row %zu", i + 1);
 		EXPECTF(memcmp(out, want, ol) == 0, "row %zu", i + 1);
 	}
@@ -504,10 +496,10 @@ TEST(sha256_fips180)
 	uint8_t out[SHA256_LEN], want[SHA256_LEN];
 
 	EXPECT(sha256((const uint8_t *)"abc", 3, out) == 0);
-	hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
+	test_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
 	EXPECT_MEM(out, want, 32);
 	EXPECT(sha256(NULL, 0, out) == 0);
-	hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32);
+	test_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32);
 	EXPECT_MEM(out, want, 32);
 }
 
@@ -525,7 +517,7 @@ TEST(argon2id_rfc9106)
 	memset(salt, 2, sizeof(salt));
 	memset(secret, 3, sizeof(secret));
 	memset(ad, 4, sizeof(ad));
-	hex("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659", want, 32);
+	test_hex("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659", want, 32);
 	EXPECT(argon2id_raw(&in, out, sizeof(out)) == 0);
 	EXPECT_MEM(out, want, 32);
 }

@@ -14,6 +14,7 @@
 #include "keys/keys.h"
 #include "keys/params.h"
 #include "store/store.h"
+#include "helpers.h"
 #include "test.h"
 
 static const uint8_t master_key[MASTER_KEY_LEN] = { 0x6d, 0x61, 0x73, 0x74, 0x65, 0x72, 1, 2, 3 };
@@ -29,14 +30,6 @@ static void small_config(struct config *c)
 	c->kdf_memory_kib = 8192;
 	c->kdf_lanes = 1;
 	memset(c->vault_id, 0x5a, VAULT_ID_LEN);
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	while (n--)
-		if (*p++)
-			return false;
-	return true;
 }
 
 static const char *const want_labels[] = {
@@ -103,7 +96,7 @@ TEST(keys_wrap_unwrap_roundtrip)
 
 	small_config(&c);
 	EXPECT(keys_wrap(&c, master_key, "secret", 6) == 0);
-	EXPECT(!all_zero(c.salt, CONFIG_SALT_LEN) && !all_zero(c.wrap_nonce, 12));
+	EXPECT(!test_all_zero(c.salt, CONFIG_SALT_LEN) && !test_all_zero(c.wrap_nonce, 12));
 	EXPECT(keys_unwrap(&c, "secret", 6, out) == 0);
 	EXPECT_MEM(out, master_key, MASTER_KEY_LEN);
 	/* a re-wrap draws a fresh salt and nonce and changes nothing else */
@@ -114,7 +107,7 @@ TEST(keys_wrap_unwrap_roundtrip)
 	EXPECT(memcmp(c2.vault_id, c.vault_id, VAULT_ID_LEN) == 0 && c2.kdf_time == c.kdf_time);
 	memset(out, 0xaa, sizeof(out));
 	EXPECT(keys_unwrap(&c, "Secret", 6, out) == -EPERM);
-	EXPECT(all_zero(out, sizeof(out)));
+	EXPECT(test_all_zero(out, sizeof(out)));
 	EXPECT(keys_unwrap(&c, "secret", 5, out) == -EPERM);
 	EXPECT(keys_unwrap(&c, "", 0, out) == -EPERM);
 }
@@ -152,7 +145,7 @@ TEST(keys_unwrap_fails_on_any_bound_change)
 		}
 		memset(out, 0xaa, sizeof(out));
 		EXPECTF(keys_unwrap(&t, "pw", 2, out) == -EPERM, "row %zu", i + 1);
-		EXPECTF(all_zero(out, sizeof(out)), "row %zu: wiped", i + 1);
+		EXPECTF(test_all_zero(out, sizeof(out)), "row %zu: wiped", i + 1);
 	}
 	/* an out-of-range field is malformed, reported before any KDF work */
 	t = c;
@@ -179,7 +172,7 @@ TEST(keys_unwrap_refuses_kdf_cost_above_limit)
 	t.kdf_time = CONFIG_KDF_TIME_MAX;
 	memset(out, 0xaa, sizeof(out));
 	EXPECT(keys_unwrap(&t, "pw", 2, out) == -EOVERFLOW);
-	EXPECT(all_zero(out, sizeof(out)));
+	EXPECT(test_all_zero(out, sizeof(out)));
 	t = c;
 	t.kdf_time = KDF_LIMIT_TIME_DEFAULT + 1;
 	EXPECT(keys_unwrap(&t, "pw", 2, out) == -EOVERFLOW);

@@ -21,6 +21,7 @@
 #include "vault/admin.h"
 #include "vault/admin_slots.h"
 #include "vault/vault.h"
+#include "helpers.h"
 #include "test.h"
 
 #define PW "correct horse"
@@ -28,33 +29,6 @@
 static const uint8_t keyfile[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 				     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31 };
 static const uint8_t recovery[32] = { 0xde, 0xad, 0xbe, 0xef, 9, 8, 7, 6, 5, 4, 3, 2, 1 };
-
-static char *make_tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-	char *d = malloc(4096);
-
-	if (!d)
-		return NULL;
-	snprintf(d, 4096, "%s/veilfs-slots.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(d)) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void rm_tree(char *dir)
-{
-	char cmd[4200];
-
-	if (!dir)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", dir);
-	free(dir);
-}
 
 static struct vault_slot_new pw_slot(const char *label, const char *pw)
 {
@@ -95,7 +69,7 @@ static char *make_v2(void)
 {
 	struct vault_create_params p;
 	struct vault_slot_new s[3];
-	char *d = make_tmpdir();
+	char *d = test_temp_dir("slots");
 
 	vault_create_params_init(&p);
 	s[0] = pw_slot("owner", PW);
@@ -103,7 +77,8 @@ static char *make_v2(void)
 	s[2] = (struct vault_slot_new){ CONFIG_SLOT_RECOVERY, "recovery", recovery,
 					sizeof(recovery), 0, 0, 0 };
 	if (d && vault_admin_create_v2(d, &p, s, 3) < 0) {
-		rm_tree(d);
+		test_rm_tree(d);
+		free(d);
 		return NULL;
 	}
 	return d;
@@ -145,7 +120,8 @@ TEST(slots_every_type_unlocks_the_same_keys)
 	n = typed(CONFIG_SLOT_KEYFILE, keyfile, 8, buf); /* too short a key file */
 	EXPECT(subkeys(d, buf, n, k1) == -EPERM);
 	EXPECT(vault_open(d, "wrong", 5, &o, &v) == -EPERM && !v);
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }
 
 TEST(slots_add_remove_last_refused)
@@ -175,7 +151,8 @@ TEST(slots_add_remove_last_refused)
 	EXPECT(vault_admin_load(d, &c) == 0 && c.v2.nslots == 1 &&
 	       !strcmp(c.v2.slots[0].label, "alice"));
 	EXPECT(subkeys(d, "alice pw", 8, k) == 0 && memcmp(k, k0, 96) == 0);
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }
 
 TEST(slots_full_at_16)
@@ -193,7 +170,8 @@ TEST(slots_full_at_16)
 	}
 	snprintf(label, sizeof(label), "k16");
 	EXPECT(vault_slot_add(d, PW, strlen(PW), &n) == -ENOSPC);
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }
 
 TEST(slots_rewrap_changes_one_slot_and_cost)
@@ -222,7 +200,8 @@ TEST(slots_rewrap_changes_one_slot_and_cost)
 	EXPECT(vault_slot_rewrap(d, buf, len, NULL, &n, NULL) == -EMEDIUMTYPE);
 	EXPECT(vault_slot_rewrap(d, buf, len, "owner", &n, NULL) == 0);
 	EXPECT(vault_slot_rewrap(d, buf, len, "none", &n, NULL) == -ESRCH);
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }
 
 TEST(slots_upgrade_v1_keeps_keys)
@@ -231,7 +210,7 @@ TEST(slots_upgrade_v1_keeps_keys)
 	struct vault_slot_new n = pw_slot("bob", "bob pw");
 	struct config_any c;
 	struct stat st;
-	char path[4200], *d = make_tmpdir();
+	char path[4200], *d = test_temp_dir("slots");
 	uint8_t k0[96], k[96];
 
 	if (!EXPECT(d != NULL))
@@ -261,7 +240,8 @@ TEST(slots_upgrade_v1_keeps_keys)
 	EXPECT(subkeys(d, PW, strlen(PW), k) == 0 && memcmp(k, k0, 96) == 0);
 	EXPECT(vault_admin_upgrade(d, PW, strlen(PW), "owner") == -EALREADY);
 	EXPECT(vault_slot_add(d, PW, strlen(PW), &n) == 0);
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }
 
 struct adder {
@@ -307,7 +287,8 @@ TEST(slots_concurrent_adds_all_land)
 		snprintf(label, sizeof(label), "t%d", 100 + i);
 		EXPECTF(config_v2_find_label(&c.v2, label) >= 0, "%s", label);
 	}
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }
 
 TEST(slots_typed_secrets_and_recovery_text)
@@ -357,5 +338,6 @@ TEST(slots_password_cost_above_limit_refused)
 	EXPECT(subkeys(d, buf, n, k) == 0);
 	keys_set_kdf_limit(0, 0); /* back to the defaults */
 	EXPECT(subkeys(d, PW, strlen(PW), k) == 0);
-	rm_tree(d);
+	test_rm_tree(d);
+	free(d);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "store/store.h"
 #include "store/store_fault.h"
+#include "helpers.h"
 #include "test.h"
 
 static int count_entries(struct store *s, int dirfd)

@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "store/store_mem.h"
 #include "vault/vault.h"
+#include "helpers.h"
 #include "test.h"
 
 enum mop { M_MKDIR, M_CREATE, M_OPEN, M_WRITE, M_TRUNC, M_UNLINK, M_RMDIR, M_RENAME, M_LINK,
@@ -150,8 +151,7 @@ static int open_dirs(struct store *s, int root, int dirs[3])
 
 TEST(store_mem_matches_posix_store)
 {
-	char tmpl[] = "/tmp/veilfs-memdiff-XXXXXX", cmd[128];
-	char *dir = mkdtemp(tmpl);
+	char *dir = test_temp_dir("memdiff");
 	static char want[4096], got[4096];
 	struct store *px = NULL, *mem = NULL;
 	int proot, mroot, pd[3], md[3];
@@ -161,6 +161,8 @@ TEST(store_mem_matches_posix_store)
 	if (!dir || store_posix_new(dir, &px, &proot) < 0 || store_mem_new(0, &mem, &mroot) < 0) {
 		EXPECT(0);
 		umask(old);
+		test_rm_tree(dir);
+		free(dir);
 		return;
 	}
 	EXPECT(open_dirs(px, proot, pd) == 0 && open_dirs(mem, mroot, md) == 0);
@@ -179,8 +181,8 @@ TEST(store_mem_matches_posix_store)
 	store_free(px);
 	store_free(mem);
 	umask(old);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	EXPECT(system(cmd) == 0);
+	EXPECT(test_rm_tree(dir) == 0);
+	free(dir);
 }
 
 TEST(store_mem_snapshot_is_deep_and_independent)

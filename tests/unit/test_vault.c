@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include "base/buf.h"
 #include "base/clock.h"
+#include "names/names.h"
 #include "vault/vault.h"
 #include "test.h"
 #include "test_vault_util.h"
@@ -87,6 +88,27 @@ static int lower_count(struct tv *t, const char *sub)
 	return n;
 }
 
+/* The lower name (in the root) of the only non-reserved root entry other than skip. */
+static int lower_other(struct tv *t, const char *skip, char *out)
+{
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	if (!(d = opendir(t->dir)))
+		return -1;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strncmp(e->d_name, NAMES_RESERVED_PREFIX, strlen(NAMES_RESERVED_PREFIX)) ||
+		    !strcmp(e->d_name, skip))
+			continue;
+		found++;
+		snprintf(out, 512, "%s", e->d_name);
+	}
+	closedir(d);
+	return found == 1 ? 0 : -1;
+}
+
 TEST(vault_open_errors)
 {
 	struct vault_options o = { 0 };
@@ -152,7 +174,7 @@ out:
 
 TEST(vault_dirs_rename_rmdir)
 {
-	char longname[300], longname2[300];
+	char longname[300], longname2[300], la[512] = "", lb[512] = "", fa[512], fb[512];
 	struct vnode *a = NULL, *b = NULL, *n, *m = NULL;
 	struct stat st;
 	struct tv t;
@@ -163,23 +185,29 @@ TEST(vault_dirs_rename_rmdir)
 	if (!EXPECT(tv_make(&t, NULL) == 0))
 		goto out;
 	EXPECT(vault_mkdir(t.v, t.root, "a", 0755, &t.who, &a, &st) == 0 && S_ISDIR(st.st_mode));
+	EXPECT(tv_only_lower(&t, "", la) == 0);
 	EXPECT(vault_mkdir(t.v, t.root, "b", 0700, &t.who, &b, &st) == 0 &&
 	       (st.st_mode & 07777) == 0700);
 	if (!a || !b)
 		goto out;
+	EXPECT(lower_other(&t, la, lb) == 0);
 	n = tv_create(&t, a, "file");
 	EXPECT(n && vault_write(t.v, n, "content", 7, 0, false, NULL) == 7);
 	tv_close(&t, n);
 	/* equal names in different dirs encrypt differently */
 	n = tv_create(&t, b, "file");
 	tv_close(&t, n);
+	EXPECT(tv_only_lower(&t, la, fa) == 0 && tv_only_lower(&t, lb, fb) == 0);
+	EXPECT(strcmp(fa + strlen(la), fb + strlen(lb)) != 0);
 	EXPECT(vault_unlink(t.v, b, "file") == 0);
 	/* short -> long across dirs, long -> long, long -> short */
 	EXPECT(vault_rename(t.v, a, "file", b, longname, 0) == 0);
 	EXPECT(listed(&t, a, "file") == 0 && listed(&t, b, longname) == 1);
 	EXPECT(vault_rename(t.v, b, longname, b, longname2, 0) == 0);
 	EXPECT(vault_rename(t.v, b, longname2, a, "back", 0) == 0);
-	EXPECT(lower_count(&t, "") >= 0);
+	/* the root: veilfs.conf, veilfs.diriv, a and b; b: only its veilfs.diriv (no side files) */
+	EXPECT_EQ(lower_count(&t, ""), 4);
+	EXPECT_EQ(lower_count(&t, lb), 1);
 	EXPECT(count_entries(&t, b) == 0);
 	EXPECT(vault_lookup(t.v, a, "back", &m, &st) == 0 && st.st_size == 7);
 	if (m) {

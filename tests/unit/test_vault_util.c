@@ -22,6 +22,7 @@
 #include "keys/keys.h"
 #include "names/names.h"
 #include "store/store.h"
+#include "helpers.h"
 #include "test_vault_util.h"
 
 static char log_last[1024];
@@ -115,8 +116,8 @@ int tv_make(struct tv *t, const struct tv_params *p)
 	memset(t, 0, sizeof(*t));
 	if (!p)
 		p = &defaults;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/veilfs-tv-XXXXXX");
-	if (!mkdtemp(t->dir))
+	t->dir = test_temp_dir("tv");
+	if (!t->dir)
 		return -errno;
 	if ((r = write_config(t->dir, p)) < 0)
 		return r;
@@ -135,20 +136,13 @@ int tv_reopen(struct tv *t, const struct tv_params *p)
 	return tv_open(t, p ? p : &defaults);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 void tv_free(struct tv *t)
 {
 	if (t->root)
 		vnode_unref(t->v, t->root);
 	vault_close(t->v);
-	if (t->dir[0])
-		nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(t->dir);
+	free(t->dir);
 	memset(t, 0, sizeof(*t));
 }
 

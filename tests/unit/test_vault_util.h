@@ -14,7 +14,7 @@
 #define TV_PW "vault test password"
 
 struct tv {
-	char dir[64];
+	char *dir; /* owned: test_temp_dir, freed by tv_free */
 	struct vault *v;
 	struct vnode *root;
 	struct vault_caller who;

@@ -18,6 +18,7 @@
 #include "keys/keyslots.h"
 #include "names/names.h"
 #include "names/sealed.h"
+#include "helpers.h"
 #include "test.h"
 
 enum { MAX_PAIRS = 32, MAX_RECS = 16, MAX_BYTES = 4096 + 64 };

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/mount/lib.sh: helpers for the real-mount tests of veilfs (sourced by run.sh).
+# tests/lib.sh: the one helper library of the veilfs test scripts (sourced by tests/mount/,
+# tests/cli/, tests/fsck/, tests/setup/ and tests/shared/ scripts).
 #
 # Owns: result counting (ok/notok, the final "N passed, N failed"), the work directory,
 # vault creation with a cheap KDF, mounting through `veilfs mount` with every mount point
@@ -14,9 +15,10 @@ T_MOUNTS=()	# mount points we mounted (cleanup unmounts those still mounted)
 T_PIDS=()	# daemon pids we saw (cleanup kills those still alive)
 T_KEEP=${VEILFS_KEEP:-0}
 
-t_log() { printf '[mount %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+t_log() { printf '[%s %(%H:%M:%S)T] %s\n' "${0##*/}" -1 "$*" >&2; }
 ok() { T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1)); echo "ok $T_N - $1"; }
-notok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1: $2"; }
+# notok NAME [DETAIL]
+notok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1${2:+: $2}"; }
 skip() { T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1)); echo "ok $T_N - $1 # SKIP $2"; }
 # check NAME CMD...: ok when CMD succeeds.
 check() {
@@ -29,7 +31,7 @@ check() {
 # with a message when it is missing, or when WHY_ROOT is given and we are not root.
 t_preflight() {
 	local here
-	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	VEILFS=${VEILFS:-$here/build/veilfs}
 	if [[ -n ${2:-} && $(id -u) -ne 0 ]]; then
 		echo "$1: run as root ($2)" >&2
@@ -38,13 +40,24 @@ t_preflight() {
 	[[ -x $VEILFS ]] || { echo "$1: no veilfs binary at $VEILFS" >&2; exit 2; }
 }
 
+T_SUMMARY_DONE=0
+# t_summary: print "N passed, N failed[, N skipped]"; true when nothing failed.
 t_summary() {
+	T_SUMMARY_DONE=1
 	if [ "$T_SKIP" -gt 0 ]; then
 		echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	else
 		echo "$T_PASS passed, $T_FAIL failed"
 	fi
 	[ "$T_FAIL" -eq 0 ]
+}
+
+# t_on_exit CMD: run CMD (t_cleanup, or a script's own finish) when the script exits;
+# INT and TERM become exits 130 and 143, so that CMD runs for them too.
+t_on_exit() {
+	trap "$1" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 }
 
 # --- mounts ---
@@ -142,9 +155,9 @@ force_unmount() {
 	fusermount3 -u -z "$m" >/dev/null 2>&1 || umount -l "$m" >/dev/null 2>&1 || true
 }
 
-t_cleanup() {
-	local rc=$? m p
-	set +e
+# t_unmount_all: unmount every mount point vmount mounted and stop leftover daemons.
+t_unmount_all() {
+	local m p
 	for m in "${T_MOUNTS[@]}"; do
 		force_unmount "$m"
 		# the log a daemon writes next to its pid file when there is no syslog daemon
@@ -158,6 +171,20 @@ t_cleanup() {
 			wait_until 5 dead "$p" || kill -KILL "$p" 2>/dev/null
 		fi
 	done
+}
+
+# t_cleanup (the EXIT trap): unmount what vmount mounted, stop leftover daemons, remove
+# T_WORK (kept on failure or with VEILFS_KEEP=1). A script that ends before t_summary
+# (set -e, a failed setup step) gets one failure "script aborted" and its count line.
+t_cleanup() {
+	local rc=$?
+	set +e
+	if [ "$T_SUMMARY_DONE" -eq 0 ]; then
+		notok "script aborted" "exit status $rc before the summary"
+		t_summary
+		[ "$rc" -ne 0 ] || rc=1
+	fi
+	t_unmount_all
 	if [ -n "${T_WORK:-}" ] && [ -d "$T_WORK" ]; then
 		if [ "$T_KEEP" = 1 ] || [ "$T_FAIL" -ne 0 ]; then
 			t_log "work directory kept: $T_WORK"
@@ -166,4 +193,85 @@ t_cleanup() {
 		fi
 	fi
 	exit $rc
+}
+
+# --- cases in processes of their own (tests/cli/cli_tests.sh, tests/cli/keyslots.sh) ---
+# A script defines test_NAME functions and ends with `t_run_cases PREFIX LIMIT [FILTER]`,
+# which runs each (whose name contains FILTER) as `SCRIPT --one WORK NAME` under a time
+# limit of LIMIT seconds, with stdin from /dev/null and $T its own temp directory, counts
+# it with ok/notok/skip and prints the summary. The helpers below fail the case (exit 1)
+# with a message on stderr; skip_case ends it as skipped (exit 77).
+die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+skip_case() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
+
+# run CMD...: run with the caller's stdin; sets rc, out, err.
+run() {
+	set +e
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+# expect_rc N CMD...: run and require exit status N.
+expect_rc() {
+	local want=$1
+	shift
+	run "$@"
+	[[ $rc == "$want" ]] || die "'$*' exited $rc, expected $want; out: $out; stderr: $err"
+}
+contains() { [[ $1 == *"$2"* ]] || die "expected to find '$2' in: $1"; }
+lacks() { [[ $1 != *"$2"* ]] || die "did not expect '$2' in: $1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# pwfile NAME PASSWORD: write PASSWORD to $T/NAME, mode 0600.
+pwfile() { printf '%s\n' "$2" >"$T/$1" && chmod 600 "$T/$1"; }
+
+# t_cases_cleanup WORK: unmount whatever is still mounted below WORK (never delete through a
+# live mount), remove the logs those daemons left beside their pid files, remove WORK.
+t_cases_cleanup() {
+	local work=$1 m p
+	for m in $(grep -o " $work/[^ ]*" /proc/self/mounts 2>/dev/null || true); do
+		fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	for m in $(find "$work" -mindepth 2 -maxdepth 2 -type d 2>/dev/null); do
+		p=$(pidfile_of "$m")
+		rm -f "${p%.pid}.log"
+	done
+	rm -rf "$work" || true
+}
+
+# t_run_cases PREFIX LIMIT [FILTER]: the runner described above (work dir
+# $TMPDIR/veilfs-PREFIX.XXXXXX); returns non-zero when a case failed.
+t_run_cases() {
+	local prefix=$1 limit=$2 filter=${3:-} script=$0 t rc
+	T_CASES_WORK=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-$prefix.XXXXXX")
+	t_on_exit 't_cases_cleanup "$T_CASES_WORK"'
+	for t in $(declare -F | awk '{print $3}' | sed -n 's/^test_//p'); do
+		[[ -z $filter || $t == *"$filter"* ]] || continue
+		set +e
+		timeout --kill-after=10 "$limit" bash "$script" --one "$T_CASES_WORK" "$t" \
+			</dev/null >"$T_CASES_WORK/$t.log" 2>&1
+		rc=$?
+		set -e
+		case $rc in
+		0) ok "$t" ;;
+		77) skip "$t" "$(grep '^SKIP' "$T_CASES_WORK/$t.log" | tail -n 1)" ;;
+		*)
+			((rc == 124)) && echo "#   timed out after ${limit}s"
+			notok "$t" "exit $rc"
+			sed 's/^/#   /' "$T_CASES_WORK/$t.log" | tail -n 15
+			;;
+		esac
+	done
+	t_summary
+}
+
+# t_case_main ARGS...: when called as `SCRIPT --one WORK NAME`, run test_NAME in $T=WORK/NAME
+# and exit; otherwise return.
+t_case_main() {
+	[[ ${1:-} == --one ]] || return 0
+	T=$2/$3
+	mkdir -p "$T"
+	"test_$3"
+	exit 0
 }
