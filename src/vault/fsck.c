@@ -25,6 +25,7 @@
 #include "names/sealed.h"
 #include "store/store.h"
 #include "vault/fsck.h"
+#include "vault/link_target.h"
 
 enum {
 	/* Directories deeper than this are reported and not descended (one handle per level). */
@@ -69,6 +70,8 @@ const char *fsck_kind_name(enum fsck_kind kind)
 /* State of one run. */
 struct fsck {
 	struct store *s;
+	int rootfd;
+	struct buf blobs; /* ids of the target blobs valid symlinks name, NUL-separated */
 	struct config cfg;
 	struct vault_keys *keys; /* secmem, owned */
 	struct aead_ctx *aead;   /* owned */
@@ -522,9 +525,57 @@ out:
 
 /* --- symlinks --- */
 
+/* Notes that a valid symlink names the target blob id (checked against veilfs.links). */
+static int remember_blob(struct fsck *f, const char *id)
+{
+	return buf_append(&f->blobs, id, LINK_ID_LEN + 1);
+}
+
+static bool blob_named(const struct fsck *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i + LINK_ID_LEN + 1 <= f->blobs.len; i += LINK_ID_LEN + 1)
+		if (!memcmp(f->blobs.data + i, id, LINK_ID_LEN + 1))
+			return true;
+	return false;
+}
+
+/* After the walk: every entry of veilfs.links is a blob a valid symlink names. */
+static void check_link_blobs(struct fsck *f)
+{
+	struct store_dir *d;
+	struct store_dirent ent;
+	int dfd, r;
+
+	dfd = store_openat(f->s, f->rootfd, LINK_BLOB_DIR,
+			   STORE_RDONLY | STORE_DIRECTORY | STORE_NOFOLLOW, 0);
+	if (dfd == -ENOENT)
+		return;
+	if (dfd < 0 || (r = store_dir_open(f->s, dfd, &d)) < 0) {
+		fsck_report_io(f, LINK_BLOB_DIR, "cannot list", dfd < 0 ? dfd : r);
+		if (dfd >= 0)
+			(void)store_close(f->s, dfd); /* read-only handle */
+		return;
+	}
+	while ((r = store_dir_next(f->s, d, &ent)) > 0) {
+		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
+			continue;
+		if (strlen(ent.name) == LINK_ID_LEN && blob_named(f, ent.name))
+			continue;
+		fsck_report_at(f, LINK_BLOB_DIR, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
+			       "entry that no symlink target names (left by a crash, or planted)",
+			       0);
+	}
+	if (r < 0)
+		fsck_report_io(f, LINK_BLOB_DIR, "cannot list", r);
+	store_dir_close(f->s, d);
+	(void)store_close(f->s, dfd); /* read-only handle */
+}
+
 static void check_symlink(struct fsck *f, int dirfd, const char *name)
 {
-	char *target = malloc(FSCK_LINK_MAX);
+	char *target = malloc(FSCK_LINK_MAX), id[LINK_ID_LEN + 1];
 	struct buf out;
 	ssize_t n;
 	int r;
@@ -544,7 +595,14 @@ static void check_symlink(struct fsck *f, int dirfd, const char *name)
 		fsck_report(f, FSCK_SYMLINK_INVALID, "target too long to come from veilfs");
 		goto out;
 	}
-	r = symlink_target_decrypt(f->aead, f->keys->symlinks, target, (size_t)n, &out);
+	{
+		struct link_ctx l = { f->s, f->rootfd, f->aead, f->keys->symlinks };
+
+		r = link_target_open(&l, target, (size_t)n, &out);
+		if (r == 0 && link_target_is_marker(target, (size_t)n, id) &&
+		    remember_blob(f, id) < 0)
+			fsck_report_io(f, NULL, "out of memory", -ENOMEM);
+	}
 	if (r == -EBADMSG)
 		fsck_report(f, FSCK_SYMLINK_INVALID, "target fails authentication");
 	else if (r == -EPROTO)
@@ -743,6 +801,8 @@ static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struc
 		return; /* a shared-mode lock file (docs/SHARED.md), held or stale */
 	if (is_root && has_prefix(name, NAMES_RESERVED_PREFIX "mount."))
 		return; /* the mount registry (coord/registry.h), reported by the CLI */
+	if (is_root && !strcmp(name, LINK_BLOB_DIR))
+		return; /* long symlink targets: check_link_blobs after the walk */
 	/* In plaintext-names mode only the root's veilfs.* names are veilfs's. */
 	reserved = names_is_reserved(name, len) && (!f->plaintext_names || is_root);
 	if (reserved) {
@@ -820,6 +880,7 @@ static void fsck_release(struct fsck *f)
 	free(f->cbuf);
 	buf_release(&f->lower);
 	buf_release(&f->plain);
+	buf_release(&f->blobs);
 	secure_wipe(&f->cfg, sizeof(f->cfg));
 }
 
@@ -836,6 +897,8 @@ int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 	buf_init(&f.lower);
 	buf_init(&f.plain);
 	f.s = s;
+	f.rootfd = rootfd;
+	buf_init(&f.blobs);
 	f.report = report;
 	f.arg = arg;
 	f.counts = counts;
@@ -870,6 +933,7 @@ int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 		store_dir_close(s, d);
 	}
 	walk_dir(&f, rootfd, true);
+	check_link_blobs(&f);
 	r = 0;
 out:
 	fsck_release(&f);
