@@ -10,6 +10,7 @@
 #include "keys/keys.h"
 #include "names/sealed.h"
 #include "store/store.h"
+#include "vault/link_target.h"
 
 static void check_xattr(struct fsck *f, int fd, const char *lname, uint8_t *vbuf)
 {
@@ -92,7 +93,8 @@ out:
 
 void fsck_check_symlink(struct fsck *f, int dirfd, const char *name)
 {
-	char *target = malloc(FSCK_LINK_MAX);
+	char *target = malloc(FSCK_LINK_MAX), id[LINK_ID_LEN + 1];
+	struct link_ctx l = { f->s, f->rootfd, f->aead, f->keys->symlinks };
 	struct buf out;
 	ssize_t n;
 	int r;
@@ -112,7 +114,9 @@ void fsck_check_symlink(struct fsck *f, int dirfd, const char *name)
 		fsck_report(f, FSCK_SYMLINK_INVALID, "target too long to come from veilfs");
 		goto out;
 	}
-	r = symlink_target_decrypt(f->aead, f->keys->symlinks, target, (size_t)n, &out);
+	r = link_target_open(&l, target, (size_t)n, &out);
+	if (r == 0 && link_target_is_marker(target, (size_t)n, id) && fsck_remember_blob(f, id) < 0)
+		fsck_report_io(f, NULL, "out of memory", -ENOMEM);
 	if (r == -EBADMSG)
 		fsck_report(f, FSCK_SYMLINK_INVALID, "target fails authentication");
 	else if (r == -EPROTO)

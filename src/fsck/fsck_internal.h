@@ -36,6 +36,7 @@ enum {
 /* State of one run. */
 struct fsck {
 	struct store *s;
+	int rootfd;
 	struct config cfg;
 	struct vault_keys *keys; /* secmem, owned */
 	struct aead_ctx *aead;   /* owned */
@@ -54,6 +55,7 @@ struct fsck {
 	struct buf plain;
 	unsigned plain_broken;
 	unsigned depth;
+	struct buf blobs; /* ids of the target blobs valid symlinks name, NUL-separated */
 };
 
 /* Saved path lengths, for fsck_path_pop(). */
@@ -91,6 +93,9 @@ void fsck_report_io(struct fsck *f, const char *child, const char *reason, int e
 /* Check every user.veilfs.* attribute of the object fd refers to. */
 void fsck_check_xattrs(struct fsck *f, int fd);
 void fsck_check_symlink(struct fsck *f, int dirfd, const char *name);
+/* links.c: the out-of-line symlink targets in veilfs.links/ (vault/link_target.h). */
+int fsck_remember_blob(struct fsck *f, const char *id) MUST_CHECK;
+void fsck_check_link_blobs(struct fsck *f);
 
 /* --- file.c: regular files, through the content codec --- */
 

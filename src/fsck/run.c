@@ -24,6 +24,7 @@ static void fsck_release(struct fsck *f)
 	free(f->cbuf);
 	buf_release(&f->lower);
 	buf_release(&f->plain);
+	buf_release(&f->blobs);
 	secure_wipe(&f->cfg, sizeof(f->cfg));
 }
 
@@ -84,7 +85,9 @@ int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 	memset(&f, 0, sizeof(f));
 	buf_init(&f.lower);
 	buf_init(&f.plain);
+	buf_init(&f.blobs);
 	f.s = s;
+	f.rootfd = rootfd;
 	f.report = report;
 	f.arg = arg;
 	f.counts = counts;
@@ -92,6 +95,7 @@ int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 	    (r = root_listable(s, rootfd)) < 0)
 		goto out;
 	fsck_walk_dir(&f, rootfd, true);
+	fsck_check_link_blobs(&f);
 	r = 0;
 out:
 	fsck_release(&f);

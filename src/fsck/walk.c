@@ -12,6 +12,7 @@
 #include "keys/config_file.h"
 #include "keys/keys.h"
 #include "store/store.h"
+#include "vault/link_target.h"
 
 static bool is_dot(const char *name)
 {
@@ -314,6 +315,8 @@ static bool is_root_bookkeeping(const char *name)
 		return true; /* loaded and unlocked before the walk */
 	if (fsck_has_prefix(name, NAMES_RESERVED_PREFIX "lock."))
 		return true; /* a shared-mode lock file (docs/SHARED.md), held or stale */
+	if (!strcmp(name, LINK_BLOB_DIR))
+		return true; /* long symlink targets: fsck_check_link_blobs after the walk */
 	/* the mount registry (coord/registry.h), reported by the CLI */
 	return fsck_has_prefix(name, NAMES_RESERVED_PREFIX "mount.");
 }

@@ -50,7 +50,7 @@ int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st)
 			return r;
 		st->st_size = (off_t)plain;
 	} else if (S_ISLNK(st->st_mode)) {
-		st->st_size = (off_t)vault_link_plain_len(v, (uint64_t)st->st_size);
+		st->st_size = (off_t)vault_link_plain_len(v, n, (uint64_t)st->st_size);
 	}
 	return 0;
 }

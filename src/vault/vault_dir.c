@@ -327,6 +327,7 @@ int vault_symlink(struct vault *v, struct vnode *dir, const char *name, const ch
 {
 	struct make_args a = { 0 };
 	struct buf enc;
+	bool blob = false;
 	int r;
 
 	*out = NULL;
@@ -335,10 +336,13 @@ int vault_symlink(struct vault *v, struct vnode *dir, const char *name, const ch
 	if (!*target)
 		return -ENOENT;
 	buf_init(&enc);
-	if ((r = vault_link_encrypt(v, target, &enc)) == 0) {
+	if ((r = vault_link_encrypt(v, target, &enc, &blob)) == 0) {
 		a.target = (const char *)enc.data;
 		r = make_entry(v, dir, name, who, false, mk_symlink, &a, out, st);
 	}
+	/* no link names the new blob: remove it (fsck reports one a crash leaves) */
+	if (r < 0 && blob && vault_link_forget(v, (const char *)enc.data, enc.len) < 0)
+		log_warn("cannot remove an unused symlink target blob");
 	buf_release(&enc);
 	return r;
 }
@@ -399,6 +403,18 @@ out:
 	return r;
 }
 
+/* Unlinks dir/lname, with the target blob of a symlink's last link (link_target.h). */
+static int unlink_entry(struct vault *v, struct vnode *dir, const char *lname)
+{
+	struct link_probe p;
+	int r;
+
+	(void)vault_link_probe(v, dir->fd, lname, &p);
+	if ((r = store_unlinkat(v->store, dir->fd, lname, 0)) == 0)
+		vault_link_drop(v, &p);
+	return r;
+}
+
 int vault_unlink(struct vault *v, struct vnode *dir, const char *name)
 {
 	struct lower_name ln;
@@ -411,7 +427,7 @@ int vault_unlink(struct vault *v, struct vnode *dir, const char *name)
 	if (r == -EPERM)
 		r = -ENOENT;
 	if (r == 0)
-		r = store_unlinkat(v->store, dir->fd, (const char *)ln.name.data, 0);
+		r = unlink_entry(v, dir, (const char *)ln.name.data);
 	if (r == 0)
 		vault_name_forget(v, dir, &ln);
 	lower_name_release(&ln);

@@ -355,10 +355,24 @@ void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh
 
 /* --- vault_symlink.c --- */
 
-int vault_link_encrypt(struct vault *v, const char *target, struct buf *out) MUST_CHECK;
+/* The lower target of target; *blob is set when it went out of line (link_target.h). */
+int vault_link_encrypt(struct vault *v, const char *target, struct buf *out,
+		       bool *blob) MUST_CHECK;
+/* Removes the blob an out-of-line lower target names (0 for an inline one). */
+int vault_link_forget(struct vault *v, const char *enc, size_t len) MUST_CHECK;
+/* An entry about to be removed or replaced: does its out-of-line target go with it? */
+struct link_probe {
+	char lower[36]; /* LINK_MARKER_LEN + 1 (link_target.h) */
+	uint64_t ino;
+	bool last;      /* the entry is a symlink with a blob, and its only link */
+};
+/* Fills p for dirfd/lname; true when a successful removal must drop the blob. */
+bool vault_link_probe(struct vault *v, int dirfd, const char *lname, struct link_probe *p);
+/* After the removal: removes the blob p found (a failure is logged, not returned). */
+void vault_link_drop(struct vault *v, const struct link_probe *p);
 int vault_link_decrypt(struct vault *v, const char *enc, size_t len, struct buf *out) MUST_CHECK;
 /* Plaintext length of an encoded target of enclen characters. */
-uint64_t vault_link_plain_len(const struct vault *v, uint64_t enclen);
+uint64_t vault_link_plain_len(struct vault *v, struct vnode *n, uint64_t enclen);
 
 static inline bool vault_is_ro(const struct vault *v)
 {

@@ -51,10 +51,28 @@ static int unseal_target(struct vault *v, struct vnode *olddir, struct lower_nam
 	return vault_dir_unseal(v, newdir->fd, (const char *)nn->name.data, save);
 }
 
+/*
+ * A rename over a symlink whose target is out of line drops the target's blob with its
+ * last link, unless old and new are links of one object (then nothing is replaced).
+ */
+static bool replaced_link(struct vault *v, struct vnode *olddir, const struct lower_name *on,
+			  struct vnode *newdir, const struct lower_name *nn, struct link_probe *p)
+{
+	struct stat st;
+
+	if (!vault_link_probe(v, newdir->fd, (const char *)nn->name.data, p))
+		return false;
+	if (store_fstatat(v->store, olddir->fd, (const char *)on->name.data, &st, STORE_AT_NOFOLLOW) < 0 ||
+	    (uint64_t)st.st_ino == p->ino)
+		p->last = false;
+	return p->last;
+}
+
 static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *on,
 		     struct vnode *newdir, struct lower_name *nn, unsigned flags, int sflags)
 {
 	struct dir_iv_save save = { .fd = -1 };
+	struct link_probe probe = { .last = false };
 	bool created = false;
 	int r;
 
@@ -67,6 +85,8 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 		vault_dir_save_release(v, &save);
 		return r;
 	}
+	if (!(flags & VAULT_RENAME_EXCHANGE))
+		(void)replaced_link(v, olddir, on, newdir, nn, &probe); /* fills probe */
 	r = store_renameat(v->store, olddir->fd, (const char *)on->name.data, newdir->fd,
 			   (const char *)nn->name.data, sflags);
 	if (r == -ENOTEMPTY && vault_dir_clear_leftovers(v, &save))
@@ -79,6 +99,7 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 		return r;
 	}
 	vault_dir_save_release(v, &save);
+	vault_link_drop(v, &probe);
 	if (!(flags & VAULT_RENAME_EXCHANGE) && !same_entry(olddir, on, newdir, nn))
 		vault_name_forget(v, olddir, on);
 	nodes_moved(v, newdir, (const char *)nn->name.data);

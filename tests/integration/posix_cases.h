@@ -89,7 +89,8 @@
 	X(utimensat_corners)           \
 	X(rename_over_types)           \
 	X(link_counts)                 \
-	X(errno_namespace)
+	X(errno_namespace)             \
+	X(symlink_targets_path_max)
 
 #define POSIX_CASES(X)     \
 	POSIX_IO_CASES(X)  \
