@@ -259,95 +259,134 @@ static void init_recovery_report(struct init_recovery *rk)
 	}
 }
 
+/* What init's options say. */
+struct init_args {
+	struct password_source src;
+	struct vault_create_params p;
+	struct cli_smb smb;
+	uint32_t mib;
+	struct init_recovery rk;
+};
+
+/* Takes one option; returns 0, or an exit status (-1 for --help, printed). */
+static int init_take_option(struct init_args *a, int c, char **argv)
+{
+	switch (c) {
+	case OPT_PASSFILE:
+		a->src.passfile = optarg;
+		return 0;
+	case OPT_EXTPASS:
+		a->src.extpass = optarg;
+		return 0;
+	case OPT_CIPHER:
+		if (keys_cipher_parse(optarg, &a->p.cipher) < 0)
+			return cli_usage_error("init", "unknown cipher '%s'", optarg);
+		return 0;
+	case OPT_PLAINTEXT_NAMES:
+		a->p.plaintext_names = true;
+		return 0;
+	case OPT_KDF_MEMORY:
+		if (!cli_parse_u32(optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
+				   KEYS_KDF_MEMORY_MAX_KIB / 1024, &a->mib))
+			return cli_usage_error("init",
+					       "--kdf-memory '%s' is not a number of MiB "
+					       "from %d to %d",
+					       optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
+					       KEYS_KDF_MEMORY_MAX_KIB / 1024);
+		return 0;
+	case OPT_KDF_TIME:
+		if (!cli_parse_u32(optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX, &a->p.kdf_time))
+			return cli_usage_error("init",
+					       "--kdf-time '%s' is not a number from %d to %d",
+					       optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX);
+		return 0;
+	case OPT_LABEL:
+		a->rk.label = optarg;
+		return 0;
+	case OPT_RECOVERY_FILE:
+		a->rk.file = optarg;
+		return 0;
+	case OPT_NO_RECOVERY:
+		a->rk.none = true;
+		return 0;
+	case OPT_FORMAT_VERSION:
+		if (!cli_parse_u32(optarg, 1, 2, &a->rk.version))
+			return cli_usage_error("init", "--format-version '%s' is not 1 or 2",
+					       optarg);
+		return 0;
+	case OPT_SMB_USER:
+		a->smb.user = optarg;
+		return 0;
+	case OPT_SMB_PASSFILE:
+		a->smb.passfile = optarg;
+		return 0;
+	case 'h':
+		fputs(init_help, stdout);
+		return -1;
+	default:
+		return cli_option_error("init", c, optopt, argv, optind);
+	}
+}
+
+/* Asks for the password, creates the vault in dir and says what it made. */
+static int init_create(const char *dir, struct init_args *a)
+{
+	struct password pw = { NULL, 0 };
+	int r;
+
+	if ((r = password_read(&a->src, "New password: ", true, &pw)) != 0)
+		return r;
+	progress_kdf_begin("deriving the key", a->p.kdf_memory_kib, a->p.kdf_time);
+	if (a->rk.version == CONFIG_VERSION)
+		r = vault_admin_create(dir, &a->p, pw.data, pw.len);
+	else
+		r = init_create_v2(dir, &a->p, &pw, &a->rk);
+	progress_end();
+	password_free(&pw);
+	if (r < 0)
+		return init_refusal(dir, r);
+	printf("created vault '%s': %s, %s names, argon2id (memory %u MiB, time %u, lanes %u)\n",
+	       dir, keys_cipher_name(a->p.cipher),
+	       a->p.plaintext_names ? "plaintext" : "encrypted", a->p.kdf_memory_kib / 1024,
+	       a->p.kdf_time, a->p.kdf_lanes);
+	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);
+	warn_kdf_limit(&a->p);
+	init_recovery_report(&a->rk);
+	return CLI_EXIT_OK;
+}
+
 int cmd_init_main(int argc, char **argv)
 {
-	struct password_source src = { 0 };
-	struct vault_create_params p;
-	struct password pw = { NULL, 0 };
-	struct cli_smb smb = { NULL, NULL };
+	struct init_args a = {
+		.mib = VAULT_DEFAULT_KDF_MEMORY_KIB / 1024,
+		.rk = { .version = CONFIG_V2_VERSION, .label = "password" },
+	};
 	char *public = NULL;
-	uint32_t mib = VAULT_DEFAULT_KDF_MEMORY_KIB / 1024;
-	struct init_recovery rk = { .version = CONFIG_V2_VERSION, .label = "password" };
 	bool created = false;
 	const char *dir;
 	int c, r;
 
-	vault_create_params_init(&p);
+	vault_create_params_init(&a.p);
 	opterr = 0;
 	if ((r = cli_check_single_dash("init", argc, argv, init_options, ":h")) != 0)
 		return r;
-	while ((c = getopt_long(argc, argv, ":h", init_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_PASSFILE:
-			src.passfile = optarg;
-			break;
-		case OPT_EXTPASS:
-			src.extpass = optarg;
-			break;
-		case OPT_CIPHER:
-			if (keys_cipher_parse(optarg, &p.cipher) < 0)
-				return cli_usage_error("init", "unknown cipher '%s'", optarg);
-			break;
-		case OPT_PLAINTEXT_NAMES:
-			p.plaintext_names = true;
-			break;
-		case OPT_KDF_MEMORY:
-			if (!cli_parse_u32(optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
-					   KEYS_KDF_MEMORY_MAX_KIB / 1024, &mib))
-				return cli_usage_error("init",
-						       "--kdf-memory '%s' is not a number of MiB "
-						       "from %d to %d",
-						       optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
-						       KEYS_KDF_MEMORY_MAX_KIB / 1024);
-			break;
-		case OPT_KDF_TIME:
-			if (!cli_parse_u32(optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX, &p.kdf_time))
-				return cli_usage_error("init",
-						       "--kdf-time '%s' is not a number from %d to %d",
-						       optarg, KEYS_KDF_TIME_MIN, KEYS_KDF_TIME_MAX);
-			break;
-		case OPT_LABEL:
-			rk.label = optarg;
-			break;
-		case OPT_RECOVERY_FILE:
-			rk.file = optarg;
-			break;
-		case OPT_NO_RECOVERY:
-			rk.none = true;
-			break;
-		case OPT_FORMAT_VERSION:
-			if (!cli_parse_u32(optarg, 1, 2, &rk.version))
-				return cli_usage_error("init", "--format-version '%s' is not 1 or 2",
-						       optarg);
-			break;
-		case OPT_SMB_USER:
-			smb.user = optarg;
-			break;
-		case OPT_SMB_PASSFILE:
-			smb.passfile = optarg;
-			break;
-		case 'h':
-			fputs(init_help, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("init", c, optopt, argv, optind);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":h", init_options, NULL)) != -1)
+		if ((r = init_take_option(&a, c, argv)) != 0)
+			return r < 0 ? CLI_EXIT_OK : r;
 	if ((r = cli_one_cipherdir("init", argc, optind)) != 0)
 		return r;
-	if (src.passfile && src.extpass)
+	if (a.src.passfile && a.src.extpass)
 		return cli_usage_error("init", "--passfile and --extpass cannot be used together");
-	if ((r = cli_smb_prepare("init", argv[optind], &smb, &public)) != 0)
+	if ((r = cli_smb_prepare("init", argv[optind], &a.smb, &public)) != 0)
 		return r;
 	dir = public ? public : argv[optind];
-	p.kdf_memory_kib = mib * 1024;
-	if (vault_create_params_check(&p) < 0) {
+	a.p.kdf_memory_kib = a.mib * 1024;
+	if (vault_create_params_check(&a.p) < 0) {
 		r = cli_usage_error("init", "invalid key derivation parameters");
 		goto out;
 	}
-	if ((r = init_recovery_check(&rk)) != 0)
+	if ((r = init_recovery_check(&a.rk)) != 0)
 		goto out;
-
 	if ((r = init_make_dir(dir, &created)) != 0)
 		goto out;
 	/* Refuse before asking for a password. */
@@ -355,32 +394,11 @@ int cmd_init_main(int argc, char **argv)
 		r = init_refusal(dir, r);
 		goto out;
 	}
-	if ((r = password_read(&src, "New password: ", true, &pw)) != 0)
-		goto out;
-	progress_kdf_begin("deriving the key", p.kdf_memory_kib, p.kdf_time);
-	if (rk.version == CONFIG_VERSION)
-		r = vault_admin_create(dir, &p, pw.data, pw.len);
-	else
-		r = init_create_v2(dir, &p, &pw, &rk);
-	progress_end();
-	password_free(&pw);
-	if (r < 0) {
-		r = init_refusal(dir, r);
-		goto out;
-	}
-	printf("created vault '%s': %s, %s names, argon2id (memory %u MiB, time %u, lanes %u)\n",
-	       dir,
-	       keys_cipher_name(p.cipher),
-	       p.plaintext_names ? "plaintext" : "encrypted", p.kdf_memory_kib / 1024, p.kdf_time,
-	       p.kdf_lanes);
-	printf("mount it with: " CLI_PROG " mount '%s' MOUNTPOINT\n", dir);
-	warn_kdf_limit(&p);
-	init_recovery_report(&rk);
-	r = CLI_EXIT_OK;
+	r = init_create(dir, &a);
 out:
-	secmem_free(rk.text);
+	secmem_free(a.rk.text);
 	if (r != CLI_EXIT_OK && created && !public)
-		(void)rmdir(dir);
+		(void)rmdir(dir); /* only the directory init made, left empty by the failure */
 	free(public);
 	return r;
 }

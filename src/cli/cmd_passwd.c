@@ -151,11 +151,92 @@ static int passwd_rewrap(const char *dir, const struct passwd_slot *ps,
 	}
 }
 
+/* What passwd's options say. */
+struct passwd_args {
+	struct password_source oldsrc, newsrc;
+	struct passwd_slot ps;
+};
+
+/* Takes one option; returns 0, -1 after --help (printed), or an exit status. */
+static int passwd_take_option(struct passwd_args *a, int c, char **argv)
+{
+	switch (c) {
+	case OPT_PASSFILE:
+		a->oldsrc.passfile = optarg;
+		return 0;
+	case OPT_EXTPASS:
+		a->oldsrc.extpass = optarg;
+		return 0;
+	case OPT_NEW_PASSFILE:
+		a->newsrc.passfile = optarg;
+		return 0;
+	case OPT_NEW_EXTPASS:
+		a->newsrc.extpass = optarg;
+		return 0;
+	case OPT_KEYFILE:
+		a->oldsrc.keyfile = optarg;
+		return 0;
+	case OPT_RECOVERY_KEY:
+		a->oldsrc.recovery_key = optarg;
+		return 0;
+	case OPT_JSON:
+		a->ps.json = true;
+		return 0;
+	case OPT_LABEL:
+	case OPT_KDF_MEMORY:
+	case OPT_KDF_TIME:
+		return passwd_slot_option(&a->ps, c, optarg);
+	case 'h':
+		fputs(passwd_help, stdout);
+		return -1;
+	default:
+		return cli_option_error("passwd", c, optopt, argv, optind);
+	}
+}
+
+/* Reads the old and the new password and re-wraps the master key of dir under the new. */
+static int passwd_change(const char *dir, const struct vault_info *vi, struct passwd_args *a)
+{
+	struct password oldpw = { NULL, 0 }, newpw = { NULL, 0 };
+	int r;
+
+	if ((r = password_read(&a->oldsrc, "Old password: ", false, &oldpw)) != 0)
+		return r;
+	/* On a terminal, say "wrong password" before the new one is typed twice. */
+	if (!a->newsrc.passfile && !a->newsrc.extpass && isatty(STDIN_FILENO)) {
+		progress_kdf_begin("unlocking", vi->kdf_memory_kib, vi->kdf_time);
+		r = vault_admin_check_password(dir, oldpw.data, oldpw.len);
+		progress_end();
+		if (r < 0) {
+			r = cli_vault_error("cannot open vault", dir, r);
+			goto out;
+		}
+	}
+	if ((r = password_read(&a->newsrc, "New password: ", true, &newpw)) != 0)
+		goto out;
+	progress_kdf_begin("re-wrapping the key", vi->kdf_memory_kib, vi->kdf_time);
+	if (vi->version == CONFIG_VERSION) {
+		r = vault_admin_passwd(dir, oldpw.data, oldpw.len, newpw.data, newpw.len);
+		progress_end();
+		if (r < 0) {
+			r = cli_vault_error("cannot change password of", dir, r);
+			goto out;
+		}
+		report_changed(&a->ps, dir, NULL);
+		r = CLI_EXIT_OK;
+	} else {
+		r = passwd_rewrap(dir, &a->ps, &oldpw, &newpw);
+		progress_end();
+	}
+out:
+	password_free(&oldpw);
+	password_free(&newpw);
+	return r;
+}
+
 int cmd_passwd_main(int argc, char **argv)
 {
-	struct password_source oldsrc = { 0 }, newsrc = { 0 };
-	struct password oldpw = { NULL, 0 }, newpw = { NULL, 0 };
-	struct passwd_slot ps = { NULL, 0, 0, false };
+	struct passwd_args a = { .ps = { NULL, 0, 0, false } };
 	struct vault_info vi;
 	const char *dir;
 	int c, r;
@@ -163,48 +244,15 @@ int cmd_passwd_main(int argc, char **argv)
 	opterr = 0;
 	if ((r = cli_check_single_dash("passwd", argc, argv, passwd_options, ":h")) != 0)
 		return r;
-	while ((c = getopt_long(argc, argv, ":h", passwd_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_PASSFILE:
-			oldsrc.passfile = optarg;
-			break;
-		case OPT_EXTPASS:
-			oldsrc.extpass = optarg;
-			break;
-		case OPT_NEW_PASSFILE:
-			newsrc.passfile = optarg;
-			break;
-		case OPT_NEW_EXTPASS:
-			newsrc.extpass = optarg;
-			break;
-		case OPT_KEYFILE:
-			oldsrc.keyfile = optarg;
-			break;
-		case OPT_RECOVERY_KEY:
-			oldsrc.recovery_key = optarg;
-			break;
-		case OPT_JSON:
-			ps.json = true;
-			break;
-		case OPT_LABEL:
-		case OPT_KDF_MEMORY:
-		case OPT_KDF_TIME:
-			if ((r = passwd_slot_option(&ps, c, optarg)) != 0)
-				return r;
-			break;
-		case 'h':
-			fputs(passwd_help, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("passwd", c, optopt, argv, optind);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":h", passwd_options, NULL)) != -1)
+		if ((r = passwd_take_option(&a, c, argv)) != 0)
+			return r < 0 ? CLI_EXIT_OK : r;
 	if ((r = cli_one_cipherdir("passwd", argc, optind)) != 0)
 		return r;
-	if (auth_source_count(&oldsrc) > 1)
+	if (auth_source_count(&a.oldsrc) > 1)
 		return cli_usage_error("passwd", "give one of --passfile, --extpass, --keyfile and "
 						 "--recovery-key");
-	if (newsrc.passfile && newsrc.extpass)
+	if (a.newsrc.passfile && a.newsrc.extpass)
 		return cli_usage_error("passwd",
 				       "--new-passfile and --new-extpass cannot be used together");
 	dir = argv[optind];
@@ -216,45 +264,11 @@ int cmd_passwd_main(int argc, char **argv)
 			  "a local or kernel-client path to the same directory");
 		return CLI_EXIT_ERROR;
 	}
-
 	/* A missing or malformed vault is reported before any password is asked for. */
 	if ((r = vault_admin_info(dir, &vi)) < 0)
 		return cli_vault_error("cannot read vault", dir, r);
-	if (vi.version == CONFIG_VERSION && (ps.label || ps.kdf_mib || ps.kdf_time))
+	if (vi.version == CONFIG_VERSION && (a.ps.label || a.ps.kdf_mib || a.ps.kdf_time))
 		return cli_usage_error("passwd", "--label, --kdf-memory and --kdf-time need a "
 						 "version-2 vault ('" CLI_PROG " upgrade')");
-	if ((r = password_read(&oldsrc, "Old password: ", false, &oldpw)) != 0)
-		return r;
-	/* On a terminal, say "wrong password" before the new one is typed twice. */
-	if (!newsrc.passfile && !newsrc.extpass && isatty(STDIN_FILENO)) {
-		progress_kdf_begin("unlocking", vi.kdf_memory_kib, vi.kdf_time);
-		r = vault_admin_check_password(dir, oldpw.data, oldpw.len);
-		progress_end();
-		if (r < 0) {
-			r = cli_vault_error("cannot open vault", dir, r);
-			goto out;
-		}
-	}
-	if ((r = password_read(&newsrc, "New password: ", true, &newpw)) != 0)
-		goto out;
-	progress_kdf_begin("re-wrapping the key", vi.kdf_memory_kib, vi.kdf_time);
-	if (vi.version == CONFIG_VERSION) {
-		r = vault_admin_passwd(dir, oldpw.data, oldpw.len, newpw.data, newpw.len);
-		progress_end();
-		if (r < 0) {
-			r = cli_vault_error("cannot change password of", dir, r);
-			goto out;
-		}
-		report_changed(&ps, dir, NULL);
-	} else {
-		r = passwd_rewrap(dir, &ps, &oldpw, &newpw);
-		progress_end();
-		if (r != CLI_EXIT_OK)
-			goto out;
-	}
-	r = CLI_EXIT_OK;
-out:
-	password_free(&oldpw);
-	password_free(&newpw);
-	return r;
+	return passwd_change(dir, &vi, &a);
 }
