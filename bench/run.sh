@@ -198,7 +198,9 @@ source "$here/lib/systems.sh"
 probe_veilfs() { # [--shared=auto]; prints a reason and fails when veilfs cannot be used
 	local d=$BENCH_WORK/probe r=0
 	[[ -x $VEILFS ]] || { echo "no veilfs binary at $VEILFS"; return 1; }
-	if [[ $# -gt 0 ]] && ! "$VEILFS" mount --help 2>&1 | grep -q -- '--shared'; then
+	# the help text is read whole first: grep -q would quit early, and under pipefail the
+	# SIGPIPE of the writer made the probe fail at random
+	if [[ $# -gt 0 ]] && ! grep -q -- '--shared' <<<"$("$VEILFS" mount --help 2>&1)"; then
 		echo "veilfs mount --help has no --shared option"
 		return 1
 	fi
