@@ -690,7 +690,7 @@ static void after_change(struct fileop *op)
 {
 	struct stat st;
 
-	if (vault_lock_is_shared(op->v) && SOP(op->v, fstat, op->fd, &st) == 0)
+	if (vault_lock_is_shared(op->v) && store_fstat(op->v->store, op->fd, &st) == 0)
 		vnode_snapshot(op->n, &st);
 }
 
@@ -902,7 +902,7 @@ static int shrink(struct fileop *op, uint64_t size)
 		goto out;
 	if ((r = blockio_seal(&op->b, last, true, plain, newlen, out)) < 0)
 		goto out;
-	if ((r = SOP(op->v, ftruncate, op->fd, block_cipher_size(g, size))) < 0)
+	if ((r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size))) < 0)
 		goto out;
 	r = store_pwrite_full(op->v->store, op->fd, out, newlen + g->overhead,
 			      block_cipher_offset(g, last));
@@ -938,7 +938,7 @@ static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
 	else if (only_grow || size == op->psize)
 		r = 0;
 	else if (size == 0) {
-		r = SOP(op->v, ftruncate, op->fd, 0);
+		r = store_ftruncate(op->v->store, op->fd, 0);
 		vnode_forget_header(op->n);
 	} else
 		r = shrink(op, size);
@@ -968,7 +968,7 @@ static int reserve_range(struct fileop *op, uint64_t off, uint64_t len)
 	int r;
 
 	need = block_cipher_offset(g, end) - start;
-	if ((r = SOP(op->v, fstatvfs, op->fd, &sv)) < 0 || (r = SOP(op->v, fstat, op->fd, &st)) < 0)
+	if ((r = store_fstatvfs(op->v->store, op->fd, &sv)) < 0 || (r = store_fstat(op->v->store, op->fd, &st)) < 0)
 		return r;
 	avail = (uint64_t)sv.f_bavail * (sv.f_frsize ? sv.f_frsize : sv.f_bsize);
 	have = st.st_blocks > 0 ? (uint64_t)st.st_blocks * 512 : 0;
@@ -1030,14 +1030,14 @@ int vault_fsync(struct vault *v, struct vnode *n, bool datasync)
 	int fd, r;
 
 	if (n->type == S_IFDIR) {
-		r = SOP(v, fsync, n->fd, datasync);
+		r = store_fsync(v->store, n->fd, datasync);
 		return r == -EBADF ? 0 : r;
 	}
 	if (n->type != S_IFREG)
 		return 0;
 	if ((r = vnode_io_get(v, n, &fd, NULL)) < 0)
 		return r;
-	r = SOP(v, fsync, fd, datasync);
+	r = store_fsync(v->store, fd, datasync);
 	vnode_io_put(v, n);
 	return r;
 }
