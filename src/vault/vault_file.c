@@ -1054,7 +1054,11 @@ int vault_open_file(struct vault *v, struct vnode *n, int flags)
 		return -EROFS;
 	if ((r = vnode_io_get(v, n, &fd, NULL)) < 0)
 		return r;
-	if (acc != O_RDONLY && (r = vnode_io_writable(n)) == 0 && (flags & O_TRUNC))
+	/* O_TRUNC is applied here, once, for every access mode: with atomic O_TRUNC the
+	 * kernel leaves it to the open, and Linux truncates on O_RDONLY | O_TRUNC too */
+	if (acc != O_RDONLY || (flags & O_TRUNC))
+		r = vnode_io_writable(n);
+	if (r == 0 && (flags & O_TRUNC))
 		r = vault_truncate(v, n, 0);
 	if (r < 0)
 		vnode_io_put(v, n);
