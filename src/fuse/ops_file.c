@@ -42,15 +42,11 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 */
 	if (f->opts.shared && vault_invalidate(f->vault, n))
 		(void)fuse_lowlevel_notify_inval_inode(f->se, ino, -1, 0);
+	/* the vault applies O_TRUNC (atomic O_TRUNC: the kernel sends no truncate) */
 	r = vault_open_file(f->vault, n, fi->flags);
-	if (r >= 0 && (fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
-		r = vault_truncate(f->vault, n, 0);
-		/* O_TRUNC by a caller without CAP_FSETID under killpriv_v2 */
-		if (r >= 0 && kill)
-			r = killpriv_apply(f, n, ino);
-		if (r < 0)
-			release_quietly(f, n);
-	}
+	/* O_TRUNC by a caller without CAP_FSETID under killpriv_v2 */
+	if (r >= 0 && (fi->flags & O_TRUNC) && kill && (r = killpriv_apply(f, n, ino)) < 0)
+		release_quietly(f, n);
 	/* atime (frontend.h); attributes-only invalidation is safe inside a request */
 	if (r >= 0 && (fi->flags & O_ACCMODE) != O_WRONLY && !(fi->flags & O_TRUNC) &&
 	    vault_access(f->vault, n, f->opts.atime) > 0)
@@ -97,16 +93,14 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		reply_result(req, r);
 		return;
 	}
-	/* An existing file opened through create (no O_EXCL) still honours O_TRUNC. */
-	if ((fi->flags & O_TRUNC) && st.st_size > 0) {
-		r = vault_truncate(f->vault, n, 0);
-		/*
-		 * The kernel marks any O_TRUNC create without O_EXCL; only a file that existed
-		 * (reached here when the kernel's entry was negative) is killed, and an empty
-		 * one keeps its bits.
-		 */
-		if (r >= 0 && kill)
-			r = killpriv_apply(f, n, 0); /* the reply carries the new mode */
+	/*
+	 * An existing file opened through create (no O_EXCL) was truncated by the vault when
+	 * O_TRUNC is set. The kernel marks any O_TRUNC create without O_EXCL; only a file that
+	 * existed (reached here when the kernel's entry was negative) is killed, and a new one
+	 * keeps its bits.
+	 */
+	if (r == 0 && (fi->flags & O_TRUNC) && kill) {
+		r = killpriv_apply(f, n, 0); /* the reply carries the new mode */
 		if (r >= 0)
 			r = vault_getattr(f->vault, n, &st);
 		if (r < 0) {

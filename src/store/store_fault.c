@@ -1,10 +1,12 @@
 /*
  * Fault injection over any store (see store_fault.h). Every operation first asks
  * fault_fire() whether this call is the one to fail; the count is kept per plan.
- * Thread-safe: the plan and counters are guarded by one mutex.
+ * Thread-safe: the plan and counters are guarded by one mutex. Every call is also counted
+ * (store_fault_calls_get), whether or not a plan is armed.
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include "store/store_fault.h"
 
 struct fault_ctx {
@@ -14,6 +16,7 @@ struct fault_ctx {
 	bool armed;
 	unsigned seen;               /* matching calls since arm */
 	unsigned hits;               /* calls failed since arm */
+	struct store_fault_calls calls; /* every call since new or the last reset */
 };
 
 enum fault_verdict {
@@ -22,11 +25,40 @@ enum fault_verdict {
 	FAULT_SHORT = 2,
 };
 
-static enum fault_verdict fault_fire(struct fault_ctx *f, enum store_fault_op op, int *err)
+/* The counter a call of op adds to (f->mu held). */
+static unsigned *fault_counter(struct fault_ctx *f, enum store_fault_op op)
+{
+	switch (op) {
+	case STORE_FAULT_PREAD:
+		return &f->calls.pread;
+	case STORE_FAULT_PWRITE:
+		return &f->calls.pwrite;
+	case STORE_FAULT_FSTAT:
+		return &f->calls.fstat;
+	case STORE_FAULT_FTRUNCATE:
+		return &f->calls.ftruncate;
+	case STORE_FAULT_FSYNC:
+		return &f->calls.fsync;
+	default:
+		return &f->calls.other;
+	}
+}
+
+static void fault_count(struct fault_ctx *f, unsigned *counter)
+{
+	pthread_mutex_lock(&f->mu);
+	(*counter)++;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Count the call (in counter, or NULL: op's own counter) and decide its fate. */
+static enum fault_verdict fault_fire_counted(struct fault_ctx *f, enum store_fault_op op,
+					     unsigned *counter, int *err)
 {
 	enum fault_verdict v = FAULT_PASS;
 
 	pthread_mutex_lock(&f->mu);
+	(*(counter ? counter : fault_counter(f, op)))++;
 	if (f->armed && (f->plan.op == STORE_FAULT_ANY || f->plan.op == op)) {
 		f->seen++;
 		if (f->seen == f->plan.nth || (f->plan.persistent && f->seen > f->plan.nth)) {
@@ -46,6 +78,11 @@ static enum fault_verdict fault_fire(struct fault_ctx *f, enum store_fault_op op
 	}
 	pthread_mutex_unlock(&f->mu);
 	return v;
+}
+
+static enum fault_verdict fault_fire(struct fault_ctx *f, enum store_fault_op op, int *err)
+{
+	return fault_fire_counted(f, op, NULL, err);
 }
 
 #define FAULT_GATE(ctx, op)                                                                        \
@@ -244,7 +281,11 @@ static void fl_dir_close(void *ctx, struct store_dir *dir)
 
 static int fl_lock(void *ctx, int fd, uint64_t off, uint64_t len, bool exclusive, bool wait)
 {
-	FAULT_GATE(ctx, STORE_FAULT_OTHER);
+	struct fault_ctx *f = ctx;
+	int ferr = EIO;
+
+	if (fault_fire_counted(f, STORE_FAULT_OTHER, &f->calls.lock, &ferr) == FAULT_FAIL)
+		return -ferr;
 	return store_lock(f->inner, fd, off, len, exclusive, wait);
 }
 
@@ -252,6 +293,7 @@ static int fl_reserve(void *ctx, int fd, uint64_t off, uint64_t len)
 {
 	struct fault_ctx *f = ctx;
 
+	fault_count(f, &f->calls.reserve);
 	return store_reserve(f->inner, fd, off, len);
 }
 
@@ -266,6 +308,7 @@ static int fl_unlock(void *ctx, int fd, uint64_t off, uint64_t len)
 {
 	struct fault_ctx *f = ctx;
 
+	fault_count(f, &f->calls.lock);
 	return store_unlock(f->inner, fd, off, len);
 }
 
@@ -363,4 +406,22 @@ unsigned store_fault_hits(const struct store *s)
 	h = f->hits;
 	pthread_mutex_unlock(&f->mu);
 	return h;
+}
+
+void store_fault_calls_get(struct store *s, struct store_fault_calls *out)
+{
+	struct fault_ctx *f = s->ctx;
+
+	pthread_mutex_lock(&f->mu);
+	*out = f->calls;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void store_fault_calls_reset(struct store *s)
+{
+	struct fault_ctx *f = s->ctx;
+
+	pthread_mutex_lock(&f->mu);
+	memset(&f->calls, 0, sizeof(f->calls));
+	pthread_mutex_unlock(&f->mu);
 }

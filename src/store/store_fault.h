@@ -42,4 +42,14 @@ void store_fault_disarm(struct store *s);
 /* How many calls have been failed since the last arm. */
 unsigned store_fault_hits(const struct store *s);
 
+/* Calls made through the store, failed or not, armed or not: for tests that pin how many
+ * lower calls an operation costs. fstat counts fstat, fstat_fresh and fstatat; lock counts
+ * lock and unlock. */
+struct store_fault_calls {
+	unsigned pread, pwrite, fstat, ftruncate, fsync, reserve, lock, other;
+};
+/* The counts since store_fault_new or the last store_fault_calls_reset. */
+void store_fault_calls_get(struct store *s, struct store_fault_calls *out);
+void store_fault_calls_reset(struct store *s);
+
 #endif

@@ -184,7 +184,9 @@ void vault_closedir(struct vdir *d);
 
 /* --- file contents (vault_file.c) --- */
 
-/* Prepare n for I/O (opens the lower file read-write, or read-only on a ro vault). */
+/* Prepare n for I/O (opens the lower file read-write, or read-only on a ro vault). O_TRUNC
+ * in flags empties the file, whatever the access mode (as Linux does); the front end leaves
+ * O_TRUNC to this call. */
 int vault_open_file(struct vault *v, struct vnode *n, int flags) MUST_CHECK;
 /* Drop one open of n; the lower handle is closed with the last one. */
 int vault_release_file(struct vault *v, struct vnode *n) MUST_CHECK;

@@ -325,13 +325,41 @@ out:
 }
 
 /*
+ * What a failed write must put back so that the file reads as before it: the lower size
+ * (a lower write cut short by a full disk leaves a torn block at the new end) and, when
+ * the write grows the file, the stored bytes of the old last block, which it rewrites or
+ * re-seals as non-final.
+ */
+struct write_undo {
+	uint64_t csize;  /* lower size before the write */
+	uint64_t at;     /* lower offset of the saved block */
+	size_t len;      /* its stored length; 0 = nothing saved */
+	uint8_t *stored;
+};
+
+/*
+ * Block nb's old plaintext into plain: from the stored bytes the undo saved when it holds
+ * that block (the old last block of a growing write: read once, for both), else read.
+ */
+static int old_block(struct fileop *op, uint64_t nb, const struct write_undo *u, uint8_t *plain)
+{
+	const struct block_geom *g = &op->v->geom;
+	size_t plen;
+
+	if (!u || !u->len || u->at != block_cipher_offset(g, nb))
+		return read_blocks(op, nb, nb, plain);
+	return blockio_open(&op->b, nb, nb + 1 == block_count(g, op->psize), u->stored, u->len,
+			    plain, &plen);
+}
+
+/*
  * The new plaintext of block nb: *out points into src when the write covers the whole
  * block (no copy), else to plain, filled with the old contents where the write does not
  * cover it.
  */
 static int compose_block(struct fileop *op, uint64_t nb, const uint8_t *src, size_t len,
-			 uint64_t off, uint64_t new_end, uint8_t *plain, size_t *plen,
-			 const uint8_t **out)
+			 uint64_t off, uint64_t new_end, const struct write_undo *u, uint8_t *plain,
+			 size_t *plen, const uint8_t **out)
 {
 	const struct block_geom *g = &op->v->geom;
 	uint64_t bstart = nb * g->plain_size, cstart, cend;
@@ -346,7 +374,7 @@ static int compose_block(struct fileop *op, uint64_t nb, const uint8_t *src, siz
 	}
 	*out = plain;
 	memset(plain, 0, g->plain_size);
-	if (nb < block_count(g, op->psize) && (r = read_blocks(op, nb, nb, plain)) < 0)
+	if (nb < block_count(g, op->psize) && (r = old_block(op, nb, u, plain)) < 0)
 		return r;
 	if (cend > cstart)
 		memcpy(plain + (cstart - bstart), src + (cstart - off), (size_t)(cend - cstart));
@@ -354,12 +382,13 @@ static int compose_block(struct fileop *op, uint64_t nb, const uint8_t *src, siz
 }
 
 /* Re-seal the old last block nb as a full, non-final block (the file grows past it). */
-static int reseal_block(struct fileop *op, uint64_t nb, uint8_t *plain, uint8_t *out)
+static int reseal_block(struct fileop *op, uint64_t nb, const struct write_undo *u, uint8_t *plain,
+			uint8_t *out)
 {
 	int r;
 
 	memset(plain, 0, op->v->geom.plain_size);
-	if ((r = read_blocks(op, nb, nb, plain)) < 0)
+	if ((r = old_block(op, nb, u, plain)) < 0)
 		return r;
 	return codec_seal(&op->b, nb, false, plain, op->v->geom.plain_size, out);
 }
@@ -388,7 +417,8 @@ static void write_plan(const struct fileop *op, size_t len, uint64_t off, bool d
 	p->span = p->reseal && !p->reseal_sep ? p->first - 1 : p->first;
 }
 
-static int write_separate_reseal(struct fileop *op, const struct write_plan *p, uint8_t *plain)
+static int write_separate_reseal(struct fileop *op, const struct write_plan *p,
+				 const struct write_undo *u, uint8_t *plain)
 {
 	const struct block_geom *g = &op->v->geom;
 	uint8_t *out = malloc(g->cipher_size);
@@ -396,7 +426,7 @@ static int write_separate_reseal(struct fileop *op, const struct write_plan *p, 
 
 	if (!out)
 		return -ENOMEM;
-	r = reseal_block(op, p->old_nb - 1, plain, out);
+	r = reseal_block(op, p->old_nb - 1, u, plain, out);
 	if (r == 0)
 		r = store_pwrite_full(op->v->store, op->fd, out, g->cipher_size,
 				      block_cipher_offset(g, p->old_nb - 1));
@@ -405,7 +435,8 @@ static int write_separate_reseal(struct fileop *op, const struct write_plan *p, 
 }
 
 static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_t *src,
-		     size_t len, uint64_t off, uint8_t *plain, uint8_t *out, size_t *outlen)
+		     size_t len, uint64_t off, const struct write_undo *u, uint8_t *plain,
+		     uint8_t *out, size_t *outlen)
 {
 	const struct block_geom *g = &op->v->geom;
 	const uint8_t *pt;
@@ -415,12 +446,13 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 
 	*outlen = 0;
 	if (p->reseal && !p->reseal_sep) {
-		if ((r = reseal_block(op, p->span, plain, out)) < 0)
+		if ((r = reseal_block(op, p->span, u, plain, out)) < 0)
 			return r;
 		*outlen = g->cipher_size;
 	}
 	for (nb = p->first; nb <= p->last; nb++) {
-		if ((r = compose_block(op, nb, src, len, off, p->new_end, plain, &plen, &pt)) < 0)
+		r = compose_block(op, nb, src, len, off, p->new_end, u, plain, &plen, &pt);
+		if (r < 0)
 			return r;
 		r = codec_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
 		if (r < 0)
@@ -429,19 +461,6 @@ static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_
 	}
 	return 0;
 }
-
-/*
- * What a failed write must put back so that the file reads as before it: the lower size
- * (a lower write cut short by a full disk leaves a torn block at the new end) and, when
- * the write grows the file, the stored bytes of the old last block, which it rewrites or
- * re-seals as non-final.
- */
-struct write_undo {
-	uint64_t csize;  /* lower size before the write */
-	uint64_t at;     /* lower offset of the saved block */
-	size_t len;      /* its stored length; 0 = nothing saved */
-	uint8_t *stored;
-};
 
 static int undo_save(struct fileop *op, const struct write_plan *p, bool deferred,
 		     struct write_undo *u)
@@ -586,13 +605,14 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		op->b.nonces = nonces;
 		op->b.nonces_left = nseal;
 	}
-	if ((r = seal_span(op, &p, src, len, off, plain, out, &outlen)) < 0)
-		goto out;
+	/* the undo first: the old last block it saves is also what the rewrite starts from */
 	if ((r = undo_save(op, &p, reseal_req != NULL, &undo)) < 0)
+		goto out;
+	if ((r = seal_span(op, &p, src, len, off, &undo, plain, out, &outlen)) < 0)
 		goto out;
 	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, p.span))) < 0)
 		goto out;
-	if (p.reseal_sep && !reseal_req && (r = write_separate_reseal(op, &p, plain)) < 0)
+	if (p.reseal_sep && !reseal_req && (r = write_separate_reseal(op, &p, &undo, plain)) < 0)
 		goto undo;
 	pthread_mutex_lock(&op->n->write_mutex);
 	r = write_span(op, out, outlen, block_cipher_offset(g, p.span), &done);
@@ -601,7 +621,7 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		goto undo;
 	if (p.reseal_sep && reseal_req) {
 		rangelock_wait(&op->n->rl, reseal_req);
-		if ((r = write_separate_reseal(op, &p, plain)) < 0)
+		if ((r = write_separate_reseal(op, &p, &undo, plain)) < 0)
 			goto undo; /* the new blocks are all written (done == outlen) */
 	}
 	op->psize = p.new_end;
@@ -689,7 +709,7 @@ static void after_change(struct fileop *op)
 {
 	struct stat st;
 
-	if (vault_lock_is_shared(op->v) && SOP(op->v, fstat, op->fd, &st) == 0)
+	if (vault_lock_is_shared(op->v) && store_fstat(op->v->store, op->fd, &st) == 0)
 		vnode_snapshot(op->n, &st);
 }
 
@@ -901,7 +921,7 @@ static int shrink(struct fileop *op, uint64_t size)
 		goto out;
 	if ((r = codec_seal(&op->b, last, true, plain, newlen, out)) < 0)
 		goto out;
-	if ((r = SOP(op->v, ftruncate, op->fd, block_cipher_size(g, size))) < 0)
+	if ((r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size))) < 0)
 		goto out;
 	r = store_pwrite_full(op->v->store, op->fd, out, newlen + g->overhead,
 			      block_cipher_offset(g, last));
@@ -937,7 +957,7 @@ static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)
 	else if (only_grow || size == op->psize)
 		r = 0;
 	else if (size == 0) {
-		r = SOP(op->v, ftruncate, op->fd, 0);
+		r = store_ftruncate(op->v->store, op->fd, 0);
 		vnode_forget_header(op->n);
 	} else
 		r = shrink(op, size);
@@ -967,7 +987,7 @@ static int reserve_range(struct fileop *op, uint64_t off, uint64_t len)
 	int r;
 
 	need = block_cipher_offset(g, end) - start;
-	if ((r = SOP(op->v, fstatvfs, op->fd, &sv)) < 0 || (r = SOP(op->v, fstat, op->fd, &st)) < 0)
+	if ((r = store_fstatvfs(op->v->store, op->fd, &sv)) < 0 || (r = store_fstat(op->v->store, op->fd, &st)) < 0)
 		return r;
 	avail = (uint64_t)sv.f_bavail * (sv.f_frsize ? sv.f_frsize : sv.f_bsize);
 	have = st.st_blocks > 0 ? (uint64_t)st.st_blocks * 512 : 0;
@@ -1029,14 +1049,14 @@ int vault_fsync(struct vault *v, struct vnode *n, bool datasync)
 	int fd, r;
 
 	if (n->type == S_IFDIR) {
-		r = SOP(v, fsync, n->fd, datasync);
+		r = store_fsync(v->store, n->fd, datasync);
 		return r == -EBADF ? 0 : r;
 	}
 	if (n->type != S_IFREG)
 		return 0;
 	if ((r = vnode_io_get(v, n, &fd, NULL)) < 0)
 		return r;
-	r = SOP(v, fsync, fd, datasync);
+	r = store_fsync(v->store, fd, datasync);
 	vnode_io_put(v, n);
 	return r;
 }
@@ -1053,7 +1073,11 @@ int vault_open_file(struct vault *v, struct vnode *n, int flags)
 		return -EROFS;
 	if ((r = vnode_io_get(v, n, &fd, NULL)) < 0)
 		return r;
-	if (acc != O_RDONLY && (r = vnode_io_writable(n)) == 0 && (flags & O_TRUNC))
+	/* O_TRUNC is applied here, once, for every access mode: with atomic O_TRUNC the
+	 * kernel leaves it to the open, and Linux truncates on O_RDONLY | O_TRUNC too */
+	if (acc != O_RDONLY || (flags & O_TRUNC))
+		r = vnode_io_writable(n);
+	if (r == 0 && (flags & O_TRUNC))
 		r = vault_truncate(v, n, 0);
 	if (r < 0)
 		vnode_io_put(v, n);

@@ -15,6 +15,8 @@
 #   handles    (root) file handles: valid after link and rename, ESTALE (never another
 #              file) once the kernel dropped the inode or after a remount
 #   ro         --ro refuses writes with EROFS
+#   otrunc     O_TRUNC opens (open, creat, O_RDONLY | O_TRUNC) of non-empty files: the same
+#              sizes and reads as on the ext4 work directory, and still so after a remount
 #   signals    SIGTERM/SIGINT/SIGHUP to the daemon unmount cleanly
 #   integrity  tampered block, cut file, corrupt header, corrupt name: EIO + log, no crash
 #   plaintext  no marker of contents, names, symlink targets or xattrs in CIPHERDIR
@@ -43,7 +45,7 @@ source "$here/../lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,openstate,reclaim,errors,atime,handles,ro,signals,integrity,plaintext,killpriv,devices,wipe,tools"
+stages="life,forget,openstate,reclaim,errors,atime,handles,ro,otrunc,signals,integrity,plaintext,killpriv,devices,wipe,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -477,6 +479,52 @@ stage_ro() {
 	vumount "$m" || true
 }
 
+# --- otrunc: the vault applies O_TRUNC, once, for every access mode ---
+# ot_open FILE FLAGS: open FILE with FLAGS (Fcntl names joined by |), then print what a
+# read through that descriptor got and the size stat reports, or the error.
+ot_open() {
+	perl -MFcntl -e '
+		my $fl = 0; $fl |= Fcntl->can($_)->() for split /\|/, $ARGV[1];
+		sysopen(my $f, $ARGV[0], $fl, 0644) or do { print "error $!\n"; exit 0 };
+		my $n = sysread($f, my $b, 100) // "-";
+		print "read $n size ", -s $ARGV[0] || 0, "\n";' "$1" "$2"
+}
+
+# ot_sequence DIR: one "case result" line per O_TRUNC open of a fresh 8-byte file.
+ot_sequence() {
+	local d=$1 c
+	for c in O_WRONLY O_RDWR O_RDONLY O_WRONLY\|O_CREAT O_RDWR\|O_CREAT O_RDONLY\|O_CREAT; do
+		printf 'contents' >"$d/f"
+		printf '%s %s\n' "$c" "$(ot_open "$d/f" "$c|O_TRUNC")"
+		printf '%s after %s\n' "$c" "$(stat -c %s "$d/f")"
+	done
+	printf 'contents' >"$d/f"
+	printf 'O_RDONLY kept %s\n' "$(ot_open "$d/f" O_RDONLY)"
+}
+
+stage_otrunc() {
+	local c=$T_WORK/ot.c m=$T_WORK/ot.m ref=$T_WORK/ot.ref
+	t_log "stage otrunc"
+	mkdir -p "$ref"
+	ot_sequence "$ref" >"$T_WORK/ot-ext4.txt"
+	check "ext4 reference: O_RDONLY | O_TRUNC empties the file" \
+		grep -qx 'O_RDONLY read 0 size 0' "$T_WORK/ot-ext4.txt"
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for otrunc" "failed"; return; }
+	ot_sequence "$m" >"$T_WORK/ot-veilfs.txt"
+	printf 'contents' >"$m/g" && ot_open "$m/g" 'O_RDONLY|O_TRUNC' >/dev/null
+	vumount "$m" || notok "umount for otrunc" "failed"
+	if cmp -s "$T_WORK/ot-ext4.txt" "$T_WORK/ot-veilfs.txt"; then
+		ok "O_TRUNC opens (open, creat, O_RDONLY): sizes and reads as on ext4"
+	else
+		notok "O_TRUNC opens as on ext4" "$(diff "$T_WORK/ot-ext4.txt" "$T_WORK/ot-veilfs.txt" | grep '^[<>]' | tr '\n' ' ')"
+	fi
+	vmount "$c" "$m" || { notok "remount for otrunc" "failed"; return; }
+	check "O_RDONLY | O_TRUNC: the file is still empty after a remount" [ "$(stat -c %s "$m/g")" = 0 ]
+	check "O_RDONLY without O_TRUNC keeps the file: 8 bytes after a remount" [ "$(stat -c %s "$m/f")" = 8 ]
+	vumount "$m" || true
+}
+
 # --- signals ---
 stage_signals() {
 	local c=$T_WORK/sig.c m=$T_WORK/sig.m sig pid
@@ -773,6 +821,7 @@ want errors && stage_errors
 want atime && stage_atime
 want handles && stage_handles
 want ro && stage_ro
+want otrunc && stage_otrunc
 want signals && stage_signals
 want integrity && stage_integrity
 want plaintext && stage_plaintext

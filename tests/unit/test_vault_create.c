@@ -93,3 +93,40 @@ out:
 	vnode_unref(t.v, d);
 	tv_free(&t);
 }
+
+/* O_TRUNC is the vault's, once, for every access mode (Linux truncates on O_RDONLY too). */
+TEST(vault_open_file_applies_o_trunc)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	struct vnode *n = NULL;
+	struct stat st;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		goto out;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!EXPECTF((n = tv_create(&t, t.root, "f")) != NULL, "mode %zu", i))
+			break;
+		EXPECT(vault_write(t.v, n, "contents", 8, 0, false, NULL) == 8);
+		tv_close(&t, n);
+		n = NULL;
+		EXPECT(vault_lookup(t.v, t.root, "f", &n, &st) == 0 && st.st_size == 8);
+		if (!n)
+			break;
+		EXPECTF(vault_open_file(t.v, n, modes[i] | O_TRUNC) == 0, "mode %zu", i);
+		EXPECTF(vault_getattr(t.v, n, &st) == 0 && st.st_size == 0, "mode %zu", i);
+		EXPECT(vault_release_file(t.v, n) == 0);
+		vnode_unref(t.v, n);
+		n = NULL;
+	}
+	/* without O_TRUNC nothing is cut */
+	if ((n = tv_create(&t, t.root, "g"))) {
+		EXPECT(vault_write(t.v, n, "kept", 4, 0, false, NULL) == 4);
+		EXPECT(vault_open_file(t.v, n, O_RDONLY) == 0);
+		EXPECT(vault_getattr(t.v, n, &st) == 0 && st.st_size == 4);
+		EXPECT(vault_release_file(t.v, n) == 0);
+		tv_close(&t, n);
+	}
+out:
+	tv_free(&t);
+}

@@ -1,0 +1,151 @@
+/*
+ * Unit tests that pin how many lower (store) calls the vault's write path costs, counted
+ * by the fault store: ten appends of 100 bytes to a new file, in single-client mode and in
+ * the shared modes (locks and lock files). A regression that adds a lower read or fstat
+ * per write shows up here before it shows up as a slow mount on a network share.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "store/store.h"
+#include "store/store_fault.h"
+#include "vault/vault.h"
+#include "test.h"
+#include "test_vault_util.h"
+
+struct cv {
+	struct tv t;       /* owns the temp dir (its own vault stays open, unused) */
+	struct store *fs;  /* the counting store (owned by v) */
+	struct vault *v;
+	struct vnode *root;
+};
+
+static int cv_make(struct cv *c, enum vault_shared_mode shared)
+{
+	struct vault_options o = { .shared = shared };
+	struct store *inner = NULL;
+	int rootfd = -1, r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = tv_make(&c->t, NULL)) < 0)
+		return r;
+	if ((r = store_posix_new(c->t.dir, &inner, &rootfd)) < 0)
+		return r;
+	if ((r = store_fault_new(inner, &c->fs)) < 0) {
+		store_free(inner);
+		return r;
+	}
+	if ((r = vault_open_store(c->fs, rootfd, TV_PW, strlen(TV_PW), &o, &c->v)) < 0)
+		return r;
+	c->root = vault_root(c->v);
+	return 0;
+}
+
+static void cv_free(struct cv *c)
+{
+	if (c->root)
+		vnode_unref(c->v, c->root);
+	vault_close(c->v);
+	tv_free(&c->t);
+}
+
+/*
+ * Create "f", then count the lower calls of ten 100-byte appends (after the create, before
+ * the release) into *calls. Returns 0 when every write and the read-back succeeded.
+ */
+static int ten_appends(struct cv *c, struct store_fault_calls *calls)
+{
+	uint8_t buf[100], back[1000];
+	struct vnode *n = NULL;
+	struct stat st;
+	int r = -1;
+
+	if (vault_create(c->v, c->root, "f", 0644, O_RDWR, &c->t.who, &n, &st) < 0)
+		return -1;
+	store_fault_calls_reset(c->fs);
+	for (int i = 0; i < 10; i++) {
+		memset(buf, 'a' + i, sizeof(buf));
+		if (vault_write(c->v, n, buf, sizeof(buf), 100 * (uint64_t)i, false, NULL) != 100)
+			goto out;
+	}
+	store_fault_calls_get(c->fs, calls);
+	if (vault_read(c->v, n, back, sizeof(back), 0) != 1000)
+		goto out;
+	r = 0;
+	for (int i = 0; i < 1000; i++)
+		if (back[i] != 'a' + i / 100)
+			r = -1;
+out:
+	if (vault_release_file(c->v, n) < 0)
+		r = -1;
+	vnode_unref(c->v, n);
+	return r;
+}
+
+/* Upper bounds: the counts measured (header creation at the first write included). A change
+ * that needs more lower calls must say why here. The old last block is read once per
+ * append, for both its rewrite and the undo (it was read twice: 18 preads single-client,
+ * 27 with locks, 47 with lock files). */
+static const struct store_fault_calls max_local = { .pread = 9, .pwrite = 11, .fstat = 11,
+						     .reserve = 10 };
+static const struct store_fault_calls max_locks = { .pread = 18, .pwrite = 11, .fstat = 31,
+						     .reserve = 10, .lock = 22 };
+static const struct store_fault_calls max_lockfiles = { .pread = 38, .pwrite = 21, .fstat = 51,
+							 .reserve = 10, .other = 30 };
+
+static void expect_at_most(const struct store_fault_calls *k, const struct store_fault_calls *m)
+{
+	EXPECTF(k->pread <= m->pread, "%u preads", k->pread);
+	EXPECTF(k->pwrite <= m->pwrite, "%u pwrites", k->pwrite);
+	EXPECTF(k->fstat <= m->fstat, "%u fstats", k->fstat);
+	EXPECTF(k->ftruncate <= m->ftruncate, "%u ftruncates", k->ftruncate);
+	EXPECTF(k->fsync <= m->fsync, "%u fsyncs", k->fsync);
+	EXPECTF(k->reserve <= m->reserve, "%u reserves", k->reserve);
+	EXPECTF(k->lock <= m->lock, "%u locks", k->lock);
+	EXPECTF(k->other <= m->other, "%u other calls", k->other);
+}
+
+static void report(const char *mode, const struct store_fault_calls *k)
+{
+	printf("# 10 appends of 100 bytes, %s: %u pread, %u pwrite, %u fstat, %u ftruncate, "
+	       "%u fsync, %u reserve, %u lock, %u other\n",
+	       mode, k->pread, k->pwrite, k->fstat, k->ftruncate, k->fsync, k->reserve, k->lock,
+	       k->other);
+}
+
+TEST(vault_calls_small_appends_local)
+{
+	struct store_fault_calls k = { 0 };
+	struct cv c;
+
+	EXPECT(cv_make(&c, VAULT_SHARED_OFF) == 0);
+	EXPECT(ten_appends(&c, &k) == 0);
+	report("single client", &k);
+	expect_at_most(&k, &max_local);
+	cv_free(&c);
+}
+
+TEST(vault_calls_small_appends_shared_locks)
+{
+	struct store_fault_calls k = { 0 };
+	struct cv c;
+
+	EXPECT(cv_make(&c, VAULT_SHARED_LOCKS) == 0);
+	EXPECT(ten_appends(&c, &k) == 0);
+	report("shared locks", &k);
+	expect_at_most(&k, &max_locks);
+	cv_free(&c);
+}
+
+TEST(vault_calls_small_appends_shared_lockfiles)
+{
+	struct store_fault_calls k = { 0 };
+	struct cv c;
+
+	EXPECT(cv_make(&c, VAULT_SHARED_LOCKFILES) == 0);
+	EXPECT(ten_appends(&c, &k) == 0);
+	report("shared lockfiles", &k);
+	expect_at_most(&k, &max_lockfiles);
+	cv_free(&c);
+}
