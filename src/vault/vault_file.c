@@ -348,8 +348,8 @@ static int old_block(struct fileop *op, uint64_t nb, const struct write_undo *u,
 
 	if (!u || !u->len || u->at != block_cipher_offset(g, nb))
 		return read_blocks(op, nb, nb, plain);
-	return blockio_open(&op->b, nb, nb + 1 == block_count(g, op->psize), u->stored, u->len,
-			    plain, &plen);
+	return fileop_open_block(op, nb, nb + 1 == block_count(g, op->psize), u->stored, u->len,
+				 plain, &plen);
 }
 
 /*

@@ -33,12 +33,6 @@
 #include "store/store.h"
 #include "vault/vault.h"
 
-/*
- * Call store operation `op` of vault v: SOP(v, pread, fd, buf, n, off). Left for
- * vault_file.c only, until it calls the store_X() wrappers of store/store.h as the rest
- * of the vault does; new code uses those.
- */
-#define SOP(v, op, ...) ((v)->store->ops->op((v)->store->ctx, __VA_ARGS__))
 
 enum {
 	VAULT_TABLE_BUCKETS = 4096,
