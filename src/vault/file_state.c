@@ -331,8 +331,10 @@ void fileop_lock_whole(struct fileop *op, struct range_req *r, bool exclusive)
 	struct vnode *n = op->n;
 
 	rangelock_enter(&n->rl);
-	if (exclusive)
+	if (exclusive) {
 		n->slow_ops++;
+		n->size_gen++;
+	}
 	rangelock_add(&n->rl, r, 0, RANGELOCK_TO_END, exclusive);
 	rangelock_leave(&n->rl);
 	rangelock_wait(&n->rl, r);
@@ -350,6 +352,7 @@ void fileop_unlock_whole(struct fileop *op, struct range_req *r, bool size_fresh
 	if (r->exclusive) {
 		assert(n->slow_ops > 0);
 		n->slow_ops--;
+		n->size_gen++;
 		n->size_known = size_fresh;
 		n->known_csize = op->csize;
 		n->known_psize = op->psize;

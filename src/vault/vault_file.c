@@ -34,6 +34,7 @@
 #include "base/secmem.h"
 #include "crypto/kdf.h"
 #include "vault/vault_internal.h"
+#include "vault/write_plan.h"
 
 enum {
 	/* Blocks handled per lower I/O call (bounds the temporary buffers). */
@@ -50,8 +51,8 @@ enum {
 	 */
 	WRITE_OUT = 8 << 20,
 	WRITE_LAG = 8 << 20,
-	/* In-place writes smaller than this take the whole-file path (see write_fast). */
-	FAST_MIN_INPLACE = 64 << 10,
+	/* Lower size reads (or plans) made again when requests keep changing the size. */
+	SIZE_TRIES = 4,
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -199,33 +200,53 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
 /*
  * Under rl.mutex, single-client mode: the size the file will have once every queued
  * operation is done, into op->csize/psize. With no exclusive request queued nothing can
- * change the size, so it is read from the lower file (changes below are seen as before);
- * else it is the size the queued writes will leave. *known is false when neither applies
- * (shared mode, a whole-file operation queued, an earlier write failed).
+ * change the size, so it is read from the lower file (changes below are seen as before):
+ * outside the mutex, and used only when no exclusive request was queued meanwhile
+ * (n->size_gen unchanged); else it is the size the queued writes will leave. *known is
+ * false when neither applies (shared mode, a whole-file operation queued, an earlier
+ * write failed, or requests kept changing the size while the lower size was read).
+ * May drop and retake rl.mutex.
  */
 static int size_now_locked(struct fileop *op, bool *known)
 {
 	struct vnode *n = op->n;
-	int r;
+	uint64_t gen;
+	int tries, r;
 
 	*known = false;
 	if (vault_lock_is_shared(op->v))
 		return 0;
-	if (!rangelock_has_exclusive(&n->rl)) {
-		if ((r = fileop_size_quiet(op)) < 0)
+	for (tries = 0; tries < SIZE_TRIES; tries++) {
+		if (rangelock_has_exclusive(&n->rl)) {
+			if (!n->size_known || n->slow_ops > 0)
+				return 0;
+			op->csize = n->known_csize;
+			op->psize = n->known_psize;
+			*known = true;
+			return 0;
+		}
+		gen = n->size_gen;
+		rangelock_leave(&n->rl);
+		r = fileop_size_quiet(op);
+		rangelock_enter(&n->rl);
+		if (r < 0)
 			return r;
-		n->known_csize = op->csize;
-		n->known_psize = op->psize;
-		n->size_known = true;
-		*known = true;
-		return 0;
+		if (n->size_gen == gen) {
+			n->known_csize = op->csize;
+			n->known_psize = op->psize;
+			n->size_known = true;
+			*known = true;
+			return 0;
+		}
+		/* a request queued meanwhile may have changed the size: look again */
 	}
-	if (!n->size_known || n->slow_ops > 0)
-		return 0;
-	op->csize = n->known_csize;
-	op->psize = n->known_psize;
-	*known = true;
 	return 0;
+}
+
+/* Under rl.mutex: the known size changes other than by reading it (see size_now_locked). */
+static void size_changed_locked(struct vnode *n)
+{
+	n->size_gen++;
 }
 
 /* After rangelock_leave(): the log line for a malformed size found by size_now_locked(). */
@@ -338,152 +359,6 @@ struct write_undo {
 };
 
 /*
- * Block nb's old plaintext into plain: from the stored bytes the undo saved when it holds
- * that block (the old last block of a growing write: read once, for both), else read.
- */
-static int old_block(struct fileop *op, uint64_t nb, const struct write_undo *u, uint8_t *plain)
-{
-	const struct block_geom *g = &op->v->geom;
-	size_t plen;
-
-	if (!u || !u->len || u->at != block_cipher_offset(g, nb))
-		return read_blocks(op, nb, nb, plain);
-	return fileop_open_block(op, nb, nb + 1 == block_count(g, op->psize), u->stored, u->len,
-				 plain, &plen);
-}
-
-/*
- * The new plaintext of block nb: *out points into src when the write covers the whole
- * block (no copy), else to plain, filled with the old contents where the write does not
- * cover it.
- */
-static int compose_block(struct fileop *op, uint64_t nb, const uint8_t *src, size_t len,
-			 uint64_t off, uint64_t new_end, const struct write_undo *u, uint8_t *plain,
-			 size_t *plen, const uint8_t **out)
-{
-	const struct block_geom *g = &op->v->geom;
-	uint64_t bstart = nb * g->plain_size, cstart, cend;
-	int r;
-
-	*plen = (size_t)min_u64(g->plain_size, new_end - bstart);
-	cstart = max_u64(off, bstart);
-	cend = min_u64(off + len, bstart + *plen);
-	if (cstart == bstart && cend == bstart + *plen) {
-		*out = src + (cstart - off);
-		return 0;
-	}
-	*out = plain;
-	memset(plain, 0, g->plain_size);
-	if (nb < block_count(g, op->psize) && (r = old_block(op, nb, u, plain)) < 0)
-		return r;
-	if (cend > cstart)
-		memcpy(plain + (cstart - bstart), src + (cstart - off), (size_t)(cend - cstart));
-	return 0;
-}
-
-/* Re-seal the old last block nb as a full, non-final block (the file grows past it). */
-static int reseal_block(struct fileop *op, uint64_t nb, const struct write_undo *u, uint8_t *plain,
-			uint8_t *out)
-{
-	int r;
-
-	memset(plain, 0, op->v->geom.plain_size);
-	if ((r = old_block(op, nb, u, plain)) < 0)
-		return r;
-	return codec_seal(&op->b, nb, false, plain, op->v->geom.plain_size, out);
-}
-
-struct write_plan {
-	uint64_t old_nb, new_nb, new_end;
-	uint64_t first, last;
-	uint64_t span;   /* first block of the contiguous lower write */
-	bool reseal;     /* the old last block must be re-sealed as non-final */
-	bool reseal_sep; /* ... and it is not adjacent to first */
-};
-
-/* deferred: re-seal the old last block separately, after the span (see write_blocks). */
-static void write_plan(const struct fileop *op, size_t len, uint64_t off, bool deferred,
-		       struct write_plan *p)
-{
-	const struct block_geom *g = &op->v->geom;
-
-	p->old_nb = block_count(g, op->psize);
-	p->new_end = max_u64(op->psize, off + len);
-	p->new_nb = block_count(g, p->new_end);
-	p->first = off / g->plain_size;
-	p->last = (off + len - 1) / g->plain_size;
-	p->reseal = p->old_nb > 0 && p->new_nb > p->old_nb && p->old_nb - 1 < p->first;
-	p->reseal_sep = p->reseal && (deferred || p->old_nb < p->first);
-	p->span = p->reseal && !p->reseal_sep ? p->first - 1 : p->first;
-}
-
-static int write_separate_reseal(struct fileop *op, const struct write_plan *p,
-				 const struct write_undo *u, uint8_t *plain)
-{
-	const struct block_geom *g = &op->v->geom;
-	uint8_t *out = malloc(g->cipher_size);
-	int r;
-
-	if (!out)
-		return -ENOMEM;
-	r = reseal_block(op, p->old_nb - 1, u, plain, out);
-	if (r == 0)
-		r = store_pwrite_full(op->v->store, op->fd, out, g->cipher_size,
-				      block_cipher_offset(g, p->old_nb - 1));
-	free(out);
-	return r;
-}
-
-static int seal_span(struct fileop *op, const struct write_plan *p, const uint8_t *src,
-		     size_t len, uint64_t off, const struct write_undo *u, uint8_t *plain,
-		     uint8_t *out, size_t *outlen)
-{
-	const struct block_geom *g = &op->v->geom;
-	const uint8_t *pt;
-	size_t plen;
-	uint64_t nb;
-	int r;
-
-	*outlen = 0;
-	if (p->reseal && !p->reseal_sep) {
-		if ((r = reseal_block(op, p->span, u, plain, out)) < 0)
-			return r;
-		*outlen = g->cipher_size;
-	}
-	for (nb = p->first; nb <= p->last; nb++) {
-		r = compose_block(op, nb, src, len, off, p->new_end, u, plain, &plen, &pt);
-		if (r < 0)
-			return r;
-		r = codec_seal(&op->b, nb, nb + 1 == p->new_nb, pt, plen, out + *outlen);
-		if (r < 0)
-			return r;
-		*outlen += plen + g->overhead;
-	}
-	return 0;
-}
-
-static int undo_save(struct fileop *op, const struct write_plan *p, bool deferred,
-		     struct write_undo *u)
-{
-	const struct block_geom *g = &op->v->geom;
-	ssize_t got;
-
-	*u = (struct write_undo){ .csize = op->csize };
-	/* a growing write rewrites or re-seals the old last block; a deferred re-seal comes
-	 * only after the new blocks are written, and that block is not ours before */
-	if (p->new_end <= op->psize || p->old_nb == 0 || (p->reseal && deferred))
-		return 0;
-	u->at = block_cipher_offset(g, p->old_nb - 1);
-	u->len = (size_t)(op->csize - u->at);
-	if (!(u->stored = malloc(u->len)))
-		return -ENOMEM;
-	got = fileop_pread(op, u->stored, u->len, u->at);
-	if (got < 0)
-		return (int)got;
-	return (size_t)got == u->len ? 0 : -EIO;
-}
-
-/*
  * A lower write that failed after `done` bytes at `at` may have torn a block inside the
  * old size. Only a block with unallocated space (a hole: all zeros) can run out of space
  * when overwritten, so the torn block was a hole: zeroing what was written of it (space
@@ -531,7 +406,7 @@ static void undo_apply(struct fileop *op, const struct write_plan *p, const stru
 {
 	int r = undo_torn_hole(op, u, at, done);
 
-	if (r == 0 && p->new_end > op->psize && may_cut)
+	if (r == 0 && p->new_size > p->old_size && may_cut)
 		r = store_ftruncate(op->v->store, op->fd, u->csize);
 	if (r == 0 && u->len)
 		r = store_pwrite_full(op->v->store, op->fd, u->stored, u->len, u->at);
@@ -577,27 +452,182 @@ static int write_span(struct fileop *op, const uint8_t *buf, size_t n, uint64_t 
 }
 
 /*
- * Write len bytes at off (header present, caller holds the locks). With reseal_req, the
- * old last block is re-sealed after the new blocks are written, once reseal_req (its
- * range request) is granted. reserved: the caller has reserved the lower space already.
+ * Block nb's old plaintext into plain (zeros past its old end): from the stored bytes the
+ * undo saved when it holds that block (the old last block of a growing write: read once,
+ * for both), else read.
  */
-static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint64_t off,
-			struct range_req *reseal_req, bool reserved)
+static int old_block(struct fileop *op, const struct write_plan *p, uint64_t nb,
+		     const struct write_undo *u, uint8_t *plain)
 {
 	const struct block_geom *g = &op->v->geom;
-	struct write_plan p;
-	struct write_undo undo = { 0 };
-	uint8_t *plain, *out = NULL, *nonces = NULL;
-	size_t outlen = 0, outcap, nseal;
-	uint64_t done = 0;
+	size_t plen;
+
+	memset(plain, 0, g->plain_size);
+	if (!u->len || u->at != block_cipher_offset(g, nb))
+		return read_blocks(op, nb, nb, plain);
+	return fileop_open_block(op, nb, nb + 1 == p->old_blocks, u->stored, u->len, plain, &plen);
+}
+
+/*
+ * The new plaintext of block nb of plan p (a write of src[0, len) at off): *out points
+ * into src when the plan writes the block whole (no copy), else to plain, the old contents
+ * (read-modify) or zeros (zero-fill) under the bytes written.
+ */
+static int compose_block(struct fileop *op, const struct write_plan *p, uint64_t nb,
+			 const uint8_t *src, size_t len, uint64_t off, const struct write_undo *u,
+			 uint8_t *plain, size_t *plen, const uint8_t **out)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t bstart = nb * g->plain_size, cstart, cend;
+	enum write_plan_edge how = WRITE_PLAN_WHOLE;
+	int r;
+
+	*plen = write_plan_block_len(p, nb, g->plain_size);
+	if (nb == p->first)
+		how = p->head;
+	else if (nb == p->first + p->count - 1)
+		how = p->tail;
+	if (how == WRITE_PLAN_WHOLE) {
+		*out = src + (bstart - off);
+		return 0;
+	}
+	*out = plain;
+	if (how == WRITE_PLAN_READ_MODIFY) {
+		if ((r = old_block(op, p, nb, u, plain)) < 0)
+			return r;
+	} else {
+		memset(plain, 0, g->plain_size);
+	}
+	cstart = max_u64(off, bstart);
+	cend = min_u64(off + len, bstart + *plen);
+	memcpy(plain + (cstart - bstart), src + (cstart - off), (size_t)(cend - cstart));
+	return 0;
+}
+
+/*
+ * Where the re-seal of the old final block (p->reseal) goes among a write's lower writes.
+ * The one place that orders them: a queued write holds that block only as a second
+ * request, granted later, so it re-seals after its own blocks; a write that holds the
+ * whole file seals it at the front of its one lower write when adjacent, else writes it
+ * first.
+ */
+enum reseal_order {
+	RESEAL_NONE,
+	RESEAL_IN_SPAN, /* sealed at the front of the span: one lower write */
+	RESEAL_BEFORE,  /* its own lower write, before the span's */
+	RESEAL_AFTER,   /* its own lower write, after the span's (and after reseal_req) */
+};
+
+static enum reseal_order reseal_order(const struct write_plan *p, bool queued)
+{
+	if (!p->reseal)
+		return RESEAL_NONE;
+	if (queued)
+		return RESEAL_AFTER;
+	return p->reseal_adjacent ? RESEAL_IN_SPAN : RESEAL_BEFORE;
+}
+
+/* The first block of the span (the contiguous lower write) of plan p. */
+static uint64_t span_first(const struct write_plan *p, enum reseal_order order)
+{
+	return order == RESEAL_IN_SPAN ? p->reseal_block : p->first;
+}
+
+/* Seal the blocks of the span into out (*outlen bytes). */
+static int seal_span(struct fileop *op, const struct write_plan *p, enum reseal_order order,
+		     const uint8_t *src, size_t len, uint64_t off, const struct write_undo *u,
+		     uint8_t *plain, uint8_t *out, size_t *outlen)
+{
+	const struct block_geom *g = &op->v->geom;
+	const uint8_t *pt;
+	size_t plen;
+	uint64_t nb;
+	int r;
+
+	*outlen = 0;
+	if (order == RESEAL_IN_SPAN) {
+		if ((r = old_block(op, p, p->reseal_block, u, plain)) < 0 ||
+		    (r = codec_seal(&op->b, p->reseal_block, false, plain, g->plain_size, out)) < 0)
+			return r;
+		*outlen = g->cipher_size;
+	}
+	for (nb = p->first; nb < p->first + p->count; nb++) {
+		if ((r = compose_block(op, p, nb, src, len, off, u, plain, &plen, &pt)) < 0)
+			return r;
+		r = codec_seal(&op->b, nb, nb == p->final_block, pt, plen, out + *outlen);
+		if (r < 0)
+			return r;
+		*outlen += plen + g->overhead;
+	}
+	return 0;
+}
+
+/* The old final block re-sealed as a full, non-final block, in its own lower write. */
+static int write_reseal(struct fileop *op, const struct write_plan *p, const struct write_undo *u,
+			uint8_t *plain)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint8_t *out = malloc(g->cipher_size);
 	int r = -ENOMEM;
 
-	write_plan(op, len, off, reseal_req != NULL, &p);
-	outcap = (size_t)(p.last - p.span + 1) * g->cipher_size;
+	if (!out)
+		goto out;
+	if ((r = old_block(op, p, p->reseal_block, u, plain)) < 0)
+		goto out;
+	if ((r = codec_seal(&op->b, p->reseal_block, false, plain, g->plain_size, out)) < 0)
+		goto out;
+	r = store_pwrite_full(op->v->store, op->fd, out, g->cipher_size,
+			      block_cipher_offset(g, p->reseal_block));
+out:
+	free(out);
+	return r;
+}
+
+/*
+ * Save what undo_apply() puts back: the lower size, and the stored bytes of the old last
+ * block when a growing write rewrites or re-seals it. A re-seal after reseal_req is
+ * granted does not count: that block is not held before, and is read then.
+ */
+static int undo_save(struct fileop *op, const struct write_plan *p, enum reseal_order order,
+		     struct write_undo *u)
+{
+	const struct block_geom *g = &op->v->geom;
+	ssize_t got;
+
+	*u = (struct write_undo){ .csize = op->csize };
+	if (p->new_size <= p->old_size || p->old_blocks == 0 || order == RESEAL_AFTER)
+		return 0;
+	u->at = block_cipher_offset(g, p->old_blocks - 1);
+	u->len = (size_t)(op->csize - u->at);
+	if (!(u->stored = malloc(u->len)))
+		return -ENOMEM;
+	got = fileop_pread(op, u->stored, u->len, u->at);
+	if (got < 0)
+		return (int)got;
+	return (size_t)got == u->len ? 0 : -EIO;
+}
+
+/*
+ * Carry out plan p, a write of src[0, len) at off (header present, the caller holds the
+ * blocks: see write_queued and write_chunk). reseal_req: a queued write's request for the
+ * old final block, waited for before it is re-sealed. reserved: the caller has reserved
+ * the lower space already. On failure the undo puts back what the write changed.
+ */
+static int write_apply(struct fileop *op, const struct write_plan *p, const uint8_t *src,
+		       size_t len, uint64_t off, struct range_req *reseal_req, bool reserved)
+{
+	const struct block_geom *g = &op->v->geom;
+	enum reseal_order order = reseal_order(p, reseal_req != NULL);
+	uint64_t span = span_first(p, order), done = 0;
+	struct write_undo undo = { 0 };
+	uint8_t *plain, *out = NULL, *nonces = NULL;
+	size_t outlen = 0, nspan = (size_t)(p->first + p->count - span), nseal;
+	int r = -ENOMEM;
+
 	/* one random draw for every block this write seals */
-	nseal = (size_t)(p.last - p.span + 1) + (p.reseal_sep ? 1 : 0);
+	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER);
 	plain = malloc(g->plain_size);
-	if (!plain || !(out = malloc(outcap)))
+	if (!plain || !(out = malloc(nspan * g->cipher_size)))
 		goto out;
 	if (nseal > 1 && (nonces = malloc(nseal * g->nonce_len))) {
 		if ((r = random_bytes(nonces, nseal * g->nonce_len)) < 0)
@@ -606,30 +636,31 @@ static int write_blocks(struct fileop *op, const uint8_t *src, size_t len, uint6
 		op->b.nonces_left = nseal;
 	}
 	/* the undo first: the old last block it saves is also what the rewrite starts from */
-	if ((r = undo_save(op, &p, reseal_req != NULL, &undo)) < 0)
+	if ((r = undo_save(op, p, order, &undo)) < 0)
 		goto out;
-	if ((r = seal_span(op, &p, src, len, off, &undo, plain, out, &outlen)) < 0)
+	if ((r = seal_span(op, p, order, src, len, off, &undo, plain, out, &outlen)) < 0)
 		goto out;
-	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, p.span))) < 0)
+	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, span))) < 0)
 		goto out;
-	if (p.reseal_sep && !reseal_req && (r = write_separate_reseal(op, &p, &undo, plain)) < 0)
+	if (order == RESEAL_BEFORE && (r = write_reseal(op, p, &undo, plain)) < 0)
 		goto undo;
 	pthread_mutex_lock(&op->n->write_mutex);
-	r = write_span(op, out, outlen, block_cipher_offset(g, p.span), &done);
+	r = write_span(op, out, outlen, block_cipher_offset(g, span), &done);
 	pthread_mutex_unlock(&op->n->write_mutex);
 	if (r < 0)
 		goto undo;
-	if (p.reseal_sep && reseal_req) {
-		rangelock_wait(&op->n->rl, reseal_req);
-		if ((r = write_separate_reseal(op, &p, &undo, plain)) < 0)
+	if (order == RESEAL_AFTER) {
+		if (reseal_req)
+			rangelock_wait(&op->n->rl, reseal_req);
+		if ((r = write_reseal(op, p, &undo, plain)) < 0)
 			goto undo; /* the new blocks are all written (done == outlen) */
 	}
-	op->psize = p.new_end;
-	op->csize = block_cipher_size(g, p.new_end);
+	op->psize = p->new_size;
+	op->csize = block_cipher_size(g, p->new_size);
 	goto out;
 undo:
-	undo_apply(op, &p, &undo, r, block_cipher_offset(g, p.span), done, !reseal_req ||
-		   last_extender(op->n, p.new_end));
+	undo_apply(op, p, &undo, r, block_cipher_offset(g, span), done,
+		   !reseal_req || last_extender(op->n, p->new_size));
 out:
 	op->b.nonces = NULL;
 	op->b.nonces_left = 0;
@@ -713,45 +744,6 @@ static void after_change(struct fileop *op)
 		vnode_snapshot(op->n, &st);
 }
 
-static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
-		       bool append)
-{
-	uint64_t lf, ll;
-	int r;
-
-	if ((r = write_lock(op, len, off, append, &lf, &ll)) < 0)
-		return r;
-	if (*off + len > (uint64_t)INT64_MAX)
-		r = -EFBIG;
-	else if ((r = ensure_header(op)) == 0)
-		r = write_blocks(op, src, len, *off, NULL, false);
-	if (r == 0)
-		r = vault_publish(op->v, op->fd);
-	filelock_unlock_blocks(&op->lock, lf, ll);
-	return r;
-}
-
-static ssize_t write_locked(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
-			    bool append)
-{
-	size_t chunk_max = (size_t)CHUNK_BLOCKS * op->v->geom.plain_size, done = 0, chunk;
-	uint64_t at;
-	int r;
-
-	while (done < len) {
-		at = *off + done;
-		chunk = done ? chunk_max - (size_t)(at % op->v->geom.plain_size) : chunk_max;
-		chunk = (size_t)min_u64(chunk, len - done);
-		if ((r = write_chunk(op, src + done, chunk, &at, append && !done)) < 0)
-			return done ? (ssize_t)done : r;
-		if (!done)
-			*off = at;
-		done += chunk;
-	}
-	after_change(op);
-	return (ssize_t)len;
-}
-
 /*
  * Under rl.mutex, after a write that ended at lower offset cend: the lower range whose
  * write-back to start (*wlen 0: none yet), WRITE_LAG behind the furthest write.
@@ -768,87 +760,6 @@ static void write_out_locked(struct fileop *op, uint64_t cend, uint64_t *woff, u
 	n->written_out_to = cend - WRITE_LAG;
 }
 
-/*
- * The write of one chunk at a known size (see the top of this file). *done is false when
- * it cannot take this path (size not known, no header yet, larger than a chunk).
- */
-static int write_fast(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
-		      bool append, bool *done)
-{
-	const struct block_geom *g = &op->v->geom;
-	struct vnode *n = op->n;
-	struct range_req blocks, old_last;
-	struct write_plan p;
-	uint64_t at, lf, ll, wo_off = 0, wo_len = 0, span_end;
-	bool known;
-	int r;
-
-	*done = false;
-	if (len == 0 || len > (size_t)CHUNK_BLOCKS * g->plain_size)
-		return 0;
-	rangelock_enter(&n->rl);
-	r = size_now_locked(op, &known);
-	if (r < 0 || !known || op->csize < FILE_HEADER_LEN) {
-		rangelock_leave(&n->rl);
-		return size_error(op, r);
-	}
-	at = append ? op->psize : *off;
-	/*
-	 * A small write inside the file takes the whole-file path: measured on sshfs, 4 KiB
-	 * random writes through this queue (a lower fstat under the queue's mutex each, the
-	 * lower attributes changing at every write) ran 6x slower; on a local disk it gained
-	 * nothing. Appends and large writes are what run in parallel here.
-	 */
-	if (at + len <= op->psize && len < FAST_MIN_INPLACE) {
-		rangelock_leave(&n->rl);
-		return 0;
-	}
-	*done = true;
-	if (at + len > (uint64_t)INT64_MAX) {
-		rangelock_leave(&n->rl);
-		return -EFBIG;
-	}
-	write_plan(op, len, at, true, &p);
-	/*
-	 * Space first, before anything is queued: a write that cannot fit fails alone, and no
-	 * write queued behind it builds on a size it will not reach.
-	 */
-	span_end = min_u64(block_cipher_offset(g, p.last + 1), block_cipher_size(g, p.new_end));
-	if ((r = reserve_span(op, (size_t)(span_end - block_cipher_offset(g, p.span)),
-			      block_cipher_offset(g, p.span))) < 0) {
-		rangelock_leave(&n->rl);
-		return r;
-	}
-	/* an extending write also holds the blocks it skips: they are not in the lower file yet */
-	rangelock_add(&n->rl, &blocks, p.new_end > op->psize ? min_u64(p.first, p.old_nb) : p.first,
-		      p.last, true);
-	if (p.reseal)
-		rangelock_add(&n->rl, &old_last, p.old_nb - 1, p.old_nb - 1, true);
-	n->known_psize = p.new_end;
-	n->known_csize = block_cipher_size(g, p.new_end);
-	rangelock_leave(&n->rl);
-	*off = at;
-	rangelock_wait(&n->rl, &blocks);
-	write_range(op, len, at, &lf, &ll);
-	if ((r = filelock_blocks(&op->lock, lf, ll, true)) == 0) {
-		if ((r = fileop_header(op)) == 0)
-			r = write_blocks(op, src, len, at, p.reseal ? &old_last : NULL, true);
-		filelock_unlock_blocks(&op->lock, lf, ll);
-	}
-	rangelock_enter(&n->rl);
-	if (r < 0)
-		n->size_known = false; /* the size queued above may not be reached */
-	else
-		write_out_locked(op, block_cipher_offset(g, p.last + 1), &wo_off, &wo_len);
-	rangelock_leave(&n->rl);
-	if (wo_len)
-		store_advise(op->v->store, op->fd, wo_off, wo_len, STORE_ADVISE_WRITEOUT);
-	if (p.reseal)
-		rangelock_remove(&n->rl, &old_last);
-	rangelock_remove(&n->rl, &blocks);
-	return r < 0 ? r : 0;
-}
-
 /* Start the lower write-back behind a write that ended at plaintext offset end. */
 static void start_write_out(struct fileop *op, uint64_t end)
 {
@@ -863,12 +774,167 @@ static void start_write_out(struct fileop *op, uint64_t end)
 		store_advise(op->v->store, op->fd, wo_off, wo_len, STORE_ADVISE_WRITEOUT);
 }
 
+/*
+ * Under rl.mutex: plan a write of len bytes at the known size (append: at its end, else at
+ * *off) into p. -EFBIG past the largest size.
+ */
+static int plan_known_locked(struct fileop *op, size_t len, uint64_t *off, bool append,
+			     struct write_plan *p)
+{
+	uint64_t at = append ? op->psize : *off;
+
+	if (at + len > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	*off = at;
+	write_plan_make(p, op->psize, at, len, op->v->geom.plain_size);
+	return 0;
+}
+
+/*
+ * A write of one chunk at the known size, queued on its blocks (see the top of this
+ * file); its lower space is reserved first, outside rl.mutex, and the plan made again
+ * when another request changed the size meanwhile. *queued is false when it cannot be
+ * queued (shared mode, size not known, no header yet, larger than a chunk): the caller
+ * then holds the whole file.
+ */
+static int write_queued(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
+			bool append, bool *queued)
+{
+	const struct block_geom *g = &op->v->geom;
+	struct vnode *n = op->n;
+	struct range_req blocks, old_last;
+	struct write_plan p;
+	uint64_t at = *off, lf, ll, gen, wo_off = 0, wo_len = 0, span_off, span_end;
+	bool known;
+	int tries, r;
+
+	*queued = false;
+	if (len == 0 || len > (size_t)CHUNK_BLOCKS * g->plain_size)
+		return 0;
+	rangelock_enter(&n->rl);
+	for (tries = 0;; tries++) {
+		r = size_now_locked(op, &known);
+		if (r < 0 || !known || op->csize < FILE_HEADER_LEN || tries == SIZE_TRIES) {
+			rangelock_leave(&n->rl);
+			return size_error(op, r);
+		}
+		*queued = true;
+		if ((r = plan_known_locked(op, len, &at, append, &p)) < 0) {
+			rangelock_leave(&n->rl);
+			return r;
+		}
+		gen = n->size_gen;
+		rangelock_leave(&n->rl);
+		/*
+		 * Space first, before anything is queued: a write that cannot fit fails alone,
+		 * and no write queued behind it builds on a size it will not reach. The lower
+		 * size stays (FALLOC_FL_KEEP_SIZE), so a plan made again covers what it needs.
+		 */
+		span_off = block_cipher_offset(g, p.first);
+		span_end = min_u64(block_cipher_offset(g, p.first + p.count),
+				   block_cipher_size(g, p.new_size));
+		if ((r = reserve_span(op, (size_t)(span_end - span_off), span_off)) < 0)
+			return r;
+		rangelock_enter(&n->rl);
+		if (n->size_gen == gen)
+			break;
+		*queued = false; /* the size moved meanwhile: plan again */
+	}
+	/* an extending write also holds the blocks it skips: they are not in the lower file yet */
+	rangelock_add(&n->rl, &blocks, p.holes ? p.holes_first : p.first, p.first + p.count - 1,
+		      true);
+	if (p.reseal)
+		rangelock_add(&n->rl, &old_last, p.reseal_block, p.reseal_block, true);
+	n->known_psize = p.new_size;
+	n->known_csize = block_cipher_size(g, p.new_size);
+	size_changed_locked(n);
+	rangelock_leave(&n->rl);
+	*off = at;
+	rangelock_wait(&n->rl, &blocks);
+	write_range(op, len, at, &lf, &ll);
+	if ((r = filelock_blocks(&op->lock, lf, ll, true)) == 0) {
+		if ((r = fileop_header(op)) == 0)
+			r = write_apply(op, &p, src, len, at, p.reseal ? &old_last : NULL, true);
+		filelock_unlock_blocks(&op->lock, lf, ll);
+	}
+	rangelock_enter(&n->rl);
+	if (r < 0) {
+		n->size_known = false; /* the size queued above may not be reached */
+		size_changed_locked(n);
+	} else {
+		write_out_locked(op, block_cipher_offset(g, p.first + p.count), &wo_off, &wo_len);
+	}
+	rangelock_leave(&n->rl);
+	if (wo_len)
+		store_advise(op->v->store, op->fd, wo_off, wo_len, STORE_ADVISE_WRITEOUT);
+	if (p.reseal)
+		rangelock_remove(&n->rl, &old_last);
+	rangelock_remove(&n->rl, &blocks);
+	return r < 0 ? r : 0;
+}
+
+/* One chunk of a write that holds the whole file: cross-client locks, plan, apply. */
+static int write_chunk(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
+		       bool append)
+{
+	struct write_plan p;
+	uint64_t lf, ll;
+	int r;
+
+	if ((r = write_lock(op, len, off, append, &lf, &ll)) < 0)
+		return r;
+	if (*off + len > (uint64_t)INT64_MAX)
+		r = -EFBIG;
+	else if ((r = ensure_header(op)) == 0) {
+		write_plan_make(&p, op->psize, *off, len, op->v->geom.plain_size);
+		r = write_apply(op, &p, src, len, *off, NULL, false);
+	}
+	if (r == 0)
+		r = vault_publish(op->v, op->fd);
+	filelock_unlock_blocks(&op->lock, lf, ll);
+	return r;
+}
+
+/*
+ * A write holding the whole file, chunk by chunk (at most CHUNK_BLOCKS blocks per lower
+ * write). Count written (short after a failed chunk) or -errno.
+ */
+static ssize_t write_whole(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
+			   bool append)
+{
+	size_t chunk_max = (size_t)CHUNK_BLOCKS * op->v->geom.plain_size, done = 0, chunk;
+	struct range_req whole;
+	uint64_t at;
+	ssize_t r = 0;
+
+	fileop_lock_whole(op, &whole, true);
+	if (len == 0 && append && (r = fileop_size(op)) == 0)
+		*off = op->psize;
+	while (done < len) {
+		at = *off + done;
+		chunk = done ? chunk_max - (size_t)(at % op->v->geom.plain_size) : chunk_max;
+		chunk = (size_t)min_u64(chunk, len - done);
+		if ((r = write_chunk(op, src + done, chunk, &at, append && !done)) < 0)
+			break;
+		if (!done)
+			*off = at;
+		done += chunk;
+	}
+	if (done == len && r == 0)
+		after_change(op);
+	fileop_unlock_whole(op, &whole, done == len && r == 0 && (len || append));
+	if (done) {
+		start_write_out(op, *off + done);
+		return (ssize_t)done;
+	}
+	return r;
+}
+
 ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t len, uint64_t off,
 		    bool append, uint64_t *written_at)
 {
-	struct range_req whole;
 	struct fileop op;
-	bool done;
+	bool queued;
 	ssize_t r;
 
 	if (vault_is_ro(v))
@@ -881,24 +947,11 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		return r;
 	if ((r = vnode_io_writable(n)) < 0)
 		goto out;
-	r = write_fast(&op, buf, len, &off, append, &done);
-	if (r == 0 && done)
+	r = write_queued(&op, buf, len, &off, append, &queued);
+	if (!queued)
+		r = write_whole(&op, buf, len, &off, append);
+	else if (r == 0)
 		r = (ssize_t)len;
-	if (r < 0 || done)
-		goto finish;
-	fileop_lock_whole(&op, &whole, true);
-	if (len == 0) {
-		r = 0;
-		if (append && (r = fileop_size(&op)) == 0)
-			off = op.psize;
-		fileop_unlock_whole(&op, &whole, append && r == 0);
-	} else {
-		r = write_locked(&op, buf, len, &off, append);
-		fileop_unlock_whole(&op, &whole, r == (ssize_t)len);
-		if (r > 0)
-			start_write_out(&op, off + (uint64_t)r);
-	}
-finish:
 	if (r >= 0 && written_at)
 		*written_at = off;
 out:
@@ -935,13 +988,15 @@ out:
 static int grow(struct fileop *op, uint64_t size)
 {
 	static const uint8_t zero[1];
+	struct write_plan p;
 	int r;
 
 	if (size > (uint64_t)INT64_MAX)
 		return -EFBIG;
 	if ((r = ensure_header(op)) < 0)
 		return r;
-	return write_blocks(op, zero, 1, size - 1, NULL, false);
+	write_plan_make(&p, op->psize, size - 1, 1, op->v->geom.plain_size);
+	return write_apply(op, &p, zero, 1, size - 1, NULL, false);
 }
 
 static int resize_locked(struct fileop *op, uint64_t size, bool only_grow)

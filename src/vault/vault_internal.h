@@ -5,9 +5,10 @@
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
  * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock.
- * vnode.rl's own mutex is held around queueing and two lower calls, the fstat that reads
- * the size and the fallocate that reserves a queued write's space (vault_file.c), with no
- * other lock taken inside. No function takes two vnodes' mutexes at once.
+ * vnode.rl's own mutex is held around queueing and the vnode's size state only, with no
+ * lower call and no other lock taken inside: the fstat that reads the size and the
+ * fallocate that reserves a queued write's space are made outside it and checked against
+ * vnode.size_gen (vault_file.c). No function takes two vnodes' mutexes at once.
  */
 #ifndef VEILFS_VAULT_VAULT_INTERNAL_H
 #define VEILFS_VAULT_VAULT_INTERNAL_H
@@ -91,6 +92,13 @@ struct vnode {
 	bool size_known;
 	unsigned slow_ops;
 	uint64_t known_csize, known_psize;
+	/*
+	 * Counts the changes of the size above other than reading it (an exclusive request
+	 * queued, a whole-file operation done, a queued write failed), so that a size read
+	 * from the lower file or a plan made before rl.mutex was dropped is used only when
+	 * nothing changed meanwhile. Protected by rl.mutex.
+	 */
+	uint64_t size_gen;
 	/*
 	 * Sequential I/O hints to the store (vault_file.c), protected by rl.mutex: where the
 	 * last read ended (plaintext), and the lower offsets read ahead and written out to.
