@@ -1,7 +1,8 @@
 /*
  * Unit tests that pin how many lower (store) calls the vault's write path costs, counted
- * by the fault store: ten appends of 100 bytes to a new file, in single-client mode and in
- * the shared modes (locks and lock files). A regression that adds a lower read or fstat
+ * by the fault store: ten appends of 100 bytes to a new file, and ten overwrites of 100
+ * bytes inside a file of ten blocks (read-modify-write of one block each), in single-client
+ * mode and in the shared modes (locks and lock files). A regression that adds a lower read or fstat
  * per write shows up here before it shows up as a slow mount on a network share.
  */
 #include <fcntl.h>
@@ -83,6 +84,48 @@ out:
 	return r;
 }
 
+/*
+ * Create "g" of ten 4 KiB blocks, then count the lower calls of ten 100-byte overwrites,
+ * one inside each block (each a read-modify-write), into *calls. 0 when every write and
+ * the read-back succeeded.
+ */
+static int ten_overwrites(struct cv *c, struct store_fault_calls *calls)
+{
+	static uint8_t back[40960];
+	uint8_t buf[100];
+	struct vnode *n = NULL;
+	struct stat st;
+	int r = -1;
+
+	if (vault_create(c->v, c->root, "g", 0644, O_RDWR, &c->t.who, &n, &st) < 0)
+		return -1;
+	memset(back, 'z', sizeof(back));
+	if (vault_write(c->v, n, back, sizeof(back), 0, false, NULL) != (ssize_t)sizeof(back))
+		goto out;
+	store_fault_calls_reset(c->fs);
+	for (int i = 0; i < 10; i++) {
+		memset(buf, 'a' + i, sizeof(buf));
+		if (vault_write(c->v, n, buf, sizeof(buf), 4096 * (uint64_t)i + 1000, false,
+				NULL) != 100)
+			goto out;
+	}
+	store_fault_calls_get(c->fs, calls);
+	if (vault_read(c->v, n, back, sizeof(back), 0) != (ssize_t)sizeof(back))
+		goto out;
+	r = 0;
+	for (int i = 0; i < (int)sizeof(back); i++) {
+		int at = i % 4096;
+
+		if (back[i] != (at >= 1000 && at < 1100 ? 'a' + i / 4096 : 'z'))
+			r = -1;
+	}
+out:
+	if (vault_release_file(c->v, n) < 0)
+		r = -1;
+	vnode_unref(c->v, n);
+	return r;
+}
+
 /* Upper bounds: the counts measured (header creation at the first write included). A change
  * that needs more lower calls must say why here. The old last block is read once per
  * append, for both its rewrite and the undo (it was read twice: 18 preads single-client,
@@ -93,6 +136,17 @@ static const struct store_fault_calls max_locks = { .pread = 18, .pwrite = 11, .
 						     .reserve = 10, .lock = 22 };
 static const struct store_fault_calls max_lockfiles = { .pread = 38, .pwrite = 21, .fstat = 51,
 							 .reserve = 10, .other = 30 };
+
+/* Ten overwrites: one pread of the block each (no undo save: the size stays). In-place
+ * writes took the whole-file path before the write path was one, after the queued path
+ * had read the size: 20 fstats single-client, now 10. */
+static const struct store_fault_calls max_over_local = { .pread = 10, .pwrite = 10,
+							  .fstat = 10, .reserve = 10 };
+static const struct store_fault_calls max_over_locks = { .pread = 20, .pwrite = 10,
+							  .fstat = 30, .reserve = 10, .lock = 20 };
+static const struct store_fault_calls max_over_lockfiles = { .pread = 40, .pwrite = 20,
+							      .fstat = 50, .reserve = 10,
+							      .other = 30 };
 
 static void expect_at_most(const struct store_fault_calls *k, const struct store_fault_calls *m)
 {
@@ -106,11 +160,11 @@ static void expect_at_most(const struct store_fault_calls *k, const struct store
 	EXPECTF(k->other <= m->other, "%u other calls", k->other);
 }
 
-static void report(const char *mode, const struct store_fault_calls *k)
+static void report(const char *what, const char *mode, const struct store_fault_calls *k)
 {
-	printf("# 10 appends of 100 bytes, %s: %u pread, %u pwrite, %u fstat, %u ftruncate, "
+	printf("# 10 %s of 100 bytes, %s: %u pread, %u pwrite, %u fstat, %u ftruncate, "
 	       "%u fsync, %u reserve, %u lock, %u other\n",
-	       mode, k->pread, k->pwrite, k->fstat, k->ftruncate, k->fsync, k->reserve, k->lock,
+	       what, mode, k->pread, k->pwrite, k->fstat, k->ftruncate, k->fsync, k->reserve, k->lock,
 	       k->other);
 }
 
@@ -121,7 +175,7 @@ TEST(vault_calls_small_appends_local)
 
 	EXPECT(cv_make(&c, VAULT_SHARED_OFF) == 0);
 	EXPECT(ten_appends(&c, &k) == 0);
-	report("single client", &k);
+	report("appends", "single client", &k);
 	expect_at_most(&k, &max_local);
 	cv_free(&c);
 }
@@ -133,7 +187,7 @@ TEST(vault_calls_small_appends_shared_locks)
 
 	EXPECT(cv_make(&c, VAULT_SHARED_LOCKS) == 0);
 	EXPECT(ten_appends(&c, &k) == 0);
-	report("shared locks", &k);
+	report("appends", "shared locks", &k);
 	expect_at_most(&k, &max_locks);
 	cv_free(&c);
 }
@@ -145,7 +199,43 @@ TEST(vault_calls_small_appends_shared_lockfiles)
 
 	EXPECT(cv_make(&c, VAULT_SHARED_LOCKFILES) == 0);
 	EXPECT(ten_appends(&c, &k) == 0);
-	report("shared lockfiles", &k);
+	report("appends", "shared lockfiles", &k);
 	expect_at_most(&k, &max_lockfiles);
+	cv_free(&c);
+}
+
+TEST(vault_calls_small_overwrites_local)
+{
+	struct store_fault_calls k = { 0 };
+	struct cv c;
+
+	EXPECT(cv_make(&c, VAULT_SHARED_OFF) == 0);
+	EXPECT(ten_overwrites(&c, &k) == 0);
+	report("overwrites", "single client", &k);
+	expect_at_most(&k, &max_over_local);
+	cv_free(&c);
+}
+
+TEST(vault_calls_small_overwrites_shared_locks)
+{
+	struct store_fault_calls k = { 0 };
+	struct cv c;
+
+	EXPECT(cv_make(&c, VAULT_SHARED_LOCKS) == 0);
+	EXPECT(ten_overwrites(&c, &k) == 0);
+	report("overwrites", "shared locks", &k);
+	expect_at_most(&k, &max_over_locks);
+	cv_free(&c);
+}
+
+TEST(vault_calls_small_overwrites_shared_lockfiles)
+{
+	struct store_fault_calls k = { 0 };
+	struct cv c;
+
+	EXPECT(cv_make(&c, VAULT_SHARED_LOCKFILES) == 0);
+	EXPECT(ten_overwrites(&c, &k) == 0);
+	report("overwrites", "shared lockfiles", &k);
+	expect_at_most(&k, &max_over_lockfiles);
 	cv_free(&c);
 }
