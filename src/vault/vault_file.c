@@ -469,42 +469,6 @@ static int old_block(struct fileop *op, const struct write_plan *p, uint64_t nb,
 }
 
 /*
- * The new plaintext of block nb of plan p (a write of src[0, len) at off): *out points
- * into src when the plan writes the block whole (no copy), else to plain, the old contents
- * (read-modify) or zeros (zero-fill) under the bytes written.
- */
-static int compose_block(struct fileop *op, const struct write_plan *p, uint64_t nb,
-			 const uint8_t *src, size_t len, uint64_t off, const struct write_undo *u,
-			 uint8_t *plain, size_t *plen, const uint8_t **out)
-{
-	const struct block_geom *g = &op->v->geom;
-	uint64_t bstart = nb * g->plain_size, cstart, cend;
-	enum write_plan_edge how = WRITE_PLAN_WHOLE;
-	int r;
-
-	*plen = write_plan_block_len(p, nb, g->plain_size);
-	if (nb == p->first)
-		how = p->head;
-	else if (nb == p->first + p->count - 1)
-		how = p->tail;
-	if (how == WRITE_PLAN_WHOLE) {
-		*out = src + (bstart - off);
-		return 0;
-	}
-	*out = plain;
-	if (how == WRITE_PLAN_READ_MODIFY) {
-		if ((r = old_block(op, p, nb, u, plain)) < 0)
-			return r;
-	} else {
-		memset(plain, 0, g->plain_size);
-	}
-	cstart = max_u64(off, bstart);
-	cend = min_u64(off + len, bstart + *plen);
-	memcpy(plain + (cstart - bstart), src + (cstart - off), (size_t)(cend - cstart));
-	return 0;
-}
-
-/*
  * Where the re-seal of the old final block (p->reseal) goes among a write's lower writes.
  * The one place that orders them: a queued write holds that block only as a second
  * request, granted later, so it re-seals after its own blocks; a write that holds the
@@ -533,10 +497,57 @@ static uint64_t span_first(const struct write_plan *p, enum reseal_order order)
 	return order == RESEAL_IN_SPAN ? p->reseal_block : p->first;
 }
 
-/* Seal the blocks of the span into out (*outlen bytes). */
+/*
+ * The old blocks a write reads before it seals, by slot of its buffer of old plaintext:
+ * OLD_HEAD and OLD_TAIL, the first and last written block when read-modified; OLD_RESEAL,
+ * the old final block re-sealed in or before the span (a re-seal after it is read after
+ * its request is granted).
+ */
+enum { OLD_HEAD, OLD_TAIL, OLD_RESEAL, OLD_SLOTS };
+
+/* Block number of slot i of plan p's old blocks, or UINT64_MAX when it is not read now. */
+static uint64_t old_slot_block(const struct write_plan *p, enum reseal_order order, int i)
+{
+	if (i == OLD_HEAD && p->head == WRITE_PLAN_READ_MODIFY)
+		return p->first;
+	if (i == OLD_TAIL && p->count > 1 && p->tail == WRITE_PLAN_READ_MODIFY)
+		return p->first + p->count - 1;
+	if (i == OLD_RESEAL && (order == RESEAL_IN_SPAN || order == RESEAL_BEFORE))
+		return p->reseal_block;
+	return UINT64_MAX;
+}
+
+/*
+ * The new plaintext of block nb of plan p (a write of src[0, len) at off): in src when the
+ * plan writes the block whole (no copy), else the old plaintext of its slot (zeros for a
+ * zero-fill) with the written bytes merged in. *plen: its new length.
+ */
+static const uint8_t *compose_block(const struct write_plan *p, uint64_t nb, const uint8_t *src,
+				    size_t len, uint64_t off, uint8_t *old, uint32_t ps,
+				    size_t *plen)
+{
+	uint64_t bstart = nb * ps, cstart, cend;
+	enum write_plan_edge how = WRITE_PLAN_WHOLE;
+	uint8_t *plain;
+
+	*plen = write_plan_block_len(p, nb, ps);
+	if (nb == p->first)
+		how = p->head;
+	else if (nb == p->first + p->count - 1)
+		how = p->tail;
+	if (how == WRITE_PLAN_WHOLE)
+		return src + (bstart - off);
+	plain = old + (size_t)(nb == p->first ? OLD_HEAD : OLD_TAIL) * ps;
+	cstart = max_u64(off, bstart);
+	cend = min_u64(off + len, bstart + *plen);
+	memcpy(plain + (cstart - bstart), src + (cstart - off), (size_t)(cend - cstart));
+	return plain;
+}
+
+/* Seal the blocks of the span into out (*outlen bytes); old: see OLD_SLOTS. */
 static int seal_span(struct fileop *op, const struct write_plan *p, enum reseal_order order,
-		     const uint8_t *src, size_t len, uint64_t off, const struct write_undo *u,
-		     uint8_t *plain, uint8_t *out, size_t *outlen)
+		     const uint8_t *src, size_t len, uint64_t off, uint8_t *old, uint8_t *out,
+		     size_t *outlen)
 {
 	const struct block_geom *g = &op->v->geom;
 	const uint8_t *pt;
@@ -546,14 +557,14 @@ static int seal_span(struct fileop *op, const struct write_plan *p, enum reseal_
 
 	*outlen = 0;
 	if (order == RESEAL_IN_SPAN) {
-		if ((r = old_block(op, p, p->reseal_block, u, plain)) < 0 ||
-		    (r = codec_seal(&op->b, p->reseal_block, false, plain, g->plain_size, out)) < 0)
+		r = codec_seal(&op->b, p->reseal_block, false, old + OLD_RESEAL * g->plain_size,
+			       g->plain_size, out);
+		if (r < 0)
 			return r;
 		*outlen = g->cipher_size;
 	}
 	for (nb = p->first; nb < p->first + p->count; nb++) {
-		if ((r = compose_block(op, p, nb, src, len, off, u, plain, &plen, &pt)) < 0)
-			return r;
+		pt = compose_block(p, nb, src, len, off, old, g->plain_size, &plen);
 		r = codec_seal(&op->b, nb, nb == p->final_block, pt, plen, out + *outlen);
 		if (r < 0)
 			return r;
@@ -562,17 +573,14 @@ static int seal_span(struct fileop *op, const struct write_plan *p, enum reseal_
 	return 0;
 }
 
-/* The old final block re-sealed as a full, non-final block, in its own lower write. */
-static int write_reseal(struct fileop *op, const struct write_plan *p, const struct write_undo *u,
-			uint8_t *plain)
+/* The old final block, its old plaintext in plain, re-sealed full and non-final alone. */
+static int write_reseal(struct fileop *op, const struct write_plan *p, const uint8_t *plain)
 {
 	const struct block_geom *g = &op->v->geom;
 	uint8_t *out = malloc(g->cipher_size);
 	int r = -ENOMEM;
 
 	if (!out)
-		goto out;
-	if ((r = old_block(op, p, p->reseal_block, u, plain)) < 0)
 		goto out;
 	if ((r = codec_seal(&op->b, p->reseal_block, false, plain, g->plain_size, out)) < 0)
 		goto out;
@@ -610,24 +618,24 @@ static int undo_save(struct fileop *op, const struct write_plan *p, enum reseal_
 /*
  * Carry out plan p, a write of src[0, len) at off (header present, the caller holds the
  * blocks: see write_queued and write_chunk). reseal_req: a queued write's request for the
- * old final block, waited for before it is re-sealed. reserved: the caller has reserved
- * the lower space already. On failure the undo puts back what the write changed.
+ * old final block, waited for before it is read and re-sealed. reserved: the caller has
+ * reserved the lower space already. On failure the undo puts back what the write changed.
  */
 static int write_apply(struct fileop *op, const struct write_plan *p, const uint8_t *src,
 		       size_t len, uint64_t off, struct range_req *reseal_req, bool reserved)
 {
 	const struct block_geom *g = &op->v->geom;
 	enum reseal_order order = reseal_order(p, reseal_req != NULL);
-	uint64_t span = span_first(p, order), done = 0;
+	uint64_t span = span_first(p, order), done = 0, nb;
 	struct write_undo undo = { 0 };
-	uint8_t *plain, *out = NULL, *nonces = NULL;
+	uint8_t *old, *out = NULL, *nonces = NULL;
 	size_t outlen = 0, nspan = (size_t)(p->first + p->count - span), nseal;
-	int r = -ENOMEM;
+	int i, r = -ENOMEM;
 
 	/* one random draw for every block this write seals */
 	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER);
-	plain = malloc(g->plain_size);
-	if (!plain || !(out = malloc(nspan * g->cipher_size)))
+	old = calloc(OLD_SLOTS, g->plain_size);
+	if (!old || !(out = malloc(nspan * g->cipher_size)))
 		goto out;
 	if (nseal > 1 && (nonces = malloc(nseal * g->nonce_len))) {
 		if ((r = random_bytes(nonces, nseal * g->nonce_len)) < 0)
@@ -638,11 +646,18 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 	/* the undo first: the old last block it saves is also what the rewrite starts from */
 	if ((r = undo_save(op, p, order, &undo)) < 0)
 		goto out;
-	if ((r = seal_span(op, p, order, src, len, off, &undo, plain, out, &outlen)) < 0)
+	for (i = 0; i < OLD_SLOTS; i++) {
+		nb = old_slot_block(p, order, i);
+		if (nb != UINT64_MAX &&
+		    (r = old_block(op, p, nb, &undo, old + (size_t)i * g->plain_size)) < 0)
+			goto out;
+	}
+	if ((r = seal_span(op, p, order, src, len, off, old, out, &outlen)) < 0)
 		goto out;
 	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, span))) < 0)
 		goto out;
-	if (order == RESEAL_BEFORE && (r = write_reseal(op, p, &undo, plain)) < 0)
+	if (order == RESEAL_BEFORE &&
+	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size)) < 0)
 		goto undo;
 	pthread_mutex_lock(&op->n->write_mutex);
 	r = write_span(op, out, outlen, block_cipher_offset(g, span), &done);
@@ -652,8 +667,11 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 	if (order == RESEAL_AFTER) {
 		if (reseal_req)
 			rangelock_wait(&op->n->rl, reseal_req);
-		if ((r = write_reseal(op, p, &undo, plain)) < 0)
-			goto undo; /* the new blocks are all written (done == outlen) */
+		/* the new blocks are all written (done == outlen) when these fail */
+		if ((r = old_block(op, p, p->reseal_block, &undo,
+				   old + OLD_RESEAL * g->plain_size)) < 0 ||
+		    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size)) < 0)
+			goto undo;
 	}
 	op->psize = p->new_size;
 	op->csize = block_cipher_size(g, p->new_size);
@@ -666,7 +684,7 @@ out:
 	op->b.nonces_left = 0;
 	free(undo.stored);
 	free(nonces);
-	free_wiped(plain, g->plain_size);
+	free_wiped(old, (size_t)OLD_SLOTS * g->plain_size);
 	free(out);
 	return r;
 }
@@ -791,20 +809,19 @@ static int plan_known_locked(struct fileop *op, size_t len, uint64_t *off, bool 
 }
 
 /*
- * A write of one chunk at the known size, queued on its blocks (see the top of this
- * file); its lower space is reserved first, outside rl.mutex, and the plan made again
- * when another request changed the size meanwhile. *queued is false when it cannot be
- * queued (shared mode, size not known, no header yet, larger than a chunk): the caller
- * then holds the whole file.
+ * Plan a write of one chunk at the known size and queue its blocks (see the top of this
+ * file): blocks, and old_last when p->reseal. Its lower space is reserved first, outside
+ * rl.mutex, and the plan made again when another request changed the size meanwhile.
+ * *queued is false when it cannot be queued (shared mode, size not known, no header yet,
+ * larger than a chunk): the caller then holds the whole file. *off: where it writes.
  */
-static int write_queued(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
-			bool append, bool *queued)
+static int write_enqueue(struct fileop *op, size_t len, uint64_t *off, bool append,
+			 struct write_plan *p, struct range_req *blocks,
+			 struct range_req *old_last, bool *queued)
 {
 	const struct block_geom *g = &op->v->geom;
 	struct vnode *n = op->n;
-	struct range_req blocks, old_last;
-	struct write_plan p;
-	uint64_t at = *off, lf, ll, gen, wo_off = 0, wo_len = 0, span_off, span_end;
+	uint64_t at = *off, gen, span_off, span_end;
 	bool known;
 	int tries, r;
 
@@ -819,7 +836,7 @@ static int write_queued(struct fileop *op, const uint8_t *src, size_t len, uint6
 			return size_error(op, r);
 		}
 		*queued = true;
-		if ((r = plan_known_locked(op, len, &at, append, &p)) < 0) {
+		if ((r = plan_known_locked(op, len, &at, append, p)) < 0) {
 			rangelock_leave(&n->rl);
 			return r;
 		}
@@ -830,9 +847,9 @@ static int write_queued(struct fileop *op, const uint8_t *src, size_t len, uint6
 		 * and no write queued behind it builds on a size it will not reach. The lower
 		 * size stays (FALLOC_FL_KEEP_SIZE), so a plan made again covers what it needs.
 		 */
-		span_off = block_cipher_offset(g, p.first);
-		span_end = min_u64(block_cipher_offset(g, p.first + p.count),
-				   block_cipher_size(g, p.new_size));
+		span_off = block_cipher_offset(g, p->first);
+		span_end = min_u64(block_cipher_offset(g, p->first + p->count),
+				   block_cipher_size(g, p->new_size));
 		if ((r = reserve_span(op, (size_t)(span_end - span_off), span_off)) < 0)
 			return r;
 		rangelock_enter(&n->rl);
@@ -841,20 +858,37 @@ static int write_queued(struct fileop *op, const uint8_t *src, size_t len, uint6
 		*queued = false; /* the size moved meanwhile: plan again */
 	}
 	/* an extending write also holds the blocks it skips: they are not in the lower file yet */
-	rangelock_add(&n->rl, &blocks, p.holes ? p.holes_first : p.first, p.first + p.count - 1,
-		      true);
-	if (p.reseal)
-		rangelock_add(&n->rl, &old_last, p.reseal_block, p.reseal_block, true);
-	n->known_psize = p.new_size;
-	n->known_csize = block_cipher_size(g, p.new_size);
+	rangelock_add(&n->rl, blocks, p->holes ? p->holes_first : p->first,
+		      p->first + p->count - 1, true);
+	if (p->reseal)
+		rangelock_add(&n->rl, old_last, p->reseal_block, p->reseal_block, true);
+	n->known_psize = p->new_size;
+	n->known_csize = block_cipher_size(g, p->new_size);
 	size_changed_locked(n);
 	rangelock_leave(&n->rl);
 	*off = at;
+	return 0;
+}
+
+/* A write of one chunk, queued (write_enqueue) and carried out once its blocks are granted. */
+static int write_queued(struct fileop *op, const uint8_t *src, size_t len, uint64_t *off,
+			bool append, bool *queued)
+{
+	const struct block_geom *g = &op->v->geom;
+	struct vnode *n = op->n;
+	struct range_req blocks, old_last;
+	struct write_plan p;
+	uint64_t lf, ll, wo_off = 0, wo_len = 0;
+	int r;
+
+	if ((r = write_enqueue(op, len, off, append, &p, &blocks, &old_last, queued)) < 0 ||
+	    !*queued)
+		return r;
 	rangelock_wait(&n->rl, &blocks);
-	write_range(op, len, at, &lf, &ll);
+	write_range(op, len, *off, &lf, &ll);
 	if ((r = filelock_blocks(&op->lock, lf, ll, true)) == 0) {
 		if ((r = fileop_header(op)) == 0)
-			r = write_apply(op, &p, src, len, at, p.reseal ? &old_last : NULL, true);
+			r = write_apply(op, &p, src, len, *off, p.reseal ? &old_last : NULL, true);
 		filelock_unlock_blocks(&op->lock, lf, ll);
 	}
 	rangelock_enter(&n->rl);
