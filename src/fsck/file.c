@@ -31,6 +31,9 @@ static int open_block(struct fsck *f, uint64_t n, bool final, const uint8_t *p, 
 struct file_blocks {
 	int fd;
 	uint64_t csize, nblocks;
+	int dirfd; /* the file is dirfd/name, inode ino (for a repair) */
+	const char *name;
+	uint64_t ino;
 };
 
 /*
@@ -40,23 +43,24 @@ struct file_blocks {
  */
 static bool unsealed_proven(struct fsck *f, const struct file_blocks *fb, uint64_t n)
 {
-	uint8_t *stored = malloc(f->geom.cipher_size);
+	uint8_t *stored = malloc(f->geom.cipher_size), *scratch = malloc(f->geom.plain_size);
 	bool proven = false;
 	uint64_t m;
 	size_t len;
 	int r = 1;
 
-	if (!stored)
-		return false; /* unproven: reported as the block it looks like */
+	if (!stored || !scratch)
+		r = -ENOMEM; /* unproven: reported as the block it looks like */
 	for (m = n + 1; m < fb->nblocks && r == 1; m++) {
 		len = (size_t)block_stored_len(&f->geom, fb->csize, m);
 		if (store_pread_full(f->s, fb->fd, stored, len, block_cipher_offset(&f->geom, m)) !=
 		    (ssize_t)len)
 			break;
-		r = codec_check_next(&f->codec, m, m + 1 == fb->nblocks, stored, len, f->pbuf);
+		r = codec_check_next(&f->codec, m, m + 1 == fb->nblocks, stored, len, scratch);
 		proven = r == 0;
 	}
 	free(stored);
+	free(scratch); /* codec_check_next() wiped it */
 	return proven;
 }
 
@@ -71,8 +75,10 @@ static void report_bad_block(struct fsck *f, const struct file_blocks *fb, uint6
 	size_t plen;
 	bool unsealed = !last && codec_open_unsealed(&f->codec, n, p, len, f->pbuf, &plen) == 0;
 
+	if (unsealed && (unsealed = unsealed_proven(f, fb, n)) && f->repair)
+		f->repaired = fsck_repair_reseal(f, fb->dirfd, fb->name, fb->ino, n, f->pbuf);
 	secure_wipe(f->pbuf, f->geom.plain_size);
-	if (unsealed && unsealed_proven(f, fb, n))
+	if (unsealed)
 		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_FINAL_FLAG, n, NULL,
 			       "inner block is still sealed as the last block, valid blocks follow "
 			       "(an append cut by a crash; it reads)",
@@ -114,11 +120,15 @@ static void check_block(struct fsck *f, const struct file_blocks *fb, uint64_t n
 		fsck_report_at(f, NULL, NULL, FSCK_IO_ERROR, n, NULL, "cannot check block", r);
 }
 
-/* Read and check blocks of the file fd (cipher size csize, plaintext size psize). */
-static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize)
+/*
+ * Read and check blocks of the file fd (cipher size csize, plaintext size psize), which is
+ * dirfd/name of inode ino.
+ */
+static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize, int dirfd,
+			 const char *name, uint64_t ino)
 {
 	uint64_t nblocks = block_count(&f->geom, psize), n = 0, i, chunk, off, want;
-	const struct file_blocks fb = { fd, csize, nblocks };
+	const struct file_blocks fb = { fd, csize, nblocks, dirfd, name, ino };
 	ssize_t got;
 
 	while (n < nblocks) {
@@ -205,7 +215,7 @@ void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct s
 		fsck_report_io(f, NULL, "cannot derive the file key", r);
 		goto out;
 	}
-	check_blocks(f, fd, (uint64_t)now.st_size, psize);
+	check_blocks(f, fd, (uint64_t)now.st_size, psize, dirfd, name, (uint64_t)now.st_ino);
 out:
 	secure_wipe(f->file_key, FILE_KEY_LEN);
 	(void)store_close(f->s, fd); /* a read-only handle: nothing to lose */

@@ -15,7 +15,10 @@
  *       exactly one of the two), and the atomic-save target is the whole old or the
  *       whole new content; the config opens with the old or the new password;
  *   (d) fsck over the same copy: what it reports is printed per state, and it must
- *       report something where (a) found a name or file unreadable.
+ *       report something where (a) found a name or file unreadable; where it found
+ *       something, fsck --repair runs on a second copy: a plain fsck afterwards must find
+ *       exactly what was not repaired, and the repaired state must pass (a)-(c) too
+ *       (its violations are labelled [repaired]).
  * Not simulated: reorderings between fsyncs (the prefix of the call sequence is what a
  * crash leaves, as on a file system that keeps the order of calls).
  *
@@ -350,7 +353,9 @@ static void print_fsck(const struct crash_sim *s)
 	for (int k = 0; k < FSCK_KIND_COUNT; k++)
 		if (s->fsck_kinds[k])
 			printf(" %s %u", fsck_kind_name((enum fsck_kind)k), s->fsck_kinds[k]);
-	printf("\n#   %-12s fsck per state (recorded call:kinds):%s\n", s->workload, s->fsck_log);
+	printf("\n#   %-12s fsck --repair: %u findings repaired in %u states\n", s->workload,
+	       s->repaired, s->repaired_states);
+	printf("#   %-12s fsck per state (recorded call:kinds):%s\n", s->workload, s->fsck_log);
 }
 
 static void run_workload(const struct workload *w)
