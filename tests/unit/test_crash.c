@@ -19,6 +19,12 @@
  *       something, fsck --repair runs on a second copy: a plain fsck afterwards must find
  *       exactly what was not repaired, and the repaired state must pass (a)-(c) too
  *       (its violations are labelled [repaired]).
+ * Torn writes are cut at 512-byte sector boundaries of the file only (store_record.c): a
+ * disk writes whole sectors, so a cut inside a sector (the earlier model cut each write at
+ * half its length and at a 512-byte multiple of its length, wherever that fell in the
+ * file) is a state no crash leaves, and a write within one sector is not torn. With that
+ * model: 8 workloads, 167 states, 11 violations (torn block writes and one truncate); the
+ * earlier model gave 190 states, 26 violations before the fixes of this list and 21 after.
  * Not simulated: reorderings between fsyncs (the prefix of the call sequence is what a
  * crash leaves, as on a file system that keeps the order of calls).
  *
@@ -388,30 +394,24 @@ struct known {
 
 static const struct known known_violations[] = {
 	/*
-	 * A torn write of a file's header (a cut inside its first bytes) leaves a lower
-	 * file shorter than a header: the size is impossible, lookup gives EIO.
-	 * A torn write of a content block leaves a block that fails authentication: the
-	 * format has no journal, and a sealed block is not a whole number of sectors.
+	 * A torn write of a content block (cut at a sector boundary inside it) leaves a
+	 * block that fails authentication: the format has no journal, a sealed block spans
+	 * sectors, and a last block is rewritten in place, so a torn rewrite destroys the old
+	 * version of that block too (bytes fsynced earlier). Not recognised by the read path
+	 * and not repaired by fsck --repair: a torn block cannot be told apart from a changed
+	 * one, and cutting it off would need the block before it sealed final again (what
+	 * the final flag exists to detect). fsck reports it (block-auth). A torn header is
+	 * gone with the sector model: the header lies in the file's first sector.
 	 */
-	{ "append-small", "log", "lookup fails: EIO [torn]" },
 	{ "append-small", "log", "read fails: EBADMSG [torn]" },
-	{ "append-cross", "big", "lookup fails: EIO [torn]" },
 	{ "append-cross", "big", "read fails: EBADMSG [torn]" },
-	{ "overwrite", "f", "lookup fails: EIO [torn]" },
 	{ "overwrite", "f", "read fails: EBADMSG [torn]" },
-	{ "truncate", "t", "lookup fails: EIO [torn]" },
 	{ "truncate", "t", "read fails: EBADMSG [torn]" },
-	{ "rename", "a", "lookup fails: EIO [torn]" },
 	{ "rename", "a", "read fails: EBADMSG [torn]" },
-	{ "rename", "x", "lookup fails: EIO [torn]" },
 	{ "rename", "x", "read fails: EBADMSG [torn]" },
-	{ "atomic-save", "doc", "lookup fails: EIO [torn]" },
 	{ "atomic-save", "doc", "read fails: EBADMSG [torn]" },
-	{ "atomic-save", "doc.tmp", "lookup fails: EIO [torn]" },
 	{ "atomic-save", "doc.tmp", "read fails: EBADMSG [torn]" },
-	{ "mkdir", "d/f", "lookup fails: EIO [torn]" },
 	{ "mkdir", "d/f", "read fails: EBADMSG [torn]" },
-	{ "passwd", "p", "lookup fails: EIO [torn]" },
 	{ "passwd", "p", "read fails: EBADMSG [torn]" },
 	/*
 	 * Truncate down to a short last block: the lower file is cut before the new last
