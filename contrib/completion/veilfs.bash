@@ -23,7 +23,7 @@ _veilfs_options() {
 	cat | get | put) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -h --help ;;
 	rm) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
 	mkdir) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
-	fsck) echo --passfile --extpass --keyfile --recovery-key --json --repair-nothing --force -h --help ;;
+	fsck) echo --passfile --extpass --keyfile --recovery-key --json --repair --repair-nothing --force -h --help ;;
 	esac
 }
 

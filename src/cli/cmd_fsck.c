@@ -1,8 +1,9 @@
 /*
  * veilfs fsck: check every name, file, block, symlink and attribute of a vault offline
  * (src/fsck/ does the checking). Owns the options, reading the password, the text and
- * JSON output of findings and the exit status (docs/FSCK.md). Nothing here decides what is
- * a problem, and nothing is ever repaired.
+ * JSON output of findings and the exit status (docs/FSCK.md), and for --repair the refusal
+ * while any mount of the vault is registered. Nothing here decides what is a problem or
+ * what can be repaired (src/fsck/repair.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,12 +29,13 @@ enum { FSCK_EXIT_PROBLEMS = 5 };
 
 static const char fsck_help[] =
 	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD | --keyfile F | --recovery-key F]\n"
-	"                   [--json] [--repair-nothing] [--force] CIPHERDIR\n"
+	"                   [--json] [--repair | --repair-nothing] [--force] CIPHERDIR\n"
 	"\n"
 	"Check the vault in CIPHERDIR offline: the config and password, every directory IV,\n"
 	"every encrypted name (and long-name side file), the size, header and every block of\n"
-	"every file, every symlink target and every veilfs extended attribute. Nothing is\n"
-	"ever modified. Unmount the vault first: files being written can look damaged.\n"
+	"every file, every symlink target and every veilfs extended attribute. Without\n"
+	"--repair nothing is modified. Unmount the vault first: files being written can look\n"
+	"damaged.\n"
 	"\n"
 	"Each problem is printed with its lower path (relative to CIPHERDIR) and, where the\n"
 	"names decrypt, its plaintext path: the output is for the owner of the password.\n"
@@ -46,20 +48,28 @@ static const char fsck_help[] =
 	"                     Without either, it is asked on the terminal, or read from\n"
 	"                     standard input when that is not a terminal.\n"
 	"  --json             print one JSON object (findings and counts) on stdout\n"
-	"  --repair-nothing   state that nothing may be changed (fsck never repairs; the\n"
-	"                     option is accepted so scripts can say so explicitly)\n"
+	"  --repair           repair what a crash provably left: stray temp files, orphan\n"
+	"                     side files and symlink blobs, an empty directory without IV,\n"
+	"                     a block an interrupted append left sealed as the last one;\n"
+	"                     each repair is printed with its finding. Refused while a\n"
+	"                     mount of the vault is registered (veilfs status) or mounted\n"
+	"  --repair-nothing   state that nothing may be changed (the default; refused\n"
+	"                     together with --repair)\n"
 	"  --force            check even while the vault is mounted here (a veilfs mount\n"
-	"                     of CIPHERDIR in /proc/self/mountinfo is refused otherwise)\n"
+	"                     of CIPHERDIR in /proc/self/mountinfo is refused otherwise);\n"
+	"                     not with --repair\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"exit status: 0 no problem, 1 wrong password, 2 usage error, 3 not a vault or\n"
 	"malformed veilfs.conf, 4 I/O error (the check is incomplete; takes precedence),\n"
-	"5 problems found. See docs/FSCK.md.\n";
+	"5 problems found (with --repair: problems left unrepaired), 6 (--repair) a mount of\n"
+	"the vault is registered. See docs/FSCK.md.\n";
 
 enum {
 	OPT_PASSFILE = 256,
 	OPT_EXTPASS,
 	OPT_JSON,
+	OPT_REPAIR,
 	OPT_REPAIR_NOTHING,
 	OPT_FORCE,
 	OPT_KEYFILE,
@@ -72,6 +82,7 @@ static const struct option fsck_options[] = {
 	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
 	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "repair", no_argument, NULL, OPT_REPAIR },
 	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "help", no_argument, NULL, 'h' },
@@ -81,6 +92,7 @@ static const struct option fsck_options[] = {
 /* Output state shared with the finding callback. */
 struct out {
 	bool json;
+	bool repair;
 	bool opened; /* JSON: the object and the findings array have been started */
 	unsigned nfindings;
 	const char *dir;
@@ -123,6 +135,11 @@ static void report_json(struct out *o, const struct fsck_finding *f)
 		escape_json(strerror(-f->err));
 	else
 		fputs("null", stdout);
+	fputs(", \"repaired\": ", stdout);
+	if (f->repaired)
+		escape_json(f->repaired);
+	else
+		fputs("null", stdout);
 	fputs("}", stdout);
 }
 
@@ -143,6 +160,8 @@ static void report_text(const struct fsck_finding *f)
 	printf(": %s", f->reason);
 	if (f->err)
 		printf(": %s", strerror(-f->err));
+	if (f->repaired)
+		printf(" [repaired: %s]", f->repaired);
 	putchar('\n');
 }
 
@@ -169,11 +188,11 @@ static void print_summary(struct out *o, const struct fsck_counts *n)
 		printf("%s],\n  \"counts\": {\"dirs\": %" PRIu64 ", \"files\": %" PRIu64
 		       ", \"symlinks\": %" PRIu64 ", \"others\": %" PRIu64 ", \"names\": %" PRIu64
 		       ", \"blocks\": %" PRIu64 ", \"holes\": %" PRIu64 ", \"xattrs\": %" PRIu64
-		       "},\n  \"problems\": %" PRIu64 ",\n  \"io_errors\": %" PRIu64
-		       ",\n  \"clean\": %s\n}\n",
+		       "},\n  \"problems\": %" PRIu64 ",\n  \"repaired\": %" PRIu64
+		       ",\n  \"io_errors\": %" PRIu64 ",\n  \"clean\": %s\n}\n",
 		       o->nfindings ? "\n  " : "", n->dirs, n->files, n->symlinks, n->others,
-		       n->names, n->blocks, n->holes, n->xattrs, n->problems, n->io_errors,
-		       n->problems || n->io_errors ? "false" : "true");
+		       n->names, n->blocks, n->holes, n->xattrs, n->problems, n->repaired,
+		       n->io_errors, n->problems || n->io_errors ? "false" : "true");
 		return;
 	}
 	printf("checked %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64
@@ -187,6 +206,8 @@ static void print_summary(struct out *o, const struct fsck_counts *n)
 	printf("%" PRIu64 " %s, %" PRIu64 " I/O %s\n", n->problems,
 	       plural(n->problems, "problem", "problems"), n->io_errors,
 	       plural(n->io_errors, "error", "errors"));
+	if (o->repair)
+		printf("%" PRIu64 " of the problems repaired\n", n->repaired);
 }
 
 /* The mount registry is not damage: one note line on stderr when it is not empty. */
@@ -252,8 +273,37 @@ static char *mounted_at(const char *dir)
 	return found;
 }
 
+/*
+ * --repair only when no mount of the vault can be running: none in this mount namespace
+ * and no live registration (any host) in the registry. CLI_EXIT_OK, or the exit status.
+ */
+static int repair_allowed(const char *dir)
+{
+	int live = 0, stale = 0, r;
+	char *mnt;
+
+	if ((mnt = mounted_at(dir))) {
+		cli_error("'%s' is mounted at '%s': unmount it before --repair", dir, mnt);
+		free(mnt);
+		return CLI_EXIT_BUSY;
+	}
+	if ((r = registry_count(dir, &live, &stale)) < 0) {
+		cli_error("cannot read the mount registry of '%s': %s; not repairing", dir,
+			  strerror(-r));
+		return CLI_EXIT_ERROR;
+	}
+	if (live > 0) {
+		cli_error("'%s' has %d live mount registration%s (veilfs status): unmount "
+			  "before --repair",
+			  dir, live, live == 1 ? "" : "s");
+		return CLI_EXIT_BUSY;
+	}
+	return CLI_EXIT_OK;
+}
+
 static int fsck_dir(struct out *o, const struct password_source *src, bool force)
 {
+	const struct fsck_options opts = { .repair = o->repair };
 	struct password pw = { NULL, 0 };
 	struct fsck_counts counts;
 	struct vault_info vi;
@@ -263,6 +313,8 @@ static int fsck_dir(struct out *o, const struct password_source *src, bool force
 	/* A missing or malformed vault is reported before any password is asked for. */
 	if ((r = vault_admin_info(o->dir, &vi)) < 0)
 		return cli_vault_error("cannot check vault", o->dir, r);
+	if (o->repair && (r = repair_allowed(o->dir)) != CLI_EXIT_OK)
+		return r;
 	if (!force && (mnt = mounted_at(o->dir))) {
 		cli_error("'%s' is mounted at '%s': unmount it first, or --force (files being "
 			  "written can look damaged)",
@@ -273,7 +325,7 @@ static int fsck_dir(struct out *o, const struct password_source *src, bool force
 	if ((r = password_read(src, "Password: ", false, &pw)) != 0)
 		return r;
 	progress_kdf_begin("unlocking", vi.kdf_memory_kib, vi.kdf_time);
-	r = fsck_run(o->dir, pw.data, pw.len, on_finding, o, &counts);
+	r = fsck_run_opts(o->dir, pw.data, pw.len, &opts, on_finding, o, &counts);
 	progress_end();
 	password_free(&pw);
 	if (r < 0) {
@@ -288,7 +340,7 @@ static int fsck_dir(struct out *o, const struct password_source *src, bool force
 	}
 	if (counts.io_errors)
 		return CLI_EXIT_ERROR;
-	return counts.problems ? FSCK_EXIT_PROBLEMS : CLI_EXIT_OK;
+	return counts.problems > counts.repaired ? FSCK_EXIT_PROBLEMS : CLI_EXIT_OK;
 }
 
 int cmd_fsck_main(int argc, char **argv)
@@ -297,7 +349,7 @@ int cmd_fsck_main(int argc, char **argv)
 	struct cli_smb smb = { NULL, NULL };
 	char *public = NULL;
 	struct out o;
-	bool force = false;
+	bool force = false, repair_nothing = false;
 	int c, r;
 
 	memset(&o, 0, sizeof(o));
@@ -321,8 +373,11 @@ int cmd_fsck_main(int argc, char **argv)
 		case OPT_JSON:
 			o.json = true;
 			break;
+		case OPT_REPAIR:
+			o.repair = true;
+			break;
 		case OPT_REPAIR_NOTHING:
-			/* fsck never repairs: nothing to switch off. */
+			repair_nothing = true;
 			break;
 		case OPT_FORCE:
 			force = true;
@@ -336,6 +391,10 @@ int cmd_fsck_main(int argc, char **argv)
 	}
 	if ((r = cli_one_cipherdir("fsck", argc, optind)) != 0)
 		return r;
+	if (o.repair && repair_nothing)
+		return cli_usage_error("fsck", "--repair and --repair-nothing exclude each other");
+	if (o.repair && force)
+		return cli_usage_error("fsck", "--repair is never forced onto a mounted vault");
 	if (auth_source_count(&src) > 1)
 		return cli_usage_error("fsck", "give one of --passfile, --extpass, --keyfile and "
 					       "--recovery-key");

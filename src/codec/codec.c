@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include "base/errors.h"
+#include "base/secmem.h"
 #include "codec/codec.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
@@ -46,6 +47,30 @@ int codec_open(const struct codec *c, uint64_t n, bool final, const uint8_t *sto
 		return r;
 	*plainlen = storedlen - g->overhead;
 	return 0;
+}
+
+int codec_open_unsealed(const struct codec *c, uint64_t n, const uint8_t *stored,
+			size_t storedlen, uint8_t *plain, size_t *plainlen)
+{
+	*plainlen = 0;
+	if (storedlen != c->geom->cipher_size || block_is_hole(stored, storedlen))
+		return -EBADMSG;
+	return codec_open(c, n, true, stored, storedlen, plain, plainlen);
+}
+
+int codec_check_next(const struct codec *c, uint64_t m, bool last, const uint8_t *stored,
+		     size_t storedlen, uint8_t *scratch)
+{
+	size_t plen;
+	int r;
+
+	if (codec_is_hole(c, last, stored, storedlen))
+		return 1;
+	r = codec_open(c, m, last, stored, storedlen, scratch, &plen);
+	if (r == -EBADMSG && !last)
+		r = codec_open_unsealed(c, m, stored, storedlen, scratch, &plen);
+	secure_wipe(scratch, c->geom->plain_size);
+	return r < 0 ? r : 0;
 }
 
 int codec_seal(struct codec *c, uint64_t n, bool final, const uint8_t *plain, size_t plainlen,

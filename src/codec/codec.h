@@ -52,6 +52,28 @@ bool codec_is_hole(const struct codec *c, bool final, const uint8_t *stored, siz
 int codec_open(const struct codec *c, uint64_t n, bool final, const uint8_t *stored,
 	       size_t storedlen, uint8_t *plain, size_t *plainlen) MUST_CHECK;
 /*
+ * The state an append across a block boundary leaves when a crash cuts it between writing
+ * its new blocks and sealing the old last block again as an inner one (docs/FORMAT.md,
+ * "Crash consistency"): block n is not the file's last, is a full stored block, and
+ * authenticates only with the final flag. codec_open_unsealed() opens such a block as
+ * codec_open() would with final set (-EBADMSG for any other block); the caller accepts it
+ * only when the next block of the file that is not a hole authenticates at its own
+ * position (codec_check_next()), as the appended blocks do: a stale block of the file put
+ * back past its end passes that only together with its own successors, which docs/FORMAT.md
+ * concedes (putting back old blocks).
+ */
+int codec_open_unsealed(const struct codec *c, uint64_t n, const uint8_t *stored,
+			size_t storedlen, uint8_t *plain, size_t *plainlen) MUST_CHECK;
+/*
+ * Whether stored block m (last: it is the file's last block) proves that an unsealed block
+ * before it is the state of an interrupted append: 0 when it authenticates (with the
+ * final flag when last; an inner block also when it is itself a full block still sealed
+ * final), 1 when it is a hole (the caller looks at the next block), or -EBADMSG/-EPROTO.
+ * scratch: room for a full plaintext block, wiped before return.
+ */
+int codec_check_next(const struct codec *c, uint64_t m, bool last, const uint8_t *stored,
+		     size_t storedlen, uint8_t *scratch) MUST_CHECK;
+/*
  * Seal plainlen bytes (1 .. a full block) as block n with a fresh nonce (the next of
  * c->nonces, else drawn now) into out (room for plainlen + overhead bytes). 0 or -errno.
  */

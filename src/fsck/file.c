@@ -4,6 +4,7 @@
  * block sealed with the other final flag are told apart from a damaged block.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include "base/secmem.h"
 #include "fsck/fsck_internal.h"
 #include "keys/keys.h"
@@ -26,14 +27,63 @@ static int open_block(struct fsck *f, uint64_t n, bool final, const uint8_t *p, 
 	return r;
 }
 
+/* The file whose blocks are being checked: its handle, cipher size and block count. */
+struct file_blocks {
+	int fd;
+	uint64_t csize, nblocks;
+	int dirfd; /* the file is dirfd/name, inode ino (for a repair) */
+	const char *name;
+	uint64_t ino;
+};
+
+/*
+ * Whether inner block n, a full block sealed final, is the old last block of an append a
+ * crash cut before re-sealing it (codec_open_unsealed): the first later block that is not
+ * a hole authenticates at its position. The mount reads such a block (vault/file_state.c).
+ */
+static bool unsealed_proven(struct fsck *f, const struct file_blocks *fb, uint64_t n)
+{
+	uint8_t *stored = malloc(f->geom.cipher_size), *scratch = malloc(f->geom.plain_size);
+	bool proven = false;
+	uint64_t m;
+	size_t len;
+	int r = 1;
+
+	if (!stored || !scratch)
+		r = -ENOMEM; /* unproven: reported as the block it looks like */
+	for (m = n + 1; m < fb->nblocks && r == 1; m++) {
+		len = (size_t)block_stored_len(&f->geom, fb->csize, m);
+		if (store_pread_full(f->s, fb->fd, stored, len, block_cipher_offset(&f->geom, m)) !=
+		    (ssize_t)len)
+			break;
+		r = codec_check_next(&f->codec, m, m + 1 == fb->nblocks, stored, len, scratch);
+		proven = r == 0;
+	}
+	free(stored);
+	free(scratch); /* codec_check_next() wiped it */
+	return proven;
+}
+
 /*
  * A block that fails authentication: tell a file cut or extended at a block boundary
- * (the block opens with the other final flag) from a damaged block.
+ * (the block opens with the other final flag) from a damaged block, and an append cut by
+ * a crash (an inner block still sealed final, followed by valid blocks) from both.
  */
-static void report_bad_block(struct fsck *f, uint64_t n, bool last, const uint8_t *p,
-			     size_t len)
+static void report_bad_block(struct fsck *f, const struct file_blocks *fb, uint64_t n, bool last,
+			     const uint8_t *p, size_t len)
 {
-	if (open_block(f, n, !last, p, len) == 0)
+	size_t plen;
+	bool unsealed = !last && codec_open_unsealed(&f->codec, n, p, len, f->pbuf, &plen) == 0;
+
+	if (unsealed && (unsealed = unsealed_proven(f, fb, n)) && f->repair)
+		f->repaired = fsck_repair_reseal(f, fb->dirfd, fb->name, fb->ino, n, f->pbuf);
+	secure_wipe(f->pbuf, f->geom.plain_size);
+	if (unsealed)
+		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_FINAL_FLAG, n, NULL,
+			       "inner block is still sealed as the last block, valid blocks follow "
+			       "(an append cut by a crash; it reads)",
+			       0);
+	else if (open_block(f, n, !last, p, len) == 0)
 		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_FINAL_FLAG, n, NULL,
 			       last ? "last block is sealed as an inner block (file cut at a "
 				      "block boundary)"
@@ -48,7 +98,8 @@ static void report_bad_block(struct fsck *f, uint64_t n, bool last, const uint8_
  * Check one stored block of len bytes (the last one when last). An inner all-zero block
  * is a hole; the last block must always authenticate with the final flag set.
  */
-static void check_block(struct fsck *f, uint64_t n, bool last, const uint8_t *p, size_t len)
+static void check_block(struct fsck *f, const struct file_blocks *fb, uint64_t n, bool last,
+			const uint8_t *p, size_t len)
 {
 	int r;
 
@@ -64,15 +115,20 @@ static void check_block(struct fsck *f, uint64_t n, bool last, const uint8_t *p,
 	}
 	r = open_block(f, n, last, p, len);
 	if (r == -EBADMSG)
-		report_bad_block(f, n, last, p, len);
+		report_bad_block(f, fb, n, last, p, len);
 	else if (r < 0)
 		fsck_report_at(f, NULL, NULL, FSCK_IO_ERROR, n, NULL, "cannot check block", r);
 }
 
-/* Read and check blocks of the file fd (cipher size csize, plaintext size psize). */
-static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize)
+/*
+ * Read and check blocks of the file fd (cipher size csize, plaintext size psize), which is
+ * dirfd/name of inode ino.
+ */
+static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize, int dirfd,
+			 const char *name, uint64_t ino)
 {
 	uint64_t nblocks = block_count(&f->geom, psize), n = 0, i, chunk, off, want;
+	const struct file_blocks fb = { fd, csize, nblocks, dirfd, name, ino };
 	ssize_t got;
 
 	while (n < nblocks) {
@@ -88,7 +144,7 @@ static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize)
 			return;
 		}
 		for (i = 0; i < chunk; i++)
-			check_block(f, n + i, n + i == nblocks - 1, f->cbuf + i * f->geom.cipher_size,
+			check_block(f, &fb, n + i, n + i == nblocks - 1, f->cbuf + i * f->geom.cipher_size,
 				    (size_t)block_stored_len(&f->geom, csize, n + i));
 		n += chunk;
 	}
@@ -159,7 +215,7 @@ void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct s
 		fsck_report_io(f, NULL, "cannot derive the file key", r);
 		goto out;
 	}
-	check_blocks(f, fd, (uint64_t)now.st_size, psize);
+	check_blocks(f, fd, (uint64_t)now.st_size, psize, dirfd, name, (uint64_t)now.st_ino);
 out:
 	secure_wipe(f->file_key, FILE_KEY_LEN);
 	(void)store_close(f->s, fd); /* a read-only handle: nothing to lose */

@@ -6,8 +6,14 @@
  * and verifies everything docs/FORMAT.md lets it verify: directory IVs, every lower name,
  * long-name side files, reserved names, file sizes, headers, every content block with its
  * associated data (file id, block number, final flag), symlink targets, and the names and
- * values of user.veilfs.* extended attributes. It never modifies anything: only read,
- * stat, readlink, readdir and getxattr/listxattr calls are made.
+ * values of user.veilfs.* extended attributes. Without repair it never modifies anything:
+ * only read, stat, readlink, readdir and getxattr/listxattr calls are made. With repair
+ * (fsck_run_opts) it also changes what it can prove to be a leftover of an interrupted
+ * veilfs operation, and nothing else (docs/FSCK.md, "Repair"): it removes stray temp files
+ * of veilfs.conf and veilfs.diriv, and entries of veilfs.links/ that no symlink names
+ * (only after a walk that read every symlink), gives an empty directory without IV its IV,
+ * and re-seals as inner a full block an interrupted append left sealed final. The caller
+ * makes sure that no veilfs mount or command uses the vault meanwhile.
  *
  * Findings are handed to a callback, one at a time, as they are found; the core never
  * prints. A finding names the lower path (relative to the cipher directory) and, when
@@ -61,6 +67,7 @@ enum fsck_kind {
  *   xattr       the lower attribute name for FSCK_XATTR_*, else NULL
  *   reason      a short lowercase phrase without plaintext ("authentication failed")
  *   err         for FSCK_IO_ERROR the negative errno, else 0
+ *   repaired    with repair: what was done about it ("removed"), else NULL
  */
 struct fsck_finding {
 	enum fsck_kind kind;
@@ -70,6 +77,7 @@ struct fsck_finding {
 	const char *xattr;
 	const char *reason;
 	int err;
+	const char *repaired;
 };
 
 typedef void (*fsck_report_fn)(void *arg, const struct fsck_finding *f);
@@ -86,6 +94,12 @@ struct fsck_counts {
 	uint64_t xattrs;   /* user.veilfs.* attributes checked */
 	uint64_t problems;
 	uint64_t io_errors;
+	uint64_t repaired; /* of the problems, those repaired (only with repair) */
+};
+
+/* How to run: repair what can be proven repairable (see above). */
+struct fsck_options {
+	bool repair;
 };
 
 /* Name of a kind for messages and JSON ("block-auth"); "unknown" out of range. */
@@ -107,5 +121,13 @@ int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn
 /* The same over an existing store and root handle (borrowed: neither is closed). */
 int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 		   fsck_report_fn report, void *arg, struct fsck_counts *counts) MUST_CHECK;
+
+/* fsck_run() and fsck_run_store() with options (o NULL: the defaults, no repair). */
+int fsck_run_opts(const char *cipherdir, const char *pw, size_t pwlen,
+		  const struct fsck_options *o, fsck_report_fn report, void *arg,
+		  struct fsck_counts *counts) MUST_CHECK;
+int fsck_run_store_opts(struct store *s, int rootfd, const char *pw, size_t pwlen,
+			const struct fsck_options *o, fsck_report_fn report, void *arg,
+			struct fsck_counts *counts) MUST_CHECK;
 
 #endif

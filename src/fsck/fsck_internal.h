@@ -56,6 +56,11 @@ struct fsck {
 	unsigned plain_broken;
 	unsigned depth;
 	struct buf blobs; /* ids of the target blobs valid symlinks name, NUL-separated */
+	bool repair;	  /* fsck_options.repair */
+	/* What repair.c did about the finding reported next (fsck_report_at takes it). */
+	const char *repaired;
+	/* Some symlink could not be read or decrypted: an unnamed blob may be its target. */
+	bool links_unsure;
 };
 
 /* Saved path lengths, for fsck_path_pop(). */
@@ -101,6 +106,25 @@ void fsck_check_link_blobs(struct fsck *f);
 
 /* Check dirfd/name, a regular file whose attributes (fstatat) were st. */
 void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct stat *st);
+
+/* --- repair.c: what --repair changes (each returns what was done, or NULL) --- */
+
+/*
+ * A temp file of store_write_atomic() ("NAME.tmp.PID.N") for veilfs.conf, its version-1
+ * backup, veilfs.diriv or a long name's side file; in veilfs.links/, for a blob.
+ */
+bool fsck_is_atomic_temp(const char *name);
+bool fsck_is_blob_temp(const char *name);
+/* Remove the regular file dirfd/name, a proven leftover; NULL after reporting why not. */
+const char *fsck_repair_remove(struct fsck *f, int dirfd, const char *name);
+/* Give the directory dirfd, empty and without IV, a new IV. */
+const char *fsck_repair_diriv(struct fsck *f, int dirfd);
+/*
+ * Re-seal block n of the regular file dirfd/name (inode ino) as an inner block holding
+ * plain (a full block): the old last block of an interrupted append.
+ */
+const char *fsck_repair_reseal(struct fsck *f, int dirfd, const char *name, uint64_t ino,
+			       uint64_t n, const uint8_t *plain);
 
 /* --- walk.c: directories, names and the walk --- */
 

@@ -5,6 +5,7 @@
  * crash between writing the blob and making the link, or planted.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "fsck/fsck_internal.h"
 #include "store/store.h"
@@ -25,17 +26,29 @@ static bool blob_named(const struct fsck *f, const char *id)
 	return false;
 }
 
-static void check_blob_entries(struct fsck *f, struct store_dir *d)
+static void check_blob_entries(struct fsck *f, int dfd, struct store_dir *d)
 {
 	struct store_dirent ent;
 	int r;
+
+	char child[sizeof(LINK_BLOB_DIR) + 256];
 
 	while ((r = store_dir_next(f->s, d, &ent)) > 0) {
 		if (!strcmp(ent.name, ".") || !strcmp(ent.name, ".."))
 			continue;
 		if (strlen(ent.name) == LINK_ID_LEN && blob_named(f, ent.name))
 			continue;
-		fsck_report_at(f, LINK_BLOB_DIR, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
+		/*
+		 * A blob is written before its link, so a crash between leaves a blob no link
+		 * names: removed, but only when every symlink of the vault was read and
+		 * decrypted (a damaged or unread one may be the blob's link); the temp file
+		 * of a blob's atomic write is removed in any case.
+		 */
+		if (f->repair && ((!f->links_unsure && strlen(ent.name) == LINK_ID_LEN) ||
+				  fsck_is_blob_temp(ent.name)))
+			f->repaired = fsck_repair_remove(f, dfd, ent.name);
+		snprintf(child, sizeof(child), "%s/%s", LINK_BLOB_DIR, ent.name);
+		fsck_report_at(f, child, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
 			       "entry that no symlink target names (left by a crash, or planted)",
 			       0);
 	}
@@ -59,7 +72,7 @@ void fsck_check_link_blobs(struct fsck *f)
 	if ((r = store_dir_open(f->s, dfd, &d)) < 0) {
 		fsck_report_io(f, LINK_BLOB_DIR, "cannot list", r);
 	} else {
-		check_blob_entries(f, d);
+		check_blob_entries(f, dfd, d);
 		store_dir_close(f->s, d);
 	}
 	(void)store_close(f->s, dfd); /* a read-only handle: nothing to lose */

@@ -89,10 +89,17 @@ void fsck_report_at(struct fsck *f, const char *child, const char *child_plain,
 	struct fsck_finding fd;
 	struct path_mark m;
 
+	const char *repaired = f->repaired;
+
+	f->repaired = NULL;
 	if (kind == FSCK_IO_ERROR)
 		f->counts->io_errors++;
 	else
 		f->counts->problems++;
+	if (repaired && kind != FSCK_IO_ERROR)
+		f->counts->repaired++;
+	if (kind == FSCK_IO_ERROR || kind == FSCK_SYMLINK_INVALID)
+		f->links_unsure = true;
 	if (!f->report)
 		return;
 	if (child)
@@ -107,6 +114,7 @@ void fsck_report_at(struct fsck *f, const char *child, const char *child_plain,
 	fd.xattr = xattr;
 	fd.reason = reason;
 	fd.err = kind == FSCK_IO_ERROR ? err : 0;
+	fd.repaired = kind == FSCK_IO_ERROR ? NULL : repaired;
 	f->report(f->arg, &fd);
 	if (child)
 		fsck_path_pop(f, &m);

@@ -1,8 +1,8 @@
 /*
  * The entry points of fsck (fsck.h): unlock the config with the password, set up the
  * keys, the cipher and the buffers of one run, and walk from the root. Owns nothing of
- * what is checked (walk.c, file.c, attrs.c); read-only: no call here creates, writes,
- * renames or removes anything, and it never prints.
+ * what is checked (walk.c, file.c, attrs.c) or repaired (repair.c): no call here creates,
+ * writes, renames or removes anything, and it never prints.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,8 +75,9 @@ static int root_listable(struct store *s, int rootfd)
 	return 0;
 }
 
-int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
-		   fsck_report_fn report, void *arg, struct fsck_counts *counts)
+int fsck_run_store_opts(struct store *s, int rootfd, const char *pw, size_t pwlen,
+			const struct fsck_options *o, fsck_report_fn report, void *arg,
+			struct fsck_counts *counts)
 {
 	struct fsck f;
 	int r;
@@ -91,6 +92,7 @@ int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
 	f.report = report;
 	f.arg = arg;
 	f.counts = counts;
+	f.repair = o && o->repair;
 	if ((r = fsck_unlock(&f, rootfd, pw, pwlen)) < 0 || (r = fsck_setup_codec(&f)) < 0 ||
 	    (r = root_listable(s, rootfd)) < 0)
 		goto out;
@@ -102,8 +104,15 @@ out:
 	return r;
 }
 
-int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn report,
-	     void *arg, struct fsck_counts *counts)
+int fsck_run_store(struct store *s, int rootfd, const char *pw, size_t pwlen,
+		   fsck_report_fn report, void *arg, struct fsck_counts *counts)
+{
+	return fsck_run_store_opts(s, rootfd, pw, pwlen, NULL, report, arg, counts);
+}
+
+int fsck_run_opts(const char *cipherdir, const char *pw, size_t pwlen,
+		  const struct fsck_options *o, fsck_report_fn report, void *arg,
+		  struct fsck_counts *counts)
 {
 	struct store *s = NULL;
 	int rootfd = -1, r;
@@ -111,8 +120,14 @@ int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn
 	memset(counts, 0, sizeof(*counts));
 	if ((r = store_open_dir(cipherdir, &s, &rootfd)) < 0)
 		return r;
-	r = fsck_run_store(s, rootfd, pw, pwlen, report, arg, counts);
+	r = fsck_run_store_opts(s, rootfd, pw, pwlen, o, report, arg, counts);
 	(void)store_close(s, rootfd); /* the root directory handle, only read */
 	store_free(s);
 	return r;
+}
+
+int fsck_run(const char *cipherdir, const char *pw, size_t pwlen, fsck_report_fn report,
+	     void *arg, struct fsck_counts *counts)
+{
+	return fsck_run_opts(cipherdir, pw, pwlen, NULL, report, arg, counts);
 }

@@ -301,7 +301,8 @@ static void check_long_entry(struct fsck *f, int dirfd, const struct listing *l,
 /* Reason for an unexpected reserved name. */
 static const char *reserved_reason(const char *name)
 {
-	if (fsck_has_prefix(name, CONFIG_FILE_NAME ".tmp.") || fsck_has_prefix(name, NAMES_DIRIV_FILE ".tmp."))
+	if (fsck_has_prefix(name, CONFIG_FILE_NAME ".tmp.") ||
+	    fsck_has_prefix(name, NAMES_DIRIV_FILE ".tmp.") || fsck_is_atomic_temp(name))
 		return "leftover temporary file of an interrupted write";
 	if (!strcmp(name, CONFIG_FILE_NAME))
 		return "config file outside the root directory";
@@ -336,11 +337,20 @@ static void check_reserved_entry(struct fsck *f, int dirfd, const struct listing
 	if (!f->plaintext_names && is_side_file(name, len)) {
 		memcpy(entry, name, NAMES_LONG_LEN);
 		entry[NAMES_LONG_LEN] = '\0';
-		if (!listing_has(l, entry))
-			fsck_report_at(f, name, NULL, FSCK_LONGNAME_ORPHAN, FSCK_NO_BLOCK, NULL,
-				       "side file without its long-name entry", 0);
+		if (listing_has(l, entry))
+			return;
+		/*
+		 * A side file is written before its entry is made or renamed into place, and
+		 * removed after it: one without its entry names nothing.
+		 */
+		if (f->repair)
+			f->repaired = fsck_repair_remove(f, dirfd, name);
+		fsck_report_at(f, name, NULL, FSCK_LONGNAME_ORPHAN, FSCK_NO_BLOCK, NULL,
+			       "side file without its long-name entry", 0);
 		return;
 	}
+	if (f->repair && fsck_is_atomic_temp(name))
+		f->repaired = fsck_repair_remove(f, dirfd, name);
 	fsck_report_at(f, name, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
 		       reserved_reason(name), 0);
 }
@@ -384,10 +394,30 @@ static void check_dir_entry(struct fsck *f, int dirfd, bool is_root, const struc
 		check_encrypted_entry(f, dirfd, name, len, iv);
 }
 
+/*
+ * A directory other than the root without veilfs.diriv that holds nothing but temp files
+ * of an IV: what a mkdir leaves when a crash cuts it between making the directory and
+ * renaming its IV into place. No name in it was encrypted, so it can be given a new IV.
+ */
+static bool is_ivless_empty(struct fsck *f, int dirfd, bool is_root, const struct listing *l)
+{
+	struct stat st;
+	size_t i;
+
+	if (is_root || f->plaintext_names)
+		return false;
+	for (i = 0; i < l->n; i++)
+		if (!fsck_has_prefix(l->names[i], NAMES_DIRIV_FILE ".tmp.") ||
+		    !fsck_is_atomic_temp(l->names[i]))
+			return false;
+	return store_fstatat(f->s, dirfd, NAMES_DIRIV_FILE, &st, STORE_AT_NOFOLLOW) == -ENOENT;
+}
+
 void fsck_walk_dir(struct fsck *f, int dirfd, bool is_root)
 {
 	uint8_t iv[DIRIV_LEN];
-	bool have_iv = false;
+	bool have_iv = false, ivless_empty;
+	uint64_t io_before;
 	struct listing l;
 	size_t i;
 	int r;
@@ -398,9 +428,18 @@ void fsck_walk_dir(struct fsck *f, int dirfd, bool is_root)
 		return;
 	}
 	fsck_check_xattrs(f, dirfd);
-	if (!f->plaintext_names)
+	ivless_empty = is_ivless_empty(f, dirfd, is_root, &l);
+	io_before = f->counts->io_errors;
+	if (!f->plaintext_names && !ivless_empty)
 		have_iv = read_diriv(f, dirfd, iv);
 	for (i = 0; i < l.n; i++)
 		check_dir_entry(f, dirfd, is_root, &l, l.names[i], have_iv ? iv : NULL);
+	if (ivless_empty) {
+		/* after the loop: its temp files are gone first */
+		if (f->repair && f->counts->io_errors == io_before)
+			f->repaired = fsck_repair_diriv(f, dirfd);
+		fsck_report(f, FSCK_DIRIV_MISSING,
+			    "no " NAMES_DIRIV_FILE " in an empty directory (a mkdir cut short)");
+	}
 	listing_release(&l);
 }

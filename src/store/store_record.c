@@ -94,15 +94,27 @@ static bool record_cut(struct record_ctx *c, int fd, const void *buf, size_t cut
 	return true;
 }
 
-/* The torn states of a write of n > 1 bytes: half of it, then its aligned prefix. */
+/*
+ * The torn states of a write of n bytes at off. A disk writes whole sectors: a crash
+ * leaves a prefix of the write that ends at a sector boundary of the file (RECORD_SECTOR
+ * bytes; the lower file's blocks are sector-aligned), never one inside a sector, so a
+ * write within one sector is not torn. Two cuts: at the boundary at or before its middle
+ * (the first boundary inside when that is later), and at the last boundary inside it.
+ */
 static void record_torn(struct record_ctx *c, int fd, const void *buf, size_t n, uint64_t off)
 {
-	size_t half = n / 2, aligned = n - 1 - (n - 1) % RECORD_SECTOR;
+	uint64_t first = (off / RECORD_SECTOR + 1) * RECORD_SECTOR;
+	uint64_t last = (off + n - 1) / RECORD_SECTOR * RECORD_SECTOR;
+	uint64_t mid = (off + n / 2) / RECORD_SECTOR * RECORD_SECTOR;
 
-	if (!record_cut(c, fd, buf, half, off))
+	if (first > last)
+		return; /* within one sector */
+	if (mid < first)
+		mid = first;
+	if (!record_cut(c, fd, buf, (size_t)(mid - off), off))
 		return;
-	if (aligned > 0 && aligned != half)
-		(void)record_cut(c, fd, buf, aligned, off);
+	if (last != mid)
+		(void)record_cut(c, fd, buf, (size_t)(last - off), off);
 }
 
 static ssize_t rc_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off)

@@ -5,10 +5,12 @@
  * then copy the inner store (store_mem_snapshot()) to get what a crash right after that
  * call would leave.
  *
- * Torn writes: a pwrite of more than one byte is first forwarded cut short (its first
- * half, then its largest 512-byte-aligned prefix when that is another length), with a
- * STORE_RECORD_TORN event after each cut, and then forwarded whole, which leaves the
- * inner store as if the write had never been torn. Its STORE_RECORD_PWRITE event follows.
+ * Torn writes: a pwrite that crosses a 512-byte sector boundary of the file is first
+ * forwarded cut short at a sector boundary (the one at or before its middle, then the last
+ * one inside it when that is another; a disk writes whole sectors, so a write within one
+ * sector is never torn), with a STORE_RECORD_TORN event after each cut, and then forwarded
+ * whole, which leaves the inner store as if the write had never been torn. Its
+ * STORE_RECORD_PWRITE event follows.
  *
  * No I/O of its own and no system calls: portable. Not thread-safe (store_mem is not).
  */

@@ -6,6 +6,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
 #include "base/secmem.h"
@@ -181,11 +182,65 @@ const char *fileop_what(struct fileop *op)
 	return op->what;
 }
 
+/*
+ * Whether the blocks after block n prove that n, a full block still sealed final, is the
+ * old last block of an append a crash cut before re-sealing it (codec_open_unsealed):
+ * the first later block that is not a hole authenticates at its position. 0 or -errno
+ * (-EBADMSG when they do not).
+ */
+static int unsealed_proven(struct fileop *op, uint64_t n)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t nblocks = block_count(g, op->psize), m;
+	uint8_t *stored = malloc(g->cipher_size), *scratch = malloc(g->plain_size);
+	size_t len;
+	ssize_t got;
+	int r = -ENOMEM;
+
+	if (!stored || !scratch)
+		goto out;
+	r = -EBADMSG;
+	for (m = n + 1; m < nblocks; m++) {
+		len = (size_t)block_stored_len(g, op->csize, m);
+		got = fileop_pread(op, stored, len, block_cipher_offset(g, m));
+		if (got < 0) {
+			r = (int)got;
+			goto out;
+		}
+		if ((size_t)got != len) {
+			r = -EIO;
+			goto out;
+		}
+		r = codec_check_next(&op->b, m, m + 1 == nblocks, stored, len, scratch);
+		if (r != 1)
+			break;
+		r = -EBADMSG; /* a hole proves nothing: look further */
+	}
+out:
+	free(stored);
+	free(scratch); /* codec_check_next() wiped it */
+	return r;
+}
+
 int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *stored,
 		      size_t storedlen, uint8_t *plain, size_t *plainlen)
 {
 	int r = codec_open(&op->b, n, final, stored, storedlen, plain, plainlen);
 
+	if (r == -EBADMSG && !final &&
+	    codec_open_unsealed(&op->b, n, stored, storedlen, plain, plainlen) == 0) {
+		if ((r = unsealed_proven(op, n)) < 0) {
+			secure_wipe(plain, op->v->geom.plain_size);
+			*plainlen = 0;
+		}
+		if (r == -EBADMSG)
+			log_error("block %llu of '%s' is sealed as the last block, and no valid "
+				  "block follows it", (unsigned long long)n, fileop_what(op));
+		else if (r < 0)
+			log_error("cannot check the blocks after block %llu of '%s': %s",
+				  (unsigned long long)n, fileop_what(op), strerror(-r));
+		return r;
+	}
 	if (r == -EPROTO)
 		log_error("malformed block %llu of '%s' (%zu bytes)", (unsigned long long)n,
 			  fileop_what(op), storedlen);

@@ -993,7 +993,15 @@ out:
 	return r;
 }
 
-/* Cut the file to size (0 < size < psize): re-seal the new last block as final. */
+/*
+ * Cut the file to size (0 < size < psize): re-seal the new last block as final.
+ * Crash order: when the new last block is full, it is rewritten sealed final before the
+ * cut, so that a crash between leaves a full block sealed final followed by valid blocks,
+ * which reads as the old file (codec_open_unsealed); a cut first would leave an inner
+ * block last (a file cut at a block boundary). A short new last block cannot be written
+ * in place before the cut (the old block's tail would follow it), so the file is cut
+ * first: a crash between the two leaves an unreadable last block (tests/unit/test_crash.c).
+ */
 static int shrink(struct fileop *op, uint64_t size)
 {
 	const struct block_geom *g = &op->v->geom;
@@ -1008,6 +1016,13 @@ static int shrink(struct fileop *op, uint64_t size)
 		goto out;
 	if ((r = codec_seal(&op->b, last, true, plain, newlen, out)) < 0)
 		goto out;
+	if (newlen == g->plain_size) {
+		if ((r = store_pwrite_full(op->v->store, op->fd, out, g->cipher_size,
+					   block_cipher_offset(g, last))) < 0)
+			goto out;
+		r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size));
+		goto out;
+	}
 	if ((r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size))) < 0)
 		goto out;
 	r = store_pwrite_full(op->v->store, op->fd, out, newlen + g->overhead,

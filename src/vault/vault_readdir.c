@@ -64,6 +64,42 @@ static int vdir_entry_add(struct vault *v, struct vnode *dir, struct vdir *d,
 	return vdir_add(d, ent, off);
 }
 
+/*
+ * The listing of a directory without an IV (iv_err: why it could not be read): mkdir makes
+ * the lower directory first and its IV (temp file, rename) after it, so a crash between
+ * leaves a directory without IV that holds nothing but, perhaps, the IV's temp file. No
+ * name in it needs the IV to be listed: it lists as empty ("." and ".." as the lower
+ * listing has them). Any other lower name was encrypted under an IV that is gone: iv_err.
+ * Nothing is written here (the IV stays missing until something creates a name inside,
+ * which fails, or fsck reports it).
+ */
+static int vdir_fill_without_iv(struct vault *v, struct vnode *dir, struct vdir *d, int iv_err)
+{
+	struct store_dir *sd;
+	struct store_dirent ent;
+	char what[VAULT_WHAT_MAX];
+	int r;
+
+	if ((r = store_dir_open(v->store, dir->fd, &sd)) < 0)
+		return r;
+	while ((r = store_dir_next(v->store, sd, &ent)) == 1) {
+		if (!strcmp(ent.name, ".") || !strcmp(ent.name, "..")) {
+			if ((r = vdir_entry_add(v, dir, d, &ent)) < 0)
+				break;
+		} else if (!names_is_reserved(ent.name, strlen(ent.name))) {
+			r = iv_err;
+			break;
+		}
+	}
+	store_dir_close(v->store, sd);
+	if (r == 0) {
+		vnode_name(v, dir, what, sizeof(what));
+		log_warn("directory '%s' has no IV and is empty (a mkdir cut short): listed empty",
+			 what);
+	}
+	return r;
+}
+
 static int vdir_fill(struct vault *v, struct vnode *dir, struct vdir *d)
 {
 	struct store_dir *sd;
@@ -73,7 +109,7 @@ static int vdir_fill(struct vault *v, struct vnode *dir, struct vdir *d)
 
 	(void)vault_dir_iv_revalidate(v, dir); /* a listing shows the directory as it is now */
 	if (!v->plaintext_names && (r = vault_dir_iv(v, dir, iv)) < 0)
-		return r;
+		return r == -ENOENT ? vdir_fill_without_iv(v, dir, d, r) : r;
 	if ((r = store_dir_open(v->store, dir->fd, &sd)) < 0)
 		return r;
 	while ((r = store_dir_next(v->store, sd, &ent)) == 1)

@@ -378,6 +378,167 @@ else
 	notok "unreadable directory" "rc=$rc got=$got; $(head -c 300 "$tmp/err")"
 fi
 
+# --- --repair: what a crash provably leaves, and nothing else --------------------------------
+
+# A vault of its own (the main one's counts stay as they are): an empty directory, a file of
+# exactly one block that is appended to, a long name and a symlink with an out-of-line target.
+R=$tmp/repair
+declare -A rino
+rpopulate() {
+	mkdir "$1/e"
+	head -c 4096 /dev/urandom >"$1/f4k"
+	echo "long" >"$1/$long"
+	ln -s "/$(printf 'x%.0s' $(seq 1 4000))" "$1/farlink"
+	rino[e]=$(stat -c %i "$1/e")
+	rino[f4k]=$(stat -c %i "$1/f4k")
+	rino[long]=$(stat -c %i "$1/$long")
+	rino[farlink]=$(stat -c %i "$1/farlink")
+}
+rappend() {
+	head -c 100 /dev/urandom >>"$1/f4k"
+	cat "$1/f4k" >"$tmp/f4k.plain"
+}
+if new_vault "$R" && with_mount "$R" rpopulate &&
+	RE=$(lower_of "$R" "${rino[e]}") && RF=$(lower_of "$R" "${rino[f4k]}") &&
+	RL=$(lower_of "$R" "${rino[long]}") && RS=$(lower_of "$R" "${rino[farlink]}") &&
+	blob=$(ls "$R/veilfs.links") && [[ -n $blob && $blob != *$'\n'* ]]; then
+	# the state a crash leaves in an append at a block boundary: block 0 as it was
+	# (sealed final) before the append re-sealed it as an inner block
+	dd if="$R/$RF" of="$tmp/block0" bs=1 skip=20 count=$gcm_block status=none
+	with_mount "$R" rappend
+	dd if="$tmp/block0" of="$R/$RF" bs=1 seek=20 conv=notrunc status=none
+	# a mkdir cut before its IV was renamed into place
+	rm "$R/$RE/veilfs.diriv"
+	echo x >"$R/$RE/veilfs.diriv.tmp.4242.1"
+	# a stray config temp file; an orphan side file; an orphan out-of-line symlink blob
+	echo x >"$R/veilfs.conf.tmp.4242.0"
+	rm "$R/$RL"
+	rm "$R/$RS"
+	cp -a "$R" "$tmp/repair.damaged"
+	C=$R
+	run_fsck
+	got=$(findings 2>&1 | sort || true)
+	want=$(sort <<EOF
+block-final-flag|$RF|/f4k|0
+reserved-name|$RE/veilfs.diriv.tmp.4242.1|-|-
+diriv-missing|$RE|/e|-
+longname-orphan|$RL.name|-|-
+reserved-name|veilfs.conf.tmp.4242.0|-|-
+reserved-name|veilfs.links/$blob|-|-
+EOF
+	)
+	if [[ $rc -eq 5 && $got == "$want" ]]; then
+		ok "--repair: the damage as fsck reports it, nothing repaired without --repair"
+	else
+		notok "--repair: the damage as fsck reports it" "rc=$rc got=$got"
+	fi
+	run_fsck --repair
+	got=$(jq -r '.findings[] | "\(.kind)|\(.lower_path)|\(.repaired)"' "$tmp/out" 2>&1 | sort || true)
+	want=$(sort <<EOF
+block-final-flag|$RF|re-sealed as an inner block
+reserved-name|$RE/veilfs.diriv.tmp.4242.1|removed
+diriv-missing|$RE|directory IV created
+longname-orphan|$RL.name|removed
+reserved-name|veilfs.conf.tmp.4242.0|removed
+reserved-name|veilfs.links/$blob|removed
+EOF
+	)
+	if [[ $rc -eq 0 && $got == "$want" ]] &&
+		[[ $(jq -c '[.problems, .repaired, .io_errors]' "$tmp/out") == "[6,6,0]" ]]; then
+		ok "--repair: each leftover repaired and named, exit 0"
+	else
+		notok "--repair: each leftover repaired" "rc=$rc got=$got; $(head -c 300 "$tmp/err")"
+	fi
+	run_fsck
+	expect_case "--repair: fsck clean afterwards" 0 ""
+	rcheck() {
+		if cmp -s "$1/f4k" "$tmp/f4k.plain" && [[ -z $(ls -A "$1/e") ]] &&
+			echo new >"$1/e/n" && [[ $(cat "$1/e/n") == new ]]; then
+			ok "--repair: the appended file reads whole, the directory lists and takes a file"
+		else
+			notok "--repair: the repaired vault through a mount"
+		fi
+	}
+	with_mount "$R" rcheck
+	# the text form names the repair
+	rm -rf "$R" && cp -a "$tmp/repair.damaged" "$R"
+	set +e
+	timeout $T "$VEILFS" fsck --passfile "$pw" --repair "$R" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	if [[ $rc -eq 0 ]] && grep -qxF "reserved-name: 'veilfs.conf.tmp.4242.0': leftover temporary file of an interrupted write [repaired: removed]" "$tmp/out" &&
+		grep -qx '6 of the problems repaired' "$tmp/out"; then
+		ok "--repair: text output names each repair"
+	else
+		notok "--repair: text output" "rc=$rc: $(head -c 600 "$tmp/out")"
+	fi
+	# refused while the vault is mounted (and nothing changed)
+	rm -rf "$R" && cp -a "$tmp/repair.damaged" "$R"
+	rm "$R/veilfs.conf.tmp.4242.0" # (a mount would not mind it, but keep the state simple)
+	# names and contents of every file but the mount's registration (its heartbeat changes)
+	files_sum() {
+		(cd "$1" && find . -name 'veilfs.mount.*' -prune -o -type f -print | sort |
+			xargs -d '\n' sha256sum)
+	}
+	m=$tmp/mnt.repair
+	vmount "$R" "$m"
+	files_sum "$R" >"$tmp/before"
+	set +e
+	timeout $T "$VEILFS" fsck --passfile "$pw" --repair "$R" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	files_sum "$R" >"$tmp/after"
+	if [[ $rc -eq 6 ]] && cmp -s "$tmp/before" "$tmp/after" && grep -q 'mounted at' "$tmp/err"; then
+		ok "--repair: refused on a vault mounted here, exit 6, nothing changed"
+	else
+		notok "--repair on a mounted vault" "rc=$rc; $(head -c 300 "$tmp/err")"
+	fi
+	# the same mount unseen (detached in a private mount namespace of fsck's own): the
+	# registry's live registration refuses it
+	set +e
+	timeout $T unshare -m --propagation private sh -c 'umount -l "$1" && exec "$2" fsck \
+		--passfile "$3" --repair "$4"' sh "$m" "$VEILFS" "$pw" "$R" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	files_sum "$R" >"$tmp/after"
+	vumount "$m"
+	if [[ $rc -eq 6 ]] && cmp -s "$tmp/before" "$tmp/after" &&
+		grep -q 'live mount registration' "$tmp/err"; then
+		ok "--repair: refused while the registry has a live mount, exit 6, nothing changed"
+	else
+		notok "--repair with a live registration" "rc=$rc; $(head -c 300 "$tmp/err")"
+	fi
+else
+	notok "--repair: setup" "cannot build the repair vault"
+fi
+
+# what it cannot prove it leaves alone: a damaged block, a cut file, an undecryptable name
+reset
+flip_byte "$C/${L[rand]}" $(($(block_off 3) + 50))
+truncate -s "$(block_off 1)" "$C/${L[exact]}"
+snapshot "$C" >"$tmp/before"
+run_fsck --repair
+snapshot "$C" >"$tmp/after"
+got=$(jq -r '.findings[] | "\(.kind)|\(.repaired)"' "$tmp/out" 2>&1 | sort || true)
+if [[ $rc -eq 5 && $got == $'block-auth|null\nblock-final-flag|null' ]] &&
+	cmp -s "$tmp/before" "$tmp/after"; then
+	ok "--repair: a damaged block and a cut file are reported, not touched, exit 5"
+else
+	notok "--repair: unprovable damage" "rc=$rc got=$got; $(diff "$tmp/before" "$tmp/after" | head -5)"
+fi
+
+set +e
+timeout $T "$VEILFS" fsck --passfile "$pw" --repair --repair-nothing "$C" >/dev/null 2>&1
+rc1=$?
+timeout $T "$VEILFS" fsck --passfile "$pw" --repair --force "$C" >/dev/null 2>&1
+rc2=$?
+set -e
+if [[ $rc1 -eq 2 && $rc2 -eq 2 ]]; then
+	ok "--repair with --repair-nothing or --force: usage error"
+else
+	notok "--repair usage errors" "rc=$rc1,$rc2"
+fi
+
 # --- the other cipher, and plaintext names ----------------------------------------------------
 
 small() {

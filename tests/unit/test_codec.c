@@ -4,7 +4,8 @@
  * flag, file id or key, fails with -EBADMSG and a wiped output; impossible lengths
  * (empty, truncated, oversized, short inner blocks) fail with -EPROTO before any tag
  * check; holes open as zeros only where the format allows them; the nonces of a
- * multi-block write are used in order. Then the size and offset arithmetic the vault and
+ * multi-block write are used in order; a full block sealed final opens as the state of an
+ * interrupted append only through codec_open_unsealed(). Then the size and offset arithmetic the vault and
  * fsck use (format/block.h), exhaustively on small block sizes.
  */
 #include <errno.h>
@@ -303,4 +304,43 @@ TEST(codec_size_arithmetic_small_blocks)
 			}
 		}
 	}
+}
+
+/*
+ * The state of an append cut by a crash: a full block sealed final opens through
+ * codec_open_unsealed() (a short one, an inner-sealed one or one of another position does
+ * not), and codec_check_next() accepts as its proof only a block that authenticates at its
+ * own position (a hole: look further, 1).
+ */
+TEST(codec_unsealed_block_of_an_interrupted_append)
+{
+	static uint8_t plain[BLOCK_PLAIN_SIZE], full_final[BIG], inner[BIG], short_final[BIG];
+	static uint8_t back[BIG], zero[BIG];
+	struct fixture f;
+	size_t got, cs;
+
+	EXPECT(fixture_init(&f, AEAD_AES256_GCM, BLOCK_PLAIN_SIZE));
+	cs = f.g.cipher_size;
+	fill(plain, sizeof(plain), 3);
+	EXPECT(codec_seal(&f.c, 4, true, plain, sizeof(plain), full_final) == 0);
+	EXPECT(codec_seal(&f.c, 4, false, plain, sizeof(plain), inner) == 0);
+	EXPECT(codec_seal(&f.c, 5, true, plain, 100, short_final) == 0);
+	EXPECT(codec_open_unsealed(&f.c, 4, full_final, cs, back, &got) == 0);
+	EXPECT(got == sizeof(plain) && !memcmp(back, plain, sizeof(plain)));
+	EXPECT(codec_open_unsealed(&f.c, 5, full_final, cs, back, &got) == -EBADMSG);
+	EXPECT(codec_open_unsealed(&f.c, 4, inner, cs, back, &got) == -EBADMSG);
+	EXPECT(codec_open_unsealed(&f.c, 5, short_final, 100 + f.g.overhead, back, &got) ==
+	       -EBADMSG);
+	EXPECT(codec_open_unsealed(&f.c, 4, zero, cs, back, &got) == -EBADMSG);
+	/* the proof: the next block at its position, with its own flag, or unsealed itself */
+	EXPECT(codec_check_next(&f.c, 5, true, short_final, 100 + f.g.overhead, back) == 0);
+	EXPECT(test_all_zero(back, sizeof(plain)));
+	EXPECT(codec_check_next(&f.c, 6, true, short_final, 100 + f.g.overhead, back) ==
+	       -EBADMSG);
+	EXPECT(codec_check_next(&f.c, 4, false, inner, cs, back) == 0);
+	EXPECT(codec_check_next(&f.c, 4, false, full_final, cs, back) == 0);
+	EXPECT(codec_check_next(&f.c, 4, true, inner, cs, back) == -EBADMSG);
+	EXPECT(codec_check_next(&f.c, 4, false, zero, cs, back) == 1);
+	EXPECT(codec_check_next(&f.c, 4, true, zero, cs, back) < 0);
+	fixture_release(&f);
 }

@@ -73,6 +73,7 @@ struct crash_sim {
 	int nwrites, nsyncs;
 	unsigned states;
 	unsigned fsck_kinds[FSCK_KIND_COUNT], fsck_states;
+	unsigned repaired, repaired_states; /* findings fsck --repair repaired, and in how many states */
 	unsigned state_unreadable; /* names that failed to list, look up or read in this state */
 	char fsck_log[2048];	   /* "op:kind" of each state with findings */
 };

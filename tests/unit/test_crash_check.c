@@ -335,6 +335,20 @@ static void fsck_log(struct crash_sim *s, const struct crash_label *l, const str
 	}
 }
 
+/* fsck (with repair when o says so) with the step's new, else its old password. */
+static int fsck_either_password(struct crash_sim *s, struct store *snap, int rootfd,
+				const struct fsck_options *o, fsck_report_fn fn, void *arg,
+				struct fsck_counts *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	r = fsck_run_store_opts(snap, rootfd, s->pw_new, strlen(s->pw_new), o, fn, arg, c);
+	if (r == -EPERM && s->pw_old != s->pw_new)
+		r = fsck_run_store_opts(snap, rootfd, s->pw_old, strlen(s->pw_old), o, fn, arg, c);
+	return r;
+}
+
 /* (d): fsck over the state, logged; the number of findings (the state is not changed). */
 static unsigned run_fsck(struct crash_sim *s, struct store *snap, int rootfd,
 			 const struct crash_label *l)
@@ -343,10 +357,7 @@ static unsigned run_fsck(struct crash_sim *s, struct store *snap, int rootfd,
 	struct fsck_counts c;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	r = fsck_run_store(snap, rootfd, s->pw_new, strlen(s->pw_new), on_finding, &st, &c);
-	if (r == -EPERM && s->pw_old != s->pw_new)
-		r = fsck_run_store(snap, rootfd, s->pw_old, strlen(s->pw_old), on_finding, &st, &c);
+	r = fsck_either_password(s, snap, rootfd, NULL, on_finding, &st, &c);
 	if (r < 0)
 		violate(s, l, "veilfs.conf", "fsck cannot run: %s", err_name(r));
 	if (st.found) {
@@ -393,12 +404,66 @@ static void check_password(struct crash_sim *s, struct store *snap, int rootfd,
 	vault_keys_free(keys);
 }
 
+/* (a)-(c) on the state snap (taken over and freed). */
+static void check_state(struct crash_sim *s, struct store *snap, int rootfd,
+			const struct crash_label *l)
+{
+	struct vault *v;
+	struct vnode *root;
+
+	if (!(v = open_state(s, snap, rootfd, l)))
+		return;
+	for (int i = 0; i < s->n; i++)
+		s->e[i].seen = false;
+	s->state_unreadable = 0;
+	root = vault_root(v);
+	walk_dir(s, v, root, "", 0, l);
+	check_missing(s, l);
+	vnode_unref(v, root);
+	vault_close(v);
+}
+
+/*
+ * (d) with repair, on a second copy of a state where fsck found something: fsck --repair,
+ * then fsck again, which must find exactly what was not repaired; the repaired state is
+ * checked as (a)-(c) again (its violations are labelled "repaired").
+ */
+static void check_repair(struct crash_sim *s, const struct crash_label *l, unsigned found)
+{
+	const struct fsck_options o = { .repair = true };
+	const struct crash_label lr = { l->op, l->op_name, "repaired" };
+	struct fsck_counts before, after;
+	struct store *snap;
+	int rootfd, r;
+
+	if (store_mem_snapshot(s->mem, &snap, &rootfd) < 0) {
+		violate(s, l, "/", "snapshot fails");
+		return;
+	}
+	r = fsck_either_password(s, snap, rootfd, &o, NULL, NULL, &before);
+	if (r == 0 && before.problems != found)
+		violate(s, l, "/", "fsck --repair finds other problems than fsck");
+	if (r == 0 && before.repaired) {
+		s->repaired += (unsigned)before.repaired;
+		s->repaired_states++;
+		r = fsck_either_password(s, snap, rootfd, NULL, NULL, NULL, &after);
+		if (r == 0 && after.problems != before.problems - before.repaired)
+			violate(s, &lr, "/", "fsck after --repair finds what it repaired");
+	}
+	if (r < 0)
+		violate(s, l, "veilfs.conf", "fsck --repair cannot run: %s", err_name(r));
+	if (r == 0 && before.repaired) {
+		check_state(s, snap, rootfd, &lr);
+		return;
+	}
+	(void)store_close(snap, rootfd);
+	store_free(snap);
+}
+
 /* Copy what a crash now would leave and check it as a fresh vault. */
 static void check_now(struct crash_sim *s, const struct crash_label *l)
 {
 	struct store *snap;
-	struct vault *v;
-	struct vnode *root;
 	unsigned found;
 	int rootfd;
 
@@ -410,19 +475,12 @@ static void check_now(struct crash_sim *s, const struct crash_label *l)
 	found = run_fsck(s, snap, rootfd, l);
 	if (s->pw_old != s->pw_new)
 		check_password(s, snap, rootfd, l);
-	if (!(v = open_state(s, snap, rootfd, l)))
-		return;
-	for (int i = 0; i < s->n; i++)
-		s->e[i].seen = false;
-	s->state_unreadable = 0;
-	root = vault_root(v);
-	walk_dir(s, v, root, "", 0, l);
-	check_missing(s, l);
-	vnode_unref(v, root);
-	vault_close(v);
+	check_state(s, snap, rootfd, l);
 	/* fsck must see what a crash leaves unreadable */
 	if (s->state_unreadable && !found)
 		violate(s, l, "/", "fsck finds nothing where a name or file is unreadable");
+	if (found)
+		check_repair(s, l, found);
 }
 
 /* --- recording --- */

@@ -33,18 +33,26 @@ static void on_event(void *arg, const struct store_record_event *e)
 	l->e[l->n++] = *e;
 }
 
-/* Each row: pwrite of len bytes at 0 on an empty file; the torn lengths expected. */
+/*
+ * Each row: pwrite of len bytes at off on an empty file; the torn lengths expected (cut
+ * only at 512-byte sector boundaries of the file: a write within one sector is not torn).
+ */
 static const struct {
+	uint64_t off;
 	size_t len;
 	size_t torn[2];
 	int ntorn;
 } write_rows[] = {
-	{ 1, { 0, 0 }, 0 },
-	{ 2, { 1, 0 }, 1 },
-	{ 512, { 256, 0 }, 1 },
-	{ 1000, { 500, 512 }, 2 },
-	{ 1024, { 512, 0 }, 1 },
-	{ 4124, { 2062, 4096 }, 2 },
+	{ 0, 1, { 0, 0 }, 0 },
+	{ 0, 2, { 0, 0 }, 0 },
+	{ 0, 512, { 0, 0 }, 0 },
+	{ 0, 1000, { 512, 0 }, 1 },
+	{ 0, 1024, { 512, 0 }, 1 },
+	{ 0, 4124, { 2048, 4096 }, 2 },
+	{ 20, 148, { 0, 0 }, 0 },	      /* a header and a small first block */
+	{ 20, 4124, { 2028, 4076 }, 2 },      /* block 0 after the header */
+	{ 4144, 4124, { 2000, 4048 }, 2 },    /* block 1 */
+	{ 500, 100, { 12, 0 }, 1 },	      /* across one boundary */
 };
 
 TEST(store_record_torn_writes)
@@ -66,20 +74,20 @@ TEST(store_record_torn_writes)
 		EXPECT(store_record_new(mem, on_event, &log, &rec) == 0);
 		fd = store_openat(rec, rootfd, "f", STORE_RDWR | STORE_CREAT | STORE_EXCL, 0600);
 		EXPECT(fd >= 0);
-		EXPECT(store_pwrite(rec, fd, data, len, 0) == (ssize_t)len);
+		EXPECT(store_pwrite(rec, fd, data, len, write_rows[i].off) == (ssize_t)len);
 		EXPECTF(log.n == 2 + write_rows[i].ntorn, "row %zu: %d events", i, log.n);
 		EXPECT(log.e[0].op == STORE_RECORD_CREATE && log.e[0].ino != 0);
 		for (k = 0; k < write_rows[i].ntorn && k + 1 < log.n; k++) {
 			EXPECTF(log.e[k + 1].op == STORE_RECORD_TORN &&
 					log.e[k + 1].len == write_rows[i].torn[k] &&
-					log.size_at[k + 1] == write_rows[i].torn[k],
+					log.size_at[k + 1] == write_rows[i].off + write_rows[i].torn[k],
 				"row %zu cut %d", i, k);
 		}
 		k = log.n - 1;
 		EXPECTF(log.e[k].op == STORE_RECORD_PWRITE && log.e[k].len == len &&
-				log.size_at[k] == len && log.e[k].index == (unsigned)k,
+				log.size_at[k] == write_rows[i].off + len && log.e[k].index == (unsigned)k,
 			"row %zu", i);
-		EXPECT(store_pread_full(rec, fd, back, len, 0) == (ssize_t)len);
+		EXPECT(store_pread_full(rec, fd, back, len, write_rows[i].off) == (ssize_t)len);
 		EXPECTF(memcmp(back, data, len) == 0, "row %zu", i);
 		EXPECT(store_close(rec, fd) == 0);
 		EXPECT(store_close(rec, rootfd) == 0);
