@@ -491,6 +491,24 @@ test_tpm_slot_against_swtpm() {
 	[[ $out == sealed ]] || die "cat after remove: $out"
 }
 
+# Two machines, two TPMs, one vault: each TPM opens its own slot (the other's is tried
+# first and fails), and removing one machine's slot locks out only that machine.
+test_tpm_two_machines_one_vault() {
+	v2_vault v
+	tpm_start a
+	tcti_a=$TPM2TOOLS_TCTI
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label machine-a --tpm "$T/v"
+	tpm_start b
+	tcti_b=$TPM2TOOLS_TCTI
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label machine-b --tpm "$T/v"
+	[[ $(labels "$T/v") == "password recovery machine-a machine-b" ]] || die "labels: $(labels "$T/v")"
+	TPM2TOOLS_TCTI=$tcti_a mount_check "$T/v" --tpm
+	TPM2TOOLS_TCTI=$tcti_b mount_check "$T/v" --tpm
+	expect_rc 0 "$V" key remove --passfile "$T/v.pw" --label machine-a "$T/v"
+	TPM2TOOLS_TCTI=$tcti_a expect_rc 1 "$V" ls --tpm "$T/v"
+	TPM2TOOLS_TCTI=$tcti_b expect_rc 0 "$V" ls --tpm "$T/v"
+}
+
 # The TPM blobs are untrusted input: malformed lengths, a public area that does not parse,
 # and a private blob the TPM rejects each give a clear error, and other slots still open.
 test_tpm_garbage_blobs() {
