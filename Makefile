@@ -21,7 +21,7 @@ SANFLAGS =
 OPT     ?= -O2 -g
 endif
 
-PKGS    := fuse3 libcrypto libargon2 libsodium smbclient
+PKGS    := fuse3 libcrypto libargon2 libsodium smbclient tss2-esys tss2-mu tss2-tctildr tss2-rc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -12,7 +12,7 @@ flags=(-std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werr
 	-Wno-unused-function -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -Isrc -Ifuzz $(pkg-config --cflags smbclient))
 # shellcheck disable=SC2207
-libs=($(pkg-config --libs libcrypto libargon2 libsodium smbclient) -lpthread)
+libs=($(pkg-config --libs libcrypto libargon2 libsodium smbclient tss2-esys tss2-mu tss2-tctildr tss2-rc) -lpthread)
 # the vault targets (fuzz_vault*.c) drive src/vault (and src/fsck) over the in-memory store
 srcs=$(ls src/{base,crypto,format,codec,keys,names,store,coord,vault,fsck}/*.c)
 for t in fuzz/fuzz_*.c; do

@@ -29,6 +29,13 @@ seed("config_v2", v2)
 # the first slot alone (nslots 1), and a version-1 file (rejected by the v2 parser)
 seed("config_v2", v2[:40] + b"\0\1\0\0" + v2[44:44 + 148])
 seed("config_v2", load("config.txt")[0]["config"])
+# a TPM slot (type 4): the vectors' key-file slot made one, followed by its blobs of the
+# sizes swtpm gives (a 46-byte public area of a keyed-hash object, a 158-byte private area)
+tpm = bytearray(v2[44 + 148:44 + 2 * 148])
+tpm[0] = 4
+pub = bytes.fromhex("0008000b0000005200000010") + struct.pack(">H", 32) + bytes(range(32))
+seed("config_v2", v2[:40] + b"\0\1\0\0" + bytes(tpm) + struct.pack(">H", len(pub)) + pub +
+     struct.pack(">H", 158) + bytes(range(158)))
 seed("header", load("header.txt")[0]["header"])
 cipher = size = None
 for r in load("blocks.txt"):

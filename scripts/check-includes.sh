@@ -166,6 +166,9 @@ while IFS= read -r f; do
 			if [[ $inc =~ $fuse_hdr ]]; then
 				bad "$f includes <$inc>: no FUSE headers below fuse/"
 				port_ok=0
+			elif [[ $inc == tss2/* && $f != src/keys/tpm.c ]]; then
+				bad "$f includes <$inc>: tpm2-tss headers only in src/keys/tpm.c ($design)"
+				port_ok=0
 			elif [[ $inc =~ $linux_only ]] && ((!guarded)); then
 				bad "$f includes <$inc> outside #ifdef __linux__: Linux-only header in the portable core"
 				port_ok=0

@@ -17,15 +17,17 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 source "$repo/scripts/no-services.sh"
 
 build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-dev
-	libsodium-dev libsmbclient-dev clang libclang-rt-14-dev python3 bsdextrautils scdoc)
+	libsodium-dev libsmbclient-dev libtss2-dev clang libclang-rt-14-dev python3 bsdextrautils scdoc)
 # Man pages are built with scdoc. CLI tests (python3 json.tool, sha256sum), fuzzing (clang,
 # libclang-rt), mount tests (fuse3), integration workloads (git, sqlite3, xz, the
 # linux-source tarball), the integration tools' self-test on a second FUSE file system
 # (bindfs), valgrind; the completion tests (bash-completion, zsh), the man page test
 # (man-db), systemd-analyze for the unit (systemd), building the .deb (debhelper,
-# dpkg-dev, fakeroot), the offline commands' memory bound (GNU time: /usr/bin/time -v).
+# dpkg-dev, fakeroot), the offline commands' memory bound (GNU time: /usr/bin/time -v); TPM key
+# slots (libtss2-dev: ESAPI, marshalling, the TCTI loader and TCTIs) are tested against a
+# software TPM (swtpm, started by tests/cli/keyslots.sh on loopback; it ships no service).
 test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck
-	bash-completion zsh man-db systemd debhelper dpkg-dev fakeroot time)
+	bash-completion zsh man-db systemd debhelper dpkg-dev fakeroot time swtpm)
 
 want_build=0 want_test=0 want_bench=0
 case ${1:---build} in

@@ -9,21 +9,21 @@ _veilfs_options() {
 		--label --recovery-key-file --no-recovery-key --format-version \
 		--smb-user --smb-passfile -h --help ;;
 	info) echo --json -h --help ;;
-	passwd) echo --passfile --extpass --keyfile --recovery-key --new-passfile --new-extpass \
+	passwd) echo --passfile --extpass --keyfile --recovery-key --tpm --new-passfile --new-extpass \
 		--label --kdf-memory --kdf-time --json -h --help ;;
-	mount) echo --passfile --extpass --keyfile --recovery-key -f --foreground -q --quiet --json --ro -o --shared= \
+	mount) echo --passfile --extpass --keyfile --recovery-key --tpm -f --foreground -q --quiet --json --ro -o --shared= \
 		--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile \
 		-h --help ;;
 	umount) echo --json -h --help ;;
 	status) echo --json -h --help ;;
-	key) echo --passfile --extpass --keyfile --recovery-key --label --new-passfile \
+	key) echo --passfile --extpass --keyfile --recovery-key --tpm --label --new-passfile \
 		--new-keyfile --new-recovery-key-file --kdf-memory --kdf-time --json -h --help ;;
 	upgrade) echo --passfile --extpass --label -h --help ;;
-	ls) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -l --json -h --help ;;
-	cat | get | put) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -h --help ;;
-	rm) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
-	mkdir) echo --passfile --extpass --keyfile --recovery-key --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
-	fsck) echo --passfile --extpass --keyfile --recovery-key --json --repair --repair-nothing --force -h --help ;;
+	ls) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -l --json -h --help ;;
+	cat | get | put) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -h --help ;;
+	rm) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
+	mkdir) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
+	fsck) echo --passfile --extpass --keyfile --recovery-key --tpm --json --repair --repair-nothing --force -h --help ;;
 	esac
 }
 

@@ -1,10 +1,12 @@
 /*
  * Key files and recovery-key files for the CLI (auth.h): reading them into secmem as
- * typed secrets, and creating new ones exclusively with mode 0600. File contents are never
- * printed or logged; messages name the file only.
+ * typed secrets, and creating new ones exclusively with mode 0600; the typed secret that
+ * names the TPM for a TPM slot. File contents are never printed or logged; messages name
+ * the file only.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,12 +14,49 @@
 #include "cli/auth.h"
 #include "cli/cli.h"
 #include "keys/keyslots.h"
+#include "keys/tpm.h"
 
 enum { RECOVERY_FILE_MAX = 256 };
 
 unsigned auth_source_count(const struct password_source *src)
 {
-	return !!src->passfile + !!src->extpass + !!src->keyfile + !!src->recovery_key;
+	return !!src->passfile + !!src->extpass + !!src->keyfile + !!src->recovery_key +
+	       !!src->tpm;
+}
+
+const char *auth_tpm_tcti(void)
+{
+	const char *t = getenv("TPM2TOOLS_TCTI");
+
+	return t && *t ? t : AUTH_TPM_TCTI_DEFAULT;
+}
+
+int auth_tpm_secret(struct password *pw, bool unlock)
+{
+	const char *tcti = auth_tpm_tcti();
+	size_t len = strlen(tcti);
+
+	pw->data = NULL;
+	pw->len = 0;
+	if (len > TPM_TCTI_MAX) {
+		cli_error("TPM2TOOLS_TCTI is longer than %d bytes", TPM_TCTI_MAX);
+		return CLI_EXIT_USAGE;
+	}
+	/* the library's messages would repeat ours, unless the user asked for them */
+	if (setenv("TSS2_LOG", "all+NONE", 0) < 0) {
+		cli_error("cannot set TSS2_LOG: %s", strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	pw->data = secmem_alloc(len + KEYS_SECRET_OVERHEAD + 1);
+	if (!pw->data) {
+		cli_error("cannot prepare the TPM unlock: %s", strerror(ENOMEM));
+		return CLI_EXIT_ERROR;
+	}
+	keys_secret_encode(CONFIG_SLOT_TPM, (const uint8_t *)tcti, len, (uint8_t *)pw->data);
+	pw->len = len + KEYS_SECRET_OVERHEAD;
+	pw->data[pw->len] = '\0';
+	cli_note_tpm_auth(unlock);
+	return 0;
 }
 
 /* Read up to max bytes of path into buf; *len gets the count, max + 1 means too long. */
@@ -128,9 +167,11 @@ int auth_read_typed(const struct password_source *src, struct password *pw)
 	pw->data = NULL;
 	pw->len = 0;
 	if (auth_source_count(src) != 1) {
-		cli_error("give one of --passfile, --extpass, --keyfile and --recovery-key");
+		cli_error("give one of --passfile, --extpass, --keyfile, --recovery-key and --tpm");
 		return CLI_EXIT_USAGE;
 	}
+	if (src->tpm)
+		return auth_tpm_secret(pw, true);
 	return src->keyfile ? read_keyfile(src->keyfile, pw) : read_recovery(src->recovery_key, pw);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "base/log.h"
+#include "cli/auth.h"
 #include "cli/cli.h"
 #include "keys/keys.h"
 #include "vault/admin.h"
@@ -90,10 +91,29 @@ int cli_kdf_limit_from_env(void)
 	return 0;
 }
 
+static bool tpm_used, tpm_unlocks;
+
+void cli_note_tpm_auth(bool unlock)
+{
+	tpm_used = true;
+	tpm_unlocks = tpm_unlocks || unlock;
+}
+
 int cli_vault_error(const char *what, const char *dir, int err)
 {
 	struct stat st;
 
+	if (tpm_unlocks && err == -EPERM) {
+		cli_error("%s '%s': the TPM at '%s' unseals none of its TPM slots (a different "
+			  "or cleared TPM, a damaged slot, or no TPM slot)", what, dir,
+			  auth_tpm_tcti());
+		return CLI_EXIT_WRONG_PASSWORD;
+	}
+	if (tpm_used && err == -ENODEV) {
+		cli_error("%s '%s': no TPM answers at '%s' (set TPM2TOOLS_TCTI to reach "
+			  "another one)", what, dir, auth_tpm_tcti());
+		return CLI_EXIT_ERROR;
+	}
 	switch (-err) {
 	case EPERM:
 		cli_error("wrong password for '%s'", dir);

@@ -44,6 +44,12 @@ int cli_one_cipherdir(const char *cmd, int argc, int optind_value);
  * (exit 4).
  */
 int cli_vault_error(const char *what, const char *dir, int err);
+/*
+ * This command uses a TPM (cli/auth.c): from now on cli_vault_error() says so for -ENODEV
+ * (no TPM answers) and, when the TPM is the unlock method (unlock), for -EPERM (no TPM
+ * slot this TPM unseals).
+ */
+void cli_note_tpm_auth(bool unlock);
 
 /*
  * The environment variable that raises (or lowers) the largest KDF cost accepted from a

@@ -28,7 +28,8 @@
 enum { FSCK_EXIT_PROBLEMS = 5 };
 
 static const char fsck_help[] =
-	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD | --keyfile F | --recovery-key F]\n"
+	"usage: " CLI_PROG " fsck [--passfile F | --extpass CMD | --keyfile F | --recovery-key F |\n"
+	"                   --tpm]\n"
 	"                   [--json] [--repair | --repair-nothing] [--force] CIPHERDIR\n"
 	"\n"
 	"Check the vault in CIPHERDIR offline: the config and password, every directory IV,\n"
@@ -45,6 +46,8 @@ static const char fsck_help[] =
 	"  --extpass CMD      read the password from the output of '/bin/sh -c CMD'\n"
 	"  --keyfile F        unlock with the key file F (a key-file slot)\n"
 	"  --recovery-key F   unlock with the recovery key written in file F\n"
+	"  --tpm              unlock with a TPM slot, unsealed by this machine's TPM\n"
+	"                     (TCTI from TPM2TOOLS_TCTI; default device:/dev/tpmrm0)\n"
 	"                     Without either, it is asked on the terminal, or read from\n"
 	"                     standard input when that is not a terminal.\n"
 	"  --json             print one JSON object (findings and counts) on stdout\n"
@@ -74,6 +77,7 @@ enum {
 	OPT_FORCE,
 	OPT_KEYFILE,
 	OPT_RECOVERY_KEY,
+	OPT_TPM,
 };
 
 static const struct option fsck_options[] = {
@@ -81,6 +85,7 @@ static const struct option fsck_options[] = {
 	{ "extpass", required_argument, NULL, OPT_EXTPASS },
 	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
 	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
+	{ "tpm", no_argument, NULL, OPT_TPM },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "repair", no_argument, NULL, OPT_REPAIR },
 	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
@@ -370,6 +375,9 @@ int cmd_fsck_main(int argc, char **argv)
 		case OPT_RECOVERY_KEY:
 			src.recovery_key = optarg;
 			break;
+		case OPT_TPM:
+			src.tpm = true;
+			break;
 		case OPT_JSON:
 			o.json = true;
 			break;
@@ -396,8 +404,8 @@ int cmd_fsck_main(int argc, char **argv)
 	if (o.repair && force)
 		return cli_usage_error("fsck", "--repair is never forced onto a mounted vault");
 	if (auth_source_count(&src) > 1)
-		return cli_usage_error("fsck", "give one of --passfile, --extpass, --keyfile and "
-					       "--recovery-key");
+		return cli_usage_error("fsck", "give one of --passfile, --extpass, --keyfile, "
+					       "--recovery-key and --tpm");
 	/* an smb:// URL: checked without its user part (no password in any message) */
 	if ((r = cli_smb_prepare("fsck", argv[optind], &smb, &public)) != 0)
 		return r;

@@ -21,14 +21,15 @@
 static const char key_help[] =
 	"usage: " CLI_PROG " key list [--json] CIPHERDIR\n"
 	"       " CLI_PROG " key add [AUTH] --label NAME (--new-passfile F | --new-keyfile F |\n"
-	"                          --new-recovery-key-file F) [--kdf-memory MIB] [--kdf-time N]\n"
-	"                          CIPHERDIR\n"
+	"                          --new-recovery-key-file F | --tpm) [--kdf-memory MIB]\n"
+	"                          [--kdf-time N] CIPHERDIR\n"
 	"       " CLI_PROG " key remove [AUTH] --label NAME CIPHERDIR\n"
 	"\n"
 	"Manage the key slots of a version-2 vault: each slot wraps the master key under one\n"
-	"unlock method (a password, a key file or the recovery key). Only veilfs.conf is\n"
-	"rewritten, atomically and under a lock that other administrators wait for; files\n"
-	"and mounted clients are not touched. Version-1 vaults: run '" CLI_PROG " upgrade'.\n"
+	"unlock method (a password, a key file, the recovery key or this machine's TPM 2.0).\n"
+	"Only veilfs.conf is rewritten, atomically and under a lock that other\n"
+	"administrators wait for; files and mounted clients are not touched. Version-1\n"
+	"vaults: run '" CLI_PROG " upgrade'.\n"
 	"\n"
 	"  list     label, type, KDF cost and creation time of every slot (no password)\n"
 	"  add      add a slot; AUTH is any unlock method the vault has now\n"
@@ -41,6 +42,9 @@ static const char key_help[] =
 	"                      must not exist) and a key-file slot for it\n"
 	"  --new-recovery-key-file F  create F (mode 0600; it must not exist) holding a new\n"
 	"                      recovery key (64 hex digits) and a recovery slot for it\n"
+	"  --tpm               add without a --new-* option: the new slot is a TPM slot, a\n"
+	"                      random key sealed to this machine's TPM (TCTI from\n"
+	"                      TPM2TOOLS_TCTI), and AUTH is another method\n"
 	"  --kdf-memory MIB    add, password slot: Argon2id memory in MiB (default 64)\n"
 	"  --kdf-time N        add, password slot: Argon2id passes (default 3); 4 lanes\n"
 	"  --json              list: print {\"version\": N, \"slots\": [...]}\n"
@@ -61,6 +65,7 @@ enum {
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
 	OPT_JSON,
+	OPT_TPM,
 };
 
 static const struct option key_options[] = {
@@ -68,6 +73,7 @@ static const struct option key_options[] = {
 	{ "extpass", required_argument, NULL, OPT_EXTPASS },
 	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
 	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
+	{ "tpm", no_argument, NULL, OPT_TPM },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "new-passfile", required_argument, NULL, OPT_NEW_PASSFILE },
 	{ "new-keyfile", required_argument, NULL, OPT_NEW_KEYFILE },
@@ -85,6 +91,7 @@ struct key_args {
 	const char *label, *new_passfile, *new_keyfile, *new_recovery, *dir;
 	uint32_t kdf_mib, kdf_time;
 	bool json;
+	bool new_tpm; /* add: the new slot is a TPM slot */
 };
 
 static int key_parse(int argc, char **argv, struct key_args *a)
@@ -116,6 +123,7 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 		case OPT_NEW_KEYFILE: a->new_keyfile = optarg; break;
 		case OPT_NEW_RECOVERY: a->new_recovery = optarg; break;
 		case OPT_JSON: a->json = true; break;
+		case OPT_TPM: a->auth.tpm = true; break;
 		case OPT_KDF_MEMORY:
 			if (!cli_parse_u32(optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
 					   KEYS_KDF_MEMORY_MAX_KIB / 1024, &a->kdf_mib))
@@ -141,9 +149,15 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 		return cli_usage_error("key", argc == optind ? "missing CIPHERDIR"
 							      : "too many arguments");
 	a->dir = argv[optind];
+	/* add: --tpm without a --new-* option is the new slot, not the AUTH */
+	if (!strcmp(a->sub, "add") && a->auth.tpm && !a->new_passfile && !a->new_keyfile &&
+	    !a->new_recovery) {
+		a->auth.tpm = false;
+		a->new_tpm = true;
+	}
 	if (auth_source_count(&a->auth) > 1)
-		return cli_usage_error("key", "give one of --passfile, --extpass, --keyfile and "
-					      "--recovery-key");
+		return cli_usage_error("key", "give one of --passfile, --extpass, --keyfile, "
+					      "--recovery-key and --tpm");
 	if (!strcmp(a->sub, "list"))
 		return 0;
 	if (!a->label)
@@ -151,9 +165,10 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 	if (!config_slot_label_is_valid(a->label))
 		return cli_usage_error("key", "label '%s' is not 1 ... 32 characters of "
 					      "[A-Za-z0-9._@+-]", a->label);
-	if (!strcmp(a->sub, "add") && !!a->new_passfile + !!a->new_keyfile + !!a->new_recovery != 1)
-		return cli_usage_error("key", "add needs one of --new-passfile F, --new-keyfile F "
-					      "and --new-recovery-key-file F");
+	if (!strcmp(a->sub, "add") &&
+	    !!a->new_passfile + !!a->new_keyfile + !!a->new_recovery + a->new_tpm != 1)
+		return cli_usage_error("key", "add needs one of --new-passfile F, --new-keyfile F, "
+					      "--new-recovery-key-file F and --tpm");
 	return 0;
 }
 
@@ -282,6 +297,14 @@ static int key_new_secret(const struct key_args *a, struct password *secret,
 		n->kdf_memory_kib = a->kdf_mib * 1024;
 		n->kdf_time = a->kdf_time;
 		n->kdf_lanes = VAULT_DEFAULT_KDF_LANES;
+	} else if (a->new_tpm) {
+		/* the slot's key is made and sealed by keys/; the secret names the TPM */
+		if ((r = auth_tpm_secret(secret, false)) != 0)
+			return r;
+		n->type = CONFIG_SLOT_TPM;
+		n->secret = (const uint8_t *)secret->data + KEYS_SECRET_OVERHEAD;
+		n->len = secret->len - KEYS_SECRET_OVERHEAD;
+		return 0;
 	} else {
 		secret->data = secmem_alloc(32 + 1);
 		if (!secret->data)

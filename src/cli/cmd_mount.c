@@ -152,6 +152,8 @@ static void usage(FILE *f)
 	    "  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n"
 	    "  --keyfile F      unlock with the key file F (a key-file slot of the vault)\n"
 	    "  --recovery-key F unlock with the recovery key written in file F\n"
+	    "  --tpm            unlock with a TPM slot, unsealed by this machine's TPM\n"
+	    "                   (TCTI from TPM2TOOLS_TCTI; default device:/dev/tpmrm0)\n"
 	    "                   (without any: prompt on a terminal, else read stdin)\n"
 	    "  -f, --foreground stay in the foreground and log to stderr (Ctrl-C unmounts)\n"
 	    "  --ro             mount read-only (writes fail with EROFS)\n"
@@ -373,7 +375,8 @@ enum mount_opt {
 	OPT_IDLE,
 	OPT_JSON,
 	OPT_KEYFILE,
-	OPT_RECOVERY_KEY
+	OPT_RECOVERY_KEY,
+	OPT_TPM
 };
 
 static const struct option mount_longopts[] = {
@@ -381,6 +384,7 @@ static const struct option mount_longopts[] = {
     {"extpass", required_argument, NULL, OPT_EXTPASS},
     {"keyfile", required_argument, NULL, OPT_KEYFILE},
     {"recovery-key", required_argument, NULL, OPT_RECOVERY_KEY},
+    {"tpm", no_argument, NULL, OPT_TPM},
     {"foreground", no_argument, NULL, 'f'},
     {"ro", no_argument, NULL, OPT_RO},
     {"log", required_argument, NULL, OPT_LOG},
@@ -412,6 +416,9 @@ static int take_option(struct mount_args *a, int c, char **argv)
 		return 0;
 	case OPT_RECOVERY_KEY:
 		a->pwsrc.recovery_key = optarg;
+		return 0;
+	case OPT_TPM:
+		a->pwsrc.tpm = true;
 		return 0;
 	case 'f':
 		a->foreground = true;
@@ -477,8 +484,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		if ((r = take_option(a, c, argv)) != 0)
 			return r;
 	if (auth_source_count(&a->pwsrc) > 1)
-		return cli_usage_error("mount", "give one of --passfile, --extpass, --keyfile and "
-						"--recovery-key");
+		return cli_usage_error("mount", "give one of --passfile, --extpass, --keyfile, "
+						"--recovery-key and --tpm");
 	if (argc - optind != 2)
 		return cli_usage_error("mount", "expected CIPHERDIR and MOUNTPOINT");
 	a->cipherdir = argv[optind];

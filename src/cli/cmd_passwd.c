@@ -19,7 +19,8 @@
 #include "vault/admin_slots.h"
 
 static const char passwd_help[] =
-	"usage: " CLI_PROG " passwd [--passfile F | --extpass CMD | --keyfile F | --recovery-key F]\n"
+	"usage: " CLI_PROG " passwd [--passfile F | --extpass CMD | --keyfile F | --recovery-key F |\n"
+	"                     --tpm]\n"
 	"                     [--new-passfile F | --new-extpass CMD] [--label NAME]\n"
 	"                     [--kdf-memory MIB] [--kdf-time N] CIPHERDIR\n"
 	"\n"
@@ -36,6 +37,8 @@ static const char passwd_help[] =
 	"  --extpass CMD        read the old password from the output of '/bin/sh -c CMD'\n"
 	"  --keyfile F          unlock with the key file F instead of the old password\n"
 	"  --recovery-key F     unlock with the recovery key written in file F\n"
+	"  --tpm                unlock with a TPM slot, unsealed by this machine's TPM\n"
+	"                       (TCTI from TPM2TOOLS_TCTI; default device:/dev/tpmrm0)\n"
 	"  --label NAME         version 2: the password slot to change\n"
 	"  --kdf-memory MIB     version 2: new Argon2id memory in MiB, 8 ... 4096\n"
 	"  --kdf-time N         version 2: new Argon2id passes, 1 ... 64\n"
@@ -57,6 +60,7 @@ enum {
 	OPT_NEW_EXTPASS,
 	OPT_KEYFILE,
 	OPT_RECOVERY_KEY,
+	OPT_TPM,
 	OPT_LABEL,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
@@ -70,6 +74,7 @@ static const struct option passwd_options[] = {
 	{ "new-extpass", required_argument, NULL, OPT_NEW_EXTPASS },
 	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
 	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
+	{ "tpm", no_argument, NULL, OPT_TPM },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
 	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
@@ -179,6 +184,9 @@ static int passwd_take_option(struct passwd_args *a, int c, char **argv)
 	case OPT_RECOVERY_KEY:
 		a->oldsrc.recovery_key = optarg;
 		return 0;
+	case OPT_TPM:
+		a->oldsrc.tpm = true;
+		return 0;
 	case OPT_JSON:
 		a->ps.json = true;
 		return 0;
@@ -250,8 +258,8 @@ int cmd_passwd_main(int argc, char **argv)
 	if ((r = cli_one_cipherdir("passwd", argc, optind)) != 0)
 		return r;
 	if (auth_source_count(&a.oldsrc) > 1)
-		return cli_usage_error("passwd", "give one of --passfile, --extpass, --keyfile and "
-						 "--recovery-key");
+		return cli_usage_error("passwd", "give one of --passfile, --extpass, --keyfile, "
+						 "--recovery-key and --tpm");
 	if (a.newsrc.passfile && a.newsrc.extpass)
 		return cli_usage_error("passwd",
 				       "--new-passfile and --new-extpass cannot be used together");

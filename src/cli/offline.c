@@ -40,6 +40,9 @@ int offline_option(const char *cmd, struct offline_args *a, int c, const char *a
 	case OFFLINE_OPT_RECOVERY_KEY:
 		a->pwsrc.recovery_key = arg;
 		return 0;
+	case OFFLINE_OPT_TPM:
+		a->pwsrc.tpm = true;
+		return 0;
 	case OFFLINE_OPT_LEASE: {
 		char *end = NULL;
 		double sec;
@@ -152,8 +155,8 @@ int offline_open(struct offline *o, const char *cmd, const char *cipherdir,
 	o->who.uid = getuid();
 	o->who.gid = getgid();
 	if (auth_source_count(&a->pwsrc) > 1)
-		return cli_usage_error(cmd, "give one of --passfile, --extpass, --keyfile and "
-					    "--recovery-key");
+		return cli_usage_error(cmd, "give one of --passfile, --extpass, --keyfile, "
+					    "--recovery-key and --tpm");
 	if (!(o->cipher_abs = realpath(cipherdir, NULL)))
 		return cli_vault_error("cannot open vault", cipherdir, -errno);
 	if ((r = vault_admin_info(o->cipher_abs, &info)) < 0)

@@ -28,6 +28,7 @@ enum {
 	OFFLINE_OPT_LEASE,
 	OFFLINE_OPT_KEYFILE,
 	OFFLINE_OPT_RECOVERY_KEY,
+	OFFLINE_OPT_TPM,
 	OFFLINE_OPT_VERBOSE = 'v',
 	OFFLINE_OPT_NEXT = 270,
 };
@@ -37,6 +38,7 @@ enum {
 	{ "extpass", required_argument, NULL, OFFLINE_OPT_EXTPASS },                      \
 	{ "keyfile", required_argument, NULL, OFFLINE_OPT_KEYFILE },                      \
 	{ "recovery-key", required_argument, NULL, OFFLINE_OPT_RECOVERY_KEY },            \
+	{ "tpm", no_argument, NULL, OFFLINE_OPT_TPM },                                    \
 	{ "shared", required_argument, NULL, OFFLINE_OPT_SHARED },                        \
 	{ "verbose", no_argument, NULL, OFFLINE_OPT_VERBOSE },                            \
 	{ "lock-lease", required_argument, NULL, OFFLINE_OPT_LEASE },                     \
@@ -48,6 +50,8 @@ enum {
 	"  --extpass CMD    read the password from the first line CMD (via /bin/sh) prints\n" \
 	"  --keyfile F      unlock with the key file F (a key-file slot)\n"               \
 	"  --recovery-key F unlock with the recovery key written in file F\n"             \
+	"  --tpm            unlock with a TPM slot, unsealed by this machine's TPM\n"     \
+	"                   (TCTI from TPM2TOOLS_TCTI; default device:/dev/tpmrm0)\n"    \
 	"                   (without any: prompt on a terminal, else read stdin)\n"       \
 	"  --shared=MODE    the cross-client locks to take (docs/SHARED.md): auto\n"      \
 	"                   (default: the mode of the live shared mounts of CIPHERDIR,\n" \

@@ -260,7 +260,7 @@ int password_read(const struct password_source *src, const char *prompt, bool co
 	size_t againlen = 0;
 	int r;
 
-	if (src->keyfile || src->recovery_key)
+	if (src->keyfile || src->recovery_key || src->tpm)
 		return auth_read_typed(src, pw);
 	pw->len = 0;
 	pw->data = secmem_alloc(PASSWORD_BUF);

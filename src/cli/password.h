@@ -20,8 +20,8 @@ enum { PASSWORD_MAX = 1024 };
 
 /*
  * Where a password comes from; all NULL means prompt (terminal) or stdin. Borrowed.
- * keyfile and recovery_key name the other unlock methods of a version-2 vault; with one
- * of them, password_read() reads that secret instead (cli/auth.h) and pw holds a typed
+ * keyfile, recovery_key and tpm name the other unlock methods of a version-2 vault; with
+ * one of them, password_read() reads that secret instead (cli/auth.h) and pw holds a typed
  * secret (keys/keyslots.h) that the core takes where it takes a password.
  */
 struct password_source {
@@ -29,6 +29,7 @@ struct password_source {
 	const char *extpass;
 	const char *keyfile;
 	const char *recovery_key;
+	bool tpm; /* unseal a TPM slot with the TPM of TPM2TOOLS_TCTI (cli/auth.h) */
 };
 
 struct password {

@@ -1,6 +1,7 @@
 /*
  * Encode, decode and validate veilfs.conf version 2 (docs/FORMAT.md, "Config file,
- * version 2"): a 44-byte vault-wide part and 1 ... 16 slots of 148 bytes, big-endian.
+ * version 2"): a 44-byte vault-wide part and 1 ... 16 slots of 148 bytes, big-endian; a TPM
+ * slot is followed by its two length-prefixed blobs (opaque here).
  * The parser reads through a cursor that checks the remaining length before every field,
  * validates each field with its own error and rejects trailing bytes (STYLE rule 22).
  * Wrapping the master key into a slot belongs to keys/.
@@ -51,7 +52,7 @@ static_assert((int)S_SALT + (int)CONFIG_SALT_LEN == (int)S_NONCE, "nonce follows
 static_assert((int)S_NONCE + (int)CONFIG_WRAP_NONCE_LEN == (int)S_WRAPPED, "wrapped key follows the nonce");
 static_assert((int)S_WRAPPED == (int)CONFIG_SLOT_AD_LEN, "a slot's wrap binds every byte before the key");
 static_assert(CONFIG_SLOT_SIZE == 148, "FORMAT.md: a slot is 148 bytes");
-static_assert(CONFIG_V2_SIZE_MIN == 192 && CONFIG_V2_SIZE_MAX == 2412, "FORMAT.md sizes");
+static_assert(CONFIG_V2_SIZE_MIN == 192 && CONFIG_V2_SIZE_MAX == 10668, "FORMAT.md sizes");
 
 static bool in_range(uint32_t v, uint32_t lo, uint32_t hi)
 {
@@ -85,6 +86,8 @@ const char *config_slot_type_name(uint8_t type)
 		return "keyfile";
 	case CONFIG_SLOT_RECOVERY:
 		return "recovery";
+	case CONFIG_SLOT_TPM:
+		return "tpm";
 	default:
 		return NULL;
 	}
@@ -125,9 +128,25 @@ static const char *slot_invalid_field(const struct config_slot *s)
 		if (s->kdf_lanes)
 			return "kdf lanes";
 	}
+	if (s->type == CONFIG_SLOT_TPM) {
+		if (!in_range(s->tpm_public_len, 1, CONFIG_TPM_BLOB_MAX))
+			return "tpm public length";
+		if (!in_range(s->tpm_private_len, 1, CONFIG_TPM_BLOB_MAX))
+			return "tpm private length";
+	} else if (s->tpm_public_len || s->tpm_private_len) {
+		return "tpm blobs";
+	}
 	if (!config_slot_label_is_valid(s->label))
 		return "label";
 	return NULL;
+}
+
+/* Bytes a slot takes: the fixed part, and for a TPM slot its blobs with their lengths. */
+static size_t slot_size(const struct config_slot *s)
+{
+	if (s->type != CONFIG_SLOT_TPM)
+		return CONFIG_SLOT_SIZE;
+	return CONFIG_SLOT_SIZE + 4 + (size_t)s->tpm_public_len + s->tpm_private_len;
 }
 
 const char *config_v2_invalid_field(const struct config_v2 *c, char *buf, size_t size)
@@ -167,7 +186,12 @@ int config_v2_validate(const struct config_v2 *c)
 
 size_t config_v2_size(const struct config_v2 *c)
 {
-	return CONFIG_V2_HEADER_SIZE + (size_t)c->nslots * CONFIG_SLOT_SIZE;
+	size_t n = CONFIG_V2_HEADER_SIZE;
+	unsigned i;
+
+	for (i = 0; i < c->nslots && i < CONFIG_SLOTS_MAX; i++)
+		n += slot_size(&c->slots[i]);
+	return n;
 }
 
 static void encode_header(const struct config_v2 *c, uint8_t *out)
@@ -213,10 +237,21 @@ int config_v2_encode(const struct config_v2 *c, uint8_t *out, size_t cap)
 	if (cap < config_v2_size(c))
 		return -ENOSPC;
 	encode_header(c, out);
+	p = out + CONFIG_V2_HEADER_SIZE;
 	for (i = 0; i < c->nslots; i++) {
-		p = out + CONFIG_V2_HEADER_SIZE + (size_t)i * CONFIG_SLOT_SIZE;
-		encode_slot_ad(&c->slots[i], p);
-		memcpy(p + S_WRAPPED, c->slots[i].wrapped, CONFIG_WRAPPED_LEN);
+		const struct config_slot *s = &c->slots[i];
+
+		encode_slot_ad(s, p);
+		memcpy(p + S_WRAPPED, s->wrapped, CONFIG_WRAPPED_LEN);
+		p += CONFIG_SLOT_SIZE;
+		if (s->type != CONFIG_SLOT_TPM)
+			continue;
+		put_be16(p, s->tpm_public_len);
+		memcpy(p + 2, s->tpm_public, s->tpm_public_len);
+		p += 2 + s->tpm_public_len;
+		put_be16(p, s->tpm_private_len);
+		memcpy(p + 2, s->tpm_private, s->tpm_private_len);
+		p += 2 + s->tpm_private_len;
 	}
 	return 0;
 }
@@ -331,6 +366,17 @@ static int decode_slot(struct cursor *cur, struct config_slot *s)
 	    !get_bytes(cur, s->nonce, CONFIG_WRAP_NONCE_LEN) ||
 	    !get_bytes(cur, s->wrapped, CONFIG_WRAPPED_LEN))
 		return -EPROTO;
+	/* A TPM slot's blobs: each length checked before its bytes are read. */
+	if (s->type == CONFIG_SLOT_TPM) {
+		if (!get_u16(cur, &s->tpm_public_len) || s->tpm_public_len < 1 ||
+		    s->tpm_public_len > CONFIG_TPM_BLOB_MAX ||
+		    !get_bytes(cur, s->tpm_public, s->tpm_public_len))
+			return -EPROTO;
+		if (!get_u16(cur, &s->tpm_private_len) || s->tpm_private_len < 1 ||
+		    s->tpm_private_len > CONFIG_TPM_BLOB_MAX ||
+		    !get_bytes(cur, s->tpm_private, s->tpm_private_len))
+			return -EPROTO;
+	}
 	/* kdf, costs and label characters against the type. */
 	return slot_invalid_field(s) ? -EPROTO : 0;
 }

@@ -1,7 +1,9 @@
 /*
  * On-disk layout of veilfs.conf version 2 (docs/FORMAT.md, "Config file, version 2"):
  * vault-wide fields and 1 ... 16 key slots, each wrapping the master key under one unlock
- * method (password, key file, recovery key). Pure encode/decode/validate: no keys, no I/O.
+ * method (password, key file, recovery key, TPM 2.0). A TPM slot is followed by the TPM's
+ * sealed-object blobs, opaque here (keys/tpm.c parses them). Pure encode/decode/validate:
+ * no keys, no I/O.
  * Version 1 is format/config.c.
  */
 #ifndef VEILFS_FORMAT_CONFIG_V2_H
@@ -22,10 +24,16 @@ enum {
 	CONFIG_SLOT_LABEL_MAX = 32,
 	/* Bytes [0, CONFIG_SLOT_AD_LEN) of a slot are bound by its own wrap. */
 	CONFIG_SLOT_AD_LEN = 100,
+	/* The fixed part of every slot; a TPM slot's blobs follow it. */
 	CONFIG_SLOT_SIZE = CONFIG_SLOT_AD_LEN + CONFIG_WRAPPED_LEN,
+	/* A TPM slot's blobs: be16 length and bytes of the sealed object's TPM2B_PUBLIC
+	 * contents, then the same of its TPM2B_PRIVATE; each 1 ... 256 bytes. */
+	CONFIG_TPM_BLOB_MAX = 256,
+	CONFIG_SLOT_TPM_EXTRA_MAX = 2 * (2 + CONFIG_TPM_BLOB_MAX),
 	CONFIG_V2_AD_LEN = CONFIG_V2_HEADER_AD_LEN + CONFIG_SLOT_AD_LEN,
 	CONFIG_V2_SIZE_MIN = CONFIG_V2_HEADER_SIZE + CONFIG_SLOT_SIZE,
-	CONFIG_V2_SIZE_MAX = CONFIG_V2_HEADER_SIZE + CONFIG_SLOTS_MAX * CONFIG_SLOT_SIZE,
+	CONFIG_V2_SIZE_MAX = CONFIG_V2_HEADER_SIZE +
+			     CONFIG_SLOTS_MAX * (CONFIG_SLOT_SIZE + CONFIG_SLOT_TPM_EXTRA_MAX),
 };
 
 /* Slot types. */
@@ -33,9 +41,11 @@ enum config_slot_type {
 	CONFIG_SLOT_PASSWORD = 1,
 	CONFIG_SLOT_KEYFILE = 2,
 	CONFIG_SLOT_RECOVERY = 3,
+	CONFIG_SLOT_TPM = 4,
 };
 
-/* Slot KDFs: Argon2id for passwords, HKDF-SHA256 for the 256-bit random secrets. */
+/* Slot KDFs: Argon2id for passwords, HKDF-SHA256 for the 256-bit random secrets (a TPM
+ * slot's secret is the 32 bytes its sealed object holds). */
 enum config_slot_kdf {
 	CONFIG_SLOT_KDF_ARGON2ID = 1,
 	CONFIG_SLOT_KDF_HKDF = 2,
@@ -52,6 +62,11 @@ struct config_slot {
 	uint8_t salt[CONFIG_SALT_LEN];
 	uint8_t nonce[CONFIG_WRAP_NONCE_LEN];
 	uint8_t wrapped[CONFIG_WRAPPED_LEN];
+	/* TPM slots only (both lengths 0 otherwise): the sealed object, as the TPM marshals
+	 * it, without the TPM2B size fields (those are the lengths) */
+	uint16_t tpm_public_len, tpm_private_len;
+	uint8_t tpm_public[CONFIG_TPM_BLOB_MAX];
+	uint8_t tpm_private[CONFIG_TPM_BLOB_MAX];
 };
 
 struct config_v2 {
@@ -66,7 +81,7 @@ struct config_v2 {
 
 /* True for a label of 1 ... 32 characters from [A-Za-z0-9._@+-]. */
 bool config_slot_label_is_valid(const char *label);
-/* Name of a slot type ("password", "keyfile", "recovery"), or NULL. */
+/* Name of a slot type ("password", "keyfile", "recovery", "tpm"), or NULL. */
 const char *config_slot_type_name(uint8_t type);
 /* Index of the slot labelled label, or -1. */
 int config_v2_find_label(const struct config_v2 *c, const char *label);
@@ -77,7 +92,8 @@ int config_v2_find_label(const struct config_v2 *c, const char *label);
  */
 const char *config_v2_invalid_field(const struct config_v2 *c, char *buf, size_t size);
 int config_v2_validate(const struct config_v2 *c) MUST_CHECK;
-/* Size of the encoding of c: CONFIG_V2_HEADER_SIZE + nslots * CONFIG_SLOT_SIZE. */
+/* Size of the encoding of c: CONFIG_V2_HEADER_SIZE + nslots * CONFIG_SLOT_SIZE, plus
+ * 4 + the two blob lengths for each TPM slot. */
 size_t config_v2_size(const struct config_v2 *c);
 /* Validate c and write config_v2_size(c) bytes to out (cap bytes). 0 or -EPROTO/-ENOSPC. */
 int config_v2_encode(const struct config_v2 *c, uint8_t *out, size_t cap) MUST_CHECK;

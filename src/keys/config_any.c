@@ -2,6 +2,7 @@
  * veilfs.conf of either version: one read through store_read_file (bounded), dispatch on
  * the version field after the magic, and atomic saves through store_write_atomic.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/errors.h"
@@ -12,7 +13,8 @@
 #include "store/store.h"
 
 /* More than the largest config, so trailing bytes read as malformed, not as too big. */
-enum { CONFIG_ANY_READ_MAX = 4096 };
+enum { CONFIG_ANY_READ_MAX = 16384 };
+static_assert((int)CONFIG_ANY_READ_MAX > (int)CONFIG_V2_SIZE_MAX, "a full config reads whole");
 
 int config_any_load(struct store *s, int rootfd, struct config_any *c)
 {

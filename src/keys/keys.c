@@ -39,6 +39,7 @@ static const char *const key_labels[KEY_LABEL_COUNT] = {
 	[KEY_LABEL_FILE] = "veilfs v1 file",
 	[KEY_LABEL_SLOT_KEYFILE] = "veilfs v2 slot keyfile",
 	[KEY_LABEL_SLOT_RECOVERY] = "veilfs v2 slot recovery",
+	[KEY_LABEL_SLOT_TPM] = "veilfs v2 slot tpm",
 };
 
 /* Where each vault subkey goes in struct vault_keys. */

@@ -28,6 +28,7 @@ enum key_label {
 	/* KEKs of version-2 key slots with a random secret (keys/keyslots.c) */
 	KEY_LABEL_SLOT_KEYFILE,
 	KEY_LABEL_SLOT_RECOVERY,
+	KEY_LABEL_SLOT_TPM,
 	KEY_LABEL_COUNT,
 };
 

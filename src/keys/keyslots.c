@@ -1,7 +1,8 @@
 /*
  * Version-2 key slots (docs/FORMAT.md, "Key slots"): KEK = Argon2id(password, slot salt,
  * slot cost) for password slots, HKDF-SHA256(IKM = secret, salt = slot salt, info = one
- * label per slot type) for key-file and recovery slots; wrapped = AES-256-GCM(KEK, slot
+ * label per slot type) for key-file, recovery and TPM slots (a TPM slot's secret is 32
+ * random bytes sealed to the TPM, keys/tpm.c); wrapped = AES-256-GCM(KEK, slot
  * nonce, AD = vault-wide bytes [0, 40) || slot bytes [0, 100), master key). Each slot binds
  * the vault's parameters and its own fields, never the other slots, so slots can be added
  * and removed without touching the rest. The KEK lives in secmem and is wiped before return.
@@ -13,6 +14,7 @@
 #include "crypto/kdf.h"
 #include "keys/keys.h"
 #include "keys/keyslots.h"
+#include "keys/tpm.h"
 
 enum { SECRET_MARKER = 0x0a };
 
@@ -45,7 +47,10 @@ int keys_secret_parse(const char *pw, size_t pwlen, uint8_t *type, const uint8_t
 		return -EINVAL;
 	if (*type == CONFIG_SLOT_RECOVERY && *len != RECOVERY_KEY_LEN)
 		return -EINVAL;
-	if (*type != CONFIG_SLOT_KEYFILE && *type != CONFIG_SLOT_RECOVERY)
+	if (*type == CONFIG_SLOT_TPM && (*len > TPM_TCTI_MAX || memchr(*data, 0, *len)))
+		return -EINVAL;
+	if (*type != CONFIG_SLOT_KEYFILE && *type != CONFIG_SLOT_RECOVERY &&
+	    *type != CONFIG_SLOT_TPM)
 		return -EINVAL;
 	return 0;
 }
@@ -74,6 +79,11 @@ int keyslot_kek(const struct config_v2 *c, unsigned i, const uint8_t *secret, si
 		break;
 	case CONFIG_SLOT_RECOVERY:
 		label = KEY_LABEL_SLOT_RECOVERY;
+		break;
+	case CONFIG_SLOT_TPM:
+		if (len != TPM_SECRET_LEN)
+			return -EINVAL;
+		label = KEY_LABEL_SLOT_TPM;
 		break;
 	default:
 		return -EPROTO;
@@ -125,6 +135,25 @@ int keyslot_wrap_fixed(struct config_v2 *c, unsigned i,
 	return 0;
 }
 
+/* A TPM slot: a fresh slot secret, sealed to the TPM at tcti, wraps the master key. */
+static int wrap_tpm(struct config_v2 *c, unsigned i, const uint8_t master[static MASTER_KEY_LEN],
+		    const char *tcti, size_t tcti_len)
+{
+	uint8_t *key = secmem_alloc(TPM_SECRET_LEN);
+	int r = -ENOMEM;
+
+	if (!key)
+		goto out;
+	if ((r = random_bytes(key, TPM_SECRET_LEN)) < 0)
+		goto out;
+	if ((r = tpm_seal(tcti, tcti_len, key, &c->slots[i])) < 0)
+		goto out;
+	r = keyslot_wrap_fixed(c, i, master, key, TPM_SECRET_LEN);
+out:
+	secmem_free(key);
+	return r;
+}
+
 int keyslot_wrap(struct config_v2 *c, unsigned i, const uint8_t master[static MASTER_KEY_LEN],
 		 const uint8_t *secret, size_t len)
 {
@@ -136,16 +165,27 @@ int keyslot_wrap(struct config_v2 *c, unsigned i, const uint8_t master[static MA
 		return r;
 	if ((r = random_bytes(c->slots[i].nonce, CONFIG_WRAP_NONCE_LEN)) < 0)
 		return r;
+	if (c->slots[i].type == CONFIG_SLOT_TPM)
+		return wrap_tpm(c, i, master, (const char *)secret, len);
 	return keyslot_wrap_fixed(c, i, master, secret, len);
 }
 
 int keyslot_unwrap(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
 		   uint8_t master[static MASTER_KEY_LEN])
 {
+	uint8_t *key = NULL;
 	int r = -EINVAL;
 
-	if (i < CONFIG_SLOTS_MAX)
+	if (i < CONFIG_SLOTS_MAX && c->slots[i].type == CONFIG_SLOT_TPM) {
+		/* the slot's secret comes out of the TPM; secret names which TPM */
+		r = -ENOMEM;
+		if ((key = secmem_alloc(TPM_SECRET_LEN)) != NULL &&
+		    (r = tpm_unseal((const char *)secret, len, &c->slots[i], key)) == 0)
+			r = slot_op(c, i, key, TPM_SECRET_LEN, false, c->slots[i].wrapped, master);
+		secmem_free(key);
+	} else if (i < CONFIG_SLOTS_MAX) {
 		r = slot_op(c, i, secret, len, false, c->slots[i].wrapped, master);
+	}
 	if (r < 0)
 		secure_wipe(master, MASTER_KEY_LEN);
 	return r == -EBADMSG ? -EPERM : r;

@@ -2,7 +2,8 @@
  * Key slots of a version-2 config (docs/FORMAT.md, "Key slots"): wrapping the master key
  * into one slot under its unlock secret, unwrapping it from the slots of a config, and the
  * typed secrets that carry a key file or a recovery key through the password arguments of
- * the core (vault_open, fsck_run, vault_admin_*). Key material lives in secmem memory.
+ * the core (vault_open, fsck_run, vault_admin_*), or the TPM to unseal a TPM slot with.
+ * Key material lives in secmem memory.
  */
 #ifndef VEILFS_KEYS_KEYSLOTS_H
 #define VEILFS_KEYS_KEYSLOTS_H
@@ -28,7 +29,9 @@ enum {
  * An unlock secret is passed to the core as a byte string (pw, pwlen). A password is
  * its bytes as typed; it never starts with a newline byte (passwords are read one line at
  * a time). Any other secret is "typed": 0x0a, the slot type, then the secret (the key
- * file's contents, or the 32 bytes of a recovery key). keys_secret_encode() builds one
+ * file's contents, or the 32 bytes of a recovery key) or, for CONFIG_SLOT_TPM, the TCTI
+ * configuration string of the TPM that unseals it (1 ... TPM_TCTI_MAX bytes, no NUL:
+ * keys/tpm.h; the slot's own secret is sealed in that TPM). keys_secret_encode() builds one
  * into out (len + KEYS_SECRET_OVERHEAD bytes); keys_secret_parse() splits either kind:
  * *type is CONFIG_SLOT_PASSWORD for a plain password. *data points into pw.
  */
@@ -38,16 +41,20 @@ int keys_secret_parse(const char *pw, size_t pwlen, uint8_t *type, const uint8_t
 
 /*
  * Wrap master into slot i of c under secret (len bytes of the slot's kind): fresh salt
- * and nonce; type, kdf, costs, label and created of the slot must already be set.
- * Returns 0, -EPROTO for invalid slot fields, or -errno.
+ * and nonce; type, kdf, costs, label and created of the slot must already be set. For a
+ * TPM slot, secret is the TCTI string: a fresh random 32-byte slot secret is sealed to
+ * that TPM (the slot's blobs are filled) and the master wrapped under it.
+ * Returns 0, -EPROTO for invalid slot fields, or -errno (tpm.h's for a TPM slot).
  */
 int keyslot_wrap(struct config_v2 *c, unsigned i, const uint8_t master[static MASTER_KEY_LEN],
 		 const uint8_t *secret, size_t len) MUST_CHECK;
-/* keyslot_wrap() with the salt and nonce already in the slot: test vectors only. */
+/* keyslot_wrap() with the salt and nonce already in the slot: test vectors only. A TPM
+ * slot takes its 32-byte secret itself here (no TPM), as keyslot_kek(). */
 int keyslot_wrap_fixed(struct config_v2 *c, unsigned i,
 		       const uint8_t master[static MASTER_KEY_LEN], const uint8_t *secret,
 		       size_t len) MUST_CHECK;
-/* Unwrap slot i. Returns 0, -EPERM when the secret does not open it, or -errno. */
+/* Unwrap slot i (a TPM slot: secret is the TCTI string, tpm_unseal() gives the slot's
+ * secret). Returns 0, -EPERM when the secret does not open it, or -errno. */
 int keyslot_unwrap(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
 		   uint8_t master[static MASTER_KEY_LEN]) MUST_CHECK;
 /* The KEK of slot i under secret, for test vectors. */

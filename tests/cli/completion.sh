@@ -67,7 +67,7 @@ expect "mount --pa" --passfile
 expect "mount --sh" --shared=
 expect "mount --shared=l" locks lockfiles
 expect "mount --lower-direct=" on off
-expect "mount -" --passfile --extpass --keyfile --recovery-key -f --foreground -q --quiet --json --ro -o --shared= \
+expect "mount -" --passfile --extpass --keyfile --recovery-key --tpm -f --foreground -q --quiet --json --ro -o --shared= \
 	--lock-lease= --lower-direct= --idle= --log -d --debug --smb-user --smb-passfile -h --help
 expect "mount -o ro,allow_" ro,allow_other ro,allow_root
 expect "mount -o no" nonempty nowriteback nosuid nodev noexec noatime

@@ -4,7 +4,10 @@
 # the last slot is refused; wrong keys exit 1 and change nothing; the recovery key of init
 # (terminal, file, none); passwd of one slot with a new cost; upgrade of a version-1 vault
 # keeps every file readable; two concurrent `key add` both land; `kill -9` of `key add`
-# leaves a vault that opens with its old slots; slot changes under a live mount. Prints "ok"/"not ok" per test and
+# leaves a vault that opens with its old slots; slot changes under a live mount; TPM slots
+# against software TPMs (swtpm, started per case on loopback): add, list, mount, fsck,
+# passwd and the offline commands with --tpm, a second TPM and no TPM refused, garbage
+# blobs in veilfs.conf. Prints "ok"/"not ok" per test and
 # "N passed, N failed"; each test has its own temp directory and time limit, and unmounts
 # what it mounted.
 #
@@ -33,7 +36,65 @@ unmount_all() {
 	done
 	return 0
 }
-trap unmount_all EXIT
+
+# Software TPMs a case started (pids), stopped on exit whatever happens.
+TPM_PIDS=()
+tpm_stop_all() {
+	local p
+	for p in "${TPM_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	return 0
+}
+t_on_exit 'unmount_all; tpm_stop_all'
+
+# free_port: a loopback TCP port P with P+1 free too (swtpm's server and control ports).
+free_port() {
+	python3 -c '
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p); break'
+}
+
+# tpm_start NAME: a fresh software TPM 2.0 (swtpm) with its state in $T/NAME.tpm, a child
+# of this case (pid in TPM_PIDS); sets TPM_PORT and TPM2TOOLS_TCTI to reach it.
+tpm_start() {
+	local st=$T/$1.tpm pid i
+	command -v swtpm >/dev/null || skip_case "swtpm is not installed (scripts/install-deps.sh --test)"
+	mkdir -p "$st"
+	TPM_PORT=$(free_port)
+	swtpm socket --tpm2 --server "type=tcp,port=$TPM_PORT,bindaddr=127.0.0.1" \
+		--ctrl "type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1" \
+		--flags not-need-init,startup-clear --tpmstate "dir=$st" --log "file=$T/$1.tpm.log" &
+	pid=$!
+	TPM_PIDS+=("$pid")
+	# ready once its server port accepts a connection (it exits at once if it cannot bind)
+	for i in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || die "swtpm exited: $(cat "$T/$1.tpm.log" 2>/dev/null)"
+		(exec 3<>"/dev/tcp/127.0.0.1/$TPM_PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+	((i < 300)) || die "swtpm never accepted a connection on port $TPM_PORT"
+	export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$TPM_PORT"
+}
+# tpm_stop: stop the last TPM tpm_start started.
+tpm_stop() {
+	local pid=${TPM_PIDS[-1]}
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+# slot_type DIR LABEL: the type key list --json shows for the slot LABEL.
+slot_type() {
+	"$V" key list --json "$1" | python3 -c 'import json,sys
+print([s["type"] for s in json.load(sys.stdin)["slots"] if s["label"] == sys.argv[1]][0])' "$2"
+}
 
 # mount_check DIR AUTH...: mount DIR with AUTH, write and read a file, unmount.
 mount_check() {
@@ -375,6 +436,122 @@ test_slot_changes_under_a_live_mount() {
 	expect_rc 0 "$V" umount "$T/m"
 }
 
+test_tpm_slot_against_swtpm() {
+	v2_vault v
+	tpm_start a
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label box --tpm "$T/v"
+	contains "$out" "added tpm slot 'box'"
+	[[ $(labels "$T/v") == "password recovery box" ]] || die "labels: $(labels "$T/v")"
+	[[ $(slot_type "$T/v" box) == tpm ]] || die "type: $(slot_type "$T/v" box)"
+	expect_rc 0 "$V" key list "$T/v"
+	contains "$out" "box"
+	contains "$out" "tpm"
+	# the sealed object's blobs follow the slot's 148 bytes
+	size=$(stat -c %s "$T/v/veilfs.conf")
+	((size > 44 + 3 * 148 + 4)) || die "config size $size: no TPM blobs"
+	mount_check "$T/v" --tpm
+	expect_rc 0 "$V" fsck --tpm "$T/v"
+	printf 'sealed\n' >"$T/f"
+	expect_rc 0 "$V" put --tpm "$T/v" "$T/f" /f
+	expect_rc 0 "$V" cat --tpm "$T/v" /f
+	[[ $out == sealed ]] || die "cat --tpm: $out"
+	expect_rc 0 "$V" ls --tpm "$T/v"
+	contains "$out" "f"
+	# --tpm as the AUTH of key add (with a --new-* option) and of passwd
+	expect_rc 0 "$V" key add --tpm --label kf --new-keyfile "$T/kf" "$T/v"
+	pwfile new.pw "a new password"
+	expect_rc 0 "$V" passwd --tpm --label password --new-passfile "$T/new.pw" "${KDF[@]}" "$T/v"
+	expect_rc 1 "$V" ls --passfile "$T/v.pw" "$T/v"
+	mount_check "$T/v" --passfile "$T/new.pw"
+	# a different TPM (fresh state) unseals nothing: exit 1, a message naming the TPM
+	tpm_stop
+	tpm_start b
+	mkdir -p "$T/m"
+	expect_rc 1 "$V" mount --tpm "$T/v" "$T/m"
+	contains "$err" "unseals none of its TPM slots"
+	contains "$err" "port=$TPM_PORT"
+	! is_mounted "$T/m" || die "mounted with another TPM"
+	expect_rc 1 "$V" fsck --tpm "$T/v"
+	expect_rc 1 "$V" cat --tpm "$T/v" /f
+	# no TPM at all: exit 4, a message saying so (the stopped TPM's port is closed)
+	tpm_stop
+	expect_rc 4 "$V" mount --tpm "$T/v" "$T/m"
+	contains "$err" "no TPM answers at 'swtpm:host=127.0.0.1,port=$TPM_PORT'"
+	! is_mounted "$T/m" || die "mounted without a TPM"
+	expect_rc 4 "$V" key add --passfile "$T/new.pw" --label box2 --tpm "$T/v"
+	contains "$err" "no TPM answers"
+	[[ $(labels "$T/v") == "password recovery box kf" ]] || die "labels after a failed add: $(labels "$T/v")"
+	# removing the TPM slot (with another method): --tpm then opens nothing, even the right TPM
+	expect_rc 0 "$V" key remove --keyfile "$T/kf" --label box "$T/v"
+	[[ $(labels "$T/v") == "password recovery kf" ]] || die "labels: $(labels "$T/v")"
+	tpm_start a
+	expect_rc 1 "$V" ls --tpm "$T/v"
+	mount_check "$T/v" --keyfile "$T/kf"
+	expect_rc 0 "$V" cat --keyfile "$T/kf" "$T/v" /f
+	[[ $out == sealed ]] || die "cat after remove: $out"
+}
+
+# Two machines, two TPMs, one vault: each TPM opens its own slot (the other's is tried
+# first and fails), and removing one machine's slot locks out only that machine.
+test_tpm_two_machines_one_vault() {
+	v2_vault v
+	tpm_start a
+	tcti_a=$TPM2TOOLS_TCTI
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label machine-a --tpm "$T/v"
+	tpm_start b
+	tcti_b=$TPM2TOOLS_TCTI
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label machine-b --tpm "$T/v"
+	[[ $(labels "$T/v") == "password recovery machine-a machine-b" ]] || die "labels: $(labels "$T/v")"
+	TPM2TOOLS_TCTI=$tcti_a mount_check "$T/v" --tpm
+	TPM2TOOLS_TCTI=$tcti_b mount_check "$T/v" --tpm
+	expect_rc 0 "$V" key remove --passfile "$T/v.pw" --label machine-a "$T/v"
+	TPM2TOOLS_TCTI=$tcti_a expect_rc 1 "$V" ls --tpm "$T/v"
+	TPM2TOOLS_TCTI=$tcti_b expect_rc 0 "$V" ls --tpm "$T/v"
+}
+
+# The TPM blobs are untrusted input: malformed lengths, a public area that does not parse,
+# and a private blob the TPM rejects each give a clear error, and other slots still open.
+test_tpm_garbage_blobs() {
+	v2_vault v
+	tpm_start a
+	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label box --tpm "$T/v"
+	cp "$T/v/veilfs.conf" "$T/good.conf"
+	chmod u+w "$T/v/veilfs.conf"
+	# patch WHAT: rewrite the TPM slot (the third: 44 + 2 * 148) from good.conf
+	patch() {
+		python3 - "$T/good.conf" "$T/v/veilfs.conf" "$1" <<-'PY'
+			import sys
+			d = bytearray(open(sys.argv[1], "rb").read())
+			o = 44 + 3 * 148                      # the TPM slot's blobs
+			pub = int.from_bytes(d[o:o + 2], "big")
+			if sys.argv[3] == "length":           # a public length past the file's end
+			    d[o:o + 2] = bytes([255, 255])
+			elif sys.argv[3] == "public":         # the public area: bytes that do not parse
+			    d[o + 2:o + 2 + pub] = bytes([255]) * pub
+			elif sys.argv[3] == "private":        # one bit of the private blob inverted
+			    q = o + 2 + pub + 2
+			    d[q + 8] ^= 0x01
+			open(sys.argv[2], "wb").write(d)
+		PY
+	}
+	mkdir -p "$T/m"
+	patch length
+	expect_rc 3 "$V" mount --tpm "$T/v" "$T/m"
+	contains "$err" "malformed"
+	expect_rc 3 "$V" key list "$T/v"
+	patch public
+	expect_rc 3 "$V" mount --tpm "$T/v" "$T/m"
+	contains "$err" "malformed"
+	! is_mounted "$T/m" || die "mounted with a garbage public area"
+	patch private
+	expect_rc 1 "$V" mount --tpm "$T/v" "$T/m"
+	contains "$err" "unseals none of its TPM slots"
+	! is_mounted "$T/m" || die "mounted with a damaged private blob"
+	mount_check "$T/v" --passfile "$T/v.pw"
+	cp "$T/good.conf" "$T/v/veilfs.conf"
+	mount_check "$T/v" --tpm
+}
+
 test_help_texts() {
 	expect_rc 0 "$V" key --help
 	for o in --json --label --new-passfile --new-keyfile --new-recovery-key-file --kdf-memory --kdf-time --passfile --extpass --keyfile --recovery-key; do
@@ -384,10 +561,11 @@ test_help_texts() {
 	contains "$out" "veilfs.conf.v1"
 	expect_rc 0 "$V" init --help
 	for o in --recovery-key-file --no-recovery-key --format-version --label; do contains "$out" "$o"; done
-	for c in mount fsck passwd; do
+	for c in mount fsck passwd key ls cat get put rm mkdir; do
 		expect_rc 0 "$V" "$c" --help
 		contains "$out" "--keyfile"
 		contains "$out" "--recovery-key"
+		contains "$out" "--tpm"
 	done
 	expect_rc 0 "$V" passwd --help
 	for o in --label --kdf-memory --kdf-time; do contains "$out" "$o"; done

@@ -64,7 +64,7 @@ TEST(config_v2_round_trip_1_to_16_slots)
 		EXPECT(config_peek_version(b, config_v2_size(&c)) == 2);
 	}
 	EXPECT_EQ(CONFIG_V2_SIZE_MIN, 192);
-	EXPECT_EQ(CONFIG_V2_SIZE_MAX, 2412);
+	EXPECT_EQ(CONFIG_V2_SIZE_MAX, 10668);
 	sample(&c, 16);
 	EXPECT(config_v2_encode(&c, b, 2411) == -ENOSPC);
 	c.nslots = 17;
@@ -92,7 +92,7 @@ static const struct {
 	/* 10 */ { 40, 2, 17, "slot count 17" },
 	/* 11 */ { 42, 2, 1, "reserved u16" },
 	/* 12 */ { 44 + 0, 1, 0, "slot type 0" },
-	/* 13 */ { 44 + 0, 1, 4, "slot type 4" },
+	/* 13 */ { 44 + 0, 1, 5, "slot type 5" },
 	/* 14 */ { 44 + 1, 1, 2, "password slot with hkdf" },
 	/* 15 */ { 44 + 2, 1, 0, "label length 0" },
 	/* 16 */ { 44 + 2, 1, 33, "label length 33" },
@@ -136,6 +136,90 @@ TEST(config_v2_each_field_rejected)
 			bad_fields[i].what);
 		EXPECTF(test_all_zero((const uint8_t *)&d, sizeof(d)), "row %zu zeroed", i + 1);
 	}
+}
+
+/* Make slot i a TPM slot with blobs of pub and priv bytes (a pattern of i). */
+static void make_tpm(struct config_v2 *c, unsigned i, unsigned pub, unsigned priv)
+{
+	struct config_slot *s = &c->slots[i];
+	unsigned j;
+
+	s->type = CONFIG_SLOT_TPM;
+	s->kdf = CONFIG_SLOT_KDF_HKDF;
+	s->kdf_time = s->kdf_memory_kib = s->kdf_lanes = 0;
+	s->tpm_public_len = (uint16_t)pub;
+	s->tpm_private_len = (uint16_t)priv;
+	for (j = 0; j < pub; j++)
+		s->tpm_public[j] = (uint8_t)(0x11 * i + j);
+	for (j = 0; j < priv; j++)
+		s->tpm_private[j] = (uint8_t)(0x37 * i + 3 * j);
+}
+
+static const struct {
+	unsigned off; /* from the start of the TPM slot's blobs */
+	uint16_t value;
+	const char *what;
+} bad_tpm[] = {
+	/* 1 */ { 0, 0, "public length 0" },
+	/* 2 */ { 0, 257, "public length 257" },
+	/* 3 */ { 0, 51, "public length past its blob (private length misread)" },
+	/* 4 */ { 2 + 50, 0, "private length 0" },
+	/* 5 */ { 2 + 50, 257, "private length 257" },
+	/* 6 */ { 2 + 50, 121, "private length past the end" },
+	/* 7 */ { 2 + 50, 119, "private length short of the end (trailing bytes)" },
+};
+
+TEST(config_v2_tpm_slot_blobs)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX + 1], t[CONFIG_V2_SIZE_MAX];
+	struct config_v2 c, d;
+	size_t i, n, len, blobs = CONFIG_V2_HEADER_SIZE + 2 * CONFIG_SLOT_SIZE;
+
+	sample(&c, 2);
+	make_tpm(&c, 1, 50, 120);
+	n = config_v2_size(&c);
+	EXPECT_EQ(n, CONFIG_V2_HEADER_SIZE + 2 * CONFIG_SLOT_SIZE + 4 + 50 + 120);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	EXPECT(config_v2_encode(&c, b, n - 1) == -ENOSPC);
+	EXPECT(get_be16(b + blobs) == 50 && get_be16(b + blobs + 2 + 50) == 120);
+	EXPECT(memcmp(b + blobs + 2, c.slots[1].tpm_public, 50) == 0);
+	EXPECT(memcmp(b + blobs + 4 + 50, c.slots[1].tpm_private, 120) == 0);
+	EXPECT(config_v2_decode(&d, b, n) == 0);
+	EXPECT(d.slots[1].type == CONFIG_SLOT_TPM && d.slots[1].tpm_public_len == 50 &&
+	       d.slots[1].tpm_private_len == 120 &&
+	       memcmp(d.slots[1].tpm_public, c.slots[1].tpm_public, 50) == 0 &&
+	       memcmp(d.slots[1].tpm_private, c.slots[1].tpm_private, 120) == 0);
+	EXPECT(d.slots[0].tpm_public_len == 0 && d.slots[0].tpm_private_len == 0);
+	EXPECT(!strcmp(config_slot_type_name(CONFIG_SLOT_TPM), "tpm"));
+	for (len = 0; len < n; len++)
+		EXPECTF(config_v2_decode(&d, b, len) == -EPROTO, "length %zu", len);
+	b[n] = 0;
+	EXPECT(config_v2_decode(&d, b, n + 1) == -EPROTO);
+	for (i = 0; i < ARRAY_SIZE(bad_tpm); i++) {
+		memcpy(t, b, n);
+		put_be16(t + blobs + bad_tpm[i].off, bad_tpm[i].value);
+		EXPECTF(config_v2_decode(&d, t, n) == -EPROTO, "row %zu (%s)", i + 1,
+			bad_tpm[i].what);
+	}
+	/* blobs on another type, none on a TPM slot: invalid, not encoded */
+	c.slots[0].tpm_public_len = 1;
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+	c.slots[0].tpm_public_len = 0;
+	c.slots[1].tpm_private_len = 0;
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+	c.slots[1].tpm_private_len = CONFIG_TPM_BLOB_MAX + 1;
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+	/* a TPM slot with Argon2id costs */
+	make_tpm(&c, 1, 50, 120);
+	c.slots[1].kdf = CONFIG_SLOT_KDF_ARGON2ID;
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+	/* the largest config: 16 TPM slots with blobs of the largest size */
+	sample(&c, CONFIG_SLOTS_MAX);
+	for (i = 0; i < CONFIG_SLOTS_MAX; i++)
+		make_tpm(&c, (unsigned)i, CONFIG_TPM_BLOB_MAX, CONFIG_TPM_BLOB_MAX);
+	EXPECT_EQ(config_v2_size(&c), CONFIG_V2_SIZE_MAX);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	EXPECT(config_v2_decode(&d, b, CONFIG_V2_SIZE_MAX) == 0);
 }
 
 TEST(config_v2_truncation_and_trailing_bytes)

@@ -41,6 +41,7 @@ static const char *const want_labels[] = {
 	/* 6 */ "veilfs v1 file",
 	/* 7 */ "veilfs v2 slot keyfile",
 	/* 8 */ "veilfs v2 slot recovery",
+	/* 9 */ "veilfs v2 slot tpm",
 };
 
 TEST(keys_labels_match_format)

@@ -341,3 +341,66 @@ TEST(slots_password_cost_above_limit_refused)
 	test_rm_tree(d);
 	free(d);
 }
+
+/*
+ * TPM slots without a TPM: the typed secret carries a TCTI string; the wrap under a given
+ * slot secret (keyslot_wrap_fixed, as the vectors use it) opens only with that secret's
+ * KEK; blobs that do not parse as a sealed object are -EPROTO before any TPM is asked; a
+ * TCTI where nothing listens is -ENODEV. The TPM itself is tested against swtpm in
+ * tests/cli/keyslots.sh.
+ */
+TEST(slots_tpm_without_a_tpm)
+{
+	static const char tcti[] = "swtpm:host=127.0.0.1,port=1";
+	uint8_t master[MASTER_KEY_LEN], out[MASTER_KEY_LEN], kek[32], kek2[32], secret[32];
+	char buf[300];
+	const uint8_t *data;
+	static struct config_v2 cfg; /* 10 KiB: not on the stack */
+	struct config_v2 *c = &cfg;
+	uint8_t type;
+	size_t len, i;
+
+	memset(c, 0, sizeof(*c));
+	/* tpm2-tss would print its connection failure below on stderr */
+	(void)setenv("TSS2_LOG", "all+NONE", 0);
+	len = typed(CONFIG_SLOT_TPM, (const uint8_t *)tcti, strlen(tcti), buf);
+	EXPECT(keys_secret_parse(buf, len, &type, &data, &len) == 0 && type == CONFIG_SLOT_TPM &&
+	       len == strlen(tcti) && !memcmp(data, tcti, len));
+	buf[5] = '\0'; /* a NUL inside the TCTI string */
+	EXPECT(keys_secret_parse(buf, strlen(tcti) + 2, &type, &data, &len) == -EINVAL);
+	memset(buf, 'x', sizeof(buf));
+	keys_secret_encode(CONFIG_SLOT_TPM, (const uint8_t *)buf + 2, 256, (uint8_t *)buf);
+	EXPECT(keys_secret_parse(buf, 258, &type, &data, &len) == -EINVAL);
+
+	c->cipher = CONFIG_CIPHER_AES256_GCM;
+	c->block_size = CONFIG_BLOCK_SIZE;
+	c->nslots = 1;
+	c->slots[0].type = CONFIG_SLOT_TPM;
+	c->slots[0].kdf = CONFIG_SLOT_KDF_HKDF;
+	strcpy(c->slots[0].label, "box");
+	c->slots[0].tpm_public_len = 4;
+	c->slots[0].tpm_private_len = 4;
+	memset(c->slots[0].tpm_public, 0xff, 4); /* no TPMT_PUBLIC */
+	for (i = 0; i < sizeof(master); i++)
+		master[i] = (uint8_t)(7 * i);
+	memset(secret, 0x42, sizeof(secret));
+	EXPECT(keyslot_wrap_fixed(c, 0, master, secret, sizeof(secret)) == 0);
+	EXPECT(keyslot_wrap_fixed(c, 0, master, secret, 31) == -EINVAL);
+	EXPECT(keyslot_kek(c, 0, secret, sizeof(secret), kek) == 0);
+	secret[0] ^= 1;
+	EXPECT(keyslot_kek(c, 0, secret, sizeof(secret), kek2) == 0 && memcmp(kek, kek2, 32));
+	/* unwrapping asks the TPM of the secret: the blobs are refused first */
+	EXPECT(keyslot_unwrap(c, 0, (const uint8_t *)tcti, strlen(tcti), out) == -EPROTO);
+	EXPECT(test_all_zero(out, sizeof(out)));
+	len = typed(CONFIG_SLOT_TPM, (const uint8_t *)tcti, strlen(tcti), buf);
+	EXPECT(keys_unlock_v2(c, buf, len, out, NULL) == -EPROTO);
+	/* a well-formed public area (a keyed-hash object), nothing listening at the TCTI */
+	{
+		static const uint8_t pub[] = { 0x00, 0x08, 0x00, 0x0b, 0x00, 0x00, 0x00, 0x52,
+					       0x00, 0x00, 0x00, 0x10, 0x00, 0x00 };
+
+		memcpy(c->slots[0].tpm_public, pub, sizeof(pub));
+		c->slots[0].tpm_public_len = sizeof(pub);
+		EXPECT(keyslot_unwrap(c, 0, (const uint8_t *)tcti, strlen(tcti), out) == -ENODEV);
+	}
+}
