@@ -61,7 +61,7 @@ static int ten_appends(struct cv *c, struct store_fault_calls *calls)
 	struct stat st;
 	int r = -1;
 
-	if (vault_create(c->v, c->root, "f", 0644, O_RDWR, &c->t.who, &n, &st) < 0)
+	if (vault_create(c->v, c->root, "f", 0644, O_RDWR, &c->t.who, &n, &st, NULL) < 0)
 		return -1;
 	store_fault_calls_reset(c->fs);
 	for (int i = 0; i < 10; i++) {
