@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tests/lib.sh: the one helper library of the veilfs test scripts (sourced by tests/mount/,
-# tests/cli/, tests/fsck/, tests/setup/ and tests/shared/ scripts).
+# tests/cli/, tests/fsck/, tests/setup/, tests/integration/ and tests/shared/ scripts).
 #
 # Owns: result counting (ok/notok, the final "N passed, N failed"), the work directory,
 # vault creation with a cheap KDF, mounting through `veilfs mount` with every mount point
 # and daemon pid remembered, and the cleanup that an EXIT trap runs so that every mount is
 # unmounted and every daemon stopped even when a check fails or the run is interrupted.
+# Mounts of other FUSE file systems a script makes itself (bindfs, sshfs) go into T_MOUNTS
+# too; other cleanup steps (temp dirs outside T_WORK) are pushed with t_defer.
 
 T_PASS=0
 T_FAIL=0
@@ -13,6 +15,7 @@ T_SKIP=0
 T_N=0
 T_MOUNTS=()	# mount points we mounted (cleanup unmounts those still mounted)
 T_PIDS=()	# daemon pids we saw (cleanup kills those still alive)
+T_DEFERRED=()	# cleanup steps pushed with t_defer (run newest first)
 T_KEEP=${VEILFS_KEEP:-0}
 
 t_log() { printf '[%s %(%H:%M:%S)T] %s\n' "${0##*/}" -1 "$*" >&2; }
@@ -147,12 +150,35 @@ vumount() {
 	timeout 60 "$VEILFS" umount "$1"
 }
 
-# force_unmount DIR: last-resort cleanup of one mount point.
+# force_unmount DIR: last-resort cleanup of one mount point: `veilfs umount` for a veilfs
+# mount, fusermount3 -u for another FUSE mount, then a lazy unmount.
 force_unmount() {
 	local m=$1
 	is_mounted "$m" || return 0
-	timeout 40 "$VEILFS" umount "$m" >/dev/null 2>&1 && return 0
+	if [[ $(mount_type "$m") == fuse.veilfs && -n ${VEILFS:-} ]]; then
+		timeout 40 "$VEILFS" umount "$m" >/dev/null 2>&1 && return 0
+	else
+		timeout 40 fusermount3 -u "$m" >/dev/null 2>&1 && return 0
+	fi
 	fusermount3 -u -z "$m" >/dev/null 2>&1 || umount -l "$m" >/dev/null 2>&1 || true
+}
+
+# t_defer CMD [ARGS...]: push one cleanup step (arguments kept as given); t_cleanup runs
+# the steps newest first, after it has unmounted T_MOUNTS (the mounts on top), and logs
+# one that fails.
+t_defer() {
+	T_DEFERRED+=("$(printf '%q ' "$@")")
+}
+
+# t_run_deferred: run and empty the t_defer stack (stdin from /dev/null).
+t_run_deferred() {
+	local i cmd
+	for ((i = ${#T_DEFERRED[@]} - 1; i >= 0; i--)); do
+		cmd=${T_DEFERRED[$i]}
+		unset 'T_DEFERRED[$i]'
+		eval "$cmd" </dev/null || t_log "cleanup step failed: $cmd"
+	done
+	T_DEFERRED=()
 }
 
 # t_unmount_all: unmount every mount point vmount mounted and stop leftover daemons.
@@ -173,9 +199,10 @@ t_unmount_all() {
 	done
 }
 
-# t_cleanup (the EXIT trap): unmount what vmount mounted, stop leftover daemons, remove
-# T_WORK (kept on failure or with VEILFS_KEEP=1). A script that ends before t_summary
-# (set -e, a failed setup step) gets one failure "script aborted" and its count line.
+# t_cleanup (the EXIT trap): unmount what vmount mounted (and what else is in T_MOUNTS),
+# stop leftover daemons, run the t_defer steps, remove T_WORK (kept on failure or with
+# VEILFS_KEEP=1). A script that ends before t_summary (set -e, a failed setup step) gets
+# one failure "script aborted" and its count line.
 t_cleanup() {
 	local rc=$?
 	set +e
@@ -185,6 +212,7 @@ t_cleanup() {
 		[ "$rc" -ne 0 ] || rc=1
 	fi
 	t_unmount_all
+	t_run_deferred
 	if [ -n "${T_WORK:-}" ] && [ -d "$T_WORK" ]; then
 		if [ "$T_KEEP" = 1 ] || [ "$T_FAIL" -ne 0 ]; then
 			t_log "work directory kept: $T_WORK"
