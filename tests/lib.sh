@@ -124,6 +124,16 @@ wait_until() {
 not_mounted() { ! is_mounted "$1"; }
 dead() { ! alive "$1"; }
 
+# wait_for SECONDS WHAT CMD...: wait_until with CMD's output discarded and a log line
+# naming WHAT on timeout; false on timeout.
+wait_for() {
+	local limit=$1 what=$2
+	shift 2
+	wait_until "$limit" "$@" >/dev/null 2>&1 && return 0
+	t_log "timed out after ${limit}s waiting for $what"
+	return 1
+}
+
 # new_vault DIR [init options...]: create a vault with the test password and a cheap KDF.
 new_vault() {
 	local c=$1
@@ -163,22 +173,29 @@ force_unmount() {
 	fusermount3 -u -z "$m" >/dev/null 2>&1 || umount -l "$m" >/dev/null 2>&1 || true
 }
 
-# t_defer CMD [ARGS...]: push one cleanup step (arguments kept as given); t_cleanup runs
-# the steps newest first, after it has unmounted T_MOUNTS (the mounts on top), and logs
-# one that fails.
+# --- the cleanup stack ---
+# t_defer CMD [ARGS...]: push one cleanup step (arguments kept as given); t_defer_eval
+# STRING: push one given as a shell string. t_cleanup runs the steps newest first, after
+# it has unmounted T_MOUNTS (the mounts on top of what the steps stop), and logs one that
+# fails; a script (or the bed libraries, tests/beds/lib.sh) may run them earlier.
 t_defer() {
 	T_DEFERRED+=("$(printf '%q ' "$@")")
 }
+t_defer_eval() {
+	T_DEFERRED+=("$1")
+}
 
-# t_run_deferred: run and empty the t_defer stack (stdin from /dev/null).
+# t_run_deferred [N]: run (newest first) and drop the steps pushed after the stack had N
+# entries (default 0: all of them); stdin from /dev/null. A step that calls it again (an
+# exit inside a step) finds the steps already taken off.
 t_run_deferred() {
-	local i cmd
-	for ((i = ${#T_DEFERRED[@]} - 1; i >= 0; i--)); do
+	local keep=${1:-0} i cmd
+	for ((i = ${#T_DEFERRED[@]} - 1; i >= keep; i--)); do
 		cmd=${T_DEFERRED[$i]}
 		unset 'T_DEFERRED[$i]'
 		eval "$cmd" </dev/null || t_log "cleanup step failed: $cmd"
 	done
-	T_DEFERRED=()
+	T_DEFERRED=("${T_DEFERRED[@]:0:$keep}")
 }
 
 # t_unmount_all: unmount every mount point vmount mounted and stop leftover daemons.
