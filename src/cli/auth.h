@@ -24,6 +24,32 @@
 	"                      Without any: a password from the terminal, or one line of\n"       \
 	"                      standard input when it is not a terminal.\n"
 
+/*
+ * getopt_long values of the AUTH options, the same in every command that takes them; a
+ * command's own values start at AUTH_OPT_NEXT. AUTH_PASSWORD_LONGOPTS (--passfile,
+ * --extpass) and AUTH_KEY_LONGOPTS (--keyfile, --recovery-key) are their option-table
+ * entries (struct option of <getopt.h>).
+ */
+enum auth_opt {
+	AUTH_OPT_PASSFILE = 256,
+	AUTH_OPT_EXTPASS,
+	AUTH_OPT_KEYFILE,
+	AUTH_OPT_RECOVERY_KEY,
+	AUTH_OPT_NEXT,
+};
+#define AUTH_PASSWORD_LONGOPTS                                                                     \
+	{ "passfile", required_argument, NULL, AUTH_OPT_PASSFILE },                                \
+	{ "extpass", required_argument, NULL, AUTH_OPT_EXTPASS }
+#define AUTH_KEY_LONGOPTS                                                                          \
+	{ "keyfile", required_argument, NULL, AUTH_OPT_KEYFILE },                                  \
+	{ "recovery-key", required_argument, NULL, AUTH_OPT_RECOVERY_KEY }
+
+/*
+ * Option c (a getopt_long value) with its argument arg: true when it is an AUTH option,
+ * then stored in src (arg is borrowed: getopt's optarg, valid as long as argv).
+ */
+bool auth_option(struct password_source *src, int c, const char *arg);
+
 /* How many of the four sources of src are set. */
 unsigned auth_source_count(const struct password_source *src);
 /*
