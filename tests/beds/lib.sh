@@ -32,7 +32,9 @@ bed_on_exit() {
 
 # bed_subshell NAME CMD [ARGS...]: run one bed's script in a subshell with its own
 # cleanup stack and mounts, so a bed that fails to start is torn down and recorded (by the
-# caller's `record BED CHECK STATUS DETAIL`), and the next bed still runs.
+# caller's `record BED CHECK STATUS DETAIL`), and the next bed still runs. The subshell
+# runs in the background and is waited for: a subshell tested with `||` would run with
+# errexit off, and a failed step would go on unnoticed.
 bed_subshell() {
 	local name=$1 rc=0
 	shift
@@ -41,7 +43,8 @@ bed_subshell() {
 		T_DEFERRED=() T_MOUNTS=() T_PIDS=()
 		trap bed_on_exit EXIT
 		"$@"
-	) || rc=$?
+	) &
+	wait $! || rc=$?
 	if ((rc != 0)); then
 		record "$name" "bed run" FAIL "bed script exited with $rc (see messages above)"
 	fi
