@@ -69,9 +69,11 @@ capture_stop() {
 	done
 }
 
-# pcap_count_raw PCAP MARKER: count MARKER in the raw capture bytes.
+# pcap_count_raw PCAP MARKER: count MARKER in the raw capture bytes (0 when grep finds
+# none; false, with a message, when PCAP is missing or grep fails).
 pcap_count_raw() {
-	LC_ALL=C grep -a -o -F -- "$2" "$1" 2>/dev/null | wc -l
+	[[ -s $1 ]] || { t_log "no capture file '$1'"; return 1; }
+	{ LC_ALL=C grep -a -o -F -- "$2" "$1" || (($? == 1)); } | wc -l
 }
 
 # pcap_count_raw_utf16 FILE MARKER: count MARKER encoded as UTF-16LE
@@ -82,7 +84,8 @@ pcap_count_raw_utf16() {
 		c="${2:i:1}"
 		pat+="$(printf '\\x%02x\\x00' "'$c")"
 	done
-	LC_ALL=C grep -a -o -P -- "$pat" "$1" 2>/dev/null | wc -l
+	[[ -s $1 ]] || { t_log "no capture file '$1'"; return 1; }
+	{ LC_ALL=C grep -a -o -P -- "$pat" "$1" || (($? == 1)); } | wc -l
 }
 
 # pcap_count_frames PCAP MARKER [PORT [DISSECTOR]]: frames containing MARKER.
