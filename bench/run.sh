@@ -84,8 +84,8 @@ cleanup() {
 		[[ -n $p ]] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$BENCH_WORK" &&
 			kill "$p" 2>/dev/null
 	done <"$BENCH_WORK/state/pids"
-	if declare -F bed_cleanup >/dev/null; then
-		bed_cleanup
+	if declare -F t_run_deferred >/dev/null; then
+		t_run_deferred
 	fi
 	return 0
 }
@@ -262,7 +262,7 @@ for b in "${bed_list[@]}"; do
 		fi
 		# shellcheck source=/dev/null
 		source "$BENCH_SFTP_LIB"
-		trap on_exit EXIT # the bed library installs its own; ours calls bed_cleanup
+		trap on_exit EXIT # the bed library installs its own; ours calls t_run_deferred
 		trap 'exit 130' INT
 		trap 'exit 143' TERM
 		sftp_bed_start "$BENCH_WORK/beds/sftp"

@@ -30,7 +30,7 @@ source "$repo/tests/beds/sftp.sh"
 source "$repo/tests/beds/gluster.sh"
 
 W=$(mktemp -d /tmp/veilfs-shared-cost.XXXXXX)
-bed_defer rm -rf "$W"
+t_defer rm -rf "$W"
 printf 'pw\n' >"$W/pw"
 RES=$W/results
 : >"$RES"
@@ -80,7 +80,7 @@ run_bed() {
 	lower=$W/$bed/lower
 	"$VEILFS" init --passfile "$W/pw" --kdf-memory 8 --kdf-time 1 "$lower/cipher" >/dev/null
 	mkdir -p "$W/$bed/m"
-	bed_defer bed_umount "$W/$bed/m" # only if a run failed half-way
+	t_defer bed_umount "$W/$bed/m" # only if a run failed half-way
 	for ((run = 1; run <= RUNS; run++)); do
 		for fresh in default none; do
 			if [[ $fresh == none ]]; then

@@ -105,7 +105,7 @@ static void walk(struct vault *v, struct vnode *dir, int depth)
 	check_rc(r = vault_opendir(v, dir, &d));
 	if (r < 0)
 		return;
-	for (size_t i = 0; count < ENTRIES_MAX && vault_dir_entry(d, i, &name, &ino, &type) == 1; i++)
+	for (size_t i = 0; count < ENTRIES_MAX && vault_dir_entry(d, i, &name, &ino, &type); i++)
 		if (strcmp(name, ".") && strcmp(name, ".."))
 			snprintf(names[count++], sizeof(names[0]), "%s", name);
 	vault_closedir(d);
@@ -131,7 +131,7 @@ static void walk(struct vault *v, struct vnode *dir, int depth)
 		vnode_unref(v, n);
 	}
 	/* new names among the planted ones: create, rename over each, remove */
-	check_rc(r = vault_create(v, dir, "fuzz-new", 0644, O_RDWR, &who, &n, &st));
+	check_rc(r = vault_create(v, dir, "fuzz-new", 0644, O_RDWR, &who, &n, &st, NULL));
 	if (r == 0) {
 		check_rc(vault_write(v, n, "data", 4, 0, false, NULL));
 		check_rc(vault_release_file(v, n));

@@ -46,10 +46,11 @@ static void put(struct vault *v, struct vnode *dir, const char *name, size_t len
 	static uint8_t data[20000];
 	struct vnode *n;
 	struct stat st;
+	bool created = false;
 
 	for (size_t i = 0; i < len; i++)
 		data[i] = (uint8_t)(i * 31 + len);
-	FUZZ_ASSERT(vault_create(v, dir, name, 0644, O_RDWR, &who, &n, &st) == 1); /* created */
+	FUZZ_ASSERT(vault_create(v, dir, name, 0644, O_RDWR, &who, &n, &st, &created) == 0 && created);
 	FUZZ_ASSERT(vault_write(v, n, data, len, 0, false, NULL) == (ssize_t)len);
 	FUZZ_ASSERT(vault_setxattr(v, n, "user.k", "value", 5, 0) == 0);
 	FUZZ_ASSERT(vault_release_file(v, n) == 0);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tests/lib.sh: the one helper library of the veilfs test scripts (sourced by tests/mount/,
-# tests/cli/, tests/fsck/, tests/setup/ and tests/shared/ scripts).
+# tests/cli/, tests/fsck/, tests/setup/, tests/integration/ and tests/shared/ scripts).
 #
 # Owns: result counting (ok/notok, the final "N passed, N failed"), the work directory,
 # vault creation with a cheap KDF, mounting through `veilfs mount` with every mount point
 # and daemon pid remembered, and the cleanup that an EXIT trap runs so that every mount is
 # unmounted and every daemon stopped even when a check fails or the run is interrupted.
+# Mounts of other FUSE file systems a script makes itself (bindfs, sshfs) go into T_MOUNTS
+# too; other cleanup steps (temp dirs outside T_WORK) are pushed with t_defer.
 
 T_PASS=0
 T_FAIL=0
@@ -13,6 +15,7 @@ T_SKIP=0
 T_N=0
 T_MOUNTS=()	# mount points we mounted (cleanup unmounts those still mounted)
 T_PIDS=()	# daemon pids we saw (cleanup kills those still alive)
+T_DEFERRED=()	# cleanup steps pushed with t_defer (run newest first)
 T_KEEP=${VEILFS_KEEP:-0}
 
 t_log() { printf '[%s %(%H:%M:%S)T] %s\n' "${0##*/}" -1 "$*" >&2; }
@@ -121,6 +124,16 @@ wait_until() {
 not_mounted() { ! is_mounted "$1"; }
 dead() { ! alive "$1"; }
 
+# wait_for SECONDS WHAT CMD...: wait_until with CMD's output discarded and a log line
+# naming WHAT on timeout; false on timeout.
+wait_for() {
+	local limit=$1 what=$2
+	shift 2
+	wait_until "$limit" "$@" >/dev/null 2>&1 && return 0
+	t_log "timed out after ${limit}s waiting for $what"
+	return 1
+}
+
 # new_vault DIR [init options...]: create a vault with the test password and a cheap KDF.
 new_vault() {
 	local c=$1
@@ -147,12 +160,42 @@ vumount() {
 	timeout 60 "$VEILFS" umount "$1"
 }
 
-# force_unmount DIR: last-resort cleanup of one mount point.
+# force_unmount DIR: last-resort cleanup of one mount point: `veilfs umount` for a veilfs
+# mount, fusermount3 -u for another FUSE mount, then a lazy unmount.
 force_unmount() {
 	local m=$1
 	is_mounted "$m" || return 0
-	timeout 40 "$VEILFS" umount "$m" >/dev/null 2>&1 && return 0
+	if [[ $(mount_type "$m") == fuse.veilfs && -n ${VEILFS:-} ]]; then
+		timeout 40 "$VEILFS" umount "$m" >/dev/null 2>&1 && return 0
+	else
+		timeout 40 fusermount3 -u "$m" >/dev/null 2>&1 && return 0
+	fi
 	fusermount3 -u -z "$m" >/dev/null 2>&1 || umount -l "$m" >/dev/null 2>&1 || true
+}
+
+# --- the cleanup stack ---
+# t_defer CMD [ARGS...]: push one cleanup step (arguments kept as given); t_defer_eval
+# STRING: push one given as a shell string. t_cleanup runs the steps newest first, after
+# it has unmounted T_MOUNTS (the mounts on top of what the steps stop), and logs one that
+# fails; a script (or the bed libraries, tests/beds/lib.sh) may run them earlier.
+t_defer() {
+	T_DEFERRED+=("$(printf '%q ' "$@")")
+}
+t_defer_eval() {
+	T_DEFERRED+=("$1")
+}
+
+# t_run_deferred [N]: run (newest first) and drop the steps pushed after the stack had N
+# entries (default 0: all of them); stdin from /dev/null. A step that calls it again (an
+# exit inside a step) finds the steps already taken off.
+t_run_deferred() {
+	local keep=${1:-0} i cmd
+	for ((i = ${#T_DEFERRED[@]} - 1; i >= keep; i--)); do
+		cmd=${T_DEFERRED[$i]}
+		unset 'T_DEFERRED[$i]'
+		eval "$cmd" </dev/null || t_log "cleanup step failed: $cmd"
+	done
+	T_DEFERRED=("${T_DEFERRED[@]:0:$keep}")
 }
 
 # t_unmount_all: unmount every mount point vmount mounted and stop leftover daemons.
@@ -173,9 +216,10 @@ t_unmount_all() {
 	done
 }
 
-# t_cleanup (the EXIT trap): unmount what vmount mounted, stop leftover daemons, remove
-# T_WORK (kept on failure or with VEILFS_KEEP=1). A script that ends before t_summary
-# (set -e, a failed setup step) gets one failure "script aborted" and its count line.
+# t_cleanup (the EXIT trap): unmount what vmount mounted (and what else is in T_MOUNTS),
+# stop leftover daemons, run the t_defer steps, remove T_WORK (kept on failure or with
+# VEILFS_KEEP=1). A script that ends before t_summary (set -e, a failed setup step) gets
+# one failure "script aborted" and its count line.
 t_cleanup() {
 	local rc=$?
 	set +e
@@ -185,6 +229,7 @@ t_cleanup() {
 		[ "$rc" -ne 0 ] || rc=1
 	fi
 	t_unmount_all
+	t_run_deferred
 	if [ -n "${T_WORK:-}" ] && [ -d "$T_WORK" ]; then
 		if [ "$T_KEEP" = 1 ] || [ "$T_FAIL" -ne 0 ]; then
 			t_log "work directory kept: $T_WORK"

@@ -95,8 +95,8 @@ on_exit() {
 	if [[ -n ${CIPHER:-} ]]; then
 		sys_umount || true
 	fi
-	if declare -F bed_cleanup >/dev/null; then
-		bed_cleanup
+	if declare -F t_run_deferred >/dev/null; then
+		t_run_deferred
 	fi
 	exit "$rc"
 }

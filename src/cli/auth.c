@@ -18,6 +18,29 @@
 
 enum { RECOVERY_FILE_MAX = 256 };
 
+bool auth_option(struct password_source *src, int c, const char *arg)
+{
+	switch (c) {
+	case AUTH_OPT_PASSFILE:
+		src->passfile = arg;
+		return true;
+	case AUTH_OPT_EXTPASS:
+		src->extpass = arg;
+		return true;
+	case AUTH_OPT_KEYFILE:
+		src->keyfile = arg;
+		return true;
+	case AUTH_OPT_RECOVERY_KEY:
+		src->recovery_key = arg;
+		return true;
+	case AUTH_OPT_TPM:
+		src->tpm = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
 unsigned auth_source_count(const struct password_source *src)
 {
 	return !!src->passfile + !!src->extpass + !!src->keyfile + !!src->recovery_key +

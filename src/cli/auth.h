@@ -31,6 +31,34 @@
 /* The TCTI used without TPM2TOOLS_TCTI in the environment: the kernel's resource manager. */
 #define AUTH_TPM_TCTI_DEFAULT "device:/dev/tpmrm0"
 
+/*
+ * getopt_long values of the AUTH options, the same in every command that takes them; a
+ * command's own values start at AUTH_OPT_NEXT. AUTH_PASSWORD_LONGOPTS (--passfile,
+ * --extpass) and AUTH_KEY_LONGOPTS (--keyfile, --recovery-key, --tpm) are their option-table
+ * entries (struct option of <getopt.h>).
+ */
+enum auth_opt {
+	AUTH_OPT_PASSFILE = 256,
+	AUTH_OPT_EXTPASS,
+	AUTH_OPT_KEYFILE,
+	AUTH_OPT_RECOVERY_KEY,
+	AUTH_OPT_TPM,
+	AUTH_OPT_NEXT,
+};
+#define AUTH_PASSWORD_LONGOPTS                                                                     \
+	{ "passfile", required_argument, NULL, AUTH_OPT_PASSFILE },                                \
+	{ "extpass", required_argument, NULL, AUTH_OPT_EXTPASS }
+#define AUTH_KEY_LONGOPTS                                                                          \
+	{ "keyfile", required_argument, NULL, AUTH_OPT_KEYFILE },                                  \
+	{ "recovery-key", required_argument, NULL, AUTH_OPT_RECOVERY_KEY },                        \
+	{ "tpm", no_argument, NULL, AUTH_OPT_TPM }
+
+/*
+ * Option c (a getopt_long value) with its argument arg: true when it is an AUTH option,
+ * then stored in src (arg is borrowed: getopt's optarg, valid as long as argv).
+ */
+bool auth_option(struct password_source *src, int c, const char *arg);
+
 /* How many of the five sources of src are set. */
 unsigned auth_source_count(const struct password_source *src);
 /*

@@ -69,23 +69,15 @@ static const char fsck_help[] =
 	"the vault is registered. See docs/FSCK.md.\n";
 
 enum {
-	OPT_PASSFILE = 256,
-	OPT_EXTPASS,
-	OPT_JSON,
+	OPT_JSON = AUTH_OPT_NEXT, /* the AUTH options: cli/auth.h */
 	OPT_REPAIR,
 	OPT_REPAIR_NOTHING,
 	OPT_FORCE,
-	OPT_KEYFILE,
-	OPT_RECOVERY_KEY,
-	OPT_TPM,
 };
 
 static const struct option fsck_options[] = {
-	{ "passfile", required_argument, NULL, OPT_PASSFILE },
-	{ "extpass", required_argument, NULL, OPT_EXTPASS },
-	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
-	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
-	{ "tpm", no_argument, NULL, OPT_TPM },
+	AUTH_PASSWORD_LONGOPTS,
+	AUTH_KEY_LONGOPTS,
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "repair", no_argument, NULL, OPT_REPAIR },
 	{ "repair-nothing", no_argument, NULL, OPT_REPAIR_NOTHING },
@@ -362,22 +354,9 @@ int cmd_fsck_main(int argc, char **argv)
 	if ((r = cli_check_single_dash("fsck", argc, argv, fsck_options, ":h")) != 0)
 		return r;
 	while ((c = getopt_long(argc, argv, ":h", fsck_options, NULL)) != -1) {
+		if (auth_option(&src, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_PASSFILE:
-			src.passfile = optarg;
-			break;
-		case OPT_EXTPASS:
-			src.extpass = optarg;
-			break;
-		case OPT_KEYFILE:
-			src.keyfile = optarg;
-			break;
-		case OPT_RECOVERY_KEY:
-			src.recovery_key = optarg;
-			break;
-		case OPT_TPM:
-			src.tpm = true;
-			break;
 		case OPT_JSON:
 			o.json = true;
 			break;

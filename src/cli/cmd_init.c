@@ -64,9 +64,7 @@ static const char init_help[] =
 	"or any other error. See docs/CLI.md.\n";
 
 enum {
-	OPT_PASSFILE = 256,
-	OPT_EXTPASS,
-	OPT_CIPHER,
+	OPT_CIPHER = AUTH_OPT_NEXT, /* --passfile and --extpass: cli/auth.h */
 	OPT_PLAINTEXT_NAMES,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
@@ -79,8 +77,7 @@ enum {
 };
 
 static const struct option init_options[] = {
-	{ "passfile", required_argument, NULL, OPT_PASSFILE },
-	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	AUTH_PASSWORD_LONGOPTS,
 	{ "cipher", required_argument, NULL, OPT_CIPHER },
 	{ "plaintext-names", no_argument, NULL, OPT_PLAINTEXT_NAMES },
 	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
@@ -271,13 +268,9 @@ struct init_args {
 /* Takes one option; returns 0, or an exit status (-1 for --help, printed). */
 static int init_take_option(struct init_args *a, int c, char **argv)
 {
+	if (auth_option(&a->src, c, optarg))
+		return 0;
 	switch (c) {
-	case OPT_PASSFILE:
-		a->src.passfile = optarg;
-		return 0;
-	case OPT_EXTPASS:
-		a->src.extpass = optarg;
-		return 0;
 	case OPT_CIPHER:
 		if (keys_cipher_parse(optarg, &a->p.cipher) < 0)
 			return cli_usage_error("init", "unknown cipher '%s'", optarg);

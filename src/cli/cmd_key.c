@@ -54,26 +54,18 @@ static const char key_help[] =
 	"unknown, last slot, 16 slots in use, version-1 vault), 3 not a vault, 4 other error.\n";
 
 enum {
-	OPT_PASSFILE = 256,
-	OPT_EXTPASS,
-	OPT_KEYFILE,
-	OPT_RECOVERY_KEY,
-	OPT_LABEL,
+	OPT_LABEL = AUTH_OPT_NEXT, /* the AUTH options: cli/auth.h */
 	OPT_NEW_PASSFILE,
 	OPT_NEW_KEYFILE,
 	OPT_NEW_RECOVERY,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
 	OPT_JSON,
-	OPT_TPM,
 };
 
 static const struct option key_options[] = {
-	{ "passfile", required_argument, NULL, OPT_PASSFILE },
-	{ "extpass", required_argument, NULL, OPT_EXTPASS },
-	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
-	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
-	{ "tpm", no_argument, NULL, OPT_TPM },
+	AUTH_PASSWORD_LONGOPTS,
+	AUTH_KEY_LONGOPTS,
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "new-passfile", required_argument, NULL, OPT_NEW_PASSFILE },
 	{ "new-keyfile", required_argument, NULL, OPT_NEW_KEYFILE },
@@ -113,17 +105,14 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 	opterr = 0;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, ":h", key_options, NULL)) != -1) {
+		if (auth_option(&a->auth, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_PASSFILE: a->auth.passfile = optarg; break;
-		case OPT_EXTPASS: a->auth.extpass = optarg; break;
-		case OPT_KEYFILE: a->auth.keyfile = optarg; break;
-		case OPT_RECOVERY_KEY: a->auth.recovery_key = optarg; break;
 		case OPT_LABEL: a->label = optarg; break;
 		case OPT_NEW_PASSFILE: a->new_passfile = optarg; break;
 		case OPT_NEW_KEYFILE: a->new_keyfile = optarg; break;
 		case OPT_NEW_RECOVERY: a->new_recovery = optarg; break;
 		case OPT_JSON: a->json = true; break;
-		case OPT_TPM: a->auth.tpm = true; break;
 		case OPT_KDF_MEMORY:
 			if (!cli_parse_u32(optarg, KEYS_KDF_MEMORY_MIN_KIB / 1024,
 					   KEYS_KDF_MEMORY_MAX_KIB / 1024, &a->kdf_mib))

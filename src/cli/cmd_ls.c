@@ -128,7 +128,7 @@ static int read_dir(struct offline *o, struct vnode *d, const char *path, struct
 
 	if ((r = vault_opendir(o->v, d, &list)) < 0)
 		return offline_error(o, "cannot list", path, r);
-	for (i = 0; vault_dir_entry(list, i, &name, &ino, &type) == 1; i++) {
+	for (i = 0; vault_dir_entry(list, i, &name, &ino, &type); i++) {
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
 		if ((r = vault_lookup(o->v, d, name, &child, &st)) < 0) {

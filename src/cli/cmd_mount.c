@@ -363,9 +363,7 @@ static int take_mount_options(struct mount_args *a, char *list)
 }
 
 enum mount_opt {
-	OPT_PASSFILE = 256,
-	OPT_EXTPASS,
-	OPT_RO,
+	OPT_RO = AUTH_OPT_NEXT, /* the AUTH options: cli/auth.h */
 	OPT_LOG,
 	OPT_SHARED,
 	OPT_LEASE,
@@ -374,17 +372,11 @@ enum mount_opt {
 	OPT_SMB_PASSFILE,
 	OPT_IDLE,
 	OPT_JSON,
-	OPT_KEYFILE,
-	OPT_RECOVERY_KEY,
-	OPT_TPM
 };
 
 static const struct option mount_longopts[] = {
-    {"passfile", required_argument, NULL, OPT_PASSFILE},
-    {"extpass", required_argument, NULL, OPT_EXTPASS},
-    {"keyfile", required_argument, NULL, OPT_KEYFILE},
-    {"recovery-key", required_argument, NULL, OPT_RECOVERY_KEY},
-    {"tpm", no_argument, NULL, OPT_TPM},
+    AUTH_PASSWORD_LONGOPTS,
+    AUTH_KEY_LONGOPTS,
     {"foreground", no_argument, NULL, 'f'},
     {"ro", no_argument, NULL, OPT_RO},
     {"log", required_argument, NULL, OPT_LOG},
@@ -404,22 +396,9 @@ static const struct option mount_longopts[] = {
 /* Takes one option getopt_long returned. Returns 0, -1 after --help, or an exit status. */
 static int take_option(struct mount_args *a, int c, char **argv)
 {
+	if (auth_option(&a->pwsrc, c, optarg))
+		return 0;
 	switch (c) {
-	case OPT_PASSFILE:
-		a->pwsrc.passfile = optarg;
-		return 0;
-	case OPT_EXTPASS:
-		a->pwsrc.extpass = optarg;
-		return 0;
-	case OPT_KEYFILE:
-		a->pwsrc.keyfile = optarg;
-		return 0;
-	case OPT_RECOVERY_KEY:
-		a->pwsrc.recovery_key = optarg;
-		return 0;
-	case OPT_TPM:
-		a->pwsrc.tpm = true;
-		return 0;
 	case 'f':
 		a->foreground = true;
 		return 0;

@@ -54,13 +54,8 @@ static const char passwd_help[] =
 	"malformed veilfs.conf, 4 other error. See docs/CLI.md.\n";
 
 enum {
-	OPT_PASSFILE = 256,
-	OPT_EXTPASS,
-	OPT_NEW_PASSFILE,
+	OPT_NEW_PASSFILE = AUTH_OPT_NEXT, /* the AUTH options: cli/auth.h */
 	OPT_NEW_EXTPASS,
-	OPT_KEYFILE,
-	OPT_RECOVERY_KEY,
-	OPT_TPM,
 	OPT_LABEL,
 	OPT_KDF_MEMORY,
 	OPT_KDF_TIME,
@@ -68,13 +63,10 @@ enum {
 };
 
 static const struct option passwd_options[] = {
-	{ "passfile", required_argument, NULL, OPT_PASSFILE },
-	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	AUTH_PASSWORD_LONGOPTS,
 	{ "new-passfile", required_argument, NULL, OPT_NEW_PASSFILE },
 	{ "new-extpass", required_argument, NULL, OPT_NEW_EXTPASS },
-	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
-	{ "recovery-key", required_argument, NULL, OPT_RECOVERY_KEY },
-	{ "tpm", no_argument, NULL, OPT_TPM },
+	AUTH_KEY_LONGOPTS,
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
 	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
@@ -165,27 +157,14 @@ struct passwd_args {
 /* Takes one option; returns 0, -1 after --help (printed), or an exit status. */
 static int passwd_take_option(struct passwd_args *a, int c, char **argv)
 {
+	if (auth_option(&a->oldsrc, c, optarg))
+		return 0;
 	switch (c) {
-	case OPT_PASSFILE:
-		a->oldsrc.passfile = optarg;
-		return 0;
-	case OPT_EXTPASS:
-		a->oldsrc.extpass = optarg;
-		return 0;
 	case OPT_NEW_PASSFILE:
 		a->newsrc.passfile = optarg;
 		return 0;
 	case OPT_NEW_EXTPASS:
 		a->newsrc.extpass = optarg;
-		return 0;
-	case OPT_KEYFILE:
-		a->oldsrc.keyfile = optarg;
-		return 0;
-	case OPT_RECOVERY_KEY:
-		a->oldsrc.recovery_key = optarg;
-		return 0;
-	case OPT_TPM:
-		a->oldsrc.tpm = true;
 		return 0;
 	case OPT_JSON:
 		a->ps.json = true;

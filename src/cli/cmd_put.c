@@ -164,7 +164,7 @@ static int put_copy(struct offline *o, const struct target *t, int fd, mode_t mo
 
 	offline_catch_signals(); /* from here a signal removes the temporary name */
 	r = vault_create(o->v, t->dir, t->tmp, S_IFREG | offline_new_mode(mode),
-			 O_RDWR | O_CREAT | O_EXCL, &o->who, &n, &st);
+			 O_RDWR | O_CREAT | O_EXCL, &o->who, &n, &st, NULL);
 	if (r < 0)
 		return offline_error(o, "cannot write", path, r);
 	r = copy_in(o, n, fd, &fd_err);

@@ -47,7 +47,7 @@ static int remove_below(struct offline *o, struct vnode *d, unsigned depth)
 		return -ELOOP;
 	if ((r = vault_opendir(o->v, d, &list)) < 0)
 		return r;
-	for (i = 0; vault_dir_entry(list, i, &name, &ino, &type) == 1; i++) {
+	for (i = 0; vault_dir_entry(list, i, &name, &ino, &type); i++) {
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
 		if ((r = vault_lookup(o->v, d, name, &child, &st)) < 0) {

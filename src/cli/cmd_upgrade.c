@@ -36,14 +36,11 @@ static const char upgrade_help[] =
 	"3 not a vault, 4 other error.\n";
 
 enum {
-	OPT_PASSFILE = 256,
-	OPT_EXTPASS,
-	OPT_LABEL,
+	OPT_LABEL = AUTH_OPT_NEXT, /* --passfile and --extpass: cli/auth.h */
 };
 
 static const struct option upgrade_options[] = {
-	{ "passfile", required_argument, NULL, OPT_PASSFILE },
-	{ "extpass", required_argument, NULL, OPT_EXTPASS },
+	AUTH_PASSWORD_LONGOPTS,
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -59,13 +56,9 @@ int cmd_upgrade_main(int argc, char **argv)
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", upgrade_options, NULL)) != -1) {
+		if (auth_option(&src, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_PASSFILE:
-			src.passfile = optarg;
-			break;
-		case OPT_EXTPASS:
-			src.extpass = optarg;
-			break;
 		case OPT_LABEL:
 			label = optarg;
 			break;

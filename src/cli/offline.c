@@ -27,22 +27,9 @@ void offline_args_init(struct offline_args *a)
 
 int offline_option(const char *cmd, struct offline_args *a, int c, const char *arg)
 {
+	if (auth_option(&a->pwsrc, c, arg))
+		return 0;
 	switch (c) {
-	case OFFLINE_OPT_PASSFILE:
-		a->pwsrc.passfile = arg;
-		return 0;
-	case OFFLINE_OPT_EXTPASS:
-		a->pwsrc.extpass = arg;
-		return 0;
-	case OFFLINE_OPT_KEYFILE:
-		a->pwsrc.keyfile = arg;
-		return 0;
-	case OFFLINE_OPT_RECOVERY_KEY:
-		a->pwsrc.recovery_key = arg;
-		return 0;
-	case OFFLINE_OPT_TPM:
-		a->pwsrc.tpm = true;
-		return 0;
 	case OFFLINE_OPT_LEASE: {
 		char *end = NULL;
 		double sec;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include "base/compiler.h"
+#include "cli/auth.h"
 #include "cli/password.h"
 #include "vault/vault.h"
 
@@ -22,23 +23,15 @@ enum { OFFLINE_CHUNK = 1024 * 1024 };
 
 /* getopt_long values of the common options; a command's own start at OFFLINE_OPT_NEXT. */
 enum {
-	OFFLINE_OPT_PASSFILE = 256,
-	OFFLINE_OPT_EXTPASS,
-	OFFLINE_OPT_SHARED,
+	OFFLINE_OPT_SHARED = AUTH_OPT_NEXT, /* the AUTH options: cli/auth.h */
 	OFFLINE_OPT_LEASE,
-	OFFLINE_OPT_KEYFILE,
-	OFFLINE_OPT_RECOVERY_KEY,
-	OFFLINE_OPT_TPM,
 	OFFLINE_OPT_VERBOSE = 'v',
 	OFFLINE_OPT_NEXT = 270,
 };
 
 #define OFFLINE_LONGOPTS                                                                  \
-	{ "passfile", required_argument, NULL, OFFLINE_OPT_PASSFILE },                    \
-	{ "extpass", required_argument, NULL, OFFLINE_OPT_EXTPASS },                      \
-	{ "keyfile", required_argument, NULL, OFFLINE_OPT_KEYFILE },                      \
-	{ "recovery-key", required_argument, NULL, OFFLINE_OPT_RECOVERY_KEY },            \
-	{ "tpm", no_argument, NULL, OFFLINE_OPT_TPM },                                    \
+	AUTH_PASSWORD_LONGOPTS,                                                           \
+	AUTH_KEY_LONGOPTS,                                                                \
 	{ "shared", required_argument, NULL, OFFLINE_OPT_SHARED },                        \
 	{ "verbose", no_argument, NULL, OFFLINE_OPT_VERBOSE },                            \
 	{ "lock-lease", required_argument, NULL, OFFLINE_OPT_LEASE },                     \

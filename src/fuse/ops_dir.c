@@ -75,19 +75,26 @@ struct dir_reply {
 	bool plus;
 };
 
-/* Name, node number and type of position pos; 1 when there is one, 0 at the end, -1 to skip. */
-static int entry_at(const struct dir_reply *d, struct vdir *snap, off_t pos, const char **name,
-		    uint64_t *eino, unsigned char *type)
+/* What position pos of a listing holds: positions 0 and 1 are our own "." and "..". */
+enum entry_kind {
+	ENTRY_END,  /* past the last entry */
+	ENTRY_SHOW, /* an entry to add: name, node number and type are set */
+	ENTRY_SKIP, /* the lower listing's own "." or "..": not shown twice */
+};
+
+/* Name, node number and type of position pos (set when ENTRY_SHOW). */
+static enum entry_kind entry_at(const struct dir_reply *d, struct vdir *snap, off_t pos,
+				const char **name, uint64_t *eino, unsigned char *type)
 {
 	if (pos == 0 || pos == 1) {
 		*name = pos == 0 ? "." : "..";
 		*eino = vnode_ino(d->dir);
 		*type = DT_DIR;
-		return 1;
+		return ENTRY_SHOW;
 	}
-	if (vault_dir_entry(snap, (size_t)(pos - 2), name, eino, type) <= 0)
-		return 0;
-	return strcmp(*name, ".") && strcmp(*name, "..") ? 1 : -1;
+	if (!vault_dir_entry(snap, (size_t)(pos - 2), name, eino, type))
+		return ENTRY_END;
+	return strcmp(*name, ".") && strcmp(*name, "..") ? ENTRY_SHOW : ENTRY_SKIP;
 }
 
 /*
@@ -122,8 +129,14 @@ static int add_entry(struct dir_reply *d, struct vdir *snap, off_t pos)
 	size_t entsize, room = d->size - d->used;
 	int r;
 
-	if ((r = entry_at(d, snap, pos, &name, &eino, &type)) <= 0)
-		return r == 0 ? 0 : 1;
+	switch (entry_at(d, snap, pos, &name, &eino, &type)) {
+	case ENTRY_END:
+		return 0;
+	case ENTRY_SKIP:
+		return 1;
+	case ENTRY_SHOW:
+		break;
+	}
 	memset(&e, 0, sizeof(e));
 	e.attr.st_ino = (ino_t)eino;
 	e.attr.st_mode = (mode_t)type << 12;

@@ -75,7 +75,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct fuse_entry_param e;
 	struct stat st;
 	uint64_t id;
-	bool kill = killpriv_take();
+	bool kill = killpriv_take(), created = false;
 	int r;
 
 	struct vault_acl_new acl;
@@ -84,9 +84,9 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	r = new_mode(req, f, dir, S_IFREG, &mode, &acl);
 	if (r >= 0)
-		r = vault_create(f->vault, dir, name, mode, fi->flags, &who, &n, &st);
+		r = vault_create(f->vault, dir, name, mode, fi->flags, &who, &n, &st, &created);
 	vnode_unref(f->vault, dir);
-	if (r == 1) /* created; an existing file opened here keeps its ACLs */
+	if (r == 0 && created) /* an existing file opened here keeps its ACLs */
 		apply_acl(f, n, &acl);
 	vault_acl_new_release(&acl);
 	if (r < 0) {
@@ -99,7 +99,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	 * existed (reached here when the kernel's entry was negative) is killed, and a new one
 	 * keeps its bits.
 	 */
-	if (r == 0 && (fi->flags & O_TRUNC) && kill) {
+	if (!created && (fi->flags & O_TRUNC) && kill) {
 		r = killpriv_apply(f, n, 0); /* the reply carries the new mode */
 		if (r >= 0)
 			r = vault_getattr(f->vault, n, &st);

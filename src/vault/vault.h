@@ -148,12 +148,13 @@ int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mod
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 /*
  * Create and open a regular file (flags: O_EXCL honoured; without it an existing file is
- * opened, and O_TRUNC truncates it). Returns 1 when it created the file, 0 when it
- * opened an existing one, or -errno. On success *out counts as one vault_open_file():
- * drop it with vault_release_file() before vnode_unref().
+ * opened, and O_TRUNC truncates it). Returns 0 or -errno; on success *created (may be
+ * NULL) tells whether it created the file or opened an existing one, and *out counts as
+ * one vault_open_file(): drop it with vault_release_file() before vnode_unref().
  */
 int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
-		 const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
+		 const struct vault_caller *who, struct vnode **out, struct stat *st,
+		 bool *created) MUST_CHECK;
 int vault_mkdir(struct vault *v, struct vnode *dir, const char *name, mode_t mode,
 		const struct vault_caller *who, struct vnode **out, struct stat *st) MUST_CHECK;
 int vault_symlink(struct vault *v, struct vnode *dir, const char *name, const char *target,
@@ -175,11 +176,12 @@ int vault_statfs(struct vault *v, struct statvfs *sv) MUST_CHECK;
 int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out) MUST_CHECK;
 /*
  * Entry i of the snapshot: plaintext name (valid until vault_closedir), inode number and
- * DT_* type. Returns 1, or 0 past the end. Entries whose lower name fails to decrypt are
- * left out of the snapshot and logged.
+ * DT_* type. Returns true, or false past the end (the outputs are then untouched); it
+ * cannot fail. Entries whose lower name fails to decrypt are left out of the snapshot and
+ * logged.
  */
-int vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
-		    unsigned char *type);
+bool vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
+		     unsigned char *type);
 void vault_closedir(struct vdir *d);
 
 /* --- file contents (vault_file.c) --- */

@@ -215,12 +215,14 @@ int vault_readlink(struct vault *v, struct vnode *n, struct buf *out)
 }
 
 int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
-		      const struct vault_caller *who, const struct stat *cur)
+		      const struct vault_caller *who, const struct stat *cur, bool *changed)
 {
 	struct stat pst, st;
 	gid_t gid;
 	int r;
 
+	if (changed)
+		*changed = false;
 	if (!v->opts.apply_owner || !who)
 		return 0;
 	if ((r = store_fstat(v->store, dir->fd, &pst)) < 0)
@@ -237,7 +239,9 @@ int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
 		return 0;
 	if ((r = store_fchownat(v->store, dir->fd, lname, who->uid, gid, STORE_AT_NOFOLLOW)) < 0)
 		return r;
-	return 1;
+	if (changed)
+		*changed = true;
+	return 0;
 }
 
 bool vault_invalidate(struct vault *v, struct vnode *n)

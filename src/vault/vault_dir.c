@@ -52,6 +52,7 @@ int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vn
 		 struct stat *st)
 {
 	struct lower_name ln;
+	bool replaced = false;
 	int r;
 
 	*out = NULL;
@@ -59,7 +60,8 @@ int vault_lookup(struct vault *v, struct vnode *dir, const char *name, struct vn
 		return r;
 	lower_name_init(&ln);
 	r = lookup_lower(v, dir, name, &ln, out, st);
-	if (r == -ENOENT && vault_dir_iv_revalidate(v, dir) == 1) {
+	/* an IV that cannot be read again leaves the -ENOENT the lookup found */
+	if (r == -ENOENT && vault_dir_iv_revalidate(v, dir, &replaced) == 0 && replaced) {
 		lower_name_release(&ln);
 		lower_name_init(&ln);
 		r = lookup_lower(v, dir, name, &ln, out, st);
@@ -111,20 +113,21 @@ static int make_node(struct vault *v, struct vnode *dir, const char *lname, bool
 		     const struct vault_caller *who, struct make_args *a, struct vnode **out,
 		     struct stat *st, bool *keep)
 {
+	bool owner_changed = false;
 	int fd = a->fd, r;
 
 	a->fd = -1;
 	*keep = false;
 	if (fd < 0) {
-		if (!existed && (r = vault_apply_owner(v, dir, lname, who, NULL)) < 0)
+		if (!existed && (r = vault_apply_owner(v, dir, lname, who, NULL, NULL)) < 0)
 			return r;
 		*keep = true;
 		return nodes_get_at(v, dir, lname, out, st);
 	}
 	r = store_fstat(v->store, fd, st);
 	if (r == 0 && !existed)
-		r = vault_apply_owner(v, dir, lname, who, st);
-	if (r == 1) /* the owner changed, and with it the ctime */
+		r = vault_apply_owner(v, dir, lname, who, st, &owner_changed);
+	if (r == 0 && owner_changed) /* and with the owner the ctime */
 		r = store_fstat(v->store, fd, st);
 	if (r < 0) {
 		/* r is reported; nothing was written through the new handle */
@@ -290,11 +293,14 @@ int vault_mknod(struct vault *v, struct vnode *dir, const char *name, mode_t mod
 }
 
 int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mode, int flags,
-		 const struct vault_caller *who, struct vnode **out, struct stat *st)
+		 const struct vault_caller *who, struct vnode **out, struct stat *st,
+		 bool *created)
 {
 	struct make_args a = { .mode = mode, .flags = flags, .keep_fd = true };
 	int r;
 
+	if (created)
+		*created = false;
 	if ((r = make_entry(v, dir, name, who, false, mk_file, &a, out, st)) < 0)
 		return r;
 	if ((*out)->type != S_IFREG) {
@@ -311,7 +317,9 @@ int vault_create(struct vault *v, struct vnode *dir, const char *name, mode_t mo
 		*out = NULL;
 		return r;
 	}
-	return a.created ? 1 : 0;
+	if (created)
+		*created = a.created;
+	return 0;
 }
 
 int vault_mkdir(struct vault *v, struct vnode *dir, const char *name, mode_t mode,

@@ -242,8 +242,12 @@ void vault_name_undo(struct vault *v, struct vnode *dir, const struct lower_name
 void vault_name_forget(struct vault *v, struct vnode *dir, const struct lower_name *ln);
 /* Load (once) the directory IV of dir and copy it to iv. */
 int vault_dir_iv(struct vault *v, struct vnode *dir, uint8_t iv[static DIRIV_LEN]) MUST_CHECK;
-/* In a shared mode: read dir's IV again; 1 when another client replaced it, else 0. */
-int vault_dir_iv_revalidate(struct vault *v, struct vnode *dir);
+/*
+ * In a shared mode: read dir's IV again. 0 or -errno (the IV cannot be read now); *replaced
+ * tells whether another client replaced it (false on error and outside a shared mode). Not
+ * MUST_CHECK: two callers go on with the IV they have, and say so.
+ */
+int vault_dir_iv_revalidate(struct vault *v, struct vnode *dir, bool *replaced);
 /* Create the veilfs.diriv of the new directory handle dirfd (under the dir-IV lock). */
 int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN]) MUST_CHECK;
 /*
@@ -285,10 +289,12 @@ void vault_dir_save_release(struct vault *v, struct dir_iv_save *save);
 int vault_convert_stat(struct vault *v, struct vnode *n, struct stat *st) MUST_CHECK;
 /*
  * Give a newly created dirfd/lname the caller's ownership (when opts.apply_owner); cur:
- * its attributes when known (else they are read). 1 when the owner was changed, else 0.
+ * its attributes when known (else they are read). 0 or -errno; *changed (may be NULL) tells
+ * whether the owner was changed (and with it the ctime).
  */
 int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
-		      const struct vault_caller *who, const struct stat *cur) MUST_CHECK;
+		      const struct vault_caller *who, const struct stat *cur,
+		      bool *changed) MUST_CHECK;
 
 /* --- file_state.c --- */
 

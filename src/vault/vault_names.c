@@ -93,28 +93,30 @@ int vault_dir_iv(struct vault *v, struct vnode *dir, uint8_t iv[static DIRIV_LEN
  * In a shared mode another client may have removed this directory and made a new one
  * under the same lower name. On a lower client whose inode numbers follow paths (sshfs)
  * that is still the same vnode here, and its cached IV would encrypt and decrypt every
- * name wrongly: read the IV again. 1 when it changed, else 0 (also when it cannot be read
- * now: the operation then fails on its own, or vault_dir_iv() reports it).
+ * name wrongly: read the IV again. *replaced when it changed. An IV that cannot be read
+ * now is returned as -errno; callers go on with the IV they have (the operation then fails
+ * on its own, or vault_dir_iv() reports it).
  */
-int vault_dir_iv_revalidate(struct vault *v, struct vnode *dir)
+int vault_dir_iv_revalidate(struct vault *v, struct vnode *dir, bool *replaced)
 {
 	uint8_t fresh[DIRIV_LEN];
-	int changed = 0;
+	int r;
 
+	*replaced = false;
 	if (v->plaintext_names || !vault_lock_is_shared(v))
 		return 0;
-	if (read_iv(v, dir, fresh) < 0)
-		return 0;
+	if ((r = read_iv(v, dir, fresh)) < 0)
+		return r;
 	pthread_mutex_lock(&dir->mutex);
 	if (!dir->have_iv || memcmp(dir->diriv, fresh, DIRIV_LEN) != 0) {
-		changed = dir->have_iv;
+		*replaced = dir->have_iv;
 		memcpy(dir->diriv, fresh, DIRIV_LEN);
 		dir->have_iv = true;
 	}
 	pthread_mutex_unlock(&dir->mutex);
-	if (changed)
+	if (*replaced)
 		log_info("a directory was replaced by another client: its IV is read again");
-	return changed;
+	return 0;
 }
 
 int vault_dir_iv_create(struct vault *v, int dirfd, uint8_t iv[static DIRIV_LEN])
@@ -167,7 +169,10 @@ int vault_lower_name(struct vault *v, struct vnode *dir, const char *name, struc
 int vault_lower_name_fresh(struct vault *v, struct vnode *dir, const char *name,
 			   struct lower_name *out)
 {
-	(void)vault_dir_iv_revalidate(v, dir); /* changed or not: the name uses the IV now */
+	bool replaced;
+
+	/* replaced or not, or unreadable (then the IV we have): the name uses the IV now */
+	(void)vault_dir_iv_revalidate(v, dir, &replaced);
 	return vault_lower_name(v, dir, name, out);
 }
 

@@ -105,9 +105,11 @@ static int vdir_fill(struct vault *v, struct vnode *dir, struct vdir *d)
 	struct store_dir *sd;
 	struct store_dirent ent;
 	uint8_t iv[DIRIV_LEN];
+	bool replaced;
 	int r;
 
-	(void)vault_dir_iv_revalidate(v, dir); /* a listing shows the directory as it is now */
+	/* a listing shows the directory as it is now (an unreadable IV: vault_dir_iv says so) */
+	(void)vault_dir_iv_revalidate(v, dir, &replaced);
 	if (!v->plaintext_names && (r = vault_dir_iv(v, dir, iv)) < 0)
 		return r == -ENOENT ? vdir_fill_without_iv(v, dir, d, r) : r;
 	if ((r = store_dir_open(v->store, dir->fd, &sd)) < 0)
@@ -139,15 +141,15 @@ int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out)
 	return 0;
 }
 
-int vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
-		    unsigned char *type)
+bool vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
+		     unsigned char *type)
 {
 	if (i >= d->count)
-		return 0;
+		return false;
 	*name = (const char *)d->names.data + d->ents[i].name_off;
 	*ino = d->ents[i].ino;
 	*type = d->ents[i].type;
-	return 1;
+	return true;
 }
 
 void vault_closedir(struct vdir *d)

@@ -36,20 +36,20 @@ pcap_started() {
 capture_start() {
 	local port=$1 pcap=$2 iface=${3:-lo} pid
 	bed_need tshark
-	[[ "$port" =~ ^[0-9]+$ ]] || bed_die "capture_start: bad port '$port'"
+	[[ "$port" =~ ^[0-9]+$ ]] || die "capture_start: bad port '$port'"
 	[[ "$iface" == lo || "$iface" == vfg* ]] ||
-		bed_die "capture_start: refusing to capture on '$iface' (loopback or bed bridges only)"
+		die "capture_start: refusing to capture on '$iface' (loopback or bed bridges only)"
 	rm -f "$pcap"
 	tshark -q -i "$iface" -f "tcp port $port" -w "$pcap" >"$pcap.log" 2>&1 </dev/null &
 	pid=$!
 	CAPTURE_PIDS+=("$pcap:$pid")
-	bed_defer capture_stop "$pcap"
-	if ! bed_wait_for 15 "tshark capture on $iface port $port" pcap_started "$pcap"; then
+	t_defer capture_stop "$pcap"
+	if ! wait_for 15 "tshark capture on $iface port $port" pcap_started "$pcap"; then
 		cat "$pcap.log" >&2 || true
-		bed_die "tshark did not start"
+		die "tshark did not start"
 	fi
 	sleep 0.3 # dumpcap writes the header just before the filter is live
-	bed_log "capture: tshark pid $pid on $iface tcp port $port -> $pcap"
+	t_log "capture: tshark pid $pid on $iface tcp port $port -> $pcap"
 }
 
 # capture_stop [PCAP]: SIGINT lets tshark flush the file.
@@ -59,9 +59,9 @@ capture_stop() {
 		entry="${CAPTURE_PIDS[$i]}"
 		if [[ -z "$want" || "${entry%:*}" == "$want" ]]; then
 			pid="${entry##*:}"
-			if bed_pid_alive "$pid"; then
+			if alive "$pid"; then
 				kill -INT "$pid" 2>/dev/null || true
-				bed_wait_for 10 "tshark $pid to stop" bed_pid_dead "$pid" || bed_kill "$pid" 2
+				wait_for 10 "tshark $pid to stop" dead "$pid" || bed_kill "$pid" 2
 			fi
 			wait "$pid" 2>/dev/null || true
 			unset 'CAPTURE_PIDS[$i]'
@@ -69,9 +69,11 @@ capture_stop() {
 	done
 }
 
-# pcap_count_raw PCAP MARKER: count MARKER in the raw capture bytes.
+# pcap_count_raw PCAP MARKER: count MARKER in the raw capture bytes (0 when grep finds
+# none; false, with a message, when PCAP is missing or grep fails).
 pcap_count_raw() {
-	LC_ALL=C grep -a -o -F -- "$2" "$1" 2>/dev/null | wc -l
+	[[ -s $1 ]] || { t_log "no capture file '$1'"; return 1; }
+	{ LC_ALL=C grep -a -o -F -- "$2" "$1" || (($? == 1)); } | wc -l
 }
 
 # pcap_count_raw_utf16 FILE MARKER: count MARKER encoded as UTF-16LE
@@ -82,7 +84,8 @@ pcap_count_raw_utf16() {
 		c="${2:i:1}"
 		pat+="$(printf '\\x%02x\\x00' "'$c")"
 	done
-	LC_ALL=C grep -a -o -P -- "$pat" "$1" 2>/dev/null | wc -l
+	[[ -s $1 ]] || { t_log "no capture file '$1'"; return 1; }
+	{ LC_ALL=C grep -a -o -P -- "$pat" "$1" || (($? == 1)); } | wc -l
 }
 
 # pcap_count_frames PCAP MARKER [PORT [DISSECTOR]]: frames containing MARKER.

@@ -36,13 +36,13 @@ while (($#)); do
 	--workdir) WORKDIR=$2; shift 2 ;;
 	--keep-workdir) KEEP=1; shift ;;
 	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
-	*) bed_die "unknown argument '$1'" ;;
+	*) die "unknown argument '$1'" ;;
 	esac
 done
-[[ "$ROUNDS" =~ ^[0-9]+$ ]] && ((ROUNDS >= 1 && ROUNDS <= 100000)) || bed_die "bad --rounds"
+[[ "$ROUNDS" =~ ^[0-9]+$ ]] && ((ROUNDS >= 1 && ROUNDS <= 100000)) || die "bad --rounds"
 if [[ -z "$WORKDIR" ]]; then
 	WORKDIR="$(mktemp -d /tmp/veilfs-beds.XXXXXX)"
-	((KEEP)) || bed_defer rm -rf "$WORKDIR"
+	((KEEP)) || t_defer rm -rf "$WORKDIR"
 fi
 mkdir -p "$WORKDIR"
 WORKDIR="$(realpath "$WORKDIR")"
@@ -61,7 +61,7 @@ daemon_pids >"$WORKDIR/daemons.before"
 # record BED CHECK PASS|FAIL|INFO|SKIP DETAIL
 record() {
 	printf '%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
-	bed_log "$1: $2: $3 $4"
+	t_log "$1: $2: $3 $4"
 }
 
 # poll_ms BUDGET_S CMD...: run CMD every 50 ms until it succeeds; print the
@@ -288,9 +288,9 @@ gocryptfs_block() {
 		gocryptfs -fg -q -nosyslog -extpass "cat $WORKDIR/gcfs.pw.$bed" "${pair%%:*}" "${pair#*:}" \
 			>"${pair#*:}.log" 2>&1 </dev/null &
 		pid=$!
-		bed_defer bed_kill "$pid" 5
-		bed_defer bed_umount "${pair#*:}"
-		if ! bed_wait_for 15 "gocryptfs at ${pair#*:}" bed_is_mounted "${pair#*:}"; then
+		t_defer bed_kill "$pid" 5
+		t_defer bed_umount "${pair#*:}"
+		if ! wait_for 15 "gocryptfs at ${pair#*:}" is_mounted "${pair#*:}"; then
 			record "$bed" "gocryptfs on top: same block" INFO "gocryptfs mount failed: $(tail -1 "${pair#*:}.log")"
 			return 0
 		fi
@@ -377,7 +377,7 @@ for bed in $BEDS; do
 	gluster) bed_subshell gluster run_gluster gluster single ;;
 	gluster-r2) bed_subshell gluster-r2 run_gluster gluster-r2 replica2 ;;
 	smb) bed_subshell smb run_smb ;;
-	*) bed_die "unknown bed '$bed'" ;;
+	*) die "unknown bed '$bed'" ;;
 	esac
 done
 
@@ -399,7 +399,7 @@ new_daemons() {
 no_new_daemons() {
 	[[ -z "$(new_daemons)" ]]
 }
-bed_wait_for 10 "bed processes to exit" no_new_daemons || true
+wait_for 10 "bed processes to exit" no_new_daemons || true
 left_mounts="$(awk -v w="$WORKDIR/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts)"
 left_procs="$(new_daemons | while read -r pid comm; do
 	echo "$pid:$comm:$({ tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true; } | cut -c1-120)"

@@ -144,10 +144,10 @@ VOL
 				-l "$1/log/glusterd.log"' glusterd-bed "$h" \
 		>"$h/log/glusterd.out" 2>&1 </dev/null &
 	echo $! >"$h/glusterd.bedpid"
-	if ! bed_wait_for 20 "glusterd of host $n" test -S "$h/run/glusterd.socket" ||
-		! bed_wait_for 20 "glusterd CLI of host $n" gluster_bed_cli_on "$n" volume list; then
+	if ! wait_for 20 "glusterd of host $n" test -S "$h/run/glusterd.socket" ||
+		! wait_for 20 "glusterd CLI of host $n" gluster_bed_cli_on "$n" volume list; then
 		tail -20 "$h/log/glusterd.log" >&2 || true
-		bed_die "glusterd of host $n did not start"
+		die "glusterd of host $n did not start"
 	fi
 }
 
@@ -185,10 +185,10 @@ gluster_bed_start() {
 	case "$layout" in
 	single) nhosts=1 ;;
 	replica2) nhosts=2 ;;
-	*) bed_die "gluster_bed_start: unknown layout '$layout'" ;;
+	*) die "gluster_bed_start: unknown layout '$layout'" ;;
 	esac
-	gluster_bed_pick_net || bed_die "no free /24 for the gluster bed"
-	bed_defer gluster_bed_stop
+	gluster_bed_pick_net || die "no free /24 for the gluster bed"
+	t_defer gluster_bed_stop
 	GLUSTER_BED_BRIDGE="vfg${GLUSTER_BED_ID}br"
 	ip link add "$GLUSTER_BED_BRIDGE" type bridge
 	ip addr add "$GLUSTER_BED_NET.1/24" dev "$GLUSTER_BED_BRIDGE"
@@ -208,9 +208,9 @@ gluster_bed_start() {
 	GLUSTER_BED_SERVER="${GLUSTER_BED_ADDRS[0]}"
 	for ((i = 2; i <= nhosts; i++)); do
 		gluster_bed_cli peer probe "${GLUSTER_BED_ADDRS[$((i - 1))]}" >&2 ||
-			bed_die "peer probe of host $i failed"
-		bed_wait_for 30 "host $i to join the pool" gluster_bed_peer_connected "$i" ||
-			bed_die "host $i never joined"
+			die "peer probe of host $i failed"
+		wait_for 30 "host $i to join the pool" gluster_bed_peer_connected "$i" ||
+			die "host $i never joined"
 	done
 	GLUSTER_BED_VOLUME="vfs${GLUSTER_BED_ID}"
 	for ((i = 1; i <= nhosts; i++)); do
@@ -219,16 +219,16 @@ gluster_bed_start() {
 	done
 	if ((nhosts == 2)); then
 		gluster_bed_cli volume create "$GLUSTER_BED_VOLUME" replica 2 "${bricks[@]}" force >&2 ||
-			bed_die "volume create failed"
+			die "volume create failed"
 	else
 		gluster_bed_cli volume create "$GLUSTER_BED_VOLUME" "${bricks[@]}" force >&2 ||
-			bed_die "volume create failed"
+			die "volume create failed"
 	fi
 	gluster_bed_volume_profile "${GLUSTER_BED_VOL_PROFILE:-coherent}"
-	gluster_bed_cli volume start "$GLUSTER_BED_VOLUME" >&2 || bed_die "volume start failed"
-	bed_wait_for 30 "bricks of $GLUSTER_BED_VOLUME online" gluster_bed_bricks_online "$nhosts" ||
-		bed_die "bricks did not come online"
-	bed_log "gluster bed: volume $GLUSTER_BED_VOLUME ($layout, $nhosts host(s) at ${GLUSTER_BED_ADDRS[*]}) up in $(($(bed_time_ms) - t0)) ms"
+	gluster_bed_cli volume start "$GLUSTER_BED_VOLUME" >&2 || die "volume start failed"
+	wait_for 30 "bricks of $GLUSTER_BED_VOLUME online" gluster_bed_bricks_online "$nhosts" ||
+		die "bricks did not come online"
+	t_log "gluster bed: volume $GLUSTER_BED_VOLUME ($layout, $nhosts host(s) at ${GLUSTER_BED_ADDRS[*]}) up in $(($(bed_time_ms) - t0)) ms"
 }
 
 gluster_bed_peer_connected() {
@@ -246,7 +246,7 @@ gluster_bed_bricks_online() {
 # gluster_bed_set KEY VALUE: set one volume option.
 gluster_bed_set() {
 	gluster_bed_cli volume set "$GLUSTER_BED_VOLUME" "$1" "$2" >/dev/null ||
-		bed_die "volume set $1 $2 failed"
+		die "volume set $1 $2 failed"
 }
 
 # gluster_bed_volume_profile coherent|default: "default" sets nothing (the volume as
@@ -255,21 +255,21 @@ gluster_bed_volume_profile() {
 	local -n opts
 	case "$1" in
 	coherent) opts=GLUSTER_BED_VOLOPTS_COHERENT ;;
-	default) bed_log "gluster bed: volume profile default (no options set)"; return 0 ;;
-	*) bed_die "unknown gluster volume profile '$1'" ;;
+	default) t_log "gluster bed: volume profile default (no options set)"; return 0 ;;
+	*) die "unknown gluster volume profile '$1'" ;;
 	esac
 	# one CLI call sets all pairs (each call costs a cluster-wide transaction)
 	gluster_bed_cli volume set "$GLUSTER_BED_VOLUME" "${opts[@]}" >/dev/null ||
-		bed_die "volume profile $1 failed"
-	bed_log "gluster bed: volume profile $1"
+		die "volume profile $1 failed"
+	t_log "gluster bed: volume profile $1"
 }
 
 # gluster_bed_mount MNT [PROFILE [EXTRA ARGS...]]: one independent client.
 gluster_bed_mount() {
 	local mnt=$1 profile=${2:-${GLUSTER_BED_CLIENT_PROFILE:-coherent}} opts pid t0 log
 	shift $(($# >= 2 ? 2 : $#))
-	[[ -n "$GLUSTER_BED_VOLUME" ]] || bed_die "gluster_bed_mount: bed not started"
-	opts="$(gluster_bed_client_opts "$profile")" || bed_die "unknown gluster client profile '$profile'"
+	[[ -n "$GLUSTER_BED_VOLUME" ]] || die "gluster_bed_mount: bed not started"
+	opts="$(gluster_bed_client_opts "$profile")" || die "unknown gluster client profile '$profile'"
 	t0=$(bed_time_ms)
 	mkdir -p "$mnt"
 	mnt="$(realpath "$mnt")"
@@ -284,16 +284,16 @@ gluster_bed_mount() {
 		>/dev/null 2>&1 </dev/null &
 	pid=$!
 	GLUSTER_BED_MOUNTS+=("$mnt:$pid")
-	bed_defer gluster_bed_umount "$mnt"
-	if ! bed_wait_for 20 "glusterfs mount at $mnt" gluster_bed_mount_ready "$mnt"; then
+	t_defer gluster_bed_umount "$mnt"
+	if ! wait_for 20 "glusterfs mount at $mnt" gluster_bed_mount_ready "$mnt"; then
 		tail -20 "$log" >&2 || true
-		bed_die "glusterfs mount at '$mnt' failed"
+		die "glusterfs mount at '$mnt' failed"
 	fi
-	bed_log "gluster bed: client pid $pid mounted $mnt (profile $profile${*:+, +$*}) in $(($(bed_time_ms) - t0)) ms"
+	t_log "gluster bed: client pid $pid mounted $mnt (profile $profile${*:+, +$*}) in $(($(bed_time_ms) - t0)) ms"
 }
 
 gluster_bed_mount_ready() {
-	bed_is_mounted "$1" && timeout 5 stat -f "$1" >/dev/null
+	is_mounted "$1" && timeout 5 stat -f "$1" >/dev/null
 }
 
 gluster_bed_umount() {
@@ -331,7 +331,7 @@ gluster_bed_stop() {
 		GLUSTER_BED_BRIDGE=""
 	fi
 	if [[ -n "$GLUSTER_BED_VOLUME" ]]; then
-		bed_log "gluster bed: stopped"
+		t_log "gluster bed: stopped"
 		GLUSTER_BED_VOLUME=""
 	fi
 }

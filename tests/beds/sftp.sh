@@ -88,15 +88,15 @@ MaxSessions 50
 Subsystem sftp internal-sftp
 ForceCommand internal-sftp
 CONF
-	/usr/sbin/sshd -t -f "$s/sshd_config" || bed_die "sshd rejects '$s/sshd_config'"
+	/usr/sbin/sshd -t -f "$s/sshd_config" || die "sshd rejects '$s/sshd_config'"
 	/usr/sbin/sshd -D -e -f "$s/sshd_config" 2>"$s/sshd.log" </dev/null &
 	SFTP_BED_SSHD_PID=$!
-	bed_defer sftp_bed_stop
-	if ! bed_wait_for 10 "sshd on port $SFTP_BED_PORT" bed_port_in_use "$SFTP_BED_PORT"; then
+	t_defer sftp_bed_stop
+	if ! wait_for 10 "sshd on port $SFTP_BED_PORT" bed_port_in_use "$SFTP_BED_PORT"; then
 		cat "$s/sshd.log" >&2 || true
-		bed_die "sshd did not start"
+		die "sshd did not start"
 	fi
-	bed_log "sftp bed: sshd pid $SFTP_BED_SSHD_PID on 127.0.0.1:$SFTP_BED_PORT serving $SFTP_BED_EXPORT ($(($(bed_time_ms) - t0)) ms)"
+	t_log "sftp bed: sshd pid $SFTP_BED_SSHD_PID on 127.0.0.1:$SFTP_BED_PORT serving $SFTP_BED_EXPORT ($(($(bed_time_ms) - t0)) ms)"
 }
 
 # sftp_bed_mount MNT [PROFILE [-o OPTS]]: mount one independent sshfs client.
@@ -106,12 +106,12 @@ sftp_bed_mount() {
 	if [[ "${1:-}" == -o ]]; then
 		extra=$2
 	fi
-	[[ -n "$SFTP_BED_PORT" ]] || bed_die "sftp_bed_mount: bed not started"
+	[[ -n "$SFTP_BED_PORT" ]] || die "sftp_bed_mount: bed not started"
 	t0=$(bed_time_ms)
 	if [[ "$profile" == custom ]]; then
 		opts=""
 	else
-		opts="$(sftp_bed_profile_opts "$profile")" || bed_die "unknown sshfs profile '$profile'"
+		opts="$(sftp_bed_profile_opts "$profile")" || die "unknown sshfs profile '$profile'"
 	fi
 	local s="$SFTP_BED_DIR/ssh"
 	local base="IdentityFile=$s/client_key,IdentitiesOnly=yes,StrictHostKeyChecking=no"
@@ -127,12 +127,12 @@ sftp_bed_mount() {
 		"root@127.0.0.1:$SFTP_BED_EXPORT" "$mnt" 2>"$log" </dev/null &
 	pid=$!
 	SFTP_BED_MOUNTS+=("$mnt:$pid")
-	bed_defer sftp_bed_umount "$mnt"
-	if ! bed_wait_for 10 "sshfs mount at $mnt" bed_is_mounted "$mnt"; then
+	t_defer sftp_bed_umount "$mnt"
+	if ! wait_for 10 "sshfs mount at $mnt" is_mounted "$mnt"; then
 		cat "$log" >&2 || true
-		bed_die "sshfs mount at '$mnt' failed"
+		die "sshfs mount at '$mnt' failed"
 	fi
-	bed_log "sftp bed: sshfs pid $pid mounted $mnt (profile $profile${extra:+, +$extra}) in $(($(bed_time_ms) - t0)) ms"
+	t_log "sftp bed: sshfs pid $pid mounted $mnt (profile $profile${extra:+, +$extra}) in $(($(bed_time_ms) - t0)) ms"
 }
 
 # sftp_bed_umount MNT: unmount one client and stop its sshfs process.
@@ -159,7 +159,7 @@ sftp_bed_stop() {
 	SFTP_BED_MOUNTS=()
 	if [[ -n "$SFTP_BED_SSHD_PID" ]]; then
 		bed_kill "$SFTP_BED_SSHD_PID" 3 || true
-		bed_log "sftp bed: sshd stopped"
+		t_log "sftp bed: sshd stopped"
 		SFTP_BED_SSHD_PID=""
 	fi
 	SFTP_BED_PORT=""

@@ -81,22 +81,22 @@ smb_bed_start() {
 	directory mask = 0755
 CONF
 	testparm -s "$d/smb.conf" >/dev/null 2>"$d/log/testparm.log" ||
-		{ cat "$d/log/testparm.log" >&2; bed_die "smb.conf rejected"; }
+		{ cat "$d/log/testparm.log" >&2; die "smb.conf rejected"; }
 	printf '%s\n%s\n' "$SMB_BED_PASS" "$SMB_BED_PASS" |
 		smbpasswd -c "$d/smb.conf" -s -a "$SMB_BED_USER" >/dev/null ||
-		bed_die "smbpasswd -a failed"
+		die "smbpasswd -a failed"
 	# smbd signals its whole process group when it shuts down, so give it
 	# a session of its own (setsid execs smbd: $! is smbd's pid).
 	setsid smbd -s "$d/smb.conf" -F --no-process-group --debug-stdout -d 1 \
 		>"$d/log/smbd.out" 2>&1 </dev/null &
 	SMB_BED_PID=$!
-	bed_defer smb_bed_stop
-	if ! bed_wait_for 15 "smbd on port $SMB_BED_PORT" bed_port_in_use "$SMB_BED_PORT"; then
+	t_defer smb_bed_stop
+	if ! wait_for 15 "smbd on port $SMB_BED_PORT" bed_port_in_use "$SMB_BED_PORT"; then
 		tail -20 "$d/log/smbd.out" >&2 || true
-		bed_die "smbd did not start"
+		die "smbd did not start"
 	fi
 	printf '' >"$SMB_BED_DIR/rclone.conf"
-	bed_log "smb bed: smbd pid $SMB_BED_PID on 127.0.0.1:$SMB_BED_PORT, share/sub = $SMB_BED_EXPORT ($(($(bed_time_ms) - t0)) ms)"
+	t_log "smb bed: smbd pid $SMB_BED_PID on 127.0.0.1:$SMB_BED_PORT, share/sub = $SMB_BED_EXPORT ($(($(bed_time_ms) - t0)) ms)"
 }
 
 smb_bed_remote() {
@@ -110,7 +110,7 @@ smb_bed_remote() {
 smb_bed_mount() {
 	local mnt=$1 pid t0 cache log
 	shift
-	[[ -n "$SMB_BED_PORT" ]] || bed_die "smb_bed_mount: bed not started"
+	[[ -n "$SMB_BED_PORT" ]] || die "smb_bed_mount: bed not started"
 	t0=$(bed_time_ms)
 	mkdir -p "$mnt"
 	mnt="$(realpath "$mnt")"
@@ -127,12 +127,12 @@ smb_bed_mount() {
 		--log-file "$log" --log-level INFO "$@" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	SMB_BED_MOUNTS+=("$mnt:$pid")
-	bed_defer smb_bed_umount "$mnt"
-	if ! bed_wait_for 20 "rclone mount at $mnt" bed_is_mounted "$mnt"; then
+	t_defer smb_bed_umount "$mnt"
+	if ! wait_for 20 "rclone mount at $mnt" is_mounted "$mnt"; then
 		tail -20 "$log" >&2 || true
-		bed_die "rclone mount at '$mnt' failed"
+		die "rclone mount at '$mnt' failed"
 	fi
-	bed_log "smb bed: rclone pid $pid mounted $mnt (cache ${SMB_BED_CACHE_MODE:-writes}, write-back ${SMB_BED_WRITE_BACK:-5s}${*:+, +$*}) in $(($(bed_time_ms) - t0)) ms"
+	t_log "smb bed: rclone pid $pid mounted $mnt (cache ${SMB_BED_CACHE_MODE:-writes}, write-back ${SMB_BED_WRITE_BACK:-5s}${*:+, +$*}) in $(($(bed_time_ms) - t0)) ms"
 }
 
 # smb_bed_umount MNT: unmount; rclone uploads pending writes before it exits
@@ -162,7 +162,7 @@ smb_bed_stop() {
 		for pid in $(smb_bed_helper_pids); do
 			bed_kill "$pid" 3 || true
 		done
-		bed_log "smb bed: smbd stopped"
+		t_log "smb bed: smbd stopped"
 		SMB_BED_PID=""
 	fi
 	SMB_BED_PORT=""

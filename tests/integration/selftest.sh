@@ -8,9 +8,13 @@
 # posix_suite cases listed in BINDFS_KNOWN (and BINDFS_PERM_KNOWN for --perm) fail because of bindfs itself;
 # any other failing case is a failure of this self-test.
 # --full runs workloads.sh over the whole Linux tree instead of --quick.
+# Counting, logging and the cleanup trap (bindfs unmounted, work directory removed; kept
+# on failure) come from tests/lib.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib.sh
+source "$here/../lib.sh"
 full=0 use_bindfs=1 fsx_ops=10000 fsx_seeds=10
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,35 +38,22 @@ BINDFS_KNOWN+=" fallocate_reserves fallocate_keep_size posix_acl"
 # --perm: the kernel does not enforce ACLs on bindfs's FUSE mount (no FUSE_POSIX_ACL).
 BINDFS_PERM_KNOWN="perm_acl_and_trusted"
 
-work=$(mktemp -d /tmp/itest.XXXXXX)
+T_WORK=$(mktemp -d /tmp/itest.XXXXXX)
+work=$T_WORK
 chmod 755 "$work"
-mounts=()
-cleanup() {
-	local m
-	for m in "${mounts[@]}"; do
-		fusermount3 -u "$m" 2>/dev/null || fusermount -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+t_on_exit t_cleanup
 
-n=0 pass=0 fail=0
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1: $2"; }
-log() { echo "selftest.sh: [$(date +%T)] $*" >&2; }
-
-# run NAME LOGFILE CMD...: ok if CMD exits 0; the tool's last line is shown.
-run() {
+# run_logged NAME LOGFILE CMD...: ok if CMD exits 0; the tool's last line is shown.
+run_logged() {
 	local name=$1 out=$2 rc=0
 	shift 2
-	log "$name"
+	t_log "$name"
 	"$@" >"$out" 2>&1 || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		ok "$name ($(tail -n 1 "$out"))"
 	else
 		notok "$name" "exit $rc, $(grep -E '^not ok|FAIL' "$out" | head -n 5 | tr '\n' '|') see $out"
-		cp "$out" "/tmp/selftest-$(basename "$out")" 2>/dev/null && log "log copied to /tmp/selftest-$(basename "$out")"
+		cp "$out" "/tmp/selftest-$(basename "$out")" 2>/dev/null && t_log "log copied to /tmp/selftest-$(basename "$out")"
 	fi
 }
 
@@ -70,7 +61,7 @@ run() {
 run_fails() {
 	local name=$1 out=$2 rc=0
 	shift 2
-	log "$name"
+	t_log "$name"
 	"$@" >"$out" 2>&1 || rc=$?
 	if [ "$rc" -ne 0 ]; then ok "$name (exit $rc as expected)"; else notok "$name" "injected fault not detected"; fi
 }
@@ -80,7 +71,7 @@ run_fails() {
 run_posix_bindfs() {
 	local d=$1 name=$2 out=$3 known=$4 failed unexpected="" c
 	shift 4
-	log "$name"
+	t_log "$name"
 	"$bin/posix_suite" "$@" "$d" >"$out" 2>&1 || true
 	failed=$(sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\):.*/\1/p' "$out")
 	for c in $failed; do
@@ -106,23 +97,23 @@ suite() {
 	if [ "$label" = bindfs ]; then
 		run_posix_bindfs "$d/posix" "posix_suite on bindfs" "$work/posix-bindfs.log" "$BINDFS_KNOWN"
 	else
-		run "posix_suite on $label" "$work/posix-$label.log" "$bin/posix_suite" "$d/posix"
+		run_logged "posix_suite on $label" "$work/posix-$label.log" "$bin/posix_suite" "$d/posix"
 	fi
 	if [ "$(id -u)" -eq 0 ] && [ "$label" = bindfs ]; then
 		run_posix_bindfs "$d/perm" "posix_suite --perm on bindfs" "$work/perm-bindfs.log" \
 			"$BINDFS_PERM_KNOWN" --perm
 	elif [ "$(id -u)" -eq 0 ]; then
-		run "posix_suite --perm on $label" "$work/perm-$label.log" "$bin/posix_suite" --perm "$d/perm"
+		run_logged "posix_suite --perm on $label" "$work/perm-$label.log" "$bin/posix_suite" --perm "$d/perm"
 	fi
 	for s in $(seq 1 "$fsx_seeds"); do
-		run "fsx seed $s ($fsx_ops ops) on $label" "$work/fsx-$label-$s.log" \
+		run_logged "fsx seed $s ($fsx_ops ops) on $label" "$work/fsx-$label-$s.log" \
 			"$bin/fsx" -s "$s" -n "$fsx_ops" "$d/fsx"
 	done
 	mkdir -p "$work/fsx-ref-X-$label"
 	run_fails "fsx -X detects an injected corruption on $label" "$work/fsxX-$label.log" \
 		"$bin/fsx" -s 99 -n 2000 -X 1000 -r "$work/fsx-ref-X-$label" "$d/fsx"
 	rm -f "$d"/fsx/fsx.*
-	run "concurrency on $label" "$work/conc-$label.log" "$bin/concurrency" "$d/conc"
+	run_logged "concurrency on $label" "$work/conc-$label.log" "$bin/concurrency" "$d/conc"
 	run_fails "concurrency -X: every checker flags its injected fault on $label" \
 		"$work/concX-$label.log" bash -c "\"$bin/concurrency\" -X \"$d/conc\" | grep -qx '0 passed, 9 failed' && exit 1 || exit 0"
 	local mode=--quick extra=()
@@ -133,13 +124,13 @@ suite() {
 		echo "# note: workloads.sh on bindfs runs with --ignore-mtime (known bindfs deviation)"
 	fi
 	mkdir -p "$work/ref-$label"
-	run "workloads.sh $mode${extra[*]:+ ${extra[*]}} on $label" "$work/wl-$label.log" \
+	run_logged "workloads.sh $mode${extra[*]:+ ${extra[*]}} on $label" "$work/wl-$label.log" \
 		"$here/workloads.sh" "$mode" "${extra[@]}" "$d/wl" "$work/ref-$label"
 }
 
 bin=$work/bin
-log "building into $bin"
-"$here/build.sh" "$bin" >"$work/build.log" 2>&1 || { cat "$work/build.log"; notok "build" "build.sh failed"; echo "$pass passed, $fail failed"; exit 1; }
+t_log "building into $bin"
+"$here/build.sh" "$bin" >"$work/build.log" 2>&1 || { cat "$work/build.log"; notok "build" "build.sh failed"; t_summary; exit 1; }
 ok "build.sh"
 
 mkdir -p "$work/plain"
@@ -149,14 +140,13 @@ if [ "$use_bindfs" -eq 1 ] && command -v bindfs >/dev/null; then
 	mkdir -p "$work/bsrc" "$work/bmnt"
 	chmod 755 "$work/bsrc" "$work/bmnt"
 	if bindfs -o allow_other "$work/bsrc" "$work/bmnt"; then
-		mounts+=("$work/bmnt")
+		T_MOUNTS+=("$work/bmnt")
 		suite bindfs "$work/bmnt"
 	else
 		notok "bindfs mount" "bindfs failed"
 	fi
 else
-	log "bindfs not installed or --no-bindfs: plain directory only"
+	t_log "bindfs not installed or --no-bindfs: plain directory only"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+t_summary

@@ -15,8 +15,11 @@
 # LIST is a comma-separated subset of: tar,make,git,sqlite.
 # --ignore-mtime leaves mtimes out of the tar manifest (for file systems
 # known to drop them, such as bindfs 1.14 with UTIME_OMIT).
-# Prints "ok N - name" lines and a final "N passed, N failed".
+# Prints "ok N - name" lines and a final "N passed, N failed" (counting and the cleanup
+# trap from tests/lib.sh: the trees are removed, the logs kept on failure).
 set -euo pipefail
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 usage() {
 	echo "usage: workloads.sh [--quick|--full] [--only tar,make,git,sqlite] [--ignore-mtime] DIR REFDIR" >&2
@@ -46,16 +49,9 @@ ref=$(cd "$2" && pwd)
 T=$(mktemp -d "$dir/wl.XXXXXX")
 R=$(mktemp -d "$ref/wl.XXXXXX")
 LOG=$(mktemp -d "$ref/wl-log.XXXXXX")
-n=0 pass=0 fail=0
-
-cleanup() {
-	rm -rf "$T" "$R" 2>/dev/null || true
-	if [ "$fail" -eq 0 ]; then rm -rf "$LOG"; else echo "workloads.sh: logs kept in $LOG" >&2; fi
-}
-trap cleanup EXIT
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1: $2"; }
+T_WORK=$LOG # removed by t_cleanup, kept on failure
+t_defer rm -rf "$T" "$R"
+t_on_exit t_cleanup
 
 # step NAME CMD...: run CMD with errexit in a background subshell and record
 # ok/not ok with the log's last lines; last_ok tells the caller. step must
@@ -358,6 +354,5 @@ want tar && run_tar
 want make && run_make
 want git && run_git
 want sqlite && run_sqlite
-[ "$n" -gt 0 ] || notok "workloads" "no workload selected from '$only'"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$T_N" -gt 0 ] || notok "workloads" "no workload selected from '$only'"
+t_summary

@@ -74,13 +74,14 @@ source "$repo/tests/beds/capture.sh"
 
 if [[ -z "$WORKDIR" ]]; then
 	WORKDIR=$(mktemp -d /tmp/veilfs-shared.XXXXXX)
-	((KEEP)) || bed_defer rm -rf "$WORKDIR"
+	((KEEP)) || t_defer rm -rf "$WORKDIR"
 fi
 mkdir -p "$WORKDIR"
 RESULTS="$WORKDIR/results"
 : >"$RESULTS"
 bed_build_tools
-printf 'correct horse battery staple\n' >"$WORKDIR/pw"
+T_PASSFILE=$WORKDIR/pw # vmount and new_vault (tests/lib.sh) use it
+printf 'correct horse battery staple\n' >"$T_PASSFILE"
 
 # record BED CHECK PASS|FAIL|INFO|SKIP DETAIL
 record() {
@@ -98,22 +99,10 @@ run_tool() {
 	return "$rc"
 }
 
-# vmount CIPHERDIR MNT MODE NAME: mount veilfs (unmounted by the cleanup stack).
-vmount() {
-	local c=$1 m=$2 mode=$3 name=$4
-	mkdir -p "$m"
-	"$VEILFS" mount --passfile "$WORKDIR/pw" --shared="$mode" --log "$WORKDIR/veilfs.$name.log" \
-		"$c" "$m"
-	bed_defer vumount "$m"
-}
-
-vumount() {
-	bed_is_mounted "$1" || return 0
-	timeout 20 "$VEILFS" umount "$1" 2>/dev/null || bed_umount "$1"
-}
-
-vinit() {
-	"$VEILFS" init --passfile "$WORKDIR/pw" --kdf-memory 8 --kdf-time 1 "$1" >/dev/null
+# vmount_shared CIPHERDIR MNT MODE NAME: vmount (tests/lib.sh: unmounted by the EXIT trap
+# of the bed's subshell, before the lower mounts) in MODE, with the log veilfs.NAME.log.
+vmount_shared() {
+	vmount "$1" "$2" --shared="$3" --log "$WORKDIR/veilfs.$4.log"
 }
 
 # block_check BED MODE VA VB WAIT_S KIND: the same-block experiment; KIND assert|info.
@@ -157,13 +146,6 @@ overlap_check() {
 	else
 		record "$bed" "overlapping writes, two clients ($ROUNDS rounds)" FAIL "exit $rc; $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 	fi
-}
-
-# wait_until S CMD...: poll CMD for up to S seconds.
-wait_until() {
-	local s=$1
-	shift
-	bed_wait_for "$s" "$*" "$@" 2>/dev/null
 }
 
 same_file() { cmp -s "$1" "$2"; }
@@ -259,8 +241,9 @@ marker_write() {
 	printf 'CONTENTMARK%s-%.0s' "$tag" {1..50} >"$va/wire/file"
 	echo x >"$va/wire/NAMEMARK$tag" && done+=", file name"
 	mkdir "$va/wire/DIRMARK$tag" 2>/dev/null && done+=", dir name"
-	ln -s "LINKMARK$tag/target" "$va/wire/link" 2>/dev/null && done+=", symlink target" || done+=", (symlink: $(ln -s x "$va/wire/l2" 2>&1 | sed 's/.*: //'))"
-	setfattr -n user.XATTRNAMEMARK -v "XATTRVALMARK$tag" "$va/wire/file" 2>/dev/null && done+=", xattr" || done+=", (xattr: $(setfattr -n user.x -v y "$va/wire/file" 2>&1 | sed 's/.*: //'))"
+	# (the probes in $(...) fail where the lower fs refuses: their message is the point)
+	ln -s "LINKMARK$tag/target" "$va/wire/link" 2>/dev/null && done+=", symlink target" || done+=", (symlink: $(ln -s x "$va/wire/l2" 2>&1 | sed 's/.*: //' || true))"
+	setfattr -n user.XATTRNAMEMARK -v "XATTRVALMARK$tag" "$va/wire/file" 2>/dev/null && done+=", xattr" || done+=", (xattr: $(setfattr -n user.x -v y "$va/wire/file" 2>&1 | sed 's/.*: //' || true))"
 	sync
 	MARKERS_WRITTEN=$done
 }
@@ -298,7 +281,7 @@ tree_marker_control() {
 daemon_alive() {
 	local pid
 	pid=$(sed -n 's/.*veilfs\[\([0-9]*\)\].*/\1/p' "$WORKDIR/veilfs.$1.log" | tail -1)
-	[[ -n "$pid" ]] && bed_pid_alive "$pid"
+	[[ -n "$pid" ]] && alive "$pid"
 }
 
 sftp_server_stop() {
@@ -312,8 +295,8 @@ sftp_server_stop() {
 sftp_server_start() {
 	/usr/sbin/sshd -D -e -f "$SFTP_BED_DIR/ssh/sshd_config" 2>>"$SFTP_BED_DIR/ssh/sshd.log" </dev/null &
 	SFTP_BED_SSHD_PID=$!
-	bed_defer bed_kill "$SFTP_BED_SSHD_PID" 3
-	bed_wait_for 10 "sshd back" bed_port_in_use "$SFTP_BED_PORT" || true
+	t_defer bed_kill "$SFTP_BED_SSHD_PID" 3
+	wait_for 10 "sshd back" bed_port_in_use "$SFTP_BED_PORT" || true
 }
 
 gluster_server_stop() {
@@ -343,7 +326,7 @@ failure_check() {
 		record "$bed" "server down: operations fail in bounded time" FAIL "rc $rc after $ms ms"
 	fi
 	out=$(timeout 10 stat "$va/durable" 2>&1) || src=$?
-	if ((src != 124)) && bed_is_mounted "$va" && daemon_alive "$bed.A"; then
+	if ((src != 124)) && is_mounted "$va" && daemon_alive "$bed.A"; then
 		record "$bed" "daemon stays up while the server is down" PASS "stat answers: $(tail -1 <<<"$out" | sed 's/.*: //')"
 	else
 		record "$bed" "daemon stays up while the server is down" FAIL "rc $src: $out"
@@ -386,7 +369,7 @@ inflight_check() {
 	else
 		record "$bed" "server killed mid-write (2 writers): errors in bounded time" FAIL "exit A $rca B $rcb after $ms ms: $(cat "$WORKDIR/inflight.A" "$WORKDIR/inflight.B" | tr '\n' ' ')"
 	fi
-	if bed_is_mounted "$va" && bed_is_mounted "$vb" && daemon_alive "$bed.A" && daemon_alive "$bed.B"; then
+	if is_mounted "$va" && is_mounted "$vb" && daemon_alive "$bed.A" && daemon_alive "$bed.B"; then
 		record "$bed" "both daemons up after the mid-write failure" PASS ""
 	else
 		record "$bed" "both daemons up after the mid-write failure" FAIL "a daemon or mount is gone"
@@ -449,11 +432,11 @@ second_off_refused() {
 	local bed=$1 c=$2 m=$3 rc=0 out
 	mkdir -p "$m"
 	out=$(timeout 60 "$VEILFS" mount --passfile "$WORKDIR/pw" "$c" "$m" 2>&1) || rc=$?
-	if ((rc == 6)) && grep -q "must both use a shared mode" <<<"$out" && ! bed_is_mounted "$m"; then
+	if ((rc == 6)) && grep -q "must both use a shared mode" <<<"$out" && ! is_mounted "$m"; then
 		record "$bed" "second client without --shared refused (registry)" PASS "exit 6"
 	else
 		record "$bed" "second client without --shared refused (registry)" FAIL "exit $rc: $out"
-		vumount "$m"
+		force_unmount "$m"
 	fi
 }
 
@@ -462,14 +445,14 @@ second_off_refused() {
 sftp_default_refused() {
 	local bed=$1 base=$2 rc=0 out
 	sftp_bed_mount "$base/a" default
-	vinit "$base/a/cipher"
+	new_vault "$base/a/cipher"
 	mkdir -p "$base/va"
 	out=$(timeout 60 "$VEILFS" mount --passfile "$WORKDIR/pw" --shared=auto "$base/a/cipher" "$base/va" 2>&1) || rc=$?
-	if ((rc == 2)) && grep -q "dir_cache=no" <<<"$out" && ! bed_is_mounted "$base/va"; then
+	if ((rc == 2)) && grep -q "dir_cache=no" <<<"$out" && ! is_mounted "$base/va"; then
 		record "$bed" "sshfs defaults: shared mode refused, names the option" PASS "exit 2: $(cut -c1-150 <<<"$out")"
 	else
 		record "$bed" "sshfs defaults: shared mode refused, names the option" FAIL "exit $rc: $out"
-		vumount "$base/va"
+		force_unmount "$base/va"
 	fi
 	sftp_bed_umount "$base/a"
 	rm -rf "${SFTP_BED_EXPORT:?}/cipher"
@@ -504,14 +487,14 @@ run_bed() {
 		EXPORT=$SMB_BED_EXPORT ;;
 	esac
 	a="$base/a" b="$base/b"
-	vinit "$a/cipher"
-	wait_until 15 present "$b/cipher/veilfs.conf" || bed_die "B does not see the vault"
+	new_vault "$a/cipher"
+	wait_until 15 present "$b/cipher/veilfs.conf" || die "B does not see the vault"
 	if [[ $bed == smb ]]; then
 		smb_checks "$bed" "$base" "$a" "$wait"
 		return 0
 	fi
-	vmount "$a/cipher" "$base/va" "$mode" "$bed.A"
-	vmount "$b/cipher" "$base/vb" "$mode" "$bed.B"
+	vmount_shared "$a/cipher" "$base/va" "$mode" "$bed.A"
+	vmount_shared "$b/cipher" "$base/vb" "$mode" "$bed.B"
 	local va="$base/va" vb="$base/vb"
 	record "$bed" "veilfs mounts (--shared=$mode)" INFO "$(grep -h 'shared mode' "$WORKDIR/veilfs.$bed.A.log" | sed 's/.*info: //' | head -1)"
 
@@ -529,33 +512,33 @@ run_bed() {
 	vumount "$va"
 	vumount "$vb"
 	# a second client that forgot --shared is refused while the first one is live
-	vmount "$a/cipher" "$base/va" off "$bed.A-off"
+	vmount_shared "$a/cipher" "$base/va" off "$bed.A-off"
 	second_off_refused "$bed" "$b/cipher" "$base/vb"
 	vumount "$va"
 	# control: the same block experiment with the lower client's caches trusted
 	# (VEILFS_FRESH=none), expected to lose updates or fail to authenticate on a lower
 	# client that caches (GlusterFS): shows that the block check can fail
 	if [[ $bed == gluster* ]]; then
-		VEILFS_FRESH=none vmount "$a/cipher" "$base/va" "$mode" "$bed.A-trust"
-		VEILFS_FRESH=none vmount "$b/cipher" "$base/vb" "$mode" "$bed.B-trust"
+		VEILFS_FRESH=none vmount_shared "$a/cipher" "$base/va" "$mode" "$bed.A-trust"
+		VEILFS_FRESH=none vmount_shared "$b/cipher" "$base/vb" "$mode" "$bed.B-trust"
 		block_check "$bed" "$mode" "$va" "$vb" "$wait" info
 		vumount "$va"
 		vumount "$vb"
 	fi
 	# --shared=auto picks the mode the docs call safe for this lower fs type
-	vmount "$a/cipher" "$base/va" auto "$bed.A-auto"
+	vmount_shared "$a/cipher" "$base/va" auto "$bed.A-auto"
 	if grep -q "using $mode" "$WORKDIR/veilfs.$bed.A-auto.log"; then
 		record "$bed" "--shared=auto picks $mode" PASS "$(grep -h 'shared=auto' "$WORKDIR/veilfs.$bed.A-auto.log" | sed 's/.*info: //')"
 	else
 		record "$bed" "--shared=auto picks $mode" FAIL "$(grep -h 'shared' "$WORKDIR/veilfs.$bed.A-auto.log" | head -2)"
 	fi
 	vumount "$va"
-	vmount "$a/cipher" "$base/va" "$mode" "$bed.A"
+	vmount_shared "$a/cipher" "$base/va" "$mode" "$bed.A"
 	case $bed in
 	sftp) failure_check "$bed" "$va" sftp_server_stop sftp_server_start ;;
 	gluster) failure_check "$bed" "$va" gluster_server_stop gluster_server_start ;;
 	esac
-	vmount "$b/cipher" "$base/vb" "$mode" "$bed.B"
+	vmount_shared "$b/cipher" "$base/vb" "$mode" "$bed.B"
 	case $bed in
 	sftp) inflight_check "$bed" "$va" "$vb" sftp_server_stop sftp_server_start ;;
 	gluster) inflight_check "$bed" "$va" "$vb" gluster_server_stop gluster_server_start ;;
@@ -571,13 +554,13 @@ smb_checks() {
 	local va="$base/va"
 	mkdir -p "$va"
 	out=$(timeout 60 "$VEILFS" mount --passfile "$WORKDIR/pw" --shared=auto "$a/cipher" "$va" 2>&1) || rc=$?
-	if ((rc == 2)) && grep -q "smb://" <<<"$out" && ! bed_is_mounted "$va"; then
+	if ((rc == 2)) && grep -q "smb://" <<<"$out" && ! is_mounted "$va"; then
 		record "$bed" "rclone: shared mode refused, names veilfs's SMB client" PASS "exit 2"
 	else
 		record "$bed" "rclone: shared mode refused, names veilfs's SMB client" FAIL "exit $rc: $out"
-		vumount "$va"
+		force_unmount "$va"
 	fi
-	vmount "$a/cipher" "$va" off "$bed.A"
+	vmount_shared "$a/cipher" "$va" off "$bed.A"
 	tag="$RANDOM$RANDOM"
 	pcap="$WORKDIR/smb.pcap"
 	capture_start "$SMB_BED_PORT" "$pcap"

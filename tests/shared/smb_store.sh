@@ -26,8 +26,10 @@
 #             registration removed (an unregistered client): shows the check can fail
 #   failure   smbd and its children killed after an fsync'd write: reads fail (no hang,
 #             the daemon stays up); smbd restarted: the data is intact, new writes work
-# Every mount is unmounted and smbd stopped by its pid, also on failure. Prints one line
-# per check and ends with "N passed, N failed"; exits non-zero on any failure. Needs root,
+# Every mount is unmounted and smbd stopped by its pid, also on failure (tests/lib.sh's
+# t_cleanup: the mounts first, then the cleanup stack). Prints one line per check (ok,
+# not ok, # INFO) and ends with "N passed, N failed"; exits non-zero on any failure; a run
+# that stops half-way counts one more failure, "script aborted". Needs root,
 # smbd (tests/beds/install-deps.sh) and a built tree (make).
 set -euo pipefail
 
@@ -59,22 +61,18 @@ done
 
 if [[ -z "$WORKDIR" ]]; then
 	WORKDIR=$(mktemp -d /tmp/veilfs-smbstore.XXXXXX)
-	((KEEP)) || bed_defer rm -rf "$WORKDIR"
+	((KEEP)) || T_WORK=$WORKDIR # removed by t_cleanup (kept on failure)
 fi
 mkdir -p "$WORKDIR"
-PASS=0 FAIL=0
+t_on_exit t_cleanup
 
-# record CHECK PASS|FAIL|INFO DETAIL
+# record CHECK PASS|FAIL|INFO DETAIL: ok, notok, or an INFO line (not counted).
 record() {
 	case $2 in
-	PASS) PASS=$((PASS + 1)) ;;
-	FAIL) FAIL=$((FAIL + 1)) ;;
+	PASS) ok "$1${3:+ ($3)}" ;;
+	FAIL) notok "$1" "$3" ;;
+	*) echo "# $2 $1: $3" ;;
 	esac
-	printf '%-5s %-52s %s\n' "$2" "$1" "$3" >&2
-}
-
-summary() {
-	echo "$PASS passed, $FAIL failed"
 }
 
 bed_build_tools
@@ -88,8 +86,9 @@ cc "${san[@]}" -std=c17 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -O2 -Wall -Wextra 
 	$(pkg-config --cflags smbclient) -o "$BED_BIN/smb_store_check" \
 	"$repo/tests/shared/smb_store_check.c" "$CORE" \
 	$(pkg-config --libs libcrypto libargon2 libsodium smbclient) -lpthread ||
-	bed_die "cannot build smb_store_check"
-printf 'correct horse battery staple\n' >"$WORKDIR/pw"
+	die "cannot build smb_store_check"
+T_PASSFILE=$WORKDIR/pw # vmount (tests/lib.sh) uses it
+printf 'correct horse battery staple\n' >"$T_PASSFILE"
 
 smb_bed_start "$WORKDIR/bed"
 export VEILFS_SMB_USER=$SMB_BED_USER VEILFS_SMB_PASSWORD=$SMB_BED_PASS
@@ -106,17 +105,10 @@ run_tool() {
 	return "$rc"
 }
 
-vmount() {
-	local m=$1 name=$2
-	mkdir -p "$m"
-	"$VEILFS" mount --passfile "$WORKDIR/pw" --shared=auto --log "$WORKDIR/veilfs.$name.log" \
-		"$URL" "$m"
-	bed_defer vumount "$m"
-}
-
-vumount() {
-	bed_is_mounted "$1" || return 0
-	timeout 20 "$VEILFS" umount "$1" 2>/dev/null || bed_umount "$1"
+# vmount_smb MNT NAME: vmount (tests/lib.sh) of the vault at URL, --shared=auto, with the
+# log veilfs.NAME.log.
+vmount_smb() {
+	vmount "$URL" "$1" --shared=auto --log "$WORKDIR/veilfs.$2.log"
 }
 
 # --- the store on its own ---
@@ -135,12 +127,12 @@ if "$VEILFS" init --passfile "$WORKDIR/pw" --kdf-memory 8 --kdf-time 1 "$URL" >/
 	record "veilfs init over smb://" PASS "veilfs.conf on the server"
 else
 	record "veilfs init over smb://" FAIL "no vault made"
-	summary
+	t_summary
 	exit 1
 fi
 VA=$WORKDIR/mnt-a VB=$WORKDIR/mnt-b
-vmount "$VA" a
-vmount "$VB" b
+vmount_smb "$VA" a
+vmount_smb "$VB" b
 if grep -q "using lockfiles" "$WORKDIR/veilfs.a.log" && grep -q "using lockfiles" "$WORKDIR/veilfs.b.log"; then
 	record "--shared=auto over smb:// picks lockfiles" PASS "both daemons"
 else
@@ -149,7 +141,7 @@ fi
 rc=0
 mkdir -p "$WORKDIR/mnt-c"
 "$VEILFS" mount --passfile "$WORKDIR/pw" --shared=locks "$URL" "$WORKDIR/mnt-c" 2>"$WORKDIR/locks.err" || rc=$?
-bed_defer vumount "$WORKDIR/mnt-c"
+T_MOUNTS+=("$WORKDIR/mnt-c") # unmounted by t_cleanup should it mount
 if ((rc == 2)) && grep -q "byte-range locks" "$WORKDIR/locks.err"; then
 	record "--shared=locks over smb:// is refused" PASS "exit 2: $(head -1 "$WORKDIR/locks.err")"
 else
@@ -217,13 +209,13 @@ mkdir "$VA/dir1" && echo hello >"$VA/dir1/name-one" || why+="create on A failed;
 [[ -e "$VB/dir1/name-one" ]] || why+="create not seen; "
 mv "$VA/dir1/name-one" "$VA/dir1/name-two" || why+="rename on A failed; "
 # B's kernel caches names for entry_timeout (0.1 s in a shared mode)
-bed_wait_for 5 "rename seen on B" test -e "$VB/dir1/name-two" 2>/dev/null || why+="rename target not seen; "
-bed_wait_for 5 "rename source gone on B" test ! -e "$VB/dir1/name-one" 2>/dev/null || why+="rename source still seen; "
+wait_for 5 "rename seen on B" test -e "$VB/dir1/name-two" 2>/dev/null || why+="rename target not seen; "
+wait_for 5 "rename source gone on B" test ! -e "$VB/dir1/name-one" 2>/dev/null || why+="rename source still seen; "
 [[ "$(cat "$VB/dir1/name-two" 2>/dev/null)" == hello ]] || why+="renamed contents wrong; "
 rm "$VA/dir1/name-two" || why+="rm on A failed; "
-bed_wait_for 5 "removal seen on B" test ! -e "$VB/dir1/name-two" 2>/dev/null || why+="removal not seen; "
+wait_for 5 "removal seen on B" test ! -e "$VB/dir1/name-two" 2>/dev/null || why+="removal not seen; "
 rmdir "$VA/dir1" || why+="rmdir on A failed; "
-bed_wait_for 5 "rmdir seen on B" test ! -e "$VB/dir1" 2>/dev/null || why+="rmdir not seen; "
+wait_for 5 "rmdir seen on B" test ! -e "$VB/dir1" 2>/dev/null || why+="rmdir not seen; "
 if [[ -z "$why" ]]; then
 	record "names created/renamed/removed on A, seen on B" PASS "create, rename, rm, rmdir"
 else
@@ -239,7 +231,7 @@ rm "$VA/openrm" 2>"$WORKDIR/openrm.err" || why+="rm failed: $(cat "$WORKDIR/open
 exec 7<&-
 [[ ! -e "$VA/openrm" && ! -e "$VB/openrm" ]] || why+="the name is still there; "
 # (FUSE sends the release after close returns)
-bed_wait_for 10 "hidden file removed" test -z "$(find "$CIPHER" -maxdepth 1 -name 'veilfs.unlinked.*')" 2>/dev/null ||
+wait_for 10 "hidden file removed" test -z "$(find "$CIPHER" -maxdepth 1 -name 'veilfs.unlinked.*')" 2>/dev/null ||
 	why+="veilfs.unlinked.* left; "
 if [[ -z "$why" ]]; then
 	record "rm of an open file: gone by name, readable by its fd" PASS "hidden until the close"
@@ -306,14 +298,14 @@ fi
 # --- the registry refuses a second client without --shared; control beyond it ---
 for m in off-a off-b; do
 	mkdir -p "$WORKDIR/mnt-$m"
-	bed_defer vumount "$WORKDIR/mnt-$m"
+	T_MOUNTS+=("$WORKDIR/mnt-$m") # unmounted by t_cleanup if still mounted
 done
 "$VEILFS" mount --passfile "$WORKDIR/pw" --shared=off --log "$WORKDIR/veilfs.off-a.log" \
 	"$URL" "$WORKDIR/mnt-off-a"
 rc=0
 "$VEILFS" mount --passfile "$WORKDIR/pw" --shared=off --log "$WORKDIR/veilfs.off-b.log" \
 	"$URL" "$WORKDIR/mnt-off-b" 2>"$WORKDIR/off.err" || rc=$?
-if ((rc == 6)) && ! bed_is_mounted "$WORKDIR/mnt-off-b"; then
+if ((rc == 6)) && ! is_mounted "$WORKDIR/mnt-off-b"; then
 	record "second client without --shared refused (registry)" PASS "exit 6"
 else
 	record "second client without --shared refused (registry)" FAIL "exit $rc: $(cat "$WORKDIR/off.err")"
@@ -324,7 +316,7 @@ fi
 rm -f "$CIPHER"/veilfs.mount.*
 "$VEILFS" mount --passfile "$WORKDIR/pw" --shared=off --log "$WORKDIR/veilfs.off-b.log" \
 	"$URL" "$WORKDIR/mnt-off-b" 2>>"$WORKDIR/off.err" || true
-if bed_is_mounted "$WORKDIR/mnt-off-a" && bed_is_mounted "$WORKDIR/mnt-off-b"; then
+if is_mounted "$WORKDIR/mnt-off-a" && is_mounted "$WORKDIR/mnt-off-b"; then
 	rc=0
 	out="$(run_tool "$WORKDIR/out.block-off" "$BED_BIN/twoclient_block" --timeout 600 \
 		--wait-ms 0 "$WORKDIR/mnt-off-a/block-off" "$WORKDIR/mnt-off-b/block-off" "$ROUNDS")" || rc=$?
@@ -333,16 +325,16 @@ else
 	record "control: same block with --shared=off (unregistered client)" INFO "not run: $(tail -1 "$WORKDIR/off.err")"
 fi
 vumount "$WORKDIR/mnt-off-a"
-vumount "$WORKDIR/mnt-off-b"
+! is_mounted "$WORKDIR/mnt-off-b" || vumount "$WORKDIR/mnt-off-b"
 
 # --- the server dies under a mount, and comes back ---
-vmount "$VA" a2
+vmount_smb "$VA" a2
 head -c 50000 /dev/urandom >"$WORKDIR/fail.src"
 cp "$WORKDIR/fail.src" "$VA/fail" && sync "$VA/fail"
 # smbd and the per-connection children it started (all with this bed's smb.conf)
 kill -KILL $SMB_BED_PID $(smb_bed_helper_pids) 2>/dev/null || true
 wait "$SMB_BED_PID" 2>/dev/null || true
-bed_wait_for 10 "smbd gone" test -z "$(smb_bed_helper_pids)" || true
+wait_for 10 "smbd gone" test -z "$(smb_bed_helper_pids)" || true
 rc=0
 t0=$(bed_time_ms)
 timeout 120 cat "$VA/fail" >/dev/null 2>"$WORKDIR/fail.err" || rc=$?
@@ -356,7 +348,7 @@ d=$SMB_BED_DIR/samba
 setsid smbd -s "$d/smb.conf" -F --no-process-group --debug-stdout -d 1 \
 	>>"$d/log/smbd.out" 2>&1 </dev/null &
 SMB_BED_PID=$!
-bed_wait_for 15 "smbd back on port $SMB_BED_PORT" bed_port_in_use "$SMB_BED_PORT" || true
+wait_for 15 "smbd back on port $SMB_BED_PORT" bed_port_in_use "$SMB_BED_PORT" || true
 rc=0
 timeout 120 cmp "$WORKDIR/fail.src" "$VA/fail" 2>"$WORKDIR/fail.err" || rc=$?
 echo after >"$VA/fail.new" 2>>"$WORKDIR/fail.err" || rc=$?
@@ -367,10 +359,9 @@ else
 fi
 vumount "$VA"
 
-if ! bed_is_mounted "$VA" && ! bed_is_mounted "$VB"; then
+if ! is_mounted "$VA" && ! is_mounted "$VB"; then
 	record "both mounts unmounted" PASS ""
 else
 	record "both mounts unmounted" FAIL ""
 fi
-summary
-((FAIL == 0))
+t_summary

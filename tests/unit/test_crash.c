@@ -102,11 +102,13 @@ static void op_create(struct crash_sim *s, const char *path)
 	const char *leaf;
 	struct vnode *d = path_dir(s, path, &leaf), *n = NULL;
 	struct stat st;
+	bool created = false;
 
 	crash_model_write(s, path, 0, NULL, 0);
 	if (!d)
 		return;
-	EXPECT_EQ(vault_create(s->v, d, leaf, 0644, O_RDWR | O_EXCL, &s->who, &n, &st), 1);
+	EXPECT_EQ(vault_create(s->v, d, leaf, 0644, O_RDWR | O_EXCL, &s->who, &n, &st, &created), 0);
+	EXPECT(created);
 	vnode_unref(s->v, d);
 	if (n)
 		path_close(s, n);

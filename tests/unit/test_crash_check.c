@@ -274,7 +274,7 @@ static void walk_dir(struct crash_sim *s, struct vault *v, struct vnode *dir, co
 		s->state_unreadable++;
 		return;
 	}
-	for (size_t i = 0; vault_dir_entry(d, i, &name, &ino, &type) == 1; i++) {
+	for (size_t i = 0; vault_dir_entry(d, i, &name, &ino, &type); i++) {
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "/" : "", name);

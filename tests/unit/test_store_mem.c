@@ -301,6 +301,7 @@ TEST(store_mem_carries_a_vault_and_its_snapshot)
 	struct vnode *root, *d, *f;
 	struct stat st;
 	struct buf target;
+	bool created = false;
 	static uint8_t data[20000], back[20000];
 	char longname[241];
 	int rootfd, croot;
@@ -315,7 +316,7 @@ TEST(store_mem_carries_a_vault_and_its_snapshot)
 		return;
 	root = vault_root(v);
 	EXPECT(vault_mkdir(v, root, "dir", 0755, &who, &d, &st) == 0);
-	EXPECT(vault_create(v, d, longname, 0600, O_RDWR, &who, &f, &st) == 1); /* created */
+	EXPECT(vault_create(v, d, longname, 0600, O_RDWR, &who, &f, &st, &created) == 0 && created);
 	EXPECT(vault_write(v, f, data, sizeof(data), 0, false, NULL) == (ssize_t)sizeof(data));
 	EXPECT(vault_setxattr(v, f, "user.x", "val", 3, 0) == 0);
 	EXPECT(vault_fsync(v, f, false) == 0);

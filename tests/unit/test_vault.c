@@ -47,7 +47,7 @@ static int listed(struct tv *t, struct vnode *dir, const char *name)
 
 	if (vault_opendir(t->v, dir, &d) < 0)
 		return -1;
-	for (i = 0; vault_dir_entry(d, i, &e, &ino, &type) == 1; i++)
+	for (i = 0; vault_dir_entry(d, i, &e, &ino, &type); i++)
 		hits += strcmp(e, name) == 0;
 	vault_closedir(d);
 	return hits;
@@ -65,7 +65,7 @@ static int count_entries(struct tv *t, struct vnode *dir)
 
 	if (vault_opendir(t->v, dir, &d) < 0)
 		return -1;
-	for (i = 0; vault_dir_entry(d, i, &e, &ino, &type) == 1; i++)
+	for (i = 0; vault_dir_entry(d, i, &e, &ino, &type); i++)
 		n += strcmp(e, ".") && strcmp(e, "..");
 	vault_closedir(d);
 	return n;
@@ -313,7 +313,7 @@ TEST(vault_readdir_types_and_bad_entries)
 	close(fd);
 	tv_log_capture(true);
 	EXPECT(vault_opendir(t.v, t.root, &vd) == 0);
-	for (i = 0; vd && vault_dir_entry(vd, i, &e, &ino, &type) == 1; i++) {
+	for (i = 0; vd && vault_dir_entry(vd, i, &e, &ino, &type); i++) {
 		if (!strcmp(e, "dir"))
 			seen += EXPECT(type == DT_DIR && ino == vnode_ino(d));
 		else if (!strcmp(e, "file"))
@@ -683,7 +683,10 @@ TEST(vault_apply_owner)
 	{
 		struct vnode *root = vault_root(v);
 
-		EXPECT(vault_create(v, root, "mine", 0644, O_RDWR, &who, &n, &st) == 1);
+		bool created = false;
+
+		EXPECT(vault_create(v, root, "mine", 0644, O_RDWR, &who, &n, &st, &created) == 0);
+		EXPECT(created);
 		EXPECT(st.st_uid == 1234 && st.st_gid == 5678);
 		EXPECT(vault_mkdir(v, root, "sgid", 02755, &who, &d, &st) == 0);
 		memset(&in, 0, sizeof(in));
@@ -720,7 +723,7 @@ TEST(vault_plaintext_names_mode)
 	tv_close(&t, n);
 	snprintf(path, sizeof(path), "%s/plain.txt", t.dir);
 	EXPECT(access(path, F_OK) == 0);
-	EXPECT(vault_create(t.v, t.root, "veilfs.conf", 0644, O_RDWR, &t.who, &n, &st) == -EPERM);
+	EXPECT(vault_create(t.v, t.root, "veilfs.conf", 0644, O_RDWR, &t.who, &n, &st, NULL) == -EPERM);
 	EXPECT(vault_lookup(t.v, t.root, "veilfs.conf", &n, &st) == -ENOENT);
 	EXPECT(listed(&t, t.root, "veilfs.conf") == 0);
 	EXPECT(vault_mkdir(t.v, t.root, "sub", 0755, &t.who, &d, &st) == 0);

@@ -62,7 +62,7 @@ static int ten_appends(struct cv *c, struct store_fault_calls *calls)
 	struct stat st;
 	int r = -1;
 
-	if (vault_create(c->v, c->root, "f", 0644, O_RDWR, &c->t.who, &n, &st) < 0)
+	if (vault_create(c->v, c->root, "f", 0644, O_RDWR, &c->t.who, &n, &st, NULL) < 0)
 		return -1;
 	store_fault_calls_reset(c->fs);
 	for (int i = 0; i < 10; i++) {
@@ -97,7 +97,7 @@ static int ten_overwrites(struct cv *c, struct store_fault_calls *calls)
 	struct stat st;
 	int r = -1;
 
-	if (vault_create(c->v, c->root, "g", 0644, O_RDWR, &c->t.who, &n, &st) < 0)
+	if (vault_create(c->v, c->root, "g", 0644, O_RDWR, &c->t.who, &n, &st, NULL) < 0)
 		return -1;
 	memset(back, 'z', sizeof(back));
 	if (vault_write(c->v, n, back, sizeof(back), 0, false, NULL) != (ssize_t)sizeof(back))

@@ -34,12 +34,14 @@ TEST(vault_create_writes_through_its_handle)
 {
 	struct vnode *n = NULL, *again = NULL;
 	struct stat st;
+	bool created = false;
 	struct tv t;
 
 	if (!EXPECT(tv_make(&t, NULL) == 0))
 		goto out;
 	EXPECT(vault_create(t.v, t.root, "f", 0600, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, &t.who,
-			    &n, &st) == 1); /* created */
+			    &n, &st, &created) == 0);
+	EXPECT(created);
 	EXPECT(n && st.st_size == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
 	if (!n)
 		goto out;
@@ -48,7 +50,8 @@ TEST(vault_create_writes_through_its_handle)
 	EXPECT(vault_release_file(t.v, n) == 0);
 	/* the same file again without O_EXCL: it exists, O_TRUNC empties it */
 	EXPECT(vault_create(t.v, t.root, "f", 0600, O_RDWR | O_CREAT | O_TRUNC, &t.who, &again,
-			    &st) == 0); /* opened */
+			    &st, &created) == 0);
+	EXPECT(!created); /* opened */
 	EXPECT(again == n && st.st_size == 0);
 	EXPECT(again && vault_write(t.v, again, "second", 6, 0, false, NULL) == 6);
 	if (again) {
@@ -56,7 +59,7 @@ TEST(vault_create_writes_through_its_handle)
 		vnode_unref(t.v, again);
 	}
 	EXPECT(vault_create(t.v, t.root, "f", 0600, O_RDWR | O_CREAT | O_EXCL, &t.who, &again,
-			    &st) == -EEXIST);
+			    &st, NULL) == -EEXIST);
 	vnode_unref(t.v, n);
 	n = NULL;
 	EXPECT(tv_reopen(&t, NULL) == 0);

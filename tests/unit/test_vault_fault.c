@@ -67,7 +67,7 @@ static struct vnode *fv_create(struct fv *f, const char *name)
 	struct vnode *n = NULL;
 	struct stat st;
 
-	if (vault_create(f->v, f->root, name, 0644, O_RDWR, &f->who, &n, &st) < 0)
+	if (vault_create(f->v, f->root, name, 0644, O_RDWR, &f->who, &n, &st, NULL) < 0)
 		return NULL;
 	return n;
 }
@@ -241,12 +241,12 @@ TEST(vault_fault_mkdir_and_long_names_leave_nothing)
 	memset(name, 'q', 255);
 	name[255] = '\0';
 	arm(&f, STORE_FAULT_RENAMEAT, 1, ENOSPC, false);
-	EXPECT(vault_create(f.v, f.root, name, 0644, O_RDWR, &f.who, &n, &st) == -ENOSPC);
+	EXPECT(vault_create(f.v, f.root, name, 0644, O_RDWR, &f.who, &n, &st, NULL) == -ENOSPC);
 	store_fault_disarm(f.fs);
 	EXPECT(entries(&f) == before);
 	/* the entry cannot be created after its side file: the side file goes again */
 	arm(&f, STORE_FAULT_OPENAT, 2, EIO, false);
-	EXPECT(vault_create(f.v, f.root, name, 0644, O_RDWR, &f.who, &n, &st) == -EIO);
+	EXPECT(vault_create(f.v, f.root, name, 0644, O_RDWR, &f.who, &n, &st, NULL) == -EIO);
 	store_fault_disarm(f.fs);
 	EXPECT(entries(&f) == before);
 	n = fv_create(&f, name);

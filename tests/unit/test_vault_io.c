@@ -691,7 +691,7 @@ TEST(vault_io_read_only_vault)
 	EXPECT(vault_setattr(t.v, n, &in, VAULT_SET_MODE, &st) == -EROFS);
 	EXPECT(vault_setxattr(t.v, n, "user.a", "b", 1, 0) == -EROFS);
 	EXPECT(vault_removexattr(t.v, n, "user.a") == -EROFS);
-	EXPECT(vault_create(t.v, t.root, "new", 0644, O_RDWR, &t.who, &m, &st) == -EROFS);
+	EXPECT(vault_create(t.v, t.root, "new", 0644, O_RDWR, &t.who, &m, &st, NULL) == -EROFS);
 	EXPECT(vault_mkdir(t.v, t.root, "d", 0755, &t.who, &m, &st) == -EROFS);
 	EXPECT(vault_mknod(t.v, t.root, "f", S_IFIFO | 0644, 0, &t.who, &m, &st) == -EROFS);
 	EXPECT(vault_symlink(t.v, t.root, "l", "x", &t.who, &m, &st) == -EROFS);

@@ -151,7 +151,7 @@ struct vnode *tv_create(struct tv *t, struct vnode *dir, const char *name)
 	struct vnode *n = NULL;
 	struct stat st;
 
-	if (vault_create(t->v, dir, name, 0644, O_RDWR | O_CREAT, &t->who, &n, &st) < 0)
+	if (vault_create(t->v, dir, name, 0644, O_RDWR | O_CREAT, &t->who, &n, &st, NULL) < 0)
 		return NULL;
 	return n;
 }
