@@ -388,6 +388,17 @@ static inline int vault_publish(struct vault *v, int fd)
 	return coord_fresh_publish(&v->coord, fd);
 }
 
+/* vault_xattr.c: an entry about to be removed or replaced: does its attribute blob go too? */
+struct xattr_probe {
+	char id[23]; /* XATTR_BLOB_ID_LEN + 1 (xattr_blob.h) */
+	uint64_t ino;
+	bool last; /* a file's only link, or a directory, whose attributes are partly out of line */
+};
+/* Fills p for dirfd/lname; true when a successful removal must drop the blob. */
+bool vault_xattr_probe(struct vault *v, int dirfd, const char *lname, struct xattr_probe *p);
+/* After the removal: removes the blob p found (a failure is logged, not returned). */
+void vault_xattr_drop(struct vault *v, const struct xattr_probe *p);
+
 /* vault_xattr.c: extended attributes by plaintext name, without the ACL semantics */
 ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void *buf,
 			size_t size) MUST_CHECK;

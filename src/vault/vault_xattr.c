@@ -30,6 +30,9 @@ enum {
 	EVICT_MAX = 16,      /* in-line attributes moved out to make room for the marker */
 };
 
+_Static_assert(sizeof(((struct xattr_probe *)0)->id) == XATTR_BLOB_ID_LEN + 1,
+	       "struct xattr_probe holds a blob id");
+
 /* Orders the blob changes of this process (below the file's cross-client lock). */
 static pthread_mutex_t blob_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -652,4 +655,42 @@ out:
 	xattr_set_release(&set);
 	free(list);
 	return r;
+}
+
+bool vault_xattr_probe(struct vault *v, int dirfd, const char *lname, struct xattr_probe *p)
+{
+	struct stat st;
+	int fd, r;
+
+	p->last = false;
+	p->id[0] = '\0';
+	if (store_fstatat(v->store, v->rootfd, XATTR_BLOB_DIR, &st, STORE_AT_NOFOLLOW) < 0)
+		return false; /* no attribute of the vault is out of line: the common case */
+	if (store_fstatat(v->store, dirfd, lname, &st, STORE_AT_NOFOLLOW) < 0)
+		return false;
+	if (!(S_ISREG(st.st_mode) && st.st_nlink == 1) && !S_ISDIR(st.st_mode))
+		return false; /* other links keep the attributes (and the blob) */
+	fd = store_openat(v->store, dirfd, lname,
+			  STORE_RDONLY | STORE_NOFOLLOW | STORE_NONBLOCK |
+				  (S_ISDIR(st.st_mode) ? STORE_DIRECTORY : 0),
+			  0);
+	if (fd < 0)
+		return false; /* unreadable: a blob left behind is reported by fsck */
+	r = xattr_marker_get(v->store, fd, p->id);
+	(void)store_close(v->store, fd); /* a read-only handle: nothing to lose */
+	if (r < 0)
+		return false;
+	p->ino = (uint64_t)st.st_ino;
+	p->last = true;
+	return true;
+}
+
+void vault_xattr_drop(struct vault *v, const struct xattr_probe *p)
+{
+	struct xattr_blob_ctx b = { v->store, v->rootfd, NULL, NULL };
+	int r;
+
+	if (p->last && (r = xattr_blob_remove(&b, p->id)) < 0 && r != -ENOENT)
+		log_warn("cannot remove the attribute blob '%s' of a removed file: %s", p->id,
+			 strerror(-r));
 }
