@@ -56,6 +56,7 @@ struct fsck {
 	unsigned plain_broken;
 	unsigned depth;
 	struct buf blobs; /* ids of the target blobs valid symlinks name, NUL-separated */
+	struct buf xblobs; /* ids of the attribute blobs markers name, NUL-separated */
 };
 
 /* Saved path lengths, for fsck_path_pop(). */
@@ -96,6 +97,9 @@ void fsck_check_symlink(struct fsck *f, int dirfd, const char *name);
 /* links.c: the out-of-line symlink targets in veilfs.links/ (vault/link_target.h). */
 int fsck_remember_blob(struct fsck *f, const char *id) MUST_CHECK;
 void fsck_check_link_blobs(struct fsck *f);
+/* The out-of-line attribute blobs in veilfs.xattrs/ (vault/xattr_blob.h), the same way. */
+int fsck_remember_xattr_blob(struct fsck *f, const char *id) MUST_CHECK;
+void fsck_check_xattr_blobs(struct fsck *f);
 
 /* --- file.c: regular files, through the content codec --- */
 
