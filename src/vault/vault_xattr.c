@@ -391,6 +391,8 @@ static int evict_one(struct vault *v, int fd, struct xattr_set *s, struct evicte
 		if (names_xattr_decrypt(v->keys->xattr_names, ln, strlen(ln), &pname) < 0 ||
 		    buf_append(&pname, "", 1) < 0)
 			continue; /* not one of ours to move: list and fsck report it */
+		if (xattr_set_find(s, (const char *)pname.data))
+			continue; /* the old in-line copy of the value being set: removed after */
 		if ((r = buf_grow(&val, cap)) < 0 || (r = buf_grow(&e->raw, cap)) < 0)
 			goto out;
 		rawlen = store_fgetxattr(v->store, fd, ln, e->raw.data, cap);

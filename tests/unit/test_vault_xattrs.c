@@ -371,6 +371,24 @@ TEST(xattr_value_max_and_marker_eviction)
 	EXPECT(vault_getxattr(t.v, n, "user.fill", got, sizeof(got)) == (ssize_t)rest &&
 	       !memcmp(got, big, rest));
 	EXPECT(vault_getxattr(t.v, n, "user.next", got, sizeof(got)) == 1);
+	/* full again: a larger value for an in-line name moves it out, the new value wins */
+	xv_close(&t, n);
+	EXPECT((n = xv_file(&t, t.root, "g")) != NULL);
+	for (i = 0; space_used(&t, n) < SPACE - 300; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "user.attr%d", i);
+		value_of(i, v);
+		EXPECT(vault_setxattr(t.v, n, name, v, VLEN, 0) == 0);
+	}
+	EXPECT(vault_setxattr(t.v, n, "user.fill", "", 0, 0) == 0);
+	rest = SPACE - space_used(&t, n);
+	EXPECT(vault_setxattr(t.v, n, "user.fill", big, rest, VAULT_XATTR_REPLACE) == 0);
+	EXPECT(vault_setxattr(t.v, n, "user.fill", big + 1, rest + 100, VAULT_XATTR_REPLACE) == 0);
+	EXPECT(vault_getxattr(t.v, n, "user.fill", got, sizeof(got)) == (ssize_t)rest + 100 &&
+	       !memcmp(got, big + 1, rest + 100));
+	EXPECT(check_many(&t, n, i) == 0);
+	EXPECT_EQ(blob_count(&t), 2);
 	/* the largest value: too large in line everywhere */
 	EXPECT(vault_setxattr(t.v, n, "user.big", big, sizeof(big), 0) == 0);
 	EXPECT(vault_setxattr(t.v, n, "user.big2", big, sizeof(big) + 1, 0) == -E2BIG);
@@ -382,11 +400,11 @@ TEST(xattr_value_max_and_marker_eviction)
 	EXPECT(vault_mkdir(t.v, t.root, "d", 0755, &who, &d, &st) == 0);
 	EXPECT(d && vault_setxattr(t.v, d, "user.big", big, sizeof(big), 0) == 0);
 	EXPECT(d && vault_getxattr(t.v, d, "user.big", got, sizeof(got)) == (ssize_t)sizeof(big));
-	EXPECT_EQ(blob_count(&t), 2);
+	EXPECT_EQ(blob_count(&t), 3); /* f, g, d */
 	if (d)
 		vnode_unref(t.v, d);
 	EXPECT(vault_rmdir(t.v, t.root, "d") == 0);
-	EXPECT_EQ(blob_count(&t), 1);
+	EXPECT_EQ(blob_count(&t), 2);
 	xv_close(&t, n);
 	xv_free(&t);
 }
