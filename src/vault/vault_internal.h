@@ -4,7 +4,8 @@
  * Nothing here is part of the front-end API (vault.h).
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
- * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock.
+ * (coord/filelock.c) -> the attribute-blob mutex (vault_xattr.c; never with vnode.rl) ->
+ * vnode.mutex -> vault.table_lock -> vault.pool_lock.
  * vnode.rl's own mutex is held around queueing and two lower calls, the fstat that reads
  * the size and the fallocate that reserves a queued write's space (vault_file.c), with no
  * other lock taken inside. No function takes two vnodes' mutexes at once.
