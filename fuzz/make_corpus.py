@@ -59,3 +59,17 @@ for r in recs[1:]:
     seed("names", b"\4" + r["lower_target_str"].encode())
 for t in sorted(os.listdir(cdir)):
     print(f"{t}: {len(os.listdir(os.path.join(cdir, t)))} seeds")
+
+# fuzz_vault_xattrs: blob payloads (docs/FORMAT.md, "Out-of-line extended attributes")
+def xattr_payload(entries):
+    out = bytes([1]) + struct.pack(">I", len(entries))
+    for name, value in sorted(entries):
+        out += bytes([len(name)]) + name + struct.pack(">I", len(value)) + value
+    return out
+
+
+seed("vault_xattrs", xattr_payload([]))
+seed("vault_xattrs", xattr_payload([(b"user.a", b"xy")]))
+seed("vault_xattrs", xattr_payload([(b"user.attr%d" % i, bytes(range(32))) for i in range(40)]))
+seed("vault_xattrs", xattr_payload([(b"user.big", bytes(3000)), (b"trusted.t", b"1"),
+                                    (b"user.inline", b"other"), (b"user.", b"")]))

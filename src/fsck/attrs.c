@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "base/secmem.h"
 #include "fsck/fsck_internal.h"
 #include "keys/keys.h"
 #include "names/sealed.h"
 #include "store/store.h"
 #include "vault/link_target.h"
+#include "vault/xattr_blob.h"
 
 static void check_xattr(struct fsck *f, int fd, const char *lname, uint8_t *vbuf)
 {
@@ -55,6 +57,36 @@ out:
 	secure_wipe(vbuf, FSCK_XATTR_VALUE_MAX);
 }
 
+/* The blob the marker of fd names: it must open (FORMAT.md, "Out-of-line attributes"). */
+static void check_xattr_blob(struct fsck *f, int fd)
+{
+	struct xattr_blob_ctx b = { f->s, f->rootfd, f->aead, f->keys->xattr_values };
+	char id[XATTR_BLOB_ID_LEN + 1];
+	struct xattr_set set;
+	int r;
+
+	xattr_set_init(&set);
+	if ((r = xattr_marker_get(f->s, fd, id)) == 0) {
+		if (fsck_remember_xattr_blob(f, id) < 0) {
+			fsck_report_io(f, NULL, "out of memory", -ENOMEM);
+			return;
+		}
+		r = xattr_blob_read(&b, id, &set);
+	}
+	if (r == -EBADMSG)
+		fsck_report_at(f, NULL, NULL, FSCK_XATTR_VALUE, FSCK_NO_BLOCK, XATTR_MARKER_NAME,
+			       "out-of-line attribute blob fails authentication", 0);
+	else if (r == -EPROTO)
+		fsck_report_at(f, NULL, NULL, FSCK_XATTR_VALUE, FSCK_NO_BLOCK, XATTR_MARKER_NAME,
+			       "out-of-line attribute blob missing, oversized or malformed", 0);
+	else if (r < 0)
+		fsck_report_at(f, NULL, NULL, FSCK_IO_ERROR, FSCK_NO_BLOCK, XATTR_MARKER_NAME,
+			       "cannot read out-of-line attributes", r);
+	else
+		f->counts->xattrs += set.n;
+	xattr_set_release(&set);
+}
+
 /* Other attributes (security.*, trusted.*, user.* of other programs) are left alone. */
 void fsck_check_xattrs(struct fsck *f, int fd)
 {
@@ -85,6 +117,8 @@ void fsck_check_xattrs(struct fsck *f, int fd)
 	for (i = 0; i < (size_t)again; i += strlen(list + i) + 1) {
 		if (fsck_has_prefix(list + i, NAMES_XATTR_PREFIX))
 			check_xattr(f, fd, list + i, vbuf);
+		else if (!strcmp(list + i, XATTR_MARKER_NAME))
+			check_xattr_blob(f, fd);
 	}
 out:
 	free(list);

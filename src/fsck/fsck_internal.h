@@ -61,6 +61,7 @@ struct fsck {
 	const char *repaired;
 	/* Some symlink could not be read or decrypted: an unnamed blob may be its target. */
 	bool links_unsure;
+	struct buf xblobs; /* ids of the attribute blobs markers name, NUL-separated */
 };
 
 /* Saved path lengths, for fsck_path_pop(). */
@@ -101,6 +102,9 @@ void fsck_check_symlink(struct fsck *f, int dirfd, const char *name);
 /* links.c: the out-of-line symlink targets in veilfs.links/ (vault/link_target.h). */
 int fsck_remember_blob(struct fsck *f, const char *id) MUST_CHECK;
 void fsck_check_link_blobs(struct fsck *f);
+/* The out-of-line attribute blobs in veilfs.xattrs/ (vault/xattr_blob.h), the same way. */
+int fsck_remember_xattr_blob(struct fsck *f, const char *id) MUST_CHECK;
+void fsck_check_xattr_blobs(struct fsck *f);
 
 /* --- file.c: regular files, through the content codec --- */
 

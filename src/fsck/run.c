@@ -25,6 +25,7 @@ static void fsck_release(struct fsck *f)
 	buf_release(&f->lower);
 	buf_release(&f->plain);
 	buf_release(&f->blobs);
+	buf_release(&f->xblobs);
 	secure_wipe(&f->cfg, sizeof(f->cfg));
 }
 
@@ -87,6 +88,7 @@ int fsck_run_store_opts(struct store *s, int rootfd, const char *pw, size_t pwle
 	buf_init(&f.lower);
 	buf_init(&f.plain);
 	buf_init(&f.blobs);
+	buf_init(&f.xblobs);
 	f.s = s;
 	f.rootfd = rootfd;
 	f.report = report;
@@ -98,6 +100,7 @@ int fsck_run_store_opts(struct store *s, int rootfd, const char *pw, size_t pwle
 		goto out;
 	fsck_walk_dir(&f, rootfd, true);
 	fsck_check_link_blobs(&f);
+	fsck_check_xattr_blobs(&f);
 	r = 0;
 out:
 	fsck_release(&f);

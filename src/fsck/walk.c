@@ -13,6 +13,7 @@
 #include "keys/keys.h"
 #include "store/store.h"
 #include "vault/link_target.h"
+#include "vault/xattr_blob.h"
 
 static bool is_dot(const char *name)
 {
@@ -318,6 +319,8 @@ static bool is_root_bookkeeping(const char *name)
 		return true; /* a shared-mode lock file (docs/SHARED.md), held or stale */
 	if (!strcmp(name, LINK_BLOB_DIR))
 		return true; /* long symlink targets: fsck_check_link_blobs after the walk */
+	if (!strcmp(name, XATTR_BLOB_DIR))
+		return true; /* out-of-line attributes: fsck_check_xattr_blobs after the walk */
 	/* the mount registry (coord/registry.h), reported by the CLI */
 	return fsck_has_prefix(name, NAMES_RESERVED_PREFIX "mount.");
 }

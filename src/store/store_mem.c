@@ -64,6 +64,7 @@ struct mem {
 	uint64_t next_ino;
 	int64_t clock;
 	size_t bytes, limit;
+	size_t xattr_space; /* names + values of one node (0: no cap) */
 };
 
 struct dirslot {
@@ -840,6 +841,16 @@ static struct mxattr *xattr_find(struct mnode *n, const char *name)
 	return NULL;
 }
 
+/* The xattr space n uses: names and values, as store_mem_set_xattr_space() counts it. */
+static size_t xattr_used(const struct mnode *n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n->nxattrs; i++)
+		used += strlen(n->xattrs[i].name) + n->xattrs[i].len;
+	return used;
+}
+
 static ssize_t mem_fgetxattr(void *ctx, int fd, const char *name, void *buf, size_t len)
 {
 	struct mnode *n = fd_node(ctx, fd);
@@ -878,6 +889,9 @@ static int mem_fsetxattr(void *ctx, int fd, const char *name, const void *buf, s
 	if (!x && (flags & STORE_XATTR_REPLACE))
 		return -ENODATA;
 	if (len > m->limit - m->bytes + (x ? x->len : 0))
+		return -ENOSPC;
+	if (m->xattr_space && xattr_used(n) - (x ? strlen(x->name) + x->len : 0) + strlen(name) + len >
+				      m->xattr_space)
 		return -ENOSPC;
 	if (len && !(val = malloc(len)))
 		return -ENOMEM;
@@ -1216,6 +1230,7 @@ int store_mem_snapshot(struct store *s, struct store **out, int *rootfd)
 		return -EINVAL;
 	if (!(d = mem_new(src->limit)))
 		return -ENOMEM;
+	d->xattr_space = src->xattr_space;
 	d->next_ino = src->next_ino;
 	d->clock = src->clock;
 	d->root = copy_node(d, src->root, NULL);
@@ -1233,4 +1248,9 @@ int store_mem_snapshot(struct store *s, struct store **out, int *rootfd)
 size_t store_mem_bytes(struct store *s)
 {
 	return ((struct mem *)s->ctx)->bytes;
+}
+
+void store_mem_set_xattr_space(struct store *s, size_t bytes)
+{
+	((struct mem *)s->ctx)->xattr_space = bytes;
 }

@@ -49,5 +49,10 @@ int store_mem_new(size_t limit, struct store **out, int *rootfd) MUST_CHECK;
 int store_mem_snapshot(struct store *s, struct store **out, int *rootfd) MUST_CHECK;
 /* Bytes of contents held now (for tests and fuzz invariants). */
 size_t store_mem_bytes(struct store *s);
+/*
+ * Cap the xattr space of each file or directory at bytes of names and values (-ENOSPC
+ * beyond, as ext4 when its inode and xattr block are full); 0 (the default) takes it off.
+ */
+void store_mem_set_xattr_space(struct store *s, size_t bytes);
 
 #endif

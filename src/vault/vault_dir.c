@@ -411,15 +411,22 @@ out:
 	return r;
 }
 
-/* Unlinks dir/lname, with the target blob of a symlink's last link (link_target.h). */
+/*
+ * Unlinks dir/lname, with the target blob of a symlink's last link (link_target.h) and
+ * the attribute blob of a file's last link (xattr_blob.h).
+ */
 static int unlink_entry(struct vault *v, struct vnode *dir, const char *lname)
 {
 	struct link_probe p;
+	struct xattr_probe x;
 	int r;
 
 	(void)vault_link_probe(v, dir->fd, lname, &p);
-	if ((r = store_unlinkat(v->store, dir->fd, lname, 0)) == 0)
+	(void)vault_xattr_probe(v, dir->fd, lname, &x); /* fills x */
+	if ((r = store_unlinkat(v->store, dir->fd, lname, 0)) == 0) {
 		vault_link_drop(v, &p);
+		vault_xattr_drop(v, &x);
+	}
 	return r;
 }
 

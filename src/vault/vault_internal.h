@@ -4,7 +4,8 @@
  * Nothing here is part of the front-end API (vault.h).
  *
  * Lock order (outer to inner): file range lock grants (vnode.rl) -> shared-storage locks
- * (coord/filelock.c) -> vnode.mutex -> vault.table_lock -> vault.pool_lock.
+ * (coord/filelock.c) -> the attribute-blob mutex (vault_xattr.c; never with vnode.rl) ->
+ * vnode.mutex -> vault.table_lock -> vault.pool_lock.
  * vnode.rl's own mutex is held around queueing and the vnode's size state only, with no
  * lower call and no other lock taken inside: the fstat that reads the size and the
  * fallocate that reserves a queued write's space are made outside it and checked against
@@ -401,6 +402,17 @@ static inline int vault_publish(struct vault *v, int fd)
 {
 	return coord_fresh_publish(&v->coord, fd);
 }
+
+/* vault_xattr.c: an entry about to be removed or replaced: does its attribute blob go too? */
+struct xattr_probe {
+	char id[23]; /* XATTR_BLOB_ID_LEN + 1 (xattr_blob.h) */
+	uint64_t ino;
+	bool last; /* a file's only link, or a directory, whose attributes are partly out of line */
+};
+/* Fills p for dirfd/lname; true when a successful removal must drop the blob. */
+bool vault_xattr_probe(struct vault *v, int dirfd, const char *lname, struct xattr_probe *p);
+/* After the removal: removes the blob p found (a failure is logged, not returned). */
+void vault_xattr_drop(struct vault *v, const struct xattr_probe *p);
 
 /* vault_xattr.c: extended attributes by plaintext name, without the ACL semantics */
 ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void *buf,

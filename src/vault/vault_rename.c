@@ -68,11 +68,25 @@ static bool replaced_link(struct vault *v, struct vnode *olddir, const struct lo
 	return p->last;
 }
 
+/* The same for a file or directory replaced whose attributes are partly out of line. */
+static void replaced_attrs(struct vault *v, struct vnode *olddir, const struct lower_name *on,
+			   struct vnode *newdir, const struct lower_name *nn, struct xattr_probe *p)
+{
+	struct stat st;
+
+	if (!vault_xattr_probe(v, newdir->fd, (const char *)nn->name.data, p))
+		return;
+	if (store_fstatat(v->store, olddir->fd, (const char *)on->name.data, &st, STORE_AT_NOFOLLOW) < 0 ||
+	    (uint64_t)st.st_ino == p->ino)
+		p->last = false;
+}
+
 static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *on,
 		     struct vnode *newdir, struct lower_name *nn, unsigned flags, int sflags)
 {
 	struct dir_iv_save save = { .fd = -1 };
 	struct link_probe probe = { .last = false };
+	struct xattr_probe xprobe = { .last = false };
 	bool created = false;
 	int r;
 
@@ -85,8 +99,10 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 		vault_dir_save_release(v, &save);
 		return r;
 	}
-	if (!(flags & VAULT_RENAME_EXCHANGE))
+	if (!(flags & VAULT_RENAME_EXCHANGE)) {
 		(void)replaced_link(v, olddir, on, newdir, nn, &probe); /* fills probe */
+		replaced_attrs(v, olddir, on, newdir, nn, &xprobe);
+	}
 	r = store_renameat(v->store, olddir->fd, (const char *)on->name.data, newdir->fd,
 			   (const char *)nn->name.data, sflags);
 	if (r == -ENOTEMPTY && vault_dir_clear_leftovers(v, &save))
@@ -100,6 +116,7 @@ static int do_rename(struct vault *v, struct vnode *olddir, struct lower_name *o
 	}
 	vault_dir_save_release(v, &save);
 	vault_link_drop(v, &probe);
+	vault_xattr_drop(v, &xprobe);
 	if (!(flags & VAULT_RENAME_EXCHANGE) && !same_entry(olddir, on, newdir, nn))
 		vault_name_forget(v, olddir, on);
 	nodes_moved(v, newdir, (const char *)nn->name.data);

@@ -150,6 +150,7 @@ static int rmdir_encrypted(struct vault *v, struct vnode *dir, const char *lname
 int vault_rmdir(struct vault *v, struct vnode *dir, const char *name)
 {
 	struct lower_name ln;
+	struct xattr_probe xprobe = { .last = false };
 	struct stat st;
 	const char *lname;
 	int r;
@@ -167,14 +168,17 @@ int vault_rmdir(struct vault *v, struct vnode *dir, const char *name)
 	lname = (const char *)ln.name.data;
 	if ((r = store_fstatat(v->store, dir->fd, lname, &st, STORE_AT_NOFOLLOW)) < 0)
 		goto out;
+	(void)vault_xattr_probe(v, dir->fd, lname, &xprobe); /* fills xprobe */
 	if (!S_ISDIR(st.st_mode))
 		r = -ENOTDIR;
 	else if (v->plaintext_names)
 		r = store_unlinkat(v->store, dir->fd, lname, STORE_AT_REMOVEDIR);
 	else
 		r = rmdir_encrypted(v, dir, lname);
-	if (r == 0)
+	if (r == 0) {
+		vault_xattr_drop(v, &xprobe);
 		vault_name_forget(v, dir, &ln);
+	}
 out:
 	lower_name_release(&ln);
 	return r;

@@ -64,6 +64,7 @@
 	X(statfs_sane)                 \
 	X(xattr_user)                  \
 	X(xattr_on_dir_and_large)      \
+	X(xattr_many)                  \
 	X(posix_lock_conflict)         \
 	X(flock_conflict)              \
 	X(mknod_fifo)                  \

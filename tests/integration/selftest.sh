@@ -31,10 +31,10 @@ done
 # drops the mtime change and UTIME_NOW with UTIME_OMIT is lost
 # (utimensat_ns, utimensat_corners), mkdir drops the sticky bit
 # (create_modes_exact); and (no fallocate, ACLs passed through without inheritance)
-# fallocate_reserves, fallocate_keep_size, posix_acl.
+# fallocate_reserves, fallocate_keep_size, posix_acl; and ext4's xattr space, passed through (xattr_many).
 BINDFS_KNOWN="fallocate_mode0 rename_noreplace rename_exchange hardlink utimensat_ns"
 BINDFS_KNOWN+=" link_counts mknod_devices utimensat_corners create_modes_exact"
-BINDFS_KNOWN+=" fallocate_reserves fallocate_keep_size posix_acl"
+BINDFS_KNOWN+=" fallocate_reserves fallocate_keep_size posix_acl xattr_many"
 # --perm: the kernel does not enforce ACLs on bindfs's FUSE mount (no FUSE_POSIX_ACL).
 BINDFS_PERM_KNOWN="perm_acl_and_trusted"
 
