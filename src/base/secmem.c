@@ -188,6 +188,10 @@ void secmem_free(void *p)
 	base = (uint8_t *)p - SECMEM_ALIGN;
 	memcpy(&total, base, sizeof(total));
 	secure_wipe(base, total);
-	(void)munlock(base, total);
+	(void)munlock(base, total); /* best effort, as the mlock was */
+#ifdef MADV_DODUMP
+	/* the pages go back to the heap: ordinary memory again (and the VMA can merge back) */
+	(void)madvise(base, total, MADV_DODUMP);
+#endif
 	free(base);
 }
