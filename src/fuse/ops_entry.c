@@ -115,7 +115,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		set |= VAULT_SET_MTIME_NOW;
 	else if (to_set & FUSE_SET_ATTR_MTIME)
 		set |= VAULT_SET_MTIME;
-	if (to_set & FUSE_SET_ATTR_CTIME)
+	/* an empty SETATTR is chown(f, -1, -1) on a type the kernel keeps no ctime for */
+	if ((to_set & FUSE_SET_ATTR_CTIME) || !to_set)
 		set |= VAULT_SET_CTIME;
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (attr->st_size < 0)

@@ -82,7 +82,7 @@ enum vault_set {
 	VAULT_SET_MTIME = 1 << 5,
 	VAULT_SET_ATIME_NOW = 1 << 6,
 	VAULT_SET_MTIME_NOW = 1 << 7,
-	VAULT_SET_CTIME = 1 << 8,
+	VAULT_SET_CTIME = 1 << 8, /* alone: move the ctime, as chown(f, -1, -1) does */
 };
 
 enum vault_rename_flags {

@@ -129,6 +129,21 @@ static int set_owner(struct vault *v, struct vnode *n, const struct stat *in, in
 }
 
 /*
+ * A change of nothing but the ctime: chown(f, -1, -1), which moves the ctime on Linux file
+ * systems (ext4) for every type. The kernel keeps a ctime of its own only for regular files
+ * in writeback mode; for the others, and for a later stat past the attribute cache, the
+ * ctime is the lower object's, so the same chown is made on it. A store without owners
+ * (SMB: EOPNOTSUPP) has no such call; its ctime stays, as it stays on such a file system.
+ */
+static int touch_ctime(struct vault *v, struct vnode *n)
+{
+	int r = store_fchownat(v->store, n->fd, "", (uid_t)-1, (gid_t)-1,
+			       STORE_AT_EMPTY_PATH | STORE_AT_NOFOLLOW);
+
+	return r == -EOPNOTSUPP ? 0 : r;
+}
+
+/*
  * chmod by handle. A directory handle names itself as "."; other objects by an empty name
  * with STORE_AT_EMPTY_PATH, or, where the store cannot do that, by their last known name
  * (checked to still be the same object).
@@ -171,6 +186,8 @@ int vault_setattr(struct vault *v, struct vnode *n, const struct stat *in, int t
 	if ((to_set & VAULT_SET_MODE) && (r = vault_acl_chmod(v, n, in->st_mode & 0777)) < 0)
 		return r;
 	if ((r = set_times(v, n, in, to_set)) < 0)
+		return r;
+	if (to_set == VAULT_SET_CTIME && !vault_is_ro(v) && (r = touch_ctime(v, n)) < 0)
 		return r;
 	return vault_getattr(v, n, out);
 }

@@ -91,7 +91,8 @@
 	X(rename_over_types)           \
 	X(link_counts)                 \
 	X(errno_namespace)             \
-	X(symlink_targets_path_max)
+	X(symlink_targets_path_max)     \
+	X(chown_noop_ctime)
 
 #define POSIX_CASES(X)     \
 	POSIX_IO_CASES(X)  \

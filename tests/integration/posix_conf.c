@@ -3,7 +3,8 @@
  * (pjdfstest and the like) checks: device nodes, exact creation modes
  * under a umask, set-id clearing by chown, utimensat through symlinks and
  * with UTIME_NOW/UTIME_OMIT, rename over every file type, link counts, and
- * the errno of each refused namespace call as ext4 gives it.
+ * the errno of each refused namespace call as ext4 gives it, and the ctime
+ * a chown(-1, -1) moves.
  */
 #include "posix_cases.h"
 #include "util.h"
@@ -648,5 +649,81 @@ int case_symlink_targets_path_max(void)
 	SYS(lstat("l1000", &st));
 	CHECK(S_ISLNK(st.st_mode) && st.st_size == PATH_MAX - 1, "l1000 after rename");
 	SYS(unlink("l1000"));
+	return 0;
+}
+
+/* Wait until the (coarse) clock that stamps ctimes has passed t, so that a ctime set now
+ * is later than t; false if it does not within 10 s (a clock that stands still). */
+static bool clock_passes(const struct timespec *t)
+{
+	struct timespec now;
+	const struct timespec tick = { 0, 5 * 1000 * 1000 };
+
+	for (int i = 0; i < 2000; i++) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if (now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec > t->tv_nsec))
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+/* One object: chown(-1, -1) (lchown for a symlink) leaves the owner and moves the ctime. */
+static int noop_chown_moves_ctime(const char *path)
+{
+	struct stat before, after;
+
+	SYS(lstat(path, &before));
+	CHECK(clock_passes(&before.st_ctim), "the clock did not pass the ctime of '%s'", path);
+	SYS(lchown(path, (uid_t)-1, (gid_t)-1));
+	SYS(lstat(path, &after));
+	CHECK(after.st_uid == before.st_uid && after.st_gid == before.st_gid,
+	      "'%s': owner %u:%u -> %u:%u", path, (unsigned)before.st_uid,
+	      (unsigned)before.st_gid, (unsigned)after.st_uid, (unsigned)after.st_gid);
+	CHECK(after.st_ctim.tv_sec > before.st_ctim.tv_sec ||
+		      (after.st_ctim.tv_sec == before.st_ctim.tv_sec &&
+		       after.st_ctim.tv_nsec > before.st_ctim.tv_nsec),
+	      "'%s': ctime %lld.%09ld unchanged by chown(-1, -1) (ext4 moves it)", path,
+	      (long long)after.st_ctim.tv_sec, after.st_ctim.tv_nsec);
+	return 0;
+}
+
+/*
+ * chown(f, -1, -1) changes nothing but the ctime, which Linux file systems move for every
+ * type (pjdfstest chown/00.t marks it "need not be updated"; ext4 does): a regular file, a
+ * directory, a FIFO, a socket, a symlink by lchown, a device as root, and chown through
+ * a symlink moves its target's.
+ */
+int case_chown_noop_ctime(void)
+{
+	struct stat st;
+
+	TRY(put_file("f", "x", 1));
+	SYS(mkdir("d", 0755));
+	SYS(mkfifo("p", 0644));
+	SYS(mknod("s", S_IFSOCK | 0644, 0));
+	SYS(symlink("d", "l"));
+	TRY(noop_chown_moves_ctime("f"));
+	TRY(noop_chown_moves_ctime("d"));
+	TRY(noop_chown_moves_ctime("p"));
+	TRY(noop_chown_moves_ctime("s"));
+	TRY(noop_chown_moves_ctime("l"));
+	if (geteuid() == 0) {
+		SYS(mknod("c", S_IFCHR | 0600, makedev(1, 3)));
+		TRY(noop_chown_moves_ctime("c"));
+	}
+	/* through the link: the target's ctime moves */
+	SYS(stat("d", &st));
+	CHECK(clock_passes(&st.st_ctim), "the clock did not pass the ctime of 'd'");
+	SYS(chown("l", (uid_t)-1, (gid_t)-1));
+	{
+		struct stat after;
+
+		SYS(stat("d", &after));
+		CHECK(after.st_ctim.tv_sec > st.st_ctim.tv_sec ||
+			      (after.st_ctim.tv_sec == st.st_ctim.tv_sec &&
+			       after.st_ctim.tv_nsec > st.st_ctim.tv_nsec),
+		      "'d': ctime unchanged by chown(-1, -1) through the link 'l'");
+	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -559,6 +560,53 @@ TEST(vault_setattr_and_owner)
 	EXPECT((st.st_mode & S_ISGID) && st.st_gid == 4343);
 	tv_close(&t, n);
 	vnode_unref(t.v, sub);
+	vnode_unref(t.v, d);
+out:
+	tv_free(&t);
+}
+
+/* Wait until the clock is 50 ms past t, so that the coarse clock (one tick behind at
+ * most) that stamps ctimes is past it too (false after 10 s). */
+static bool clock_past(const struct timespec *t)
+{
+	const struct timespec tick = { 0, 5 * 1000 * 1000 };
+	struct timespec now;
+	long long want = (long long)t->tv_sec * 1000000000LL + t->tv_nsec + 50000000LL;
+
+	for (int i = 0; i < 2000; i++) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		if ((long long)now.tv_sec * 1000000000LL + now.tv_nsec > want)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+static bool ts_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* VAULT_SET_CTIME alone (chown(f, -1, -1)) moves the ctime and nothing else */
+TEST(vault_setattr_ctime_only)
+{
+	struct vnode *d = NULL;
+	struct stat in, before, st;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		goto out;
+	EXPECT(vault_mkdir(t.v, t.root, "d", 0750, &t.who, &d, &before) == 0);
+	if (d && EXPECT(clock_past(&before.st_ctim))) {
+		memset(&in, 0, sizeof(in));
+		EXPECT(vault_setattr(t.v, d, &in, VAULT_SET_CTIME, &st) == 0);
+		EXPECT(ts_after(&st.st_ctim, &before.st_ctim));
+		EXPECT((st.st_mode & 07777) == 0750 && st.st_uid == before.st_uid &&
+		       st.st_gid == before.st_gid);
+		EXPECT(st.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+		       st.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+	}
+	EXPECT(d != NULL);
 	vnode_unref(t.v, d);
 out:
 	tv_free(&t);
