@@ -31,10 +31,11 @@ done
 # drops the mtime change and UTIME_NOW with UTIME_OMIT is lost
 # (utimensat_ns, utimensat_corners), mkdir drops the sticky bit
 # (create_modes_exact); and (no fallocate, ACLs passed through without inheritance)
-# fallocate_reserves, fallocate_keep_size, posix_acl; and ext4's xattr space, passed through (xattr_many).
+# fallocate_reserves, fallocate_keep_size, posix_acl; and ext4's xattr space, passed through (xattr_many);
+# chown(f, -1, -1) is not passed on, so the ctime stays (chown_noop_ctime).
 BINDFS_KNOWN="fallocate_mode0 rename_noreplace rename_exchange hardlink utimensat_ns"
 BINDFS_KNOWN+=" link_counts mknod_devices utimensat_corners create_modes_exact"
-BINDFS_KNOWN+=" fallocate_reserves fallocate_keep_size posix_acl xattr_many"
+BINDFS_KNOWN+=" fallocate_reserves fallocate_keep_size posix_acl xattr_many chown_noop_ctime"
 # --perm: the kernel does not enforce ACLs on bindfs's FUSE mount (no FUSE_POSIX_ACL).
 BINDFS_PERM_KNOWN="perm_acl_and_trusted"
 
