@@ -168,74 +168,47 @@ static void report(const char *what, const char *mode, const struct store_fault_
 	       k->other);
 }
 
-TEST(vault_calls_small_appends_local)
+/* One workload in one shared mode: counted, reported, held to its limits. */
+static void calls_case(enum vault_shared_mode mode,
+		       int (*workload)(struct cv *, struct store_fault_calls *), const char *what,
+		       const char *mode_name, const struct store_fault_calls *max)
 {
 	struct store_fault_calls k = { 0 };
 	struct cv c;
 
-	EXPECT(cv_make(&c, VAULT_SHARED_OFF) == 0);
-	EXPECT(ten_appends(&c, &k) == 0);
-	report("appends", "single client", &k);
-	expect_at_most(&k, &max_local);
+	EXPECT(cv_make(&c, mode) == 0);
+	EXPECT(workload(&c, &k) == 0);
+	report(what, mode_name, &k);
+	expect_at_most(&k, max);
 	cv_free(&c);
+}
+
+TEST(vault_calls_small_appends_local)
+{
+	calls_case(VAULT_SHARED_OFF, ten_appends, "appends", "single client", &max_local);
 }
 
 TEST(vault_calls_small_appends_shared_locks)
 {
-	struct store_fault_calls k = { 0 };
-	struct cv c;
-
-	EXPECT(cv_make(&c, VAULT_SHARED_LOCKS) == 0);
-	EXPECT(ten_appends(&c, &k) == 0);
-	report("appends", "shared locks", &k);
-	expect_at_most(&k, &max_locks);
-	cv_free(&c);
+	calls_case(VAULT_SHARED_LOCKS, ten_appends, "appends", "shared locks", &max_locks);
 }
 
 TEST(vault_calls_small_appends_shared_lockfiles)
 {
-	struct store_fault_calls k = { 0 };
-	struct cv c;
-
-	EXPECT(cv_make(&c, VAULT_SHARED_LOCKFILES) == 0);
-	EXPECT(ten_appends(&c, &k) == 0);
-	report("appends", "shared lockfiles", &k);
-	expect_at_most(&k, &max_lockfiles);
-	cv_free(&c);
+	calls_case(VAULT_SHARED_LOCKFILES, ten_appends, "appends", "shared lockfiles", &max_lockfiles);
 }
 
 TEST(vault_calls_small_overwrites_local)
 {
-	struct store_fault_calls k = { 0 };
-	struct cv c;
-
-	EXPECT(cv_make(&c, VAULT_SHARED_OFF) == 0);
-	EXPECT(ten_overwrites(&c, &k) == 0);
-	report("overwrites", "single client", &k);
-	expect_at_most(&k, &max_over_local);
-	cv_free(&c);
+	calls_case(VAULT_SHARED_OFF, ten_overwrites, "overwrites", "single client", &max_over_local);
 }
 
 TEST(vault_calls_small_overwrites_shared_locks)
 {
-	struct store_fault_calls k = { 0 };
-	struct cv c;
-
-	EXPECT(cv_make(&c, VAULT_SHARED_LOCKS) == 0);
-	EXPECT(ten_overwrites(&c, &k) == 0);
-	report("overwrites", "shared locks", &k);
-	expect_at_most(&k, &max_over_locks);
-	cv_free(&c);
+	calls_case(VAULT_SHARED_LOCKS, ten_overwrites, "overwrites", "shared locks", &max_over_locks);
 }
 
 TEST(vault_calls_small_overwrites_shared_lockfiles)
 {
-	struct store_fault_calls k = { 0 };
-	struct cv c;
-
-	EXPECT(cv_make(&c, VAULT_SHARED_LOCKFILES) == 0);
-	EXPECT(ten_overwrites(&c, &k) == 0);
-	report("overwrites", "shared lockfiles", &k);
-	expect_at_most(&k, &max_over_lockfiles);
-	cv_free(&c);
+	calls_case(VAULT_SHARED_LOCKFILES, ten_overwrites, "overwrites", "shared lockfiles", &max_over_lockfiles);
 }
