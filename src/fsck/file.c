@@ -91,7 +91,10 @@ static void report_bad_block(struct fsck *f, const struct file_blocks *fb, uint6
 				      "appended after it)",
 			       0);
 	else
-		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_AUTH, n, NULL, "authentication failed", 0);
+		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_AUTH, n, NULL,
+			       "authentication failed (torn write or tampering: restore the file "
+			       "from a backup)",
+			       0);
 }
 
 /*

@@ -325,7 +325,7 @@ set +e
 timeout $T "$VEILFS" fsck --passfile "$pw" "$C" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 set -e
-want="block-auth: '${L[rand]}' = '/a/b/rand.bin', block 3: authentication failed"
+want="block-auth: '${L[rand]}' = '/a/b/rand.bin', block 3: authentication failed (torn write or tampering: restore the file from a backup)"
 if [[ $rc -eq 5 ]] && grep -qxF "$want" "$tmp/out" && grep -q '^1 problem, 0 I/O errors$' "$tmp/out"; then
 	ok "text output: finding line and summary, exit 5"
 else
