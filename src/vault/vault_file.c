@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/kdf.h"
+#include "vault/file_tail.h"
 #include "vault/vault_internal.h"
 #include "vault/write_plan.h"
 
@@ -994,13 +995,38 @@ out:
 }
 
 /*
+ * Cut the file to csize with out (len bytes), the new short last block sealed final, as
+ * block last. It cannot be written in place before the cut (the old block's tail would
+ * follow it), so it goes first into the lower file's FILE_TAIL_XATTR (vault/file_tail.h),
+ * where the read path finds it when a crash leaves the cut piece of the old block; the
+ * copy goes once the block is synced in place. A lower file system that refuses the
+ * attribute (none, full, or a value this large) gets the cut and the write alone, with
+ * that crash window.
+ */
+static int shrink_short(struct fileop *op, uint64_t csize, uint64_t last, const uint8_t *out,
+			size_t len)
+{
+	struct store *s = op->v->store;
+	bool copy = store_fsetxattr(s, op->fd, FILE_TAIL_XATTR, out, len, 0) == 0;
+	int r;
+
+	if ((r = store_ftruncate(s, op->fd, csize)) < 0 ||
+	    (r = store_pwrite_full(s, op->fd, out, len, block_cipher_offset(&op->v->geom, last))) < 0) {
+		if (copy) /* on the path that reports the first error; fsck finds a leftover */
+			(void)store_fremovexattr(s, op->fd, FILE_TAIL_XATTR);
+		return r;
+	}
+	if (copy && (r = store_fsync(s, op->fd, true)) == 0)
+		r = store_fremovexattr(s, op->fd, FILE_TAIL_XATTR);
+	return r;
+}
+
+/*
  * Cut the file to size (0 < size < psize): re-seal the new last block as final.
  * Crash order: when the new last block is full, it is rewritten sealed final before the
  * cut, so that a crash between leaves a full block sealed final followed by valid blocks,
  * which reads as the old file (codec_open_unsealed); a cut first would leave an inner
- * block last (a file cut at a block boundary). A short new last block cannot be written
- * in place before the cut (the old block's tail would follow it), so the file is cut
- * first: a crash between the two leaves an unreadable last block (tests/unit/test_crash.c).
+ * block last (a file cut at a block boundary). A short new last block: shrink_short().
  */
 static int shrink(struct fileop *op, uint64_t size)
 {
@@ -1023,10 +1049,7 @@ static int shrink(struct fileop *op, uint64_t size)
 		r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size));
 		goto out;
 	}
-	if ((r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size))) < 0)
-		goto out;
-	r = store_pwrite_full(op->v->store, op->fd, out, newlen + g->overhead,
-			      block_cipher_offset(g, last));
+	r = shrink_short(op, block_cipher_size(g, size), last, out, newlen + g->overhead);
 out:
 	free_wiped(plain, g->plain_size);
 	free(out);
