@@ -17,9 +17,10 @@
  * non-final after their own blocks are written. So writes to disjoint blocks, reads, and
  * a run of appends (each waits only for the previous one's final block) run in parallel,
  * and every block's final flag matches the size in queue order. Truncate, fallocate,
- * header creation, writes larger than one chunk, shared mode, and any operation while the
- * size is not known (first use, after an error) hold the whole file [0, end] instead and
- * read the size from the lower file.
+ * header creation, writes that skip past a short last block (its re-seal is ordered for
+ * crashes, write_apply()), writes larger than one chunk, shared mode, and any operation
+ * while the size is not known (first use, after an error) hold the whole file [0, end]
+ * instead and read the size from the lower file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -472,14 +473,16 @@ static int old_block(struct fileop *op, const struct write_plan *p, uint64_t nb,
 /*
  * Where the re-seal of the old final block (p->reseal) goes among a write's lower writes.
  * The one place that orders them: a queued write holds that block only as a second
- * request, granted later, so it re-seals after its own blocks; a write that holds the
- * whole file seals it at the front of its one lower write when adjacent, else writes it
- * first.
+ * request, granted later, so it re-seals after its own blocks (a full old last block
+ * only: write_enqueue() sends a short one to the whole-file path); a write that holds the
+ * whole file seals it at the front of its one lower write when adjacent, else reads it
+ * first and re-seals it after its own blocks (a short one also made full and final
+ * before them: write_apply()).
  */
 enum reseal_order {
 	RESEAL_NONE,
 	RESEAL_IN_SPAN, /* sealed at the front of the span: one lower write */
-	RESEAL_BEFORE,  /* its own lower write, before the span's */
+	RESEAL_BEFORE,  /* read before the span; its own lower write after the span's */
 	RESEAL_AFTER,   /* its own lower write, after the span's (and after reseal_req) */
 };
 
@@ -574,8 +577,9 @@ static int seal_span(struct fileop *op, const struct write_plan *p, enum reseal_
 	return 0;
 }
 
-/* The old final block, its old plaintext in plain, re-sealed full and non-final alone. */
-static int write_reseal(struct fileop *op, const struct write_plan *p, const uint8_t *plain)
+/* The old final block, its old plaintext in plain, re-sealed full (and final or not) alone. */
+static int write_reseal(struct fileop *op, const struct write_plan *p, const uint8_t *plain,
+			bool final)
 {
 	const struct block_geom *g = &op->v->geom;
 	uint8_t *out = malloc(g->cipher_size);
@@ -583,7 +587,7 @@ static int write_reseal(struct fileop *op, const struct write_plan *p, const uin
 
 	if (!out)
 		goto out;
-	if ((r = codec_seal(&op->b, p->reseal_block, false, plain, g->plain_size, out)) < 0)
+	if ((r = codec_seal(&op->b, p->reseal_block, final, plain, g->plain_size, out)) < 0)
 		goto out;
 	r = store_pwrite_full(op->v->store, op->fd, out, g->cipher_size,
 			      block_cipher_offset(g, p->reseal_block));
@@ -634,7 +638,8 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 	int i, r = -ENOMEM;
 
 	/* one random draw for every block this write seals */
-	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER);
+	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER) +
+		(order == RESEAL_BEFORE && p->old_size % g->plain_size);
 	old = calloc(OLD_SLOTS, g->plain_size);
 	if (!old || !(out = malloc(nspan * g->cipher_size)))
 		goto out;
@@ -657,13 +662,22 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 		goto out;
 	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, span))) < 0)
 		goto out;
-	if (order == RESEAL_BEFORE &&
-	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size)) < 0)
+	/*
+	 * Crash order of a re-seal apart (RESEAL_BEFORE): the old last block stays final
+	 * until the new blocks are written (a full block sealed final followed by valid
+	 * blocks reads); a short one is first made full and final (zeros past the old end),
+	 * since a short block sealed final in what becomes a full slot reads as nothing.
+	 */
+	if (order == RESEAL_BEFORE && p->old_size % g->plain_size &&
+	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size, true)) < 0)
 		goto undo;
 	pthread_mutex_lock(&op->n->write_mutex);
 	r = write_span(op, out, outlen, block_cipher_offset(g, span), &done);
 	pthread_mutex_unlock(&op->n->write_mutex);
 	if (r < 0)
+		goto undo;
+	if (order == RESEAL_BEFORE &&
+	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size, false)) < 0)
 		goto undo;
 	if (order == RESEAL_AFTER) {
 		if (reseal_req)
@@ -671,7 +685,7 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 		/* the new blocks are all written (done == outlen) when these fail */
 		if ((r = old_block(op, p, p->reseal_block, &undo,
 				   old + OLD_RESEAL * g->plain_size)) < 0 ||
-		    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size)) < 0)
+		    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size, false)) < 0)
 			goto undo;
 	}
 	op->psize = p->new_size;
@@ -840,6 +854,12 @@ static int write_enqueue(struct fileop *op, size_t len, uint64_t *off, bool appe
 		if ((r = plan_known_locked(op, len, &at, append, p)) < 0) {
 			rangelock_leave(&n->rl);
 			return r;
+		}
+		if (p->reseal && p->old_size % g->plain_size) {
+			/* a short old last block re-sealed apart: whole file (write_apply) */
+			*queued = false;
+			rangelock_leave(&n->rl);
+			return 0;
 		}
 		gen = n->size_gen;
 		rangelock_leave(&n->rl);

@@ -514,18 +514,6 @@ static const struct known known_violations[] = {
 	{ "batch", "m", "read fails: EBADMSG [torn]" },
 	{ "batch", "n", "read fails: EBADMSG [torn]" },
 	/*
-	 * A write that starts past the end of a short last block (leaving a gap) writes its
-	 * new blocks first and re-seals the old last block full and non-final after them
-	 * (RESEAL_AFTER in vault_file.c write_apply()); a crash between leaves the old short
-	 * block sealed final in a slot that is now a full one (zeros after it), which fails.
-	 * The full-block case reads (a full block sealed final followed by valid blocks); a
-	 * fix would re-seal the short block full and final (zero-padded) before the new
-	 * blocks, one more 4 KiB write for such writes only, but the queued write path does
-	 * not hold that block until its new blocks are written. Not fixed yet.
-	 */
-	{ "batch", "m", "read fails: EBADMSG [prefix]" },
-	{ "batch", "n", "read fails: EBADMSG [prefix]" },
-	/*
 	 * Reorderings (test_crash_reorder.c), all from writes made between two fsyncs:
 	 *   - EPROTO: a later block of a new file persisted and the header's page did not
 	 *     (the header is written with the first block, but only an fsync orders it before
@@ -547,14 +535,15 @@ static const struct known known_violations[] = {
 	 * pair of writes.
 	 */
 	{ "truncate", "t", "read fails: EBADMSG [reordered]" },
-	{ "batch", "m", "read fails: EPROTO [reordered]" },
-	{ "batch", "m", "read fails: EBADMSG [reordered]" },
 	{ "batch", "n", "read fails: EBADMSG [reordered]" },
 	{ "batch", "n", "read fails: EPROTO [reordered]" },
 	/*
 	 * Fixed, and so no longer listed: an append at a block boundary cut before the old
 	 * last block is re-sealed (a full block sealed final followed by valid blocks reads,
-	 * codec_open_unsealed()); a truncate to a block boundary (the new last block is
+	 * codec_open_unsealed()); a write that starts past the end of a short last block (a
+	 * gap), cut between its new blocks and the re-seal of that block (a short block
+	 * sealed final in what had become a full slot: it is now made full and final first,
+	 * vault_file.c write_apply()); a truncate to a block boundary (the new last block is
 	 * sealed final before the cut); a truncate down to a short last block cut before the
 	 * new last block is written in place (its truncate copy in the lower file's
 	 * attribute reads, vault/file_tail.h; fsck --repair writes it in place); a mkdir cut
