@@ -26,7 +26,8 @@
  *
  * Simplifications: a file first seen by a write (not created during the workload) has
  * that write counted as durable; when more than REORDER_META metadata calls come without
- * an fsync, the oldest are taken as committed.
+ * an fsync, the oldest are taken as committed; when more than REORDER_OPS calls (or 30
+ * writes) are pending, no reordered state is made until an fsync leaves none pending.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ struct crash_reorder {
 	int nfiles;
 	struct store *snap[REORDER_META + 1]; /* [k]: after the first k metadata calls */
 	int nmeta;
+	bool overflow; /* a pending call did not fit: no states until the calls are synced */
 	uint64_t rng;
 	uint8_t buf[CRASH_FILE_MAX * 2];
 };
@@ -163,6 +165,7 @@ static void on_fsync(struct crash_sim *s, struct crash_reorder *r, const struct 
 			r->ops[j++] = r->ops[i];
 	}
 	r->nops = j;
+	r->overflow = r->overflow && j > 0;
 	r->nwrites = 0;
 	for (int i = 0; i < r->nops; i++)
 		if (!r->ops[i].truncate)
@@ -368,12 +371,14 @@ void crash_reorder_event(struct crash_sim *s, const struct store_record_event *e
 	}
 	if (e->op == STORE_RECORD_CREATE && e->fd >= 0)
 		file_set_base(s, r, e->ino, e->fd);
-	if ((e->op == STORE_RECORD_PWRITE || e->op == STORE_RECORD_FTRUNCATE) && !add_op(r, e) &&
-	    e->op == STORE_RECORD_PWRITE)
-		return; /* not pending: as durable */
+	if ((e->op == STORE_RECORD_PWRITE || e->op == STORE_RECORD_FTRUNCATE) && !add_op(r, e)) {
+		r->overflow = r->overflow || file_find(r, e->ino);
+		if (e->op == STORE_RECORD_PWRITE)
+			return; /* not pending: as durable (a file first seen here) */
+	}
 	if (meta && !on_meta(s, r))
 		return;
-	if (!check || r->nwrites == 0)
+	if (!check || r->nwrites == 0 || r->overflow)
 		return;
 	if (meta)
 		check_new(s, r, 0, r->nmeta, &l);
