@@ -9,6 +9,7 @@
 #include "fsck/fsck_internal.h"
 #include "keys/keys.h"
 #include "store/store.h"
+#include "vault/file_tail.h"
 
 static const char *size_reason(uint64_t size)
 {
@@ -65,6 +66,51 @@ static bool unsealed_proven(struct fsck *f, const struct file_blocks *fb, uint64
 }
 
 /*
+ * The last block n (len bytes stored) from the file's truncate copy (vault/file_tail.h),
+ * as the mount reads it: true when the copy has that length and authenticates as that
+ * block; reported, and with --repair written in place.
+ */
+static bool tail_reads(struct fsck *f, const struct file_blocks *fb, uint64_t n, size_t len)
+{
+	uint8_t *copy = malloc(f->geom.cipher_size);
+	ssize_t got;
+	bool reads;
+
+	if (!copy)
+		return false;
+	got = store_fgetxattr(f->s, fb->fd, FILE_TAIL_XATTR, copy, f->geom.cipher_size);
+	reads = got > 0 && (size_t)got == len && open_block(f, n, true, copy, len) == 0;
+	if (reads && f->repair)
+		f->repaired = fsck_repair_tail(f, fb->dirfd, fb->name, fb->ino, n, copy, len);
+	if (reads)
+		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_TAIL, n, NULL,
+			       "last block is a piece of the old one (a truncate cut by a crash); "
+			       "its truncate copy reads",
+			       0);
+	f->tail_used = reads;
+	free(copy);
+	return reads;
+}
+
+/*
+ * A truncate copy the last block did not need: left over by a crash after the write
+ * (removed by --repair only when every block of the file is fine: with a damaged one,
+ * the copy may be what someone recovers it from).
+ */
+static void tail_leftover(struct fsck *f, const struct file_blocks *fb, bool blocks_ok)
+{
+	uint8_t probe[1];
+	ssize_t got = store_fgetxattr(f->s, fb->fd, FILE_TAIL_XATTR, probe, 0);
+
+	if (f->tail_used || (got < 0 && got != -ERANGE))
+		return;
+	if (f->repair && blocks_ok)
+		f->repaired = fsck_repair_tail(f, fb->dirfd, fb->name, fb->ino, 0, NULL, 0);
+	fsck_report_at(f, NULL, NULL, FSCK_BLOCK_TAIL, FSCK_NO_BLOCK, NULL,
+		       "a truncate copy of the last block is left over (not needed)", 0);
+}
+
+/*
  * A block that fails authentication: tell a file cut or extended at a block boundary
  * (the block opens with the other final flag) from a damaged block, and an append cut by
  * a crash (an inner block still sealed final, followed by valid blocks) from both.
@@ -75,6 +121,8 @@ static void report_bad_block(struct fsck *f, const struct file_blocks *fb, uint6
 	size_t plen;
 	bool unsealed = !last && codec_open_unsealed(&f->codec, n, p, len, f->pbuf, &plen) == 0;
 
+	if (last && tail_reads(f, fb, n, len))
+		return;
 	if (unsealed && (unsealed = unsealed_proven(f, fb, n)) && f->repair)
 		f->repaired = fsck_repair_reseal(f, fb->dirfd, fb->name, fb->ino, n, f->pbuf);
 	secure_wipe(f->pbuf, f->geom.plain_size);
@@ -91,7 +139,10 @@ static void report_bad_block(struct fsck *f, const struct file_blocks *fb, uint6
 				      "appended after it)",
 			       0);
 	else
-		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_AUTH, n, NULL, "authentication failed", 0);
+		fsck_report_at(f, NULL, NULL, FSCK_BLOCK_AUTH, n, NULL,
+			       "authentication failed (torn write or tampering: restore the file "
+			       "from a backup)",
+			       0);
 }
 
 /*
@@ -129,8 +180,10 @@ static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize,
 {
 	uint64_t nblocks = block_count(&f->geom, psize), n = 0, i, chunk, off, want;
 	const struct file_blocks fb = { fd, csize, nblocks, dirfd, name, ino };
+	uint64_t problems = f->counts->problems;
 	ssize_t got;
 
+	f->tail_used = false;
 	while (n < nblocks) {
 		chunk = nblocks - n < FSCK_CHUNK_BLOCKS ? nblocks - n : FSCK_CHUNK_BLOCKS;
 		off = block_cipher_offset(&f->geom, n);
@@ -148,6 +201,7 @@ static void check_blocks(struct fsck *f, int fd, uint64_t csize, uint64_t psize,
 				    (size_t)block_stored_len(&f->geom, csize, n + i));
 		n += chunk;
 	}
+	tail_leftover(f, &fb, f->counts->problems == problems);
 }
 
 /*

@@ -52,6 +52,7 @@ enum fsck_kind {
 	FSCK_XATTR_NAME,       /* a user.veilfs.* attribute name does not decrypt */
 	FSCK_XATTR_VALUE,      /* an attribute value does not authenticate */
 	FSCK_IO_ERROR,         /* an object could not be read: it was not (fully) checked */
+	FSCK_BLOCK_TAIL,       /* a truncate's copy of the last block (used, or left over) */
 	FSCK_KIND_COUNT,
 };
 

@@ -50,6 +50,7 @@ struct fsck {
 	struct fsck_counts *counts;
 	uint8_t *cbuf; /* FSCK_CHUNK_BLOCKS stored blocks */
 	uint8_t *pbuf; /* one plaintext block, wiped after each use */
+	bool tail_used; /* the file's last block was opened from its truncate copy */
 	/* Path of the object being checked: lower always, plaintext while plain_broken == 0. */
 	struct buf lower;
 	struct buf plain;
@@ -129,6 +130,13 @@ const char *fsck_repair_diriv(struct fsck *f, int dirfd);
  */
 const char *fsck_repair_reseal(struct fsck *f, int dirfd, const char *name, uint64_t ino,
 			       uint64_t n, const uint8_t *plain);
+/*
+ * The truncate copy (vault/file_tail.h) of the regular file dirfd/name (inode ino): with
+ * stored (len bytes, the copy, which authenticates as the last block n), write it in place
+ * and sync; then, or with stored NULL (a copy left over), remove the copy.
+ */
+const char *fsck_repair_tail(struct fsck *f, int dirfd, const char *name, uint64_t ino,
+			     uint64_t n, const uint8_t *stored, size_t len);
 
 /* --- walk.c: directories, names and the walk --- */
 

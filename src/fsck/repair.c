@@ -12,6 +12,7 @@
 #include "keys/config_any.h"
 #include "keys/config_file.h"
 #include "store/store.h"
+#include "vault/file_tail.h"
 #include "vault/link_target.h"
 
 /* "digits" followed by end (or by '.' when dot), advancing *p; false when not. */
@@ -131,4 +132,45 @@ out:
 		return NULL;
 	}
 	return "re-sealed as an inner block";
+}
+
+/* dirfd/name opened for writing, still inode ino; the handle or -errno. */
+static int open_same(struct fsck *f, int dirfd, const char *name, uint64_t ino)
+{
+	struct stat st;
+	int fd = store_openat(f->s, dirfd, name, STORE_RDWR | STORE_NOFOLLOW, 0), r;
+
+	if (fd < 0)
+		return fd;
+	if ((r = store_fstat(f->s, fd, &st)) == 0 &&
+	    (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != ino))
+		r = -EAGAIN; /* replaced since it was checked */
+	if (r < 0) {
+		(void)store_close(f->s, fd); /* nothing written through it */
+		return r;
+	}
+	return fd;
+}
+
+const char *fsck_repair_tail(struct fsck *f, int dirfd, const char *name, uint64_t ino,
+			     uint64_t n, const uint8_t *stored, size_t len)
+{
+	int fd = open_same(f, dirfd, name, ino), r = fd < 0 ? fd : 0, rr;
+
+	/* the block in place and synced before its copy goes, as the truncate does */
+	if (r == 0 && stored &&
+	    (r = store_pwrite_full(f->s, fd, stored, len, block_cipher_offset(&f->geom, n))) == 0)
+		r = store_fsync(f->s, fd, true);
+	if (r == 0)
+		r = store_fremovexattr(f->s, fd, FILE_TAIL_XATTR);
+	if (fd >= 0 && (rr = store_close(f->s, fd)) < 0 && r == 0)
+		r = rr;
+	if (r < 0) {
+		fsck_report_io(f, NULL, stored ? "cannot write back the truncate copy"
+					       : "cannot remove the truncate copy",
+			       r);
+		return NULL;
+	}
+	return stored ? "last block written back from the truncate copy"
+		      : "truncate copy removed";
 }

@@ -25,6 +25,7 @@ static const char *const kind_names[FSCK_KIND_COUNT] = {
 	[FSCK_XATTR_NAME] = "xattr-name-invalid",
 	[FSCK_XATTR_VALUE] = "xattr-value-invalid",
 	[FSCK_IO_ERROR] = "io-error",
+	[FSCK_BLOCK_TAIL] = "block-tail",
 };
 
 const char *fsck_kind_name(enum fsck_kind kind)

@@ -1245,6 +1245,38 @@ int store_mem_snapshot(struct store *s, struct store **out, int *rootfd)
 	return r;
 }
 
+/* The node with inode number ino reachable from n (hard links: the first found), or NULL. */
+static struct mnode *node_by_ino(struct mnode *n, uint64_t ino)
+{
+	struct mnode *f;
+
+	if (n->ino == ino)
+		return n;
+	for (size_t i = 0; i < n->nents; i++)
+		if ((f = node_by_ino(n->ents[i].node, ino)))
+			return f;
+	return NULL;
+}
+
+int store_mem_set_contents(struct store *s, uint64_t ino, const uint8_t *data, size_t len)
+{
+	struct mem *m = s->ctx;
+	struct mnode *n;
+	int r;
+
+	if (s->ops != &mem_ops)
+		return -EINVAL;
+	if (!(n = node_by_ino(m->root, ino)))
+		return -ENOENT;
+	if (!S_ISREG(n->mode))
+		return -EINVAL;
+	if ((r = node_resize(m, n, len)) < 0)
+		return r;
+	if (len)
+		memcpy(n->data, data, len);
+	return 0;
+}
+
 size_t store_mem_bytes(struct store *s)
 {
 	return ((struct mem *)s->ctx)->bytes;

@@ -47,6 +47,14 @@ int store_mem_new(size_t limit, struct store **out, int *rootfd) MUST_CHECK;
  * changed. Returns 0 or -ENOMEM.
  */
 int store_mem_snapshot(struct store *s, struct store **out, int *rootfd) MUST_CHECK;
+/*
+ * Replace the contents of the regular file with inode number ino (reachable by name) by
+ * len bytes of data; times are not changed. For the crash simulator, which builds a state
+ * in which only some of a file's writes reached the disk. Returns 0, -ENOENT (no such
+ * file reachable), -EINVAL (not a regular file), -ENOSPC, -EFBIG or -ENOMEM.
+ */
+int store_mem_set_contents(struct store *s, uint64_t ino, const uint8_t *data,
+			   size_t len) MUST_CHECK;
 /* Bytes of contents held now (for tests and fuzz invariants). */
 size_t store_mem_bytes(struct store *s);
 /*

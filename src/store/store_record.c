@@ -32,15 +32,21 @@ const char *store_record_op_name(enum store_record_op op)
 	return (unsigned)op < STORE_RECORD_OP_COUNT ? op_names[op] : "unknown";
 }
 
-static void record(struct record_ctx *c, enum store_record_op op, int fd, uint64_t off,
-		   uint64_t len)
+static void record_data(struct record_ctx *c, enum store_record_op op, int fd, uint64_t off,
+			uint64_t len, const void *data)
 {
-	struct store_record_event e = { op, c->next++, 0, off, len };
+	struct store_record_event e = { op, c->next++, 0, off, len, fd, data };
 	struct stat st;
 
 	if (fd >= 0 && store_fstat(c->inner, fd, &st) == 0)
 		e.ino = (uint64_t)st.st_ino;
 	c->hook(c->arg, &e);
+}
+
+static void record(struct record_ctx *c, enum store_record_op op, int fd, uint64_t off,
+		   uint64_t len)
+{
+	record_data(c, op, fd, off, len, NULL);
 }
 
 /* Report r's success as op on no handle; r passes through. */
@@ -90,7 +96,7 @@ static bool record_cut(struct record_ctx *c, int fd, const void *buf, size_t cut
 {
 	if (store_pwrite_full(c->inner, fd, buf, cut, off) < 0)
 		return false;
-	record(c, STORE_RECORD_TORN, fd, off, cut);
+	record_data(c, STORE_RECORD_TORN, fd, off, cut, buf);
 	return true;
 }
 
@@ -126,7 +132,7 @@ static ssize_t rc_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t 
 		record_torn(c, fd, buf, n, off);
 	r = store_pwrite(c->inner, fd, buf, n, off);
 	if (r > 0)
-		record(c, STORE_RECORD_PWRITE, fd, off, (uint64_t)r);
+		record_data(c, STORE_RECORD_PWRITE, fd, off, (uint64_t)r, buf);
 	return r;
 }
 

@@ -47,6 +47,9 @@ struct store_record_event {
 	uint64_t ino;	/* the inode of fd for calls on a handle (0 when unknown or none) */
 	uint64_t off;	/* pwrite, torn, ftruncate (the size), reserve */
 	uint64_t len;	/* pwrite and reserve: the length; torn: the bytes forwarded */
+	int fd;		/* the inner store's handle of calls on a handle, else -1; valid
+			 * during the hook only */
+	const void *data; /* pwrite, torn: the len bytes written (borrowed for the hook) */
 };
 
 /* Called after each recorded call succeeded on the inner store. */

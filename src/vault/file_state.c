@@ -12,6 +12,7 @@
 #include "base/secmem.h"
 #include "crypto/kdf.h"
 #include "coord/coord.h"
+#include "vault/file_tail.h"
 #include "vault/vault_internal.h"
 
 enum { DFD_NONE = -2 }; /* vnode.dfd: tried, the lower fs has no direct I/O */
@@ -222,10 +223,39 @@ out:
 	return r;
 }
 
+/*
+ * The last block n from the truncate copy (vault/file_tail.h), when the file has one of
+ * the stored length: a crash cut the file before the block was written in place. 0 or
+ * -EBADMSG (no copy, another length, or one that does not authenticate as that block).
+ */
+static int tail_open(struct fileop *op, uint64_t n, size_t storedlen, uint8_t *plain,
+		     size_t *plainlen)
+{
+	uint8_t *copy = malloc(op->v->geom.cipher_size);
+	ssize_t got;
+	int r = -EBADMSG;
+
+	if (!copy)
+		return r;
+	got = store_fgetxattr(op->v->store, op->fd, FILE_TAIL_XATTR, copy, op->v->geom.cipher_size);
+	if (got > 0 && (size_t)got == storedlen &&
+	    codec_open(&op->b, n, true, copy, storedlen, plain, plainlen) == 0) {
+		log_warn("last block %llu of '%s' read from its truncate copy (a truncate a crash "
+			 "cut; veilfs fsck --repair writes it in place)",
+			 (unsigned long long)n, fileop_what(op));
+		r = 0;
+	}
+	free(copy);
+	return r;
+}
+
 int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *stored,
 		      size_t storedlen, uint8_t *plain, size_t *plainlen)
 {
 	int r = codec_open(&op->b, n, final, stored, storedlen, plain, plainlen);
+
+	if (r == -EBADMSG && final && tail_open(op, n, storedlen, plain, plainlen) == 0)
+		return 0;
 
 	if (r == -EBADMSG && !final &&
 	    codec_open_unsealed(&op->b, n, stored, storedlen, plain, plainlen) == 0) {

@@ -17,9 +17,10 @@
  * non-final after their own blocks are written. So writes to disjoint blocks, reads, and
  * a run of appends (each waits only for the previous one's final block) run in parallel,
  * and every block's final flag matches the size in queue order. Truncate, fallocate,
- * header creation, writes larger than one chunk, shared mode, and any operation while the
- * size is not known (first use, after an error) hold the whole file [0, end] instead and
- * read the size from the lower file.
+ * header creation, writes that skip past a short last block (its re-seal is ordered for
+ * crashes, write_apply()), writes larger than one chunk, shared mode, and any operation
+ * while the size is not known (first use, after an error) hold the whole file [0, end]
+ * instead and read the size from the lower file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/kdf.h"
+#include "vault/file_tail.h"
 #include "vault/vault_internal.h"
 #include "vault/write_plan.h"
 
@@ -471,14 +473,16 @@ static int old_block(struct fileop *op, const struct write_plan *p, uint64_t nb,
 /*
  * Where the re-seal of the old final block (p->reseal) goes among a write's lower writes.
  * The one place that orders them: a queued write holds that block only as a second
- * request, granted later, so it re-seals after its own blocks; a write that holds the
- * whole file seals it at the front of its one lower write when adjacent, else writes it
- * first.
+ * request, granted later, so it re-seals after its own blocks (a full old last block
+ * only: write_enqueue() sends a short one to the whole-file path); a write that holds the
+ * whole file seals it at the front of its one lower write when adjacent, else reads it
+ * first and re-seals it after its own blocks (a short one also made full and final
+ * before them: write_apply()).
  */
 enum reseal_order {
 	RESEAL_NONE,
 	RESEAL_IN_SPAN, /* sealed at the front of the span: one lower write */
-	RESEAL_BEFORE,  /* its own lower write, before the span's */
+	RESEAL_BEFORE,  /* read before the span; its own lower write after the span's */
 	RESEAL_AFTER,   /* its own lower write, after the span's (and after reseal_req) */
 };
 
@@ -573,8 +577,9 @@ static int seal_span(struct fileop *op, const struct write_plan *p, enum reseal_
 	return 0;
 }
 
-/* The old final block, its old plaintext in plain, re-sealed full and non-final alone. */
-static int write_reseal(struct fileop *op, const struct write_plan *p, const uint8_t *plain)
+/* The old final block, its old plaintext in plain, re-sealed full (and final or not) alone. */
+static int write_reseal(struct fileop *op, const struct write_plan *p, const uint8_t *plain,
+			bool final)
 {
 	const struct block_geom *g = &op->v->geom;
 	uint8_t *out = malloc(g->cipher_size);
@@ -582,7 +587,7 @@ static int write_reseal(struct fileop *op, const struct write_plan *p, const uin
 
 	if (!out)
 		goto out;
-	if ((r = codec_seal(&op->b, p->reseal_block, false, plain, g->plain_size, out)) < 0)
+	if ((r = codec_seal(&op->b, p->reseal_block, final, plain, g->plain_size, out)) < 0)
 		goto out;
 	r = store_pwrite_full(op->v->store, op->fd, out, g->cipher_size,
 			      block_cipher_offset(g, p->reseal_block));
@@ -633,7 +638,8 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 	int i, r = -ENOMEM;
 
 	/* one random draw for every block this write seals */
-	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER);
+	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER) +
+		(order == RESEAL_BEFORE && p->old_size % g->plain_size);
 	old = calloc(OLD_SLOTS, g->plain_size);
 	if (!old || !(out = malloc(nspan * g->cipher_size)))
 		goto out;
@@ -656,13 +662,22 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 		goto out;
 	if (!reserved && (r = reserve_span(op, outlen, block_cipher_offset(g, span))) < 0)
 		goto out;
-	if (order == RESEAL_BEFORE &&
-	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size)) < 0)
+	/*
+	 * Crash order of a re-seal apart (RESEAL_BEFORE): the old last block stays final
+	 * until the new blocks are written (a full block sealed final followed by valid
+	 * blocks reads); a short one is first made full and final (zeros past the old end),
+	 * since a short block sealed final in what becomes a full slot reads as nothing.
+	 */
+	if (order == RESEAL_BEFORE && p->old_size % g->plain_size &&
+	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size, true)) < 0)
 		goto undo;
 	pthread_mutex_lock(&op->n->write_mutex);
 	r = write_span(op, out, outlen, block_cipher_offset(g, span), &done);
 	pthread_mutex_unlock(&op->n->write_mutex);
 	if (r < 0)
+		goto undo;
+	if (order == RESEAL_BEFORE &&
+	    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size, false)) < 0)
 		goto undo;
 	if (order == RESEAL_AFTER) {
 		if (reseal_req)
@@ -670,7 +685,7 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 		/* the new blocks are all written (done == outlen) when these fail */
 		if ((r = old_block(op, p, p->reseal_block, &undo,
 				   old + OLD_RESEAL * g->plain_size)) < 0 ||
-		    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size)) < 0)
+		    (r = write_reseal(op, p, old + OLD_RESEAL * g->plain_size, false)) < 0)
 			goto undo;
 	}
 	op->psize = p->new_size;
@@ -840,6 +855,12 @@ static int write_enqueue(struct fileop *op, size_t len, uint64_t *off, bool appe
 			rangelock_leave(&n->rl);
 			return r;
 		}
+		if (p->reseal && p->old_size % g->plain_size) {
+			/* a short old last block re-sealed apart: whole file (write_apply) */
+			*queued = false;
+			rangelock_leave(&n->rl);
+			return 0;
+		}
 		gen = n->size_gen;
 		rangelock_leave(&n->rl);
 		/*
@@ -994,13 +1015,38 @@ out:
 }
 
 /*
+ * Cut the file to csize with out (len bytes), the new short last block sealed final, as
+ * block last. It cannot be written in place before the cut (the old block's tail would
+ * follow it), so it goes first into the lower file's FILE_TAIL_XATTR (vault/file_tail.h),
+ * where the read path finds it when a crash leaves the cut piece of the old block; the
+ * copy goes once the block is synced in place. A lower file system that refuses the
+ * attribute (none, full, or a value this large) gets the cut and the write alone, with
+ * that crash window.
+ */
+static int shrink_short(struct fileop *op, uint64_t csize, uint64_t last, const uint8_t *out,
+			size_t len)
+{
+	struct store *s = op->v->store;
+	bool copy = store_fsetxattr(s, op->fd, FILE_TAIL_XATTR, out, len, 0) == 0;
+	int r;
+
+	if ((r = store_ftruncate(s, op->fd, csize)) < 0 ||
+	    (r = store_pwrite_full(s, op->fd, out, len, block_cipher_offset(&op->v->geom, last))) < 0) {
+		if (copy) /* on the path that reports the first error; fsck finds a leftover */
+			(void)store_fremovexattr(s, op->fd, FILE_TAIL_XATTR);
+		return r;
+	}
+	if (copy && (r = store_fsync(s, op->fd, true)) == 0)
+		r = store_fremovexattr(s, op->fd, FILE_TAIL_XATTR);
+	return r;
+}
+
+/*
  * Cut the file to size (0 < size < psize): re-seal the new last block as final.
  * Crash order: when the new last block is full, it is rewritten sealed final before the
  * cut, so that a crash between leaves a full block sealed final followed by valid blocks,
  * which reads as the old file (codec_open_unsealed); a cut first would leave an inner
- * block last (a file cut at a block boundary). A short new last block cannot be written
- * in place before the cut (the old block's tail would follow it), so the file is cut
- * first: a crash between the two leaves an unreadable last block (tests/unit/test_crash.c).
+ * block last (a file cut at a block boundary). A short new last block: shrink_short().
  */
 static int shrink(struct fileop *op, uint64_t size)
 {
@@ -1023,10 +1069,7 @@ static int shrink(struct fileop *op, uint64_t size)
 		r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size));
 		goto out;
 	}
-	if ((r = store_ftruncate(op->v->store, op->fd, block_cipher_size(g, size))) < 0)
-		goto out;
-	r = store_pwrite_full(op->v->store, op->fd, out, newlen + g->overhead,
-			      block_cipher_offset(g, last));
+	r = shrink_short(op, block_cipher_size(g, size), last, out, newlen + g->overhead);
 out:
 	free_wiped(plain, g->plain_size);
 	free(out);

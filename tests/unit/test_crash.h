@@ -55,6 +55,8 @@ struct crash_violation {
 	const char *op_names[CRASH_OPS_SHOWN];
 };
 
+struct crash_reorder;
+
 struct crash_sim {
 	const char *workload;
 	struct store *mem; /* the recording store's inner store (borrowed) */
@@ -71,7 +73,11 @@ struct crash_sim {
 	uint64_t last_write_ino[CRASH_INOS], synced_ino[CRASH_INOS];
 	unsigned last_write_at[CRASH_INOS], synced_at[CRASH_INOS];
 	int nwrites, nsyncs;
-	unsigned states;
+	unsigned states;	 /* all checked, of which: */
+	unsigned torn;		 /* states with a torn write */
+	unsigned reordered;	 /* states of the reordering model (test_crash_reorder.c) */
+	unsigned reorder_sampled; /* calls whose reordered states were sampled, not all */
+	struct crash_reorder *reorder;
 	unsigned fsck_kinds[FSCK_KIND_COUNT], fsck_states;
 	unsigned repaired, repaired_states; /* findings fsck --repair repaired, and in how many states */
 	unsigned state_unreadable; /* names that failed to list, look up or read in this state */
@@ -100,5 +106,17 @@ void crash_model_mkdir(struct crash_sim *s, const char *path);
 void crash_record_hook(void *arg, const struct store_record_event *e);
 /* The step is done and fsynced: check the state against its new version exactly. */
 void crash_step_end(struct crash_sim *s);
+/* Check the state src (a store_mem store, not changed) as what a crash leaves. */
+void crash_check_from(struct crash_sim *s, const struct crash_label *l, struct store *src);
+
+/*
+ * The reordering model (test_crash_reorder.c): note a recorded call (the live store is
+ * s->mem) and, when check, check the reordered states that are new at it.
+ */
+void crash_reorder_event(struct crash_sim *s, const struct store_record_event *e, bool check);
+/* The reordering model's random seed, as text. */
+const char *crash_reorder_seed(void);
+/* Free the model's state (s->reorder). */
+void crash_reorder_free(struct crash_sim *s);
 
 #endif

@@ -233,6 +233,36 @@ TEST(store_mem_snapshot_is_deep_and_independent)
 	store_free(c);
 }
 
+/* store_mem_set_contents(): by inode, inside a directory, through a hard link; refusals. */
+TEST(store_mem_set_contents_by_inode)
+{
+	struct store *s;
+	struct stat st, d;
+	char buf[8];
+	int root, fd;
+
+	EXPECT(store_mem_new(16, &s, &root) == 0);
+	EXPECT(store_mkdirat(s, root, "d", 0700) == 0);
+	fd = store_openat(s, root, "f", STORE_RDWR | STORE_CREAT, 0600);
+	EXPECT(fd >= 0 && store_pwrite_full(s, fd, "hello", 5, 0) == 0);
+	EXPECT(store_fstat(s, fd, &st) == 0);
+	EXPECT(store_close(s, fd) == 0);
+	EXPECT(store_linkat(s, root, "f", root, "g") == 0);
+	EXPECT(store_mem_set_contents(s, (uint64_t)st.st_ino, (const uint8_t *)"ab", 2) == 0);
+	fd = store_openat(s, root, "g", STORE_RDONLY, 0);
+	EXPECT(fd >= 0 && store_pread_full(s, fd, buf, sizeof(buf), 0) == 2 && !memcmp(buf, "ab", 2));
+	EXPECT(store_close(s, fd) == 0);
+	EXPECT(store_mem_bytes(s) == 2);
+	EXPECT(store_fstatat(s, root, "d", &d, STORE_AT_NOFOLLOW) == 0);
+	EXPECT(store_mem_set_contents(s, (uint64_t)d.st_ino, NULL, 0) == -EINVAL);
+	EXPECT(store_mem_set_contents(s, 999999, NULL, 0) == -ENOENT);
+	EXPECT(store_mem_set_contents(s, (uint64_t)st.st_ino, (const uint8_t *)buf, 17) == -ENOSPC);
+	EXPECT(store_mem_set_contents(s, (uint64_t)st.st_ino, NULL, 0) == 0);
+	EXPECT(store_mem_bytes(s) == 0);
+	store_close(s, root);
+	store_free(s);
+}
+
 TEST(store_mem_limits_and_errors)
 {
 	struct store *s;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <linux/fs.h>
 #include "format/block.h"
 #include "format/config.h"
@@ -400,6 +401,61 @@ TEST(vault_io_final_block_stale_append)
 	EXPECT(vault_read(t.v, n, buf, BS, 2 * BS) == -EBADMSG);
 	tv_log_capture(false);
 	EXPECT(vault_read(t.v, n, buf, BS, 0) == BS && buf[0] == 'a');
+	free(data);
+	tv_close(&t, n);
+out:
+	tv_free(&t);
+}
+
+static int lower_set_tail(struct tv *t, const char *lpath, const void *p, size_t n)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, lpath);
+	return setxattr(path, "user.veilfs-tail", p, n, 0);
+}
+
+/*
+ * The truncate copy (vault/file_tail.h): a truncate down to a short last block leaves no
+ * copy behind; the state a crash leaves after the cut (a piece of the old block in place,
+ * the copy beside it) reads from the copy; a copy changed in one byte, or of another
+ * length than the stored block, is refused like the block itself.
+ */
+TEST(vault_io_truncate_copy)
+{
+	uint8_t buf[BS], *data = NULL, piece[128];
+	enum { NEWLEN = 100, STORED = NEWLEN + 28 };
+	char lower[512], path[1024];
+	struct vnode *n;
+	struct tv t;
+
+	if (!EXPECT(tv_make(&t, NULL) == 0))
+		goto out;
+	n = make_blocks(&t, "trunc", 2, lower);
+	if (!EXPECT(n != NULL))
+		goto out;
+	EXPECT(vault_truncate(t.v, n, BS + NEWLEN) == 0);
+	snprintf(path, sizeof(path), "%s/%s", t.dir, lower);
+	EXPECT(getxattr(path, "user.veilfs-tail", buf, sizeof(buf)) < 0 && errno == ENODATA);
+	EXPECT(tv_lower_read(&t, lower, &data) == HDR + GCM_CS + STORED);
+	if (!data)
+		goto close;
+	/* the crash state: the copy set, the block in place a piece of another one */
+	EXPECT(lower_set_tail(&t, lower, data + HDR + GCM_CS, STORED) == 0);
+	memcpy(piece, data + HDR + GCM_CS, STORED);
+	piece[40] ^= 1;
+	EXPECT(lower_pwrite(&t, lower, piece, STORED, HDR + GCM_CS) == 0);
+	tv_log_capture(true);
+	EXPECT(vault_read(t.v, n, buf, BS, BS) == NEWLEN && buf[0] == 'b' && buf[NEWLEN - 1] == 'b');
+	EXPECTF(strstr(tv_log_last(), "truncate copy"), "log: %s", tv_log_last());
+	/* a changed copy, and a copy of another length, do not open */
+	EXPECT(lower_set_tail(&t, lower, piece, STORED) == 0);
+	EXPECT(vault_read(t.v, n, buf, BS, BS) == -EBADMSG);
+	EXPECT(lower_set_tail(&t, lower, data + HDR + GCM_CS, STORED - 1) == 0);
+	EXPECT(vault_read(t.v, n, buf, BS, BS) == -EBADMSG);
+	tv_log_capture(false);
+	EXPECT(vault_read(t.v, n, buf, BS, 0) == BS && buf[0] == 'a');
+close:
 	free(data);
 	tv_close(&t, n);
 out:
