@@ -201,8 +201,9 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
  * Under rl.mutex, single-client mode: the size the file will have once every queued
  * operation is done, into op->csize/psize. With no exclusive request queued nothing can
  * change the size, so it is read from the lower file (changes below are seen as before):
- * outside the mutex, and used only when no exclusive request was queued meanwhile
- * (n->size_gen unchanged); else it is the size the queued writes will leave. *known is
+ * outside the mutex, and used only when no request that may change the size was queued
+ * meanwhile (n->size_gen unchanged: an overwrite inside the file does not count); else it
+ * is the size the queued writes will leave. *known is
  * false when neither applies (shared mode, a whole-file operation queued, an earlier
  * write failed, or requests kept changing the size while the lower size was read).
  * May drop and retake rl.mutex.
@@ -862,9 +863,18 @@ static int write_enqueue(struct fileop *op, size_t len, uint64_t *off, bool appe
 		      p->first + p->count - 1, true);
 	if (p->reseal)
 		rangelock_add(&n->rl, old_last, p->reseal_block, p->reseal_block, true);
-	n->known_psize = p->new_size;
-	n->known_csize = block_cipher_size(g, p->new_size);
-	size_changed_locked(n);
+	/*
+	 * Only a write that moves the size invalidates the sizes and plans others made
+	 * meanwhile: an overwrite inside the file leaves them true, and counting it too sent
+	 * concurrent overwrites (the kernel's write-back of scattered pages) past SIZE_TRIES
+	 * to the whole-file path, one at a time.
+	 */
+	if (n->known_psize != p->new_size ||
+	    n->known_csize != block_cipher_size(g, p->new_size)) {
+		n->known_psize = p->new_size;
+		n->known_csize = block_cipher_size(g, p->new_size);
+		size_changed_locked(n);
+	}
 	rangelock_leave(&n->rl);
 	*off = at;
 	return 0;

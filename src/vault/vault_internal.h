@@ -94,8 +94,9 @@ struct vnode {
 	unsigned slow_ops;
 	uint64_t known_csize, known_psize;
 	/*
-	 * Counts the changes of the size above other than reading it (an exclusive request
-	 * queued, a whole-file operation done, a queued write failed), so that a size read
+	 * Counts the changes of the size above other than reading it (a whole-file operation
+	 * queued or done, a queued write that moves the size, a queued write failed; not an
+	 * overwrite inside the file, which leaves the size as it was), so that a size read
 	 * from the lower file or a plan made before rl.mutex was dropped is used only when
 	 * nothing changed meanwhile. Protected by rl.mutex.
 	 */
