@@ -53,6 +53,8 @@ enum {
 	WRITE_LAG = 8 << 20,
 	/* Lower size reads (or plans) made again when requests keep changing the size. */
 	SIZE_TRIES = 4,
+	/* Writes of at most this many blocks ask for their lower pages early (prefetch_span). */
+	PREFETCH_BLOCKS = 16,
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -617,6 +619,26 @@ static int undo_save(struct fileop *op, const struct write_plan *p, enum reseal_
 }
 
 /*
+ * A small write's lower span starts and ends inside lower pages (a cipher block is longer
+ * than a page), which the lower write must read first when they are not cached: ext4 does
+ * that under its inode lock, one request after another. Asked for here, before the
+ * sealing, the reads of parallel requests overlap instead (the lower write waits for its
+ * pages). Past the lower end there is nothing to read; large writes are sequential and
+ * read ahead anyway.
+ */
+static void prefetch_span(struct fileop *op, uint64_t span, size_t nspan)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t at = block_cipher_offset(g, span);
+
+	if (nspan > PREFETCH_BLOCKS || at >= op->csize)
+		return;
+	store_advise(op->v->store, op->fd, at,
+		     min_u64(at + (uint64_t)nspan * g->cipher_size, op->csize) - at,
+		     STORE_ADVISE_WILLNEED);
+}
+
+/*
  * Carry out plan p, a write of src[0, len) at off (header present, the caller holds the
  * blocks: see write_queued and write_chunk). reseal_req: a queued write's request for the
  * old final block, waited for before it is read and re-sealed. reserved: the caller has
@@ -633,6 +655,7 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 	size_t outlen = 0, nspan = (size_t)(p->first + p->count - span), nseal;
 	int i, r = -ENOMEM;
 
+	prefetch_span(op, span, nspan);
 	/* one random draw for every block this write seals */
 	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER);
 	old = calloc(OLD_SLOTS, g->plain_size);
