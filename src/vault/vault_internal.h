@@ -163,6 +163,14 @@ struct vault {
 
 	/* Cross-client coordination (coord/): mode, client id, fresh lower I/O. */
 	struct coord coord;
+
+	/*
+	 * The lower names of the two ACL attributes (VAULT_ACL_ACCESS, VAULT_ACL_DEFAULT), the
+	 * same for the whole vault and asked for by every `ls -l`: encrypted once, at the first
+	 * use (vault_xattr.c; a racing second copy is freed), freed at close. Not secret: they
+	 * are stored on every file that has an ACL.
+	 */
+	char *_Atomic acl_lname[2];
 };
 
 /* --- vault.c --- */
@@ -422,6 +430,11 @@ int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const vo
 		    size_t size, int flags) MUST_CHECK;
 
 /* vault_acl.c */
+/* --- vault_xattr.c (names) --- */
+
+/* Free the cached ACL lower names (vault close). */
+void vault_xattr_names_release(struct vault *v);
+
 /* setxattr of VAULT_ACL_ACCESS / VAULT_ACL_DEFAULT: validate, keep the mode in step. */
 int vault_acl_set(struct vault *v, struct vnode *n, const char *name, const void *value,
 		  size_t size, int flags) MUST_CHECK;
