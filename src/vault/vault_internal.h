@@ -429,12 +429,10 @@ ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void
 int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const void *value,
 		    size_t size, int flags) MUST_CHECK;
 
-/* vault_acl.c */
-/* --- vault_xattr.c (names) --- */
-
 /* Free the cached ACL lower names (vault close). */
 void vault_xattr_names_release(struct vault *v);
 
+/* vault_acl.c */
 /* setxattr of VAULT_ACL_ACCESS / VAULT_ACL_DEFAULT: validate, keep the mode in step. */
 int vault_acl_set(struct vault *v, struct vnode *n, const char *name, const void *value,
 		  size_t size, int flags) MUST_CHECK;

@@ -277,7 +277,7 @@ ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void
 	 * answer to every `ls -l` ACL query) is known by one list call, not a read of the
 	 * value and one of the blob marker.
 	 */
-	if (!io && store_flistxattr(v->store, fd, NULL, 0) == 0)
+	if (!vault_lock_is_shared(v) && store_flistxattr(v->store, fd, NULL, 0) == 0)
 		r = -ENODATA;
 	else if ((r = get_lower(v, fd, (const char *)lname.data, buf, size)) == -ENODATA)
 		r = get_blob(v, n, fd, name, buf, size);
