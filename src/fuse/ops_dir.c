@@ -98,17 +98,18 @@ static enum entry_kind entry_at(const struct dir_reply *d, struct vdir *snap, of
 }
 
 /*
- * readdirplus: look name up and count one lookup for it (the kernel counts one per entry
- * with a node id). Returns 0, -ENOENT when it was removed since the snapshot, or -errno.
+ * readdirplus: look entry i of snap (name) up and count one lookup for it (the kernel
+ * counts one per entry with a node id). Returns 0, -ENOENT when it was removed since the
+ * snapshot, or -errno.
  */
-static int plus_lookup(struct dir_reply *d, const char *name, struct fuse_entry_param *e,
-		       uint64_t *id)
+static int plus_lookup(struct dir_reply *d, struct vdir *snap, size_t i, const char *name,
+		       struct fuse_entry_param *e, uint64_t *id)
 {
 	struct vnode *n = NULL;
 	struct stat st;
 	int r;
 
-	if ((r = vault_lookup(d->f->vault, d->dir, name, &n, &st)) < 0)
+	if ((r = vault_lookup_entry(d->f->vault, d->dir, snap, i, &n, &st)) < 0)
 		return r;
 	if ((r = inode_table_add(d->f->inodes, n, d->ino, name, id)) < 0)
 		return r;
@@ -143,7 +144,7 @@ static int add_entry(struct dir_reply *d, struct vdir *snap, off_t pos)
 	if (!d->plus) {
 		entsize = fuse_add_direntry(d->req, d->out + d->used, room, name, &e.attr, pos + 1);
 	} else {
-		if (pos >= 2 && (r = plus_lookup(d, name, &e, &id)) < 0)
+		if (pos >= 2 && (r = plus_lookup(d, snap, (size_t)(pos - 2), name, &e, &id)) < 0)
 			return r == -ENOENT ? 1 : r;
 		entsize = fuse_add_direntry_plus(d->req, d->out + d->used, room, name, &e, pos + 1);
 	}

@@ -107,6 +107,7 @@ static void vault_free(struct vault *v)
 	if (v->root)
 		vnode_unref(v, v->root);
 	nodes_release(v);
+	vault_xattr_names_release(v);
 	vault_keys_free(v->keys);
 	pool_release(&v->pool);
 	pthread_mutex_destroy(&v->table_lock);

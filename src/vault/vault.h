@@ -182,6 +182,13 @@ int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out) MUST_CH
  */
 bool vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t *ino,
 		     unsigned char *type);
+/*
+ * vault_lookup() of entry i of the snapshot d of dir, by the lower name the listing read
+ * (no name encryption; readdirplus looks up every entry). -ENOENT when the entry is gone
+ * since the snapshot, or i is past the end.
+ */
+int vault_lookup_entry(struct vault *v, struct vnode *dir, const struct vdir *d, size_t i,
+		       struct vnode **out, struct stat *st) MUST_CHECK;
 void vault_closedir(struct vdir *d);
 
 /* --- file contents (vault_file.c) --- */

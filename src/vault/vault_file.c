@@ -55,6 +55,8 @@ enum {
 	WRITE_LAG = 8 << 20,
 	/* Lower size reads (or plans) made again when requests keep changing the size. */
 	SIZE_TRIES = 4,
+	/* Writes of at most this many blocks ask for their lower pages early (prefetch_span). */
+	PREFETCH_BLOCKS = 16,
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -203,8 +205,9 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
  * Under rl.mutex, single-client mode: the size the file will have once every queued
  * operation is done, into op->csize/psize. With no exclusive request queued nothing can
  * change the size, so it is read from the lower file (changes below are seen as before):
- * outside the mutex, and used only when no exclusive request was queued meanwhile
- * (n->size_gen unchanged); else it is the size the queued writes will leave. *known is
+ * outside the mutex, and used only when no request that may change the size was queued
+ * meanwhile (n->size_gen unchanged: an overwrite inside the file does not count); else it
+ * is the size the queued writes will leave. *known is
  * false when neither applies (shared mode, a whole-file operation queued, an earlier
  * write failed, or requests kept changing the size while the lower size was read).
  * May drop and retake rl.mutex.
@@ -621,6 +624,26 @@ static int undo_save(struct fileop *op, const struct write_plan *p, enum reseal_
 }
 
 /*
+ * A small write's lower span starts and ends inside lower pages (a cipher block is longer
+ * than a page), which the lower write must read first when they are not cached: ext4 does
+ * that under its inode lock, one request after another. Asked for here, before the
+ * sealing, the reads of parallel requests overlap instead (the lower write waits for its
+ * pages). Past the lower end there is nothing to read; large writes are sequential and
+ * read ahead anyway.
+ */
+static void prefetch_span(struct fileop *op, uint64_t span, size_t nspan)
+{
+	const struct block_geom *g = &op->v->geom;
+	uint64_t at = block_cipher_offset(g, span);
+
+	if (nspan > PREFETCH_BLOCKS || at >= op->csize)
+		return;
+	store_advise(op->v->store, op->fd, at,
+		     min_u64(at + (uint64_t)nspan * g->cipher_size, op->csize) - at,
+		     STORE_ADVISE_WILLNEED);
+}
+
+/*
  * Carry out plan p, a write of src[0, len) at off (header present, the caller holds the
  * blocks: see write_queued and write_chunk). reseal_req: a queued write's request for the
  * old final block, waited for before it is read and re-sealed. reserved: the caller has
@@ -637,6 +660,7 @@ static int write_apply(struct fileop *op, const struct write_plan *p, const uint
 	size_t outlen = 0, nspan = (size_t)(p->first + p->count - span), nseal;
 	int i, r = -ENOMEM;
 
+	prefetch_span(op, span, nspan);
 	/* one random draw for every block this write seals */
 	nseal = nspan + (order == RESEAL_BEFORE || order == RESEAL_AFTER) +
 		(order == RESEAL_BEFORE && p->old_size % g->plain_size);
@@ -883,9 +907,18 @@ static int write_enqueue(struct fileop *op, size_t len, uint64_t *off, bool appe
 		      p->first + p->count - 1, true);
 	if (p->reseal)
 		rangelock_add(&n->rl, old_last, p->reseal_block, p->reseal_block, true);
-	n->known_psize = p->new_size;
-	n->known_csize = block_cipher_size(g, p->new_size);
-	size_changed_locked(n);
+	/*
+	 * Only a write that moves the size invalidates the sizes and plans others made
+	 * meanwhile: an overwrite inside the file leaves them true, and counting it too sent
+	 * concurrent overwrites (the kernel's write-back of scattered pages) past SIZE_TRIES
+	 * to the whole-file path, one at a time.
+	 */
+	if (n->known_psize != p->new_size ||
+	    n->known_csize != block_cipher_size(g, p->new_size)) {
+		n->known_psize = p->new_size;
+		n->known_csize = block_cipher_size(g, p->new_size);
+		size_changed_locked(n);
+	}
 	rangelock_leave(&n->rl);
 	*off = at;
 	return 0;

@@ -94,8 +94,9 @@ struct vnode {
 	unsigned slow_ops;
 	uint64_t known_csize, known_psize;
 	/*
-	 * Counts the changes of the size above other than reading it (an exclusive request
-	 * queued, a whole-file operation done, a queued write failed), so that a size read
+	 * Counts the changes of the size above other than reading it (a whole-file operation
+	 * queued or done, a queued write that moves the size, a queued write failed; not an
+	 * overwrite inside the file, which leaves the size as it was), so that a size read
 	 * from the lower file or a plan made before rl.mutex was dropped is used only when
 	 * nothing changed meanwhile. Protected by rl.mutex.
 	 */
@@ -162,6 +163,14 @@ struct vault {
 
 	/* Cross-client coordination (coord/): mode, client id, fresh lower I/O. */
 	struct coord coord;
+
+	/*
+	 * The lower names of the two ACL attributes (VAULT_ACL_ACCESS, VAULT_ACL_DEFAULT), the
+	 * same for the whole vault and asked for by every `ls -l`: encrypted once, at the first
+	 * use (vault_xattr.c; a racing second copy is freed), freed at close. Not secret: they
+	 * are stored on every file that has an ACL.
+	 */
+	char *_Atomic acl_lname[2];
 };
 
 /* --- vault.c --- */
@@ -419,6 +428,9 @@ ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void
 			size_t size) MUST_CHECK;
 int vault_xattr_set(struct vault *v, struct vnode *n, const char *name, const void *value,
 		    size_t size, int flags) MUST_CHECK;
+
+/* Free the cached ACL lower names (vault close). */
+void vault_xattr_names_release(struct vault *v);
 
 /* vault_acl.c */
 /* setxattr of VAULT_ACL_ACCESS / VAULT_ACL_DEFAULT: validate, keep the mode in step. */

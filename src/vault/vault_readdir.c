@@ -11,13 +11,15 @@
 #include "vault/vault_internal.h"
 
 struct vdir_entry {
-	size_t name_off; /* into vdir.names */
+	size_t name_off;  /* into vdir.names */
+	size_t lname_off; /* into vdir.lnames */
 	uint64_t ino;
 	unsigned char type;
 };
 
 struct vdir {
-	struct buf names; /* NUL-separated plaintext names */
+	struct buf names;  /* NUL-separated plaintext names */
+	struct buf lnames; /* NUL-separated lower names, for vault_lookup_entry */
 	struct vdir_entry *ents;
 	size_t count;
 	size_t cap;
@@ -26,7 +28,8 @@ struct vdir {
 static int vdir_add(struct vdir *d, const struct store_dirent *ent, size_t name_off)
 {
 	struct vdir_entry *e;
-	size_t cap;
+	size_t cap, lname_off = d->lnames.len;
+	int r;
 
 	if (d->count == d->cap) {
 		cap = d->cap ? d->cap * 2 : 32;
@@ -36,7 +39,9 @@ static int vdir_add(struct vdir *d, const struct store_dirent *ent, size_t name_
 		d->ents = e;
 		d->cap = cap;
 	}
-	d->ents[d->count++] = (struct vdir_entry){ name_off, ent->ino, ent->type };
+	if ((r = buf_append(&d->lnames, ent->name, strlen(ent->name) + 1)) < 0)
+		return r;
+	d->ents[d->count++] = (struct vdir_entry){ name_off, lname_off, ent->ino, ent->type };
 	return 0;
 }
 
@@ -133,6 +138,7 @@ int vault_opendir(struct vault *v, struct vnode *dir, struct vdir **out)
 	if (!d)
 		return -ENOMEM;
 	buf_init(&d->names);
+	buf_init(&d->lnames);
 	if ((r = vdir_fill(v, dir, d)) < 0) {
 		vault_closedir(d);
 		return r;
@@ -152,11 +158,28 @@ bool vault_dir_entry(const struct vdir *d, size_t i, const char **name, uint64_t
 	return true;
 }
 
+int vault_lookup_entry(struct vault *v, struct vnode *dir, const struct vdir *d, size_t i,
+		       struct vnode **out, struct stat *st)
+{
+	int r;
+
+	*out = NULL;
+	if (i >= d->count)
+		return -ENOENT;
+	r = nodes_get_at(v, dir, (const char *)d->lnames.data + d->ents[i].lname_off, out, st);
+	if (r == 0 && (r = vault_convert_stat(v, *out, st)) < 0) {
+		vnode_unref(v, *out);
+		*out = NULL;
+	}
+	return r;
+}
+
 void vault_closedir(struct vdir *d)
 {
 	if (!d)
 		return;
 	buf_release(&d->names);
+	buf_release(&d->lnames);
 	free(d->ents);
 	free(d);
 }

@@ -52,32 +52,71 @@ static int check_name(const char *name)
 	return -EOPNOTSUPP;
 }
 
+/* Slot of name in v->acl_lname, or -1 for a name that is not cached. */
+static int acl_slot(const char *name)
+{
+	if (!strcmp(name, VAULT_ACL_ACCESS))
+		return 0;
+	return strcmp(name, VAULT_ACL_DEFAULT) ? -1 : 1;
+}
+
+/* Keep a copy of the ACL name just encrypted into out (best effort: else it is made again). */
+static void acl_name_keep(struct vault *v, int slot, const struct buf *out)
+{
+	char *copy = strndup((const char *)out->data, out->len), *none = NULL;
+
+	if (copy && !atomic_compare_exchange_strong(&v->acl_lname[slot], &none, copy))
+		free(copy); /* another thread was first */
+}
+
 static int xattr_lower_name(struct vault *v, const char *name, struct buf *out)
 {
 	size_t len = strlen(name);
-	int r;
+	int slot, r;
+	const char *cached;
 
 	if ((r = check_name(name)) < 0)
 		return r;
+	slot = acl_slot(name);
+	if (slot >= 0 && (cached = atomic_load(&v->acl_lname[slot])))
+		return buf_append_str(out, cached);
 	r = names_xattr_encrypt(v->keys->xattr_names, name, len, out);
+	if (r == 0 && slot >= 0)
+		acl_name_keep(v, slot, out);
 	return r == -ENAMETOOLONG ? -ERANGE : r;
 }
 
-/* A handle xattr calls can use: the directory handle, or the file's I/O handle. */
-static int xattr_fd(struct vault *v, struct vnode *n, int *fd)
+void vault_xattr_names_release(struct vault *v)
 {
-	if (n->type == S_IFDIR) {
+	int i;
+
+	for (i = 0; i < 2; i++)
+		free(atomic_exchange(&v->acl_lname[i], NULL));
+}
+
+/*
+ * A handle attribute reads can use: the directory handle; a regular file's path handle in
+ * single-client mode (the store reads attributes through path handles too), which spares
+ * the open and close of the I/O handle that `ls -l` paid for the ACL of every file it
+ * lists; in a shared mode the file's I/O handle, as before. *io: an I/O handle, given back
+ * by xattr_fd_put().
+ */
+static int xattr_fd(struct vault *v, struct vnode *n, int *fd, bool *io)
+{
+	*io = false;
+	if (n->type != S_IFDIR && n->type != S_IFREG)
+		return -EPERM;
+	if (n->type == S_IFDIR || !vault_lock_is_shared(v)) {
 		*fd = n->fd;
 		return 0;
 	}
-	if (n->type != S_IFREG)
-		return -EPERM;
+	*io = true;
 	return vnode_io_get(v, n, fd, NULL);
 }
 
-static void xattr_fd_put(struct vault *v, struct vnode *n)
+static void xattr_fd_put(struct vault *v, struct vnode *n, bool io)
 {
-	if (n->type == S_IFREG)
+	if (io)
 		vnode_io_put(v, n);
 }
 
@@ -220,6 +259,7 @@ out:
 
 ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void *buf, size_t size)
 {
+	bool io = false;
 	struct buf lname;
 	ssize_t r;
 	int fd;
@@ -227,15 +267,21 @@ ssize_t vault_xattr_get(struct vault *v, struct vnode *n, const char *name, void
 	buf_init(&lname);
 	if ((r = xattr_lower_name(v, name, &lname)) < 0)
 		goto out;
-	if ((r = xattr_fd(v, n, &fd)) < 0) {
+	if ((r = xattr_fd(v, n, &fd, &io)) < 0) {
 		if (r == -EPERM)
 			r = -ENODATA;
 		goto out;
 	}
-	r = get_lower(v, fd, (const char *)lname.data, buf, size);
-	if (r == -ENODATA)
+	/*
+	 * Single-client mode: a lower object without any attribute (the common case, and the
+	 * answer to every `ls -l` ACL query) is known by one list call, not a read of the
+	 * value and one of the blob marker.
+	 */
+	if (!vault_lock_is_shared(v) && store_flistxattr(v->store, fd, NULL, 0) == 0)
+		r = -ENODATA;
+	else if ((r = get_lower(v, fd, (const char *)lname.data, buf, size)) == -ENODATA)
 		r = get_blob(v, n, fd, name, buf, size);
-	xattr_fd_put(v, n);
+	xattr_fd_put(v, n, io);
 	if (r == -EBADMSG || r == -EPROTO)
 		log_error("cannot decrypt xattr value '%s': %s", (const char *)lname.data,
 			  strerror((int)-r));
@@ -626,6 +672,7 @@ static bool list_has(const char *list, size_t len, const char *name)
 
 ssize_t vault_listxattr(struct vault *v, struct vnode *n, char *buf, size_t size)
 {
+	bool io = false;
 	char id[XATTR_BLOB_ID_LEN + 1];
 	struct xattr_set set;
 	struct buf names;
@@ -633,14 +680,14 @@ ssize_t vault_listxattr(struct vault *v, struct vnode *n, char *buf, size_t size
 	ssize_t r, len;
 	int fd;
 
-	if ((r = xattr_fd(v, n, &fd)) < 0)
+	if ((r = xattr_fd(v, n, &fd, &io)) < 0)
 		return r == -EPERM ? 0 : r;
 	xattr_set_init(&set);
 	buf_init(&names);
 	len = list_lower(v, fd, &list);
 	if (len > 0 && list_has(list, (size_t)len, XATTR_MARKER_NAME))
 		r = blob_load(v, n, fd, id, &set);
-	xattr_fd_put(v, n);
+	xattr_fd_put(v, n, io);
 	if (len <= 0 || r < 0) {
 		r = len < 0 ? len : r;
 		goto out;

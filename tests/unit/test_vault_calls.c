@@ -2,9 +2,11 @@
  * Unit tests that pin how many lower (store) calls the vault's write path costs, counted
  * by the fault store: ten appends of 100 bytes to a new file, and ten overwrites of 100
  * bytes inside a file of ten blocks (read-modify-write of one block each), in single-client
- * mode and in the shared modes (locks and lock files). A regression that adds a lower read or fstat
+ * mode and in the shared modes (locks and lock files), and ten ACL queries (ls -l) of closed
+ * files in single-client mode. A regression that adds a lower read or fstat
  * per write shows up here before it shows up as a slow mount on a network share.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +128,35 @@ out:
 	return r;
 }
 
+/*
+ * Create ten files and close them, then count the lower calls of asking each for its
+ * access ACL (what `ls -l` asks of every entry): none has one, each answer is -ENODATA.
+ */
+static int ten_acl_queries(struct cv *c, struct store_fault_calls *calls)
+{
+	struct vnode *n[10] = { NULL };
+	struct stat st;
+	char name[16];
+	int r = 0, i;
+
+	for (i = 0; i < 10 && r == 0; i++) {
+		snprintf(name, sizeof(name), "a%d", i);
+		if (vault_create(c->v, c->root, name, 0644, O_RDWR, &c->t.who, &n[i], &st, NULL) <
+			0 ||
+		    vault_release_file(c->v, n[i]) < 0)
+			r = -1;
+	}
+	store_fault_calls_reset(c->fs);
+	for (i = 0; i < 10 && r == 0; i++)
+		if (vault_getxattr(c->v, n[i], VAULT_ACL_ACCESS, NULL, 0) != -ENODATA)
+			r = -1;
+	store_fault_calls_get(c->fs, calls);
+	for (i = 0; i < 10; i++)
+		if (n[i])
+			vnode_unref(c->v, n[i]);
+	return r;
+}
+
 /* Upper bounds: the counts measured (header creation at the first write included). A change
  * that needs more lower calls must say why here. The old last block is read once per
  * append, for both its rewrite and the undo (it was read twice: 18 preads single-client,
@@ -148,6 +179,10 @@ static const struct store_fault_calls max_over_lockfiles = { .pread = 40, .pwrit
 							      .fstat = 50, .reserve = 10,
 							      .other = 30 };
 
+/* Ten ACL queries of closed files without attributes: one lower listxattr each, no open
+ * (they reopened the I/O handle and read the value and the blob marker: 30 other calls). */
+static const struct store_fault_calls max_acl_local = { .other = 10 };
+
 static void expect_at_most(const struct store_fault_calls *k, const struct store_fault_calls *m)
 {
 	EXPECTF(k->pread <= m->pread, "%u preads", k->pread);
@@ -162,7 +197,7 @@ static void expect_at_most(const struct store_fault_calls *k, const struct store
 
 static void report(const char *what, const char *mode, const struct store_fault_calls *k)
 {
-	printf("# 10 %s of 100 bytes, %s: %u pread, %u pwrite, %u fstat, %u ftruncate, "
+	printf("# 10 %s, %s: %u pread, %u pwrite, %u fstat, %u ftruncate, "
 	       "%u fsync, %u reserve, %u lock, %u other\n",
 	       what, mode, k->pread, k->pwrite, k->fstat, k->ftruncate, k->fsync, k->reserve, k->lock,
 	       k->other);
@@ -185,30 +220,36 @@ static void calls_case(enum vault_shared_mode mode,
 
 TEST(vault_calls_small_appends_local)
 {
-	calls_case(VAULT_SHARED_OFF, ten_appends, "appends", "single client", &max_local);
+	calls_case(VAULT_SHARED_OFF, ten_appends, "appends of 100 bytes", "single client", &max_local);
 }
 
 TEST(vault_calls_small_appends_shared_locks)
 {
-	calls_case(VAULT_SHARED_LOCKS, ten_appends, "appends", "shared locks", &max_locks);
+	calls_case(VAULT_SHARED_LOCKS, ten_appends, "appends of 100 bytes", "shared locks", &max_locks);
 }
 
 TEST(vault_calls_small_appends_shared_lockfiles)
 {
-	calls_case(VAULT_SHARED_LOCKFILES, ten_appends, "appends", "shared lockfiles", &max_lockfiles);
+	calls_case(VAULT_SHARED_LOCKFILES, ten_appends, "appends of 100 bytes", "shared lockfiles", &max_lockfiles);
 }
 
 TEST(vault_calls_small_overwrites_local)
 {
-	calls_case(VAULT_SHARED_OFF, ten_overwrites, "overwrites", "single client", &max_over_local);
+	calls_case(VAULT_SHARED_OFF, ten_overwrites, "overwrites of 100 bytes", "single client", &max_over_local);
 }
 
 TEST(vault_calls_small_overwrites_shared_locks)
 {
-	calls_case(VAULT_SHARED_LOCKS, ten_overwrites, "overwrites", "shared locks", &max_over_locks);
+	calls_case(VAULT_SHARED_LOCKS, ten_overwrites, "overwrites of 100 bytes", "shared locks", &max_over_locks);
 }
 
 TEST(vault_calls_small_overwrites_shared_lockfiles)
 {
-	calls_case(VAULT_SHARED_LOCKFILES, ten_overwrites, "overwrites", "shared lockfiles", &max_over_lockfiles);
+	calls_case(VAULT_SHARED_LOCKFILES, ten_overwrites, "overwrites of 100 bytes", "shared lockfiles", &max_over_lockfiles);
+}
+
+TEST(vault_calls_acl_queries_local)
+{
+	calls_case(VAULT_SHARED_OFF, ten_acl_queries, "ACL queries of closed files", "single client",
+		   &max_acl_local);
 }
