@@ -39,7 +39,7 @@ CORE_DIRS := base crypto format codec keys names store cache coord vault fsck
 CORE_SRC  := $(filter-out %_win32.c,$(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
 FUSE_SRC  := $(wildcard src/fuse/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_SRC  := $(filter-out %_win32.c,$(wildcard tests/unit/test_*.c))
 UNIT_MAIN := tests/unit/runner.c tests/unit/helpers.c tests/unit/helpers_fs.c
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -124,6 +124,7 @@ clean:
 # build-win/: the portable core with the libgcrypt crypto back end (WITH_GCRYPT:
 # src/crypto/gcrypt/ instead of the OpenSSL/libsodium/libargon2 files) and the platform
 # files *_win32.c, linked statically (no DLLs to ship or find under wine).
+# platform/win32/compat.h (force-included) supplies the POSIX types the core names.
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-ar
 WIN_SYSROOT ?= /usr/x86_64-w64-mingw32
@@ -131,19 +132,22 @@ WIN_BUILD  := build-win
 # -Wno-format: GCC checks format(printf) attributes against the Microsoft runtime's printf
 # (no %zu) even though __USE_MINGW_ANSI_STDIO gives the C99 one; the Linux build checks them.
 WIN_CFLAGS := -std=c17 -DWITH_GCRYPT -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 \
-              -O2 -g $(WARN) -Wno-format -Isrc -Itests/unit -I$(WIN_SYSROOT)/include -MMD -MP
+              -O2 -g $(WARN) -Wno-format -include platform/win32/compat.h -Iplatform/win32/include \
+              -Isrc -Itests/unit -I$(WIN_SYSROOT)/include -MMD -MP
 WIN_LIBS   := -static -L$(WIN_SYSROOT)/lib -lgcrypt -lgpg-error -lws2_32 -lpthread
-# The core files that build for Windows: everything below fuse/ that needs no store yet.
-WIN_CRYPTO := src/crypto/aead_alg.c src/crypto/argon2_bounds.c $(wildcard src/crypto/gcrypt/*.c)
-WIN_CORE   := $(WIN_CRYPTO) src/base/secmem_win32.c \
-              $(filter-out src/base/secmem.c,$(wildcard src/base/*.c)) \
-              $(wildcard src/format/*.c) $(wildcard src/names/*.c) src/codec/codec.c \
-              src/keys/keys.c src/keys/keyslots.c src/keys/params.c src/keys/wrap.c src/keys/tpm_win32.c \
-              src/vault/write_plan.c
-# The unit tests that are portable (the others need the store, FUSE or Linux-only calls:
+# Linked into every .exe: binary files and standard streams, as on POSIX.
+WIN_START  := $(WIN_BUILD)/platform/win32/startup.o
+# The core: every module below fuse/, with the Windows files instead of the Linux ones.
+WIN_LINUX_ONLY := src/base/secmem.c src/crypto/aead.c src/crypto/siv.c src/crypto/kdf.c \
+              src/crypto/argon2.c src/crypto/rand.c src/keys/tpm.c src/store/store_posix.c \
+              src/store/store_smb.c
+WIN_CORE   := $(filter-out $(WIN_LINUX_ONLY),$(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))) \
+              $(wildcard src/crypto/gcrypt/*.c)
+# The unit tests that are portable (the others need FUSE or Linux-only calls:
 # docs/WINDOWS.md lists them and why).
-WIN_UNITS  := base config_v2 format vectors write_plan
-WIN_UNIT_SRC := $(WIN_UNITS:%=tests/unit/test_%.c) tests/unit/runner.c tests/unit/helpers.c
+WIN_UNITS  := admin base config_v2 coord format store_record store_win32 vectors write_plan
+WIN_UNIT_SRC := $(WIN_UNITS:%=tests/unit/test_%.c) tests/unit/runner.c tests/unit/helpers.c \
+                tests/unit/helpers_fs_win32.c
 WIN_CORE_OBJ := $(WIN_CORE:%.c=$(WIN_BUILD)/%.o)
 WIN_UNIT_OBJ := $(WIN_UNIT_SRC:%.c=$(WIN_BUILD)/%.o)
 
@@ -157,7 +161,7 @@ $(WIN_BUILD)/%.o: %.c
 $(WIN_BUILD)/libveilfs-core.a: $(WIN_CORE_OBJ)
 	$(WIN_AR) rcs $@ $^
 
-$(WIN_BUILD)/unit-tests.exe: $(WIN_UNIT_OBJ) $(WIN_BUILD)/libveilfs-core.a
+$(WIN_BUILD)/unit-tests.exe: $(WIN_UNIT_OBJ) $(WIN_START) $(WIN_BUILD)/libveilfs-core.a
 	$(WIN_CC) -o $@ $^ $(WIN_LIBS)
 
--include $(WIN_CORE_OBJ:.o=.d) $(WIN_UNIT_OBJ:.o=.d)
+-include $(WIN_CORE_OBJ:.o=.d) $(WIN_UNIT_OBJ:.o=.d) $(WIN_START:.o=.d)
