@@ -38,7 +38,7 @@ CORE_DIRS := base crypto format codec keys names store cache coord vault fsck
 # Windows back ends (*_win32.c) are built by `make windows` only (its section below).
 CORE_SRC  := $(filter-out %_win32.c,$(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
 FUSE_SRC  := $(wildcard src/fuse/*.c)
-CLI_SRC   := $(wildcard src/cli/*.c)
+CLI_SRC   := $(filter-out %_win32.c,$(wildcard src/cli/*.c))
 UNIT_SRC  := $(filter-out %_win32.c,$(wildcard tests/unit/test_*.c))
 UNIT_MAIN := tests/unit/runner.c tests/unit/helpers.c tests/unit/helpers_fs.c
 
@@ -132,11 +132,12 @@ WIN_BUILD  := build-win
 # -Wno-format: GCC checks format(printf) attributes against the Microsoft runtime's printf
 # (no %zu) even though __USE_MINGW_ANSI_STDIO gives the C99 one; the Linux build checks them.
 WIN_CFLAGS := -std=c17 -DWITH_GCRYPT -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 \
+              -D_POSIX_THREAD_SAFE_FUNCTIONS=200112L \
               -O2 -g $(WARN) -Wno-format -include platform/win32/compat.h -Iplatform/win32/include \
               -Isrc -Itests/unit -I$(WIN_SYSROOT)/include -MMD -MP
 WIN_LIBS   := -static -L$(WIN_SYSROOT)/lib -lgcrypt -lgpg-error -lws2_32 -lpthread
 # Linked into every .exe: binary files and standard streams, as on POSIX.
-WIN_START  := $(WIN_BUILD)/platform/win32/startup.o
+WIN_START  := $(WIN_BUILD)/platform/win32/startup.o $(WIN_BUILD)/platform/win32/posix.o
 # The core: every module below fuse/, with the Windows files instead of the Linux ones.
 WIN_LINUX_ONLY := src/base/secmem.c src/crypto/aead.c src/crypto/siv.c src/crypto/kdf.c \
               src/crypto/argon2.c src/crypto/rand.c src/keys/tpm.c src/store/store_posix.c \
@@ -148,11 +149,16 @@ WIN_CORE   := $(filter-out $(WIN_LINUX_ONLY),$(foreach d,$(CORE_DIRS),$(wildcard
 WIN_UNITS  := admin base config_v2 coord format store_record store_win32 vectors write_plan
 WIN_UNIT_SRC := $(WIN_UNITS:%=tests/unit/test_%.c) tests/unit/runner.c tests/unit/helpers.c \
                 tests/unit/helpers_fs_win32.c
+# veilfs.exe: the CLI without FUSE (mount, umount and status say so: cmd_mount_win32.c).
+WIN_CLI_LINUX := src/cli/cmd_mount.c src/cli/cmd_umount.c src/cli/cmd_status.c src/cli/mounts.c \
+              src/cli/registry_platform.c src/cli/lower.c src/cli/password_tty.c
+WIN_CLI    := $(filter-out $(WIN_CLI_LINUX),$(wildcard src/cli/*.c))
+WIN_CLI_OBJ := $(WIN_CLI:%.c=$(WIN_BUILD)/%.o)
 WIN_CORE_OBJ := $(WIN_CORE:%.c=$(WIN_BUILD)/%.o)
 WIN_UNIT_OBJ := $(WIN_UNIT_SRC:%.c=$(WIN_BUILD)/%.o)
 
 .PHONY: windows
-windows: $(WIN_BUILD)/unit-tests.exe
+windows: $(WIN_BUILD)/unit-tests.exe $(WIN_BUILD)/veilfs.exe
 
 $(WIN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -164,4 +170,7 @@ $(WIN_BUILD)/libveilfs-core.a: $(WIN_CORE_OBJ)
 $(WIN_BUILD)/unit-tests.exe: $(WIN_UNIT_OBJ) $(WIN_START) $(WIN_BUILD)/libveilfs-core.a
 	$(WIN_CC) -o $@ $^ $(WIN_LIBS)
 
--include $(WIN_CORE_OBJ:.o=.d) $(WIN_UNIT_OBJ:.o=.d) $(WIN_START:.o=.d)
+$(WIN_BUILD)/veilfs.exe: $(WIN_CLI_OBJ) $(WIN_START) $(WIN_BUILD)/libveilfs-core.a
+	$(WIN_CC) -o $@ $^ $(WIN_LIBS)
+
+-include $(WIN_CORE_OBJ:.o=.d) $(WIN_UNIT_OBJ:.o=.d) $(WIN_START:.o=.d) $(WIN_CLI_OBJ:.o=.d)

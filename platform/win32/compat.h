@@ -46,6 +46,9 @@ struct stat {
 	blkcnt_t st_blocks;
 	struct timespec st_atim, st_mtim, st_ctim;
 };
+#define st_atime st_atim.tv_sec
+#define st_mtime st_mtim.tv_sec
+#define st_ctime st_ctim.tv_sec
 
 struct statvfs {
 	unsigned long f_bsize, f_frsize;
@@ -76,5 +79,52 @@ enum { DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG =
 #ifndef EMEDIUMTYPE
 #define EMEDIUMTYPE 124
 #endif
+
+/* ---- for the front end (cli/): local files, the process, signals ---- */
+
+#include <direct.h>
+#include <io.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+
+/* open(2) flags the runtime lacks: nothing to do on Windows (no exec, no tty, no links
+ * a plain open follows) */
+#define O_CLOEXEC 0
+#define O_NOCTTY 0
+#define O_NOFOLLOW 0
+#define O_DIRECTORY 0
+
+#define mkdir(path, mode) _mkdir(path)
+
+/* platform/win32/posix.c: over _stat64/_fstat64 into the struct stat above. */
+int stat(const char *path, struct stat *st);
+int lstat(const char *path, struct stat *st);
+int fstat(int fd, struct stat *st);
+/* _fullpath of an existing path; resolved NULL: malloc'd. */
+char *realpath(const char *path, char *resolved);
+int setenv(const char *name, const char *value, int overwrite);
+/* No symbolic links here: -1 with EINVAL. */
+ssize_t readlink(const char *path, char *buf, size_t n);
+/* _commit(): the file's buffers to the disk. */
+int fsync(int fd);
+
+/* One user as far as POSIX ids go: Windows access is by ACL, not by uid. */
+static inline uid_t getuid(void) { return 0; }
+static inline uid_t geteuid(void) { return 0; }
+static inline gid_t getgid(void) { return 0; }
+
+/* sigaction over signal(): only sa_handler is kept (the runtime has no masks). */
+#ifndef SIGHUP
+#define SIGHUP 1
+#endif
+typedef unsigned long sigset_t;
+struct sigaction {
+	void (*sa_handler)(int);
+	sigset_t sa_mask;
+	int sa_flags;
+};
+static inline int sigemptyset(sigset_t *set) { *set = 0; return 0; }
+int sigaction(int sig, const struct sigaction *sa, struct sigaction *old);
 
 #endif
