@@ -5,7 +5,14 @@
 #   - builds `make windows` (build-win/unit-tests.exe);
 #   - makes a fresh wine prefix (removed at exit; WINEDEBUG=-all, no X display needed) and
 #     runs build-win/unit-tests.exe under wine64: one case here per unit test there, the
-#     FORMAT.md vectors among them.
+#     FORMAT.md vectors among them;
+#   - interop, both ways: a vault made and written on Linux (build/veilfs init, mkdir, put)
+#     reads byte-identical with build-win/veilfs.exe under wine (cat, get, ls); a vault
+#     made and written by veilfs.exe (init, mkdir, put, rm) reads byte-identical on Linux
+#     (build/veilfs cat, get, fsck, and a FUSE mount of it); files of 1000003 bytes, of
+#     exactly one block (4096) and empty;
+#   - veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3, "not supported by this
+#     build") and `mount` ("not available in this build", exit 2).
 # A missing tool, a failed cross build, a wine that does not start or an .exe that dies
 # before its count are failures, never skips. Prints "ok N - ..." and "N passed, N failed".
 set -euo pipefail
@@ -39,7 +46,7 @@ done
 
 start=$(date +%s)
 if make -j2 windows >"$T_WORK/make.log" 2>&1; then
-	ok "make windows builds build-win/unit-tests.exe ($(($(date +%s) - start)) s)"
+	ok "make windows builds build-win/unit-tests.exe and veilfs.exe ($(($(date +%s) - start)) s)"
 else
 	abort "make windows" "$(grep -m 3 -E 'error|Error' "$T_WORK/make.log")"
 fi
@@ -54,11 +61,10 @@ else
 	abort "wine64 wineboot" "$(tail -n 3 "$T_WORK/wineboot.log")"
 fi
 
-# run_wine EXE ARGS...: run a Windows program, time-limited; its stdout without the CRs of
-# the Windows text mode.
+# run_wine EXE ARGS...: run a Windows program under wine64, time-limited. veilfs's .exe
+# files write binary standard streams (platform/win32/startup.c): no CRs to strip.
 run_wine() {
-	timeout 600 "$WINE64" "$@" | tr -d '\r'
-	return "${PIPESTATUS[0]}"
+	timeout 600 "$WINE64" "$@"
 }
 
 # One case per unit test of the .exe; its own count line must be there and agree.
@@ -84,5 +90,115 @@ unit_tests() {
 	fi
 }
 unit_tests
+
+# ---- interop ----
+T_PASSFILE=$T_WORK/pw
+echo pw >"$T_PASSFILE"
+chmod 600 "$T_PASSFILE"
+head -c 1000003 /dev/urandom >"$T_WORK/big"
+head -c 4096 /dev/urandom >"$T_WORK/block"
+: >"$T_WORK/empty"
+# (wine's own winepath writes text mode: CRLF)
+if ! WT=$(run_wine winepath -w "$T_WORK" | tr -d '\r') || [[ -z $WT ]]; then
+	abort "winepath -w names the work directory" "no Windows path for $T_WORK"
+fi
+# win CMD ARGS...: build-win/veilfs.exe CMD with the test password; rc, out and err set.
+win() {
+	local cmd=$1
+	shift
+	rc=0
+	run_wine build-win/veilfs.exe "$cmd" --passfile "$WT\\pw" "$@" >"$T_WORK/out" \
+		2>"$T_WORK/err" || rc=$?
+}
+# lin CMD ARGS...: build/veilfs CMD with the test password; rc set, stdout in out.
+lin() {
+	local cmd=$1
+	shift
+	rc=0
+	timeout 120 "$VEILFS" "$cmd" --passfile "$T_PASSFILE" "$@" >"$T_WORK/out" \
+		2>"$T_WORK/err" || rc=$?
+}
+expect_ok() { # NAME: ok when the last command exited 0
+	if ((rc == 0)); then ok "$1"; else notok "$1" "exit $rc: $(grep -v diskperf "$T_WORK/err")"; fi
+}
+same() { # NAME A B: ok when the files are byte-identical
+	if cmp -s "$2" "$3"; then ok "$1"; else notok "$1" "$2 and $3 differ"; fi
+}
+
+# Linux writes, wine reads.
+new_vault "$T_WORK/lx" --no-recovery-key
+lin mkdir "$T_WORK/lx" /d && lin put "$T_WORK/lx" "$T_WORK/big" /big &&
+	lin put "$T_WORK/lx" "$T_WORK/block" /d/block && lin put "$T_WORK/lx" "$T_WORK/empty" /d/empty
+expect_ok "build/veilfs init, mkdir and put a vault"
+win cat "$WT\\lx" /big
+expect_ok "veilfs.exe cat of a file put on Linux"
+same "veilfs.exe cat: 1000003 bytes byte-identical" "$T_WORK/out" "$T_WORK/big"
+win get "$WT\\lx" /d/block "$WT\\got-block"
+expect_ok "veilfs.exe get of a one-block file put on Linux"
+same "veilfs.exe get: 4096 bytes byte-identical" "$T_WORK/got-block" "$T_WORK/block"
+win get "$WT\\lx" /d/empty "$WT\\got-empty"
+same "veilfs.exe get: the empty file" "$T_WORK/got-empty" "$T_WORK/empty"
+win ls "$WT\\lx" /d
+if ((rc == 0)) && [[ $(sort "$T_WORK/out" | tr '\n' ' ') == "block empty " ]]; then
+	ok "veilfs.exe ls lists the directory made on Linux"
+else
+	notok "veilfs.exe ls lists the directory made on Linux" "exit $rc: $(cat "$T_WORK/out")"
+fi
+
+# the other password sources: --extpass (cmd.exe through _popen) and a pipe on stdin
+rc=0
+run_wine build-win/veilfs.exe ls --extpass "echo pw" "$WT\\lx" /d >"$T_WORK/out" \
+	2>"$T_WORK/err" || rc=$?
+expect_ok "veilfs.exe --extpass: the command's first line is the password"
+rc=0
+echo pw | run_wine build-win/veilfs.exe ls "$WT\\lx" /d >"$T_WORK/out" 2>"$T_WORK/err" || rc=$?
+expect_ok "veilfs.exe: the password piped on standard input"
+rc=0
+echo wrong | run_wine build-win/veilfs.exe ls "$WT\\lx" /d >"$T_WORK/out" 2>"$T_WORK/err" || rc=$?
+if ((rc == 1)); then ok "veilfs.exe: a wrong password exits 1"; else notok "veilfs.exe: a wrong password exits 1" "exit $rc"; fi
+
+# wine writes, Linux reads (the offline commands, fsck and a FUSE mount).
+mkdir -p "$T_WORK/wx"
+win init --kdf-memory 8 --kdf-time 1 --no-recovery-key "$WT\\wx"
+expect_ok "veilfs.exe init"
+win mkdir "$WT\\wx" /sub && win put "$WT\\wx" "$WT\\big" /sub/big &&
+	win put "$WT\\wx" "$WT\\block" /block && win put "$WT\\wx" "$WT\\empty" /empty &&
+	win put "$WT\\wx" "$WT\\block" /gone && win rm "$WT\\wx" /gone
+expect_ok "veilfs.exe mkdir, put and rm"
+lin cat "$T_WORK/wx" /sub/big
+same "build/veilfs cat of a file put under wine: byte-identical" "$T_WORK/out" "$T_WORK/big"
+lin get "$T_WORK/wx" /block "$T_WORK/lgot-block"
+same "build/veilfs get of a one-block file put under wine" "$T_WORK/lgot-block" "$T_WORK/block"
+lin fsck "$T_WORK/wx"
+expect_ok "build/veilfs fsck of the vault veilfs.exe wrote: no problems"
+if vmount "$T_WORK/wx" "$T_WORK/m" >"$T_WORK/mount.log" 2>&1; then
+	same "FUSE mount: the big file put under wine" "$T_WORK/m/sub/big" "$T_WORK/big"
+	same "FUSE mount: the one-block file" "$T_WORK/m/block" "$T_WORK/block"
+	same "FUSE mount: the empty file" "$T_WORK/m/empty" "$T_WORK/empty"
+	if [[ ! -e $T_WORK/m/gone ]]; then
+		ok "FUSE mount: the file rm removed is gone"
+	else
+		notok "FUSE mount: the file rm removed is gone"
+	fi
+	vumount "$T_WORK/m" || notok "veilfs umount" "exit $?"
+else
+	notok "FUSE mount of the vault veilfs.exe wrote" "$(cat "$T_WORK/mount.log")"
+fi
+
+# What this build cannot do, said so.
+new_vault "$T_WORK/xc" --cipher xchacha20-poly1305 --no-recovery-key
+win ls "$WT\\xc" /
+if ((rc == 3)) && grep -q "cipher xchacha20-poly1305 is not supported by this build" "$T_WORK/err"; then
+	ok "veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3)"
+else
+	notok "veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3)" "exit $rc: $(cat "$T_WORK/err")"
+fi
+rc=0
+run_wine build-win/veilfs.exe mount "$WT\\wx" "$WT\\m2" >/dev/null 2>"$T_WORK/err" || rc=$?
+if ((rc == 2)) && grep -q "not available in this build" "$T_WORK/err"; then
+	ok "veilfs.exe mount: not available in this build (exit 2)"
+else
+	notok "veilfs.exe mount: not available in this build (exit 2)" "exit $rc: $(cat "$T_WORK/err")"
+fi
 
 t_summary
