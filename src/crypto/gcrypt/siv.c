@@ -16,6 +16,11 @@
 #include "crypto/gcrypt/gcrypt_internal.h"
 #include "crypto/siv.h"
 
+bool siv_keeps_thread_cache(void)
+{
+	return false;
+}
+
 const void *siv_thread_cache(void)
 {
 	return NULL;
