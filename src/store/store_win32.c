@@ -51,6 +51,7 @@ struct w32_store {
 	SRWLOCK lock;
 	struct w32_handle *tab;
 	int n;
+	wchar_t *root; /* the store's root directory, for the volume's free space */
 };
 
 struct store_dir {
@@ -664,12 +665,12 @@ static int w32_fstatvfs(void *ctx, int fd, struct statvfs *sv)
 {
 	struct w32_store *s = ctx;
 	ULARGE_INTEGER avail, total, free_bytes;
-	struct w32_handle root;
+	struct w32_handle e;
 	int r;
 
-	if ((r = h_get(s, fd, &root)) < 0 || (r = h_get(s, 0, &root)) < 0)
+	if ((r = h_get(s, fd, &e)) < 0)
 		return r;
-	if (!GetDiskFreeSpaceExW(root.path, &avail, &total, &free_bytes))
+	if (!GetDiskFreeSpaceExW(s->root, &avail, &total, &free_bytes))
 		return w32_errno(GetLastError());
 	memset(sv, 0, sizeof(*sv));
 	sv->f_bsize = sv->f_frsize = 4096;
@@ -857,6 +858,7 @@ static void w32_destroy(void *ctx)
 		if (s->tab[fd].used)
 			(void)w32_close(s, fd);
 	free(s->tab);
+	free(s->root);
 	free(s);
 }
 
@@ -955,6 +957,11 @@ int store_posix_new(const char *path, struct store **out, int *rootfd)
 	InitializeSRWLock(&ctx->lock);
 	s->ops = &win32_ops;
 	s->ctx = ctx;
+	if (!(ctx->root = wdup(root))) {
+		free(root);
+		store_free(s);
+		return -ENOMEM;
+	}
 	if ((r = h_add(ctx, INVALID_HANDLE_VALUE, root, true)) < 0) {
 		store_free(s);
 		return r;

@@ -52,6 +52,7 @@ static int entries(struct store *s, int dirfd, const char *want)
 TEST(win32_store_io_and_replace)
 {
 	struct store *s;
+	struct statvfs sv;
 	struct stat st;
 	char *dir, buf[16] = { 0 };
 	uint8_t *data;
@@ -68,6 +69,8 @@ TEST(win32_store_io_and_replace)
 	EXPECT(store_pread_full(s, fd, buf, sizeof(buf), 10) == 5 && !memcmp(buf, "hello", 5));
 	EXPECT(store_pread(s, fd, buf, sizeof(buf), 100) == 0);
 	EXPECT(store_lseek(s, fd, 0, SEEK_END) == 15);
+	EXPECT(store_fstatvfs(s, fd, &sv) == 0 && sv.f_bsize == 4096 && sv.f_blocks > 0 &&
+	       sv.f_bavail <= sv.f_blocks);
 	EXPECT(store_ftruncate(s, fd, 3) == 0);
 	EXPECT(store_fstatat(s, root, "f", &st, STORE_AT_NOFOLLOW) == 0 && st.st_size == 3);
 	EXPECT(store_close(s, fd) == 0);
