@@ -204,6 +204,7 @@ static int path_existing(struct w32_store *s, int dirfd, const char *name, wchar
 		return r;
 	if ((r = exact_case(*out)) != 0) {
 		free(*out);
+		*out = NULL; /* callers free what they got on every path */
 		return r < 0 ? r : -ENOENT;
 	}
 	return 0;

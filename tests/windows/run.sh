@@ -5,7 +5,7 @@
 #   - builds `make windows` (build-win/unit-tests.exe);
 #   - makes a fresh wine prefix (removed at exit; WINEDEBUG=-all, no X display needed) and
 #     runs build-win/unit-tests.exe under wine64: one case here per unit test there, the
-#     FORMAT.md vectors among them;
+#     FORMAT.md vectors among them, with wine's heap checks on (a bad free fails the stage);
 #   - interop, both ways: a vault made and written on Linux (build/veilfs init, mkdir, put)
 #     reads byte-identical with build-win/veilfs.exe under wine (cat, get, ls); a vault
 #     made and written by veilfs.exe (init, mkdir, put, rm) reads byte-identical on Linux
@@ -70,7 +70,8 @@ run_wine() {
 # One case per unit test of the .exe; its own count line must be there and agree.
 unit_tests() {
 	local out=$T_WORK/unit.out rc=0 line n_ok n_bad
-	run_wine build-win/unit-tests.exe >"$out" 2>"$T_WORK/unit.err" || rc=$?
+	# wine's heap checks (warn+heap) stand in for a sanitizer: a double or wild free warns
+	WINEDEBUG=warn+heap run_wine build-win/unit-tests.exe >"$out" 2>"$T_WORK/unit.err" || rc=$?
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) ok "unit-tests.exe: ${line#ok * - }" ;;
@@ -87,6 +88,11 @@ unit_tests() {
 	else
 		notok "unit-tests.exe under wine64 ran to its count" \
 			"exit $rc, count line '${line}': $(tail -n 3 "$T_WORK/unit.err")"
+	fi
+	if grep -q ':heap:' "$T_WORK/unit.err"; then
+		notok "unit-tests.exe: no heap errors (wine warn+heap)" "$(grep -m 3 ':heap:' "$T_WORK/unit.err")"
+	else
+		ok "unit-tests.exe: no heap errors (wine warn+heap)"
 	fi
 }
 unit_tests
