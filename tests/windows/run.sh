@@ -12,7 +12,8 @@
 #     (build/veilfs cat, get, fsck, and a FUSE mount of it); files of 1000003 bytes, of
 #     exactly one block (4096) and empty;
 #   - veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3, "not supported by this
-#     build") and `mount` ("not available in this build", exit 2).
+#     build") and `mount` ("not available in this build", exit 2);
+#   - no run of veilfs.exe warns under wine's heap checks.
 # A missing tool, a failed cross build, a wine that does not start or an .exe that dies
 # before its count are failures, never skips. Prints "ok N - ..." and "N passed, N failed".
 set -euo pipefail
@@ -113,8 +114,9 @@ win() {
 	local cmd=$1
 	shift
 	rc=0
-	run_wine build-win/veilfs.exe "$cmd" --passfile "$WT\\pw" "$@" >"$T_WORK/out" \
-		2>"$T_WORK/err" || rc=$?
+	WINEDEBUG=warn+heap run_wine build-win/veilfs.exe "$cmd" --passfile "$WT\\pw" "$@" \
+		>"$T_WORK/out" 2>"$T_WORK/err" || rc=$?
+	grep ':heap:' "$T_WORK/err" >>"$T_WORK/heap.log" || true
 }
 # lin CMD ARGS...: build/veilfs CMD with the test password; rc set, stdout in out.
 lin() {
@@ -205,6 +207,13 @@ if ((rc == 2)) && grep -q "not available in this build" "$T_WORK/err"; then
 	ok "veilfs.exe mount: not available in this build (exit 2)"
 else
 	notok "veilfs.exe mount: not available in this build (exit 2)" "exit $rc: $(cat "$T_WORK/err")"
+fi
+
+if [[ -s $T_WORK/heap.log ]]; then
+	notok "veilfs.exe: no heap errors in the interop runs (wine warn+heap)" \
+		"$(head -n 3 "$T_WORK/heap.log")"
+else
+	ok "veilfs.exe: no heap errors in the interop runs (wine warn+heap)"
 fi
 
 t_summary
