@@ -35,11 +35,12 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 LIBS    := $(PKG_LIBS) -lpthread
 
 CORE_DIRS := base crypto format codec keys names store cache coord vault fsck
-CORE_SRC  := $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))
+# Windows back ends (*_win32.c) are built by `make windows` only (its section below).
+CORE_SRC  := $(filter-out %_win32.c,$(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
 FUSE_SRC  := $(wildcard src/fuse/*.c)
-CLI_SRC   := $(wildcard src/cli/*.c)
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_MAIN := tests/unit/runner.c tests/unit/helpers.c
+CLI_SRC   := $(filter-out %_win32.c,$(wildcard src/cli/*.c))
+UNIT_SRC  := $(filter-out %_win32.c,$(wildcard tests/unit/test_*.c))
+UNIT_MAIN := tests/unit/runner.c tests/unit/helpers.c tests/unit/helpers_fs.c
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   := $(FUSE_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -114,6 +115,63 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-win
 
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# ---- Windows (issue 16, docs/WINDOWS.md) ------------------------------------------------
+# `make windows` cross-compiles with mingw-w64 (scripts/install-deps.sh --windows) into
+# build-win/: the portable core with the libgcrypt crypto back end (WITH_GCRYPT:
+# src/crypto/gcrypt/ instead of the OpenSSL/libsodium/libargon2 files) and the platform
+# files *_win32.c, linked statically (no DLLs to ship or find under wine).
+# platform/win32/compat.h (force-included) supplies the POSIX types the core names.
+WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
+WIN_AR     ?= x86_64-w64-mingw32-ar
+WIN_SYSROOT ?= /usr/x86_64-w64-mingw32
+WIN_BUILD  := build-win
+# -Wno-format: GCC checks format(printf) attributes against the Microsoft runtime's printf
+# (no %zu) even though __USE_MINGW_ANSI_STDIO gives the C99 one; the Linux build checks them.
+WIN_CFLAGS := -std=c17 -DWITH_GCRYPT -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 \
+              -D_POSIX_THREAD_SAFE_FUNCTIONS=200112L \
+              -O2 -g $(WARN) -Wno-format -include platform/win32/compat.h -Iplatform/win32/include \
+              -Isrc -Itests/unit -I$(WIN_SYSROOT)/include -MMD -MP
+WIN_LIBS   := -static -L$(WIN_SYSROOT)/lib -lgcrypt -lgpg-error -lws2_32 -lpthread
+# Linked into every .exe: binary files and standard streams, as on POSIX.
+WIN_START  := $(WIN_BUILD)/platform/win32/startup.o $(WIN_BUILD)/platform/win32/posix.o
+# The core: every module below fuse/, with the Windows files instead of the Linux ones.
+WIN_LINUX_ONLY := src/base/secmem.c src/crypto/aead.c src/crypto/siv.c src/crypto/kdf.c \
+              src/crypto/argon2.c src/crypto/rand.c src/keys/tpm.c src/store/store_posix.c \
+              src/store/store_smb.c
+WIN_CORE   := $(filter-out $(WIN_LINUX_ONLY),$(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))) \
+              $(wildcard src/crypto/gcrypt/*.c)
+# The unit tests that are portable (the others need FUSE or Linux-only calls:
+# docs/WINDOWS.md lists them and why).
+WIN_UNITS  := admin base config_v2 coord crypto format names store_record store_win32 vectors \
+              write_plan
+WIN_UNIT_SRC := $(WIN_UNITS:%=tests/unit/test_%.c) tests/unit/runner.c tests/unit/helpers.c \
+                tests/unit/helpers_fs_win32.c
+# veilfs.exe: the CLI without FUSE (mount, umount and status say so: cmd_mount_win32.c).
+WIN_CLI_LINUX := src/cli/cmd_mount.c src/cli/cmd_umount.c src/cli/cmd_status.c src/cli/mounts.c \
+              src/cli/registry_platform.c src/cli/lower.c src/cli/password_tty.c
+WIN_CLI    := $(filter-out $(WIN_CLI_LINUX),$(wildcard src/cli/*.c))
+WIN_CLI_OBJ := $(WIN_CLI:%.c=$(WIN_BUILD)/%.o)
+WIN_CORE_OBJ := $(WIN_CORE:%.c=$(WIN_BUILD)/%.o)
+WIN_UNIT_OBJ := $(WIN_UNIT_SRC:%.c=$(WIN_BUILD)/%.o)
+
+.PHONY: windows
+windows: $(WIN_BUILD)/unit-tests.exe $(WIN_BUILD)/veilfs.exe
+
+$(WIN_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
+
+$(WIN_BUILD)/libveilfs-core.a: $(WIN_CORE_OBJ)
+	$(WIN_AR) rcs $@ $^
+
+$(WIN_BUILD)/unit-tests.exe: $(WIN_UNIT_OBJ) $(WIN_START) $(WIN_BUILD)/libveilfs-core.a
+	$(WIN_CC) -o $@ $^ $(WIN_LIBS)
+
+$(WIN_BUILD)/veilfs.exe: $(WIN_CLI_OBJ) $(WIN_START) $(WIN_BUILD)/libveilfs-core.a
+	$(WIN_CC) -o $@ $^ $(WIN_LIBS)
+
+-include $(WIN_CORE_OBJ:.o=.d) $(WIN_UNIT_OBJ:.o=.d) $(WIN_START:.o=.d) $(WIN_CLI_OBJ:.o=.d)

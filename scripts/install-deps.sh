@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# scripts/install-deps.sh [--build | --test | --bench | --all]
+# scripts/install-deps.sh [--build | --test | --bench | --windows | --all]
 #
 # Install, with apt-get, the Debian 12 packages veilfs needs:
-#   --build  compiler, headers and libraries to build build/veilfs (default)
-#   --test   --build plus what the test suite needs (tests/run.sh), including the
-#            test beds' and integration tests' own install scripts when present
-#   --bench  --build plus bench/install-deps.sh
-#   --all    all of the above
+#   --build    compiler, headers and libraries to build build/veilfs (default)
+#   --test     --build plus what the test suite needs (tests/run.sh), including the
+#              test beds' and integration tests' own install scripts when present, and
+#              the --windows packages (the windows stage)
+#   --bench    --build plus bench/install-deps.sh
+#   --windows  --build plus the Windows cross build (make windows) and wine to run it
+#   --all      all of the above
 # Idempotent: installs only what is missing, and needs root (or sudo) only then.
 # Says what it installs. Runs apt-get update only when an install fails without it.
 set -euo pipefail
@@ -29,18 +31,24 @@ build_pkgs=(build-essential pkg-config libfuse3-dev fuse3 libssl-dev libargon2-d
 test_pkgs=(coreutils git sqlite3 xz-utils linux-source bindfs valgrind jq attr util-linux procps cppcheck
 	bash-completion zsh man-db systemd debhelper dpkg-dev fakeroot time swtpm)
 
-want_build=0 want_test=0 want_bench=0
+# The Windows build (make windows, docs/WINDOWS.md): the mingw-w64 cross compiler (its
+# posix-threads variant, x86_64-w64-mingw32-gcc-posix, for winpthreads), libgcrypt built for
+# mingw-w64 (the crypto back end of that build) and wine64 to run the .exe files headless.
+win_pkgs=(gcc-mingw-w64-x86-64 libgcrypt-mingw-w64-dev wine64)
+
+want_build=0 want_test=0 want_bench=0 want_win=0
 case ${1:---build} in
 --build) want_build=1 ;;
---test) want_build=1 want_test=1 ;;
+--test) want_build=1 want_test=1 want_win=1 ;;
 --bench) want_build=1 want_bench=1 ;;
---all) want_build=1 want_test=1 want_bench=1 ;;
+--windows) want_build=1 want_win=1 ;;
+--all) want_build=1 want_test=1 want_bench=1 want_win=1 ;;
 -h | --help)
-	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	log "unknown option '$1' (use --build, --test, --bench or --all)"
+	log "unknown option '$1' (use --build, --test, --bench, --windows or --all)"
 	exit 2
 	;;
 esac
@@ -107,5 +115,6 @@ if ((want_test)); then
 	run_part tests/mount/install-deps.sh
 	run_part fuzz/install-deps.sh
 fi
+((want_win)) && install_pkgs "windows" "${win_pkgs[@]}"
 ((want_bench)) && run_part bench/install-deps.sh
 log "done"

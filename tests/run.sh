@@ -12,7 +12,8 @@
 # A stage whose files are absent is reported as "not present": it counts neither as passed
 # nor as failed, except for the stages registered with `required`, whose absence is a
 # failure. Expects the binaries already built (scripts/test.sh builds them: `make` and
-# `make SANITIZE=1`).
+# `make SANITIZE=1`); the windows stage builds its own (`make windows`, run under wine64).
+# `--list` prints the stages, in order, with their commands.
 #
 # Environment: VEILFS_STAGE_TIMEOUT (seconds per stage, default 3600), VEILFS (the binary,
 # default build/veilfs), VEILFS_FUZZ_SECONDS (per fuzz target, default 20), plus whatever
@@ -39,6 +40,7 @@ register_stages() {
 	required offline     "tests/cli/offline.sh build/veilfs" 'tests/cli/offline.sh'
 	required offline-san "tests/cli/offline.sh build-san/veilfs" 'VEILFS=$PWD/build-san/veilfs tests/cli/offline.sh'
 	required keyslots    "tests/cli/keyslots.sh build/veilfs" 'tests/cli/keyslots.sh'
+	required windows     "tests/windows/run.sh build/veilfs" 'tests/windows/run.sh'
 	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'

@@ -13,6 +13,7 @@
 #include "cli/auth.h"
 #include "cli/cli.h"
 #include "keys/keys.h"
+#include "keys/params.h"
 #include "vault/admin.h"
 
 void cli_error(const char *fmt, ...)
@@ -47,6 +48,15 @@ int cli_one_cipherdir(const char *cmd, int argc, int optind_value)
 }
 
 /* The KDF cost of dir's config is above the limit: say both, and how to allow it. */
+int cli_check_cipher(const char *what, const char *dir, unsigned cipher)
+{
+	if (keys_cipher_supported(cipher))
+		return 0;
+	cli_error("%s '%s': cipher %s is not supported by this build (docs/WINDOWS.md)", what,
+		  dir, keys_cipher_name(cipher));
+	return CLI_EXIT_NOT_VAULT;
+}
+
 static void kdf_limit_error(const char *what, const char *dir)
 {
 	struct vault_info info;

@@ -45,6 +45,12 @@ int cli_one_cipherdir(const char *cmd, int argc, int optind_value);
  */
 int cli_vault_error(const char *what, const char *dir, int err);
 /*
+ * 0 when this build implements the vault's content cipher; else says "cipher NAME is not
+ * supported by this build" (what and dir as for cli_vault_error) and returns
+ * CLI_EXIT_NOT_VAULT (the Windows build: XChaCha20-Poly1305, docs/WINDOWS.md).
+ */
+int cli_check_cipher(const char *what, const char *dir, unsigned cipher);
+/*
  * This command uses a TPM (cli/auth.c): from now on cli_vault_error() says so for -ENODEV
  * (no TPM answers) and, when the TPM is the unlock method (unlock), for -EPERM (no TPM
  * slot this TPM unseals).

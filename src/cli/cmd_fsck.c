@@ -311,6 +311,8 @@ static int fsck_dir(struct out *o, const struct password_source *src, bool force
 	/* A missing or malformed vault is reported before any password is asked for. */
 	if ((r = vault_admin_info(o->dir, &vi)) < 0)
 		return cli_vault_error("cannot check vault", o->dir, r);
+	if ((r = cli_check_cipher("cannot check vault", o->dir, vi.cipher)) != 0)
+		return r;
 	if (o->repair && (r = repair_allowed(o->dir)) != CLI_EXIT_OK)
 		return r;
 	if (!force && (mnt = mounted_at(o->dir))) {

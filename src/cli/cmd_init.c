@@ -274,6 +274,9 @@ static int init_take_option(struct init_args *a, int c, char **argv)
 	case OPT_CIPHER:
 		if (keys_cipher_parse(optarg, &a->p.cipher) < 0)
 			return cli_usage_error("init", "unknown cipher '%s'", optarg);
+		if (!keys_cipher_supported(a->p.cipher))
+			return cli_usage_error("init", "cipher %s is not supported by this build "
+					       "(docs/WINDOWS.md)", optarg);
 		return 0;
 	case OPT_PLAINTEXT_NAMES:
 		a->p.plaintext_names = true;

@@ -148,6 +148,8 @@ int offline_open(struct offline *o, const char *cmd, const char *cipherdir,
 		return cli_vault_error("cannot open vault", cipherdir, -errno);
 	if ((r = vault_admin_info(o->cipher_abs, &info)) < 0)
 		return cli_vault_error("cannot open vault", cipherdir, r);
+	if ((r = cli_check_cipher("cannot open vault", cipherdir, info.cipher)) != 0)
+		return r;
 	if ((r = check_mounts(o, &mode)) != 0)
 		return r;
 	if ((r = shared_mode_resolve(o->cipher_abs, mode, &vopts)) != 0)

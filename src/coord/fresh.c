@@ -86,20 +86,23 @@ static ssize_t direct_pread(struct coord *c, int dfd, void *buf, size_t n, uint6
 {
 	uint64_t start = align_down(off), end = align_up(off + n);
 	size_t alen = (size_t)(end - start), skip = (size_t)(off - start), got_n;
-	void *abuf = NULL;
+	uint8_t *raw, *abuf;
 	ssize_t got;
 
-	if (posix_memalign(&abuf, COORD_DIRECT_ALIGN, alen) != 0)
+	/* aligned by hand within a larger block (plain C: the Windows runtime has no
+	 * posix_memalign or aligned_alloc whose block free() takes) */
+	if (!(raw = malloc(alen + COORD_DIRECT_ALIGN)))
 		return -ENOMEM;
+	abuf = raw + (COORD_DIRECT_ALIGN - (uintptr_t)raw % COORD_DIRECT_ALIGN) % COORD_DIRECT_ALIGN;
 	got = direct_pread_aligned(c, dfd, abuf, alen, start);
 	if (got >= 0) {
 		got_n = (size_t)got > skip ? (size_t)got - skip : 0;
 		if (got_n > n)
 			got_n = n;
-		memcpy(buf, (uint8_t *)abuf + skip, got_n);
+		memcpy(buf, abuf + skip, got_n);
 		got = (ssize_t)got_n;
 	}
-	free(abuf); /* ciphertext only: nothing to wipe */
+	free(raw); /* ciphertext only: nothing to wipe */
 	return got;
 }
 

@@ -1,6 +1,7 @@
 /*
  * Authenticated encryption for file contents, symlink targets, xattr values and the
  * wrapped master key: AES-256-GCM (OpenSSL, AES-NI) or XChaCha20-Poly1305 (libsodium).
+ * The Windows build's back end (libgcrypt, crypto/gcrypt/) has AES-256-GCM only.
  *
  * Output layout of a seal is ciphertext || tag (AEAD_TAG_LEN); the caller stores the
  * nonce. An aead_ctx is reusable but not thread-safe: keep one per thread.
@@ -30,13 +31,21 @@ enum aead_alg {
 struct aead_ctx;
 
 bool aead_alg_is_valid(unsigned alg);
+/*
+ * True when this build's back end implements alg: every valid alg on Linux; the libgcrypt
+ * back end (the Windows build) has no XChaCha20-Poly1305, and aead_ctx_new() refuses it.
+ */
+bool aead_alg_is_supported(enum aead_alg alg);
 /* Nonce length of alg, or 0 for an unknown alg. */
 size_t aead_nonce_len(enum aead_alg alg);
 const char *aead_alg_name(enum aead_alg alg);
 /* Parse "aes-256-gcm" / "xchacha20-poly1305". Returns 0 or -EINVAL. */
 int aead_alg_parse(const char *name, enum aead_alg *alg) MUST_CHECK;
 
-/* NULL on allocation failure or an unknown alg. Free with aead_ctx_free() (accepts NULL). */
+/*
+ * NULL on allocation failure, an unknown alg or one this build does not support. Free with
+ * aead_ctx_free() (accepts NULL).
+ */
 struct aead_ctx *aead_ctx_new(enum aead_alg alg);
 void aead_ctx_free(struct aead_ctx *c);
 /* The algorithm c was created for. */

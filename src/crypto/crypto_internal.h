@@ -4,6 +4,7 @@
 #ifndef VEILFS_CRYPTO_CRYPTO_INTERNAL_H
 #define VEILFS_CRYPTO_CRYPTO_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "base/compiler.h"
@@ -35,5 +36,7 @@ int argon2id_raw(const struct argon2id_input *in, uint8_t *out, size_t outlen) M
 
 /* This thread's SIV key cache (NULL before its first SIV call), for tests of where it lives. */
 const void *siv_thread_cache(void);
+/* True when this back end keeps that cache (OpenSSL); the libgcrypt one keeps none. */
+bool siv_keeps_thread_cache(void);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * HKDF-SHA256 (RFC 5869) for subkeys and SHA-256 (FIPS 180-4) for long-name hashes,
- * both through OpenSSL 3 EVP (the HKDF implementation object is fetched once per process),
- * and the parameter bounds of Argon2id, whose library call lives in argon2.c. The RNG is in
- * rand.c.
+ * both through OpenSSL 3 EVP (the HKDF implementation object is fetched once per process).
+ * Argon2id's parameter bounds are in argon2_bounds.c, its library call in argon2.c, the RNG
+ * in rand.c.
  */
 #include <pthread.h>
 #include <openssl/core_names.h>
@@ -11,7 +11,6 @@
 #include <openssl/params.h>
 #include "base/errors.h"
 #include "base/secmem.h"
-#include "crypto/crypto_internal.h"
 #include "crypto/kdf.h"
 
 enum { HKDF_SHA256_MAX_OUT = 255 * SHA256_LEN }; /* RFC 5869 section 2.3: L <= 255*HashLen */
@@ -77,32 +76,4 @@ int sha256(const uint8_t *p, size_t n, uint8_t out[static SHA256_LEN])
 	if (EVP_Digest(n ? p : empty, n, out, NULL, EVP_sha256(), NULL) != 1)
 		return -EIO;
 	return 0;
-}
-
-static bool in_range(uint32_t v, uint32_t lo, uint32_t hi)
-{
-	return v >= lo && v <= hi;
-}
-
-int argon2id_derive(const char *password, size_t pwlen, const uint8_t *salt, size_t saltlen,
-		    uint32_t time_cost, uint32_t memory_kib, uint32_t lanes, uint8_t *out,
-		    size_t outlen)
-{
-	const struct argon2id_input in = {
-		.password = password,
-		.pwlen = pwlen,
-		.salt = salt,
-		.saltlen = saltlen,
-		.time_cost = time_cost,
-		.memory_kib = memory_kib,
-		.lanes = lanes,
-	};
-
-	if (!in_range(time_cost, ARGON2_MIN_TIME, ARGON2_MAX_TIME) ||
-	    !in_range(memory_kib, ARGON2_MIN_MEMORY_KIB, ARGON2_MAX_MEMORY_KIB) ||
-	    !in_range(lanes, ARGON2_MIN_LANES, ARGON2_MAX_LANES)) {
-		secure_wipe(out, outlen);
-		return -EINVAL;
-	}
-	return argon2id_raw(&in, out, outlen);
 }

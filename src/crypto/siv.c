@@ -105,6 +105,11 @@ static struct siv_tls *siv_tls_get(void)
 	return t;
 }
 
+bool siv_keeps_thread_cache(void)
+{
+	return true;
+}
+
 const void *siv_thread_cache(void)
 {
 	return siv_tls_ok ? pthread_getspecific(siv_tls_key) : NULL;

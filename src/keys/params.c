@@ -23,6 +23,11 @@ int keys_cipher_parse(const char *name, uint8_t *cipher)
 	return 0;
 }
 
+bool keys_cipher_supported(unsigned cipher)
+{
+	return aead_alg_is_valid(cipher) && aead_alg_is_supported((enum aead_alg)cipher);
+}
+
 const char *keys_kdf_name(unsigned kdf)
 {
 	return kdf == CONFIG_KDF_ARGON2ID ? "argon2id" : "unknown";

@@ -25,6 +25,8 @@ enum {
 const char *keys_cipher_name(unsigned cipher);
 /* The cipher byte for one of those names. Returns 0 or -EINVAL. */
 int keys_cipher_parse(const char *name, uint8_t *cipher) MUST_CHECK;
+/* True when this build implements cipher (the Windows build has no XChaCha20-Poly1305). */
+bool keys_cipher_supported(unsigned cipher);
 /* "argon2id" for a config's kdf byte; "unknown" otherwise. */
 const char *keys_kdf_name(unsigned kdf);
 /* Fill p with n bytes from the system CSPRNG. Returns 0 or -EIO. */

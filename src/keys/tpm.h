@@ -3,7 +3,8 @@
  * machine's TPM and unsealing it again. The TPM is reached through a TCTI configuration
  * string (as tpm2-tools' TPM2TOOLS_TCTI: "device:/dev/tpmrm0", "swtpm:host=...,port=...").
  * This header is the only way into keys/tpm.c, the one file that includes tpm2-tss.
- * The secret is in the caller's memory (secmem); the blobs are in the slot.
+ * The secret is in the caller's memory (secmem); the blobs are in the slot. The Windows
+ * build has no TPM support (tpm_win32.c): both calls return -EOPNOTSUPP there.
  */
 #ifndef VEILFS_KEYS_TPM_H
 #define VEILFS_KEYS_TPM_H

@@ -131,8 +131,10 @@ struct store {
 };
 
 /*
- * A store over the local POSIX file system rooted at path. *rootfd receives a directory
- * handle on path. Returns 0 or -errno; free with store_free().
+ * A store over the local POSIX file system rooted at path (store_posix.c; in the Windows
+ * build the Win32 store, store_win32.c, whose handles keep paths: they do not follow a
+ * rename of their object). *rootfd receives a directory handle on path. Returns 0 or
+ * -errno; free with store_free().
  */
 int store_posix_new(const char *path, struct store **out, int *rootfd) MUST_CHECK;
 void store_free(struct store *s);

@@ -30,6 +30,13 @@ long test_unhex(const char *hex, uint8_t *out, size_t max);
 /* test_unhex for a literal in a test: a malformed one fails the test and gives 0. */
 size_t test_hex(const char *hex, uint8_t *out, size_t max);
 
+/*
+ * True when this build's crypto back end lacks alg (the Windows build: XChaCha20-Poly1305),
+ * after checking that aead_ctx_new() refuses it and saying so on stdout; the caller then
+ * skips what needs alg. False (nothing checked) when alg is supported.
+ */
+bool test_alg_refused(int alg);
+
 /* True when all n bytes at p are zero (wiped buffers, untouched outputs). */
 bool test_all_zero(const uint8_t *p, size_t n);
 

@@ -4,6 +4,7 @@
  * fresh lower I/O on a local file (direct reads of unaligned ranges, sizes that the
  * contents confirm), and a file's block and header locks as byte ranges (filelock.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -64,16 +65,15 @@ static bool live_pid(long pid)
 
 static int count_registrations(const char *d)
 {
-	char cmd[256];
-	FILE *p;
-	int n = -1;
+	struct dirent *e;
+	DIR *dir = opendir(d);
+	int n = 0;
 
-	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -c '^veilfs.mount.' || true", d);
-	if ((p = popen(cmd, "r"))) {
-		if (fscanf(p, "%d", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		n += !strncmp(e->d_name, "veilfs.mount.", 13);
+	closedir(dir);
 	return n;
 }
 

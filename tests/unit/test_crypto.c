@@ -59,8 +59,11 @@ TEST(aead_known_answers)
 
 	for (i = 0; i < ARRAY_SIZE(aead_kats); i++) {
 		const struct aead_kat *k = &aead_kats[i];
-		struct aead_ctx *c = aead_ctx_new(k->alg);
+		struct aead_ctx *c;
 
+		if (test_alg_refused(k->alg))
+			continue;
+		c = aead_ctx_new(k->alg);
 		EXPECTF(c != NULL, "row %zu", i + 1);
 		if (!c)
 			continue;
@@ -185,7 +188,8 @@ TEST(aead_key_switch_gcm)
 
 TEST(aead_key_switch_xchacha)
 {
-	key_switch_one(AEAD_XCHACHA20_POLY1305);
+	if (!test_alg_refused(AEAD_XCHACHA20_POLY1305))
+		key_switch_one(AEAD_XCHACHA20_POLY1305);
 }
 
 TEST(aead_tamper_gcm)
@@ -195,7 +199,8 @@ TEST(aead_tamper_gcm)
 
 TEST(aead_tamper_xchacha)
 {
-	tamper_one(AEAD_XCHACHA20_POLY1305);
+	if (!test_alg_refused(AEAD_XCHACHA20_POLY1305))
+		tamper_one(AEAD_XCHACHA20_POLY1305);
 }
 
 TEST(aead_empty_plaintext_and_ctx_reuse)
@@ -205,8 +210,11 @@ TEST(aead_empty_plaintext_and_ctx_reuse)
 	size_t i, j;
 
 	for (i = 0; i < ARRAY_SIZE(algs); i++) {
-		struct aead_ctx *c = aead_ctx_new(algs[i]);
+		struct aead_ctx *c;
 
+		if (test_alg_refused(algs[i]))
+			continue;
+		c = aead_ctx_new(algs[i]);
 		EXPECT(c != NULL && aead_ctx_alg(c) == algs[i]);
 		if (!c)
 			continue;
@@ -449,6 +457,11 @@ TEST(siv_key_cache_in_secure_memory)
 	/* a fresh thread has no cache until its first SIV call, then one in secmem memory */
 	EXPECT(pthread_create(&th, NULL, siv_cache_thread, where) == 0);
 	EXPECT(pthread_join(th, NULL) == 0);
+	if (!siv_keeps_thread_cache()) { /* libgcrypt: no key copy outlives a call */
+		EXPECT(where[0] == NULL && where[1] == NULL && siv_thread_cache() == NULL);
+		free(heap);
+		return;
+	}
 	EXPECT(where[0] == NULL && where[1] != NULL);
 	/* this thread's cache, made by its own first seal (the test may run alone), is
 	 * excluded from dumps */
