@@ -35,7 +35,7 @@ int config_file_save(struct store *s, int rootfd, const struct config *c) MUST_C
 /*
  * Load the config (version 1 or 2, keys/config_any.h), unwrap the master key with the
  * unlock secret (a password, or a typed secret of keys/keyslots.h) and derive every
- * subkey. *c gets the vault-wide view (config_any_view: for version 2, version 2 and no
+ * subkey, with the content keys of every key epoch the slot can open (keys/epoch.h). *c gets the vault-wide view (config_any_view: for version 2, version 2 and no
  * KDF fields). On success *keys is owned by the caller (vault_keys_free()). Returns 0,
  * -EPERM for a wrong secret, or a load error; the master key never leaves secmem.
  */
