@@ -47,6 +47,12 @@ int config_file_save(struct store *s, int rootfd, const struct config *c)
 int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
 		struct vault_keys **keys)
 {
+	return keys_unlock_box(s, rootfd, pw, pwlen, c, keys, NULL);
+}
+
+int keys_unlock_box(struct store *s, int rootfd, const char *pw, size_t pwlen,
+		    struct config *c, struct vault_keys **keys, uint8_t *box_sk)
+{
 	uint8_t *master = secmem_alloc(MASTER_KEY_LEN);
 	struct epoch_secrets *eps = epoch_secrets_new();
 	struct config_any *any = NULL;
@@ -61,7 +67,7 @@ int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struc
 		goto out;
 	if ((r = config_any_load(s, rootfd, any)) < 0)
 		goto out;
-	if ((r = config_any_unlock(any, pw, pwlen, master, NULL, eps, NULL)) < 0)
+	if ((r = config_any_unlock(any, pw, pwlen, master, NULL, eps, box_sk)) < 0)
 		goto out;
 	config_any_view(any, c);
 	*keys = vault_keys_new(master, c->vault_id);

@@ -39,6 +39,11 @@ int config_file_save(struct store *s, int rootfd, const struct config *c) MUST_C
  * KDF fields). On success *keys is owned by the caller (vault_keys_free()). Returns 0,
  * -EPERM for a wrong secret, or a load error; the master key never leaves secmem.
  */
+/* keys_unlock(), and box_sk (CONFIG_BOX_KEY_LEN bytes, may be NULL) gets the box secret
+ * key of the slot that opened (zero for a version-1 vault): a mount keeps it to pick up
+ * later key epochs. */
+int keys_unlock_box(struct store *s, int rootfd, const char *pw, size_t pwlen,
+		    struct config *c, struct vault_keys **keys, uint8_t *box_sk) MUST_CHECK;
 int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
 		struct vault_keys **keys) MUST_CHECK;
 

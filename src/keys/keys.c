@@ -107,11 +107,18 @@ int vault_keys_set_epochs(struct vault_keys *k, const uint8_t vault_id[static VA
 
 	if (s->epoch > CONFIG_EPOCH_MAX)
 		return -EINVAL;
-	for (j = 1; j <= s->epoch; j++)
+	/* epochs a reader may use already (<= k->epoch) are not written again */
+	for (j = vault_keys_epoch(k) + 1; j <= s->epoch; j++)
 		if ((r = epoch_content_key(s, j, vault_id, k->epoch_content[j - 1])) < 0)
 			return r;
-	k->epoch = s->epoch;
+	if (s->epoch > vault_keys_epoch(k))
+		__atomic_store_n(&k->epoch, s->epoch, __ATOMIC_RELEASE);
 	return 0;
+}
+
+uint32_t vault_keys_epoch(const struct vault_keys *k)
+{
+	return __atomic_load_n(&k->epoch, __ATOMIC_ACQUIRE);
 }
 
 int keys_file_key(const struct vault_keys *k, const uint8_t *file_id,
@@ -130,7 +137,7 @@ int keys_file_key_epoch(const struct vault_keys *k, uint32_t e, const uint8_t *f
 	uint8_t info[32 + FILE_ID_LEN];
 
 	assert(llen + FILE_ID_LEN <= sizeof(info));
-	if (e > 0 && e <= k->epoch && e <= CONFIG_EPOCH_MAX)
+	if (e > 0 && e <= vault_keys_epoch(k) && e <= CONFIG_EPOCH_MAX)
 		content = k->epoch_content[e - 1];
 	if (!content)
 		return -ENOKEY;

@@ -66,7 +66,11 @@ int keys_file_key(const struct vault_keys *k, const uint8_t *file_id,
  * not have epoch e (a header naming an epoch this unlock did not get). */
 int keys_file_key_epoch(const struct vault_keys *k, uint32_t e, const uint8_t *file_id,
 			uint8_t out[static FILE_KEY_LEN]) MUST_CHECK;
-/* Take the content keys of epochs 1 ... s->epoch into k (k->epoch = s->epoch). */
+/* The epoch new files take (read with acquire order: a live pickup raises it while other
+ * threads read; the content keys up to it are in place before it is published). */
+uint32_t vault_keys_epoch(const struct vault_keys *k);
+/* Take the content keys of epochs 1 ... s->epoch into k and publish k->epoch = s->epoch
+ * (never lowered: a smaller s leaves k as it is). */
 int vault_keys_set_epochs(struct vault_keys *k, const uint8_t vault_id[static VAULT_ID_LEN],
 			  const struct epoch_secrets *s) MUST_CHECK;
 

@@ -340,6 +340,11 @@ int fileop_header(struct fileop *op)
 	}
 	r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key);
 	if (r == -ENOKEY) {
+		/* written under an epoch begun since this mount looked (a revoke, a rekey) */
+		vault_epoch_refresh(op->v, true);
+		r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key);
+	}
+	if (r == -ENOKEY) {
 		/* an epoch this unlock did not get (a newer one, or a tampered header) */
 		log_error("cannot read '%s': key epoch %u is not known to this mount",
 			  fileop_what(op), (unsigned)epoch);
@@ -357,8 +362,12 @@ static int header_write(struct fileop *op)
 	uint8_t hdr[FILE_HEADER_LEN];
 	int r;
 
-	uint32_t epoch = op->v->keys->epoch; /* new files: the vault's current key epoch */
+	uint32_t epoch;
 
+	/* new files: the vault's current key epoch, after a look (one stat of veilfs.conf)
+	 * for a newer one, so that a file created after a revoke is sealed under its epoch */
+	vault_epoch_refresh(op->v, true);
+	epoch = vault_keys_epoch(op->v->keys);
 	if ((r = random_bytes(op->file_id, FILE_ID_LEN)) < 0)
 		return r;
 	header_id_set_epoch(op->file_id, epoch);

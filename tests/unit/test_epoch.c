@@ -28,6 +28,7 @@
 #include "vault/admin_slots.h"
 #include "vault/vault.h"
 #include "helpers.h"
+#include "test_vault_util.h"
 #include "test.h"
 
 #define OWNER "owner password"
@@ -346,4 +347,85 @@ TEST(epoch_header_version_2)
 	EXPECT(header_decode_epoch(h, sizeof(h), got, &e) == -EPROTO);
 	put_be16(h + 2, 2);
 	EXPECT(header_decode_epoch(h, sizeof(h) - 1, got, &e) == -EPROTO);
+}
+
+/* Create /name with data through the open vault v. */
+static int put_open(struct vault *v, const char *name, const char *data)
+{
+	struct vault_caller who = { getuid(), getgid() };
+	struct vnode *n = NULL;
+	struct stat st;
+	ssize_t got;
+	int r;
+
+	r = vault_create(v, vault_root(v), name, 0644, O_RDWR | O_CREAT, &who, &n, &st, NULL);
+	if (r < 0)
+		return r;
+	got = vault_write(v, n, data, strlen(data), 0, false, NULL);
+	if (vault_release_file(v, n) < 0 && got >= 0)
+		got = -EIO;
+	vnode_unref(v, n);
+	return got < 0 ? (int)got : 0;
+}
+
+/* Read /name through the open vault v and compare with want. */
+static int get_open(struct vault *v, const char *name, const char *want)
+{
+	struct vnode *n = NULL;
+	struct stat st;
+	char buf[128];
+	ssize_t got;
+	int r;
+
+	if ((r = vault_lookup(v, vault_root(v), name, &n, &st)) < 0)
+		return r;
+	if ((r = vault_open_file(v, n, O_RDONLY)) == 0) {
+		got = vault_read(v, n, buf, sizeof(buf), 0);
+		r = got < 0 ? (int)got : ((size_t)got == strlen(want) && !memcmp(buf, want, (size_t)got)) ? 0 : -EILSEQ;
+		if (vault_release_file(v, n) < 0 && r == 0)
+			r = -EIO;
+	}
+	vnode_unref(v, n);
+	return r;
+}
+
+TEST(epoch_live_vaults_pick_up_a_revoke)
+{
+	char *d = make_vault(), missing[CONFIG_SLOT_LABEL_MAX + 1], rk[64];
+	size_t rklen = rk_secret(rk);
+	struct vault_options o = { 0 };
+	struct vault *a = NULL, *b = NULL;
+	uint8_t h[20];
+
+	EXPECT(d != NULL);
+	if (!d)
+		return;
+	/* a: the owner's live vault, b: bob's, both open before the revoke */
+	EXPECT(vault_open(d, OWNER, strlen(OWNER), &o, &a) == 0);
+	EXPECT(vault_open(d, BOB, strlen(BOB), &o, &b) == 0);
+	if (!a || !b)
+		goto out;
+	EXPECT(put_open(a, "before", "epoch 0") == 0);
+	EXPECT(vault_slot_revoke(d, rk, rklen, "bob", missing) == 0);
+	/* the owner's vault takes epoch 1 for its next new file, without a reopen */
+	EXPECT(put_open(a, "after", "epoch 1") == 0);
+	EXPECT(lower_header(d, "after", h) == 0 && get_be16(h + 2) == 2 && get_be32(h + 4) == 1);
+	EXPECT(get_open(a, "before", "epoch 0") == 0 && get_open(a, "after", "epoch 1") == 0);
+	/* bob's vault cannot have epoch 1: it reads the old file, not the new one, and its
+	 * new files stay under epoch 0 (which the others read) */
+	tv_log_capture(true);
+	EXPECT(get_open(b, "before", "epoch 0") == 0);
+	EXPECT(get_open(b, "after", "epoch 1") == -EIO);
+	EXPECT(put_open(b, "from-bob", "still epoch 0") == 0);
+	EXPECT(tv_log_count() >= 2);
+	tv_log_capture(false);
+	EXPECT(lower_header(d, "from-bob", h) == 0 && get_be16(h + 2) == 1);
+	EXPECT(get_open(a, "from-bob", "still epoch 0") == 0);
+out:
+	if (a)
+		vault_close(a);
+	if (b)
+		vault_close(b);
+	test_rm_tree(d);
+	free(d);
 }
