@@ -111,3 +111,8 @@ out:
 		secure_wipe(c, sizeof(*c));
 	free(c);
 }
+
+uint32_t vault_key_epoch(const struct vault *v)
+{
+	return vault_keys_epoch(v->keys);
+}

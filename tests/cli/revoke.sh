@@ -5,7 +5,10 @@
 # seal new files under it, header checked with od; both read old and new files; the
 # revoked secret no longer unlocks and its live mount cannot read the new files); the
 # refusals (last slot, unknown label); `kill -9` during a revoke leaves a valid config,
-# the old one or the new one. Prints "ok"/"not ok" per test and "N passed, N failed";
+# the old one or the new one; `veilfs rekey` converts every file (header counts checked),
+# is resumable after `kill -9` at several points (every file reads as its plaintext copy
+# after each kill and at the end), runs beside a live shared mount that writes, and leaves
+# hard-linked files alone and names them. Prints "ok"/"not ok" per test and "N passed, N failed";
 # each test has its own temp directory and time limit, and unmounts what it mounted.
 #
 #   tests/cli/revoke.sh [NAME-SUBSTRING]
@@ -170,6 +173,134 @@ test_kill9_during_revoke_leaves_a_valid_config() {
 	done
 	echo "$hits of 8 revokes landed before the kill" >&2
 	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+
+# lower_headers DIR: counts of lower regular files by header, "v1=N v2e<E>=M ..." (the
+# reserved veilfs.* names and empty files left out)
+lower_headers() {
+	python3 - "$1" <<'PY'
+import os, struct, sys, collections
+c = collections.Counter()
+for d, dirs, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.startswith("veilfs."):
+            continue
+        p = os.path.join(d, f)
+        if os.path.islink(p) or os.path.getsize(p) == 0:
+            continue
+        h = open(p, "rb").read(8)
+        v = struct.unpack(">H", h[2:4])[0]
+        c["v1" if v == 1 else "v2e%d" % struct.unpack(">I", h[4:8])[0]] += 1
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))
+PY
+}
+
+# fill_vault DIR N: N files of different sizes (0, 1 byte, blocks, a hole) in two
+# directories, their plaintext kept in $T/plain for comparison.
+fill_vault() {
+	local i size
+	mkdir -p "$T/plain/sub"
+	for ((i = 0; i < $2; i++)); do
+		size=$(((i * 7919) % 20000))
+		head -c "$size" /dev/urandom >"$T/plain/f$i"
+		((i % 3)) || cp "$T/plain/f$i" "$T/plain/sub/g$i"
+	done
+	truncate -s 50000 "$T/plain/sparse"
+	printf 'tail' >>"$T/plain/sparse"
+	smount "$T/owner.pw" "$1" "$T/fill"
+	cp -r "$T/plain/." "$T/fill/"
+	expect_rc 0 "$V" umount "$T/fill"
+}
+
+# same_as_plain DIR: every file of $T/plain reads back byte for byte (offline get)
+same_as_plain() {
+	local f
+	smount "$T/carol.pw" "$1" "$T/check"
+	(cd "$T/plain" && find . -type f) | while read -r f; do
+		cmp -s "$T/plain/$f" "$T/check/$f" || die "'$f' differs after rekey"
+	done
+	expect_rc 0 "$V" umount "$T/check"
+}
+
+test_rekey_converts_every_file_and_resumes_after_kill9() {
+	local k pid krc delays=(0.1 0.25 0.35 0.45) before
+	team v
+	fill_vault "$T/v" 40
+	before=$(lower_headers "$T/v")
+	[[ $before == v1=* && $before != *v2e* ]] || die "before: $before"
+	nfiles=${before#v1=}
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	# killed at a few points: every file stays readable (old or new, never mixed)
+	for k in 0 1 2 3; do
+		"$V" rekey --passfile "$T/owner.pw" "$T/v" >/dev/null 2>&1 &
+		pid=$!
+		sleep "${delays[$k]}"
+		kill -9 "$pid" 2>/dev/null || true
+		set +e
+		wait "$pid"
+		krc=$?
+		set -e
+		echo "kill $k: exit $krc, $(lower_headers "$T/v")" >&2
+		same_as_plain "$T/v"
+	done
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --progress "$T/v"
+	[[ $(lower_headers "$T/v") == "v2e1=$nfiles" ]] || die "after rekey: $(lower_headers "$T/v") (want v2e1=$nfiles)"
+	same_as_plain "$T/v"
+	[[ -z $(find "$T/v" -name 'veilfs.rekey.*') ]] || die "temporary files left: $(find "$T/v" -name 'veilfs.rekey.*')"
+	# a rerun has nothing to do
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "0 files re-encrypted under key epoch 1,"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+	# a temporary file a killed run left (planted here) is removed by the next run
+	: >"$T/v/sub/veilfs.rekey.0123456789abcdef" 2>/dev/null || : >"$T/v/veilfs.rekey.0123456789abcdef"
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "1 temporary files of an interrupted run removed"
+}
+
+test_rekey_beside_a_live_shared_mount_that_writes() {
+	local writer i n
+	team v
+	fill_vault "$T/v" 30
+	smount "$T/carol.pw" "$T/v" "$T/m1"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	# the live mount appends to a file and creates new ones while rekey runs
+	( for ((i = 0; i < 300; i++)); do
+		echo "line $i" >>"$T/m1/journal" || exit 1
+		((i % 10)) || echo "new $i" >"$T/m1/new$i" || exit 1
+	done ) &
+	writer=$!
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
+	wait "$writer" || die "the live writer failed"
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
+	n=$(wc -l <"$T/m1/journal")
+	[[ $n == 300 && $(tail -n 1 "$T/m1/journal") == "line 299" ]] || die "journal has $n lines"
+	for ((i = 0; i < 300; i += 10)); do
+		[[ $(cat "$T/m1/new$i") == "new $i" ]] || die "new$i"
+	done
+	expect_rc 0 "$V" umount "$T/m1"
+	[[ $(lower_headers "$T/v") != *v1=* ]] || die "files left under epoch 0: $(lower_headers "$T/v")"
+	same_as_plain "$T/v"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+test_rekey_leaves_hard_links_and_names_them() {
+	team v
+	smount "$T/owner.pw" "$T/v" "$T/m1"
+	echo "linked" >"$T/m1/a"
+	ln "$T/m1/a" "$T/m1/b"
+	echo "single" >"$T/m1/c"
+	expect_rc 0 "$V" umount "$T/m1"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	expect_rc 4 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "1 files re-encrypted"
+	contains "$out" "2 hard-linked left under an older epoch"
+	contains "$err" "'/a' is hard-linked"
+	contains "$err" "'/b' is hard-linked"
+	[[ $(lower_headers "$T/v") == "v1=2 v2e1=1" ]] || die "headers: $(lower_headers "$T/v")"
+	[[ $(stat -c %h "$T/v/a") == 2 ]] || die "the link was split"
+	expect_rc 0 "$V" cat --passfile "$T/carol.pw" "$T/v" /b
+	[[ $out == linked ]] || die "b reads '$out'"
 }
 
 # ------------------------------------------------------------------------------ runner

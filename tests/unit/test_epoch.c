@@ -63,6 +63,27 @@ static char *make_vault(void)
 	return d;
 }
 
+/* vault_lookup() in the root of v (the root reference dropped again). */
+static int lookup_root(struct vault *v, const char *name, struct vnode **n, struct stat *st)
+{
+	struct vnode *root = vault_root(v);
+	int r = vault_lookup(v, root, name, n, st);
+
+	vnode_unref(v, root);
+	return r;
+}
+
+/* vault_create() in the root of v. */
+static int create_root(struct vault *v, const char *name, const struct vault_caller *who,
+		       struct vnode **n, struct stat *st)
+{
+	struct vnode *root = vault_root(v);
+	int r = vault_create(v, root, name, 0644, O_RDWR | O_CREAT, who, n, st, NULL);
+
+	vnode_unref(v, root);
+	return r;
+}
+
 static size_t rk_secret(char *buf)
 {
 	keys_secret_encode(CONFIG_SLOT_RECOVERY, recovery, sizeof(recovery), (uint8_t *)buf);
@@ -85,12 +106,11 @@ static int file_op(const char *dir, const char *pw, size_t pwlen, const char *na
 	if ((r = vault_open(dir, pw, pwlen, &o, &v)) < 0)
 		return r;
 	if (data) {
-		r = vault_create(v, vault_root(v), name, 0644, O_RDWR | O_CREAT, &who, &n, &st,
-				 NULL);
+		r = create_root(v, name, &who, &n, &st);
 		if (r == 0 && (got = vault_write(v, n, data, strlen(data), 0, false, NULL)) < 0)
 			r = (int)got;
 	} else {
-		r = vault_lookup(v, vault_root(v), name, &n, &st);
+		r = lookup_root(v, name, &n, &st);
 		if (r == 0 && (r = vault_open_file(v, n, O_RDONLY)) == 0) {
 			got = vault_read(v, n, buf, sizeof(buf) - 1, 0);
 			r = got < 0 ? (int)got : 0;
@@ -358,7 +378,7 @@ static int put_open(struct vault *v, const char *name, const char *data)
 	ssize_t got;
 	int r;
 
-	r = vault_create(v, vault_root(v), name, 0644, O_RDWR | O_CREAT, &who, &n, &st, NULL);
+	r = create_root(v, name, &who, &n, &st);
 	if (r < 0)
 		return r;
 	got = vault_write(v, n, data, strlen(data), 0, false, NULL);
@@ -377,7 +397,7 @@ static int get_open(struct vault *v, const char *name, const char *want)
 	ssize_t got;
 	int r;
 
-	if ((r = vault_lookup(v, vault_root(v), name, &n, &st)) < 0)
+	if ((r = lookup_root(v, name, &n, &st)) < 0)
 		return r;
 	if ((r = vault_open_file(v, n, O_RDONLY)) == 0) {
 		got = vault_read(v, n, buf, sizeof(buf), 0);
@@ -426,6 +446,53 @@ out:
 		vault_close(a);
 	if (b)
 		vault_close(b);
+	test_rm_tree(d);
+	free(d);
+}
+
+TEST(epoch_rekey_file_moves_an_old_file_to_the_current_epoch)
+{
+	char *d = make_vault(), missing[CONFIG_SLOT_LABEL_MAX + 1];
+	struct vault_options o = { 0 };
+	enum vault_rekey_result res;
+	struct vault *v = NULL;
+	struct vnode *n = NULL;
+	struct stat st;
+	uint8_t h[20];
+	unsigned removed = 0;
+
+	EXPECT(d != NULL);
+	if (!d)
+		return;
+	EXPECT(file_op(d, OWNER, strlen(OWNER), "old", "sealed under epoch 0", NULL) == 0);
+	EXPECT(vault_slot_revoke(d, OWNER, strlen(OWNER), "bob", missing) == 0);
+	EXPECT(vault_open(d, OWNER, strlen(OWNER), &o, &v) == 0);
+	if (!v)
+		goto out;
+	EXPECT(vault_key_epoch(v) == 1);
+	EXPECT(lookup_root(v, "old", &n, &st) == 0);
+	EXPECT(n && vault_open_file(v, n, O_RDWR) == 0);
+	EXPECT(n && vault_rekey_file(v, n, &res) == 0 && res == VAULT_REKEY_DONE);
+	EXPECT(n && vault_release_file(v, n) == 0);
+	if (n)
+		vnode_unref(v, n);
+	n = NULL;
+	EXPECT(lower_header(d, "old", h) == 0 && get_be16(h + 2) == 2 && get_be32(h + 4) == 1);
+	EXPECT(get_open(v, "old", "sealed under epoch 0") == 0);
+	/* again: at the current epoch, left alone */
+	EXPECT(lookup_root(v, "old", &n, &st) == 0);
+	EXPECT(n && vault_open_file(v, n, O_RDWR) == 0);
+	EXPECT(n && vault_rekey_file(v, n, &res) == 0 && res == VAULT_REKEY_CURRENT);
+	EXPECT(n && vault_release_file(v, n) == 0);
+	if (n)
+		vnode_unref(v, n);
+	n = vault_root(v);
+	EXPECT(vault_rekey_clean(v, n, &removed) == 0 && removed == 0);
+	vnode_unref(v, n);
+	vault_close(v);
+	/* the revoked slot's old keys (epoch 0) no longer open it: only epoch 1 does */
+	EXPECT(file_op(d, OWNER, strlen(OWNER), "old", NULL, "sealed under epoch 0") == 0);
+out:
 	test_rm_tree(d);
 	free(d);
 }
