@@ -183,7 +183,8 @@ test_list_add_remove_last_refused() {
 	python3 - "$T/l.json" <<'PY' || die "unexpected JSON: $out"
 import json, sys, time
 d = json.load(open(sys.argv[1]))
-assert d["version"] == 2 and set(d) == {"version", "slots"}
+assert d["version"] == 2 and set(d) == {"version", "key_epoch", "slots"} and d["key_epoch"] == 0
+assert all(x["box_key"] is True for x in d["slots"])
 s = d["slots"]
 assert [x["label"] for x in s] == ["password", "recovery"], s
 assert s[0]["type"] == "password" and s[0]["kdf"] == "argon2id"
