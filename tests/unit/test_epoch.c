@@ -496,3 +496,30 @@ out:
 	test_rm_tree(d);
 	free(d);
 }
+
+TEST(epoch_rewrap_and_add_after_a_revoke_get_the_epoch)
+{
+	char *d = make_vault(), missing[CONFIG_SLOT_LABEL_MAX + 1], label[CONFIG_SLOT_LABEL_MAX + 1];
+	struct vault_slot_new n = pw_slot("owner", "new owner password");
+	struct vault_slot_new dave = pw_slot("dave", "dave password");
+	struct config_any c;
+	int i;
+
+	EXPECT(d != NULL);
+	if (!d)
+		return;
+	EXPECT(vault_slot_revoke(d, OWNER, strlen(OWNER), "bob", missing) == 0);
+	EXPECT(file_op(d, OWNER, strlen(OWNER), "e1", "epoch one", NULL) == 0);
+	/* passwd: a new KEK, so a new box key, and E_1 sealed to it again */
+	EXPECT(vault_slot_rewrap(d, OWNER, strlen(OWNER), NULL, &n, label) == 0 &&
+	       !strcmp(label, "owner"));
+	EXPECT(vault_admin_load(d, &c) == 0 && (i = config_v2_find_label(&c.v2, "owner")) >= 0 &&
+	       c.v2.slots[i].box_flags == (CONFIG_SLOT_HAS_BOX_KEY | CONFIG_SLOT_HAS_EPOCH));
+	EXPECT(file_op(d, OWNER, strlen(OWNER), "e1", NULL, "epoch one") == -EPERM);
+	EXPECT(file_op(d, "new owner password", 18, "e1", NULL, "epoch one") == 0);
+	/* key add at epoch 1: the new slot reads the files of epoch 1 */
+	EXPECT(vault_slot_add(d, "new owner password", 18, &dave) == 0);
+	EXPECT(file_op(d, "dave password", 13, "e1", NULL, "epoch one") == 0);
+	test_rm_tree(d);
+	free(d);
+}
