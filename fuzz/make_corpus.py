@@ -37,6 +37,16 @@ pub = bytes.fromhex("0008000b0000005200000010") + struct.pack(">H", 32) + bytes(
 seed("config_v2", v2[:40] + b"\0\1\0\0" + bytes(tpm) + struct.pack(">H", len(pub)) + pub +
      struct.pack(">H", 158) + bytes(range(158)))
 seed("header", load("header.txt")[0]["header"])
+# key epochs: the three slots at key epoch 2 with the epoch section (features bit 1), each
+# slot the vectors' box key and epoch box, the check of E_2 and E_1 wrapped under E_2; and
+# a header of version 2 (docs/FORMAT.md "Key epochs")
+ep = load("epochs.txt")
+head = bytearray(v2[:44])
+head[10:14] = struct.pack(">I", struct.unpack(">I", bytes(head[10:14]))[0] | 2)
+head[20:24] = struct.pack(">I", 2)
+section = b"".join(b"\3" + ep[0]["box_pk"] + ep[3]["epoch_box_2"] for _ in range(3))
+seed("config_v2", bytes(head) + v2[44:44 + 3 * 148] + section + ep[2]["check"] + ep[3]["table_entry_2_1"])
+seed("header", ep[4]["header"])
 cipher = size = None
 for r in load("blocks.txt"):
     if "cipher_str" in r:

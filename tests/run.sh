@@ -41,6 +41,7 @@ register_stages() {
 	required offline-san "tests/cli/offline.sh build-san/veilfs" 'VEILFS=$PWD/build-san/veilfs tests/cli/offline.sh'
 	required keyslots    "tests/cli/keyslots.sh build/veilfs" 'tests/cli/keyslots.sh'
 	required windows     "tests/windows/run.sh build/veilfs" 'tests/windows/run.sh'
+	required revoke      "tests/cli/revoke.sh build/veilfs" 'tests/cli/revoke.sh'
 	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'

@@ -23,12 +23,13 @@ _veilfs_options() {
 	cat | get | put) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -h --help ;;
 	rm) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -r --recursive -h --help ;;
 	mkdir) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose -p --parents -h --help ;;
+	rekey) echo --passfile --extpass --keyfile --recovery-key --tpm --shared= --lock-lease= -v --verbose --progress -h --help ;;
 	fsck) echo --passfile --extpass --keyfile --recovery-key --tpm --json --repair --repair-nothing --force -h --help ;;
 	esac
 }
 
 # the commands (those of `veilfs --help`)
-_veilfs_commands="init info passwd mount umount fsck status key upgrade ls cat get put rm mkdir"
+_veilfs_commands="init info passwd mount umount fsck status key upgrade ls cat get put rm mkdir rekey"
 
 # the -o options of mount (veilfs's own and the common FUSE ones)
 _veilfs_mount_o="ro nonempty attr_timeout= entry_timeout= max_nodes= nowriteback passfile=

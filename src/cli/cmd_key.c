@@ -1,5 +1,5 @@
 /*
- * veilfs key list|add|remove: the key slots of a version-2 vault (docs/CLI.md, "key").
+ * veilfs key list|add|remove|revoke: the key slots of a version-2 vault (docs/CLI.md, "key").
  * Owns option parsing, reading the secrets (cli/auth.c, cli/password.c) and the messages;
  * the slots themselves are changed by vault/admin_slots.c, under the config lock.
  */
@@ -24,6 +24,7 @@ static const char key_help[] =
 	"                          --new-recovery-key-file F | --tpm) [--kdf-memory MIB]\n"
 	"                          [--kdf-time N] CIPHERDIR\n"
 	"       " CLI_PROG " key remove [AUTH] --label NAME CIPHERDIR\n"
+	"       " CLI_PROG " key revoke [AUTH] --label NAME CIPHERDIR\n"
 	"\n"
 	"Manage the key slots of a version-2 vault: each slot wraps the master key under one\n"
 	"unlock method (a password, a key file, the recovery key or this machine's TPM 2.0).\n"
@@ -34,6 +35,9 @@ static const char key_help[] =
 	"  list     label, type, KDF cost and creation time of every slot (no password)\n"
 	"  add      add a slot; AUTH is any unlock method the vault has now\n"
 	"  remove   remove the slot labelled NAME (never the last slot)\n"
+	"  revoke   remove the slot labelled NAME and rotate the content key: files written\n"
+	"           from now on are sealed under a new key epoch that NAME never had (old\n"
+	"           files stay readable; '" CLI_PROG " rekey' re-encrypts them)\n"
 	"\n"
 	"options:\n" AUTH_HELP
 	"  --label NAME        slot label: 1 ... 32 characters of [A-Za-z0-9._@+-]\n"
@@ -47,11 +51,12 @@ static const char key_help[] =
 	"                      TPM2TOOLS_TCTI), and AUTH is another method\n"
 	"  --kdf-memory MIB    add, password slot: Argon2id memory in MiB (default 64)\n"
 	"  --kdf-time N        add, password slot: Argon2id passes (default 3); 4 lanes\n"
-	"  --json              list: print {\"version\": N, \"slots\": [...]}\n"
+	"  --json              list: print {\"version\": N, \"key_epoch\": E, \"slots\": [...]}\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"exit status: 0 done, 1 wrong password or key, 2 usage error (also: label taken or\n"
-	"unknown, last slot, 16 slots in use, version-1 vault), 3 not a vault, 4 other error.\n";
+	"unknown, last slot, 16 slots in use, version-1 vault, revoke with a slot to re-wrap\n"
+	"first), 3 not a vault, 4 other error.\n";
 
 enum {
 	OPT_LABEL = AUTH_OPT_NEXT, /* the AUTH options: cli/auth.h */
@@ -84,6 +89,7 @@ struct key_args {
 	uint32_t kdf_mib, kdf_time;
 	bool json;
 	bool new_tpm; /* add: the new slot is a TPM slot */
+	char missing[CONFIG_SLOT_LABEL_MAX + 1]; /* revoke: a slot without a box key */
 };
 
 static int key_parse(int argc, char **argv, struct key_args *a)
@@ -98,9 +104,10 @@ static int key_parse(int argc, char **argv, struct key_args *a)
 		return -1;
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		return cli_usage_error("key", "missing subcommand: list, add or remove");
+		return cli_usage_error("key", "missing subcommand: list, add, remove or revoke");
 	a->sub = argv[1];
-	if (strcmp(a->sub, "list") && strcmp(a->sub, "add") && strcmp(a->sub, "remove"))
+	if (strcmp(a->sub, "list") && strcmp(a->sub, "add") && strcmp(a->sub, "remove") &&
+	    strcmp(a->sub, "revoke"))
 		return cli_usage_error("key", "unknown subcommand '%s'", a->sub);
 	opterr = 0;
 	optind = 2;
@@ -176,7 +183,16 @@ static int key_error(const struct key_args *a, int r)
 		cli_error("'%s' has no slot labelled '%s'", a->dir, a->label);
 		return CLI_EXIT_USAGE;
 	case EBUSY:
-		cli_error("refusing to remove '%s', the last slot of '%s'", a->label, a->dir);
+		cli_error("refusing to %s '%s', the last slot of '%s'", a->sub, a->label, a->dir);
+		return CLI_EXIT_USAGE;
+	case ENOKEY:
+		cli_error("cannot revoke '%s': slot '%s' of '%s' was made before key epochs; "
+			  "re-wrap it first ('" CLI_PROG " passwd --label %s', or remove and add "
+			  "it again)", a->label, a->missing, a->dir, a->missing);
+		return CLI_EXIT_USAGE;
+	case EOVERFLOW:
+		cli_error("cannot revoke '%s': '%s' is at its last key epoch (%d)", a->label, a->dir,
+			  CONFIG_EPOCH_MAX);
 		return CLI_EXIT_USAGE;
 	case ENOSPC:
 		cli_error("'%s' has %d slots in use, the most a vault can have", a->dir,
@@ -186,10 +202,39 @@ static int key_error(const struct key_args *a, int r)
 		cli_error("veilfs.conf of '%s' changed while the slot was made; try again", a->dir);
 		return CLI_EXIT_ERROR;
 	default:
-		return cli_vault_error(!strcmp(a->sub, "add") ? "cannot add a slot to"
-							      : "cannot remove a slot of",
+		return cli_vault_error(!strcmp(a->sub, "add")	   ? "cannot add a slot to"
+				       : !strcmp(a->sub, "revoke") ? "cannot revoke a slot of"
+								   : "cannot remove a slot of",
 				       a->dir, r);
 	}
+}
+
+/* remove, or revoke (remove and start a new key epoch). */
+static int key_remove(struct key_args *a, const struct password *auth)
+{
+	bool revoke = !strcmp(a->sub, "revoke");
+	struct config_any *c;
+	int r;
+
+	if (revoke)
+		r = vault_slot_revoke(a->dir, auth->data, auth->len, a->label, a->missing);
+	else
+		r = vault_slot_remove(a->dir, auth->data, auth->len, a->label);
+	if (r < 0)
+		return key_error(a, r);
+	if (!revoke) {
+		printf("removed slot '%s' from '%s'\n", a->label, a->dir);
+		return CLI_EXIT_OK;
+	}
+	c = secmem_alloc(sizeof(*c));
+	if (c && vault_admin_load(a->dir, c) == 0)
+		printf("revoked slot '%s' of '%s': new files use key epoch %u; run '" CLI_PROG
+		       " rekey' to re-encrypt the older ones\n",
+		       a->label, a->dir, (unsigned)c->v2.key_epoch);
+	else
+		printf("revoked slot '%s' of '%s'\n", a->label, a->dir);
+	secmem_free(c);
+	return CLI_EXIT_OK;
 }
 
 static void print_time(uint64_t t, char *out, size_t size)
@@ -225,7 +270,8 @@ static int key_list(const struct key_args *a)
 	strcpy(v1slot.label, "password");
 	n = c->version == CONFIG_VERSION ? 1 : c->v2.nslots;
 	if (a->json)
-		printf("{\"version\": %u, \"slots\": [", c->version);
+		printf("{\"version\": %u, \"key_epoch\": %u, \"slots\": [", c->version,
+		       (unsigned)c->v2.key_epoch);
 	else
 		printf("%-32s  %-8s  %-28s  %s\n", "LABEL", "TYPE", "KDF", "CREATED");
 	for (i = 0; i < n; i++) {
@@ -256,10 +302,11 @@ static int key_list(const struct key_args *a)
 		else
 			printf("\"kdf\": \"hkdf-sha256\", ");
 		if (c->version == CONFIG_VERSION)
-			printf("\"created\": null}");
+			printf("\"created\": null, \"box_key\": false}");
 		else
-			printf("\"created\": %llu, \"created_utc\": \"%s\"}",
-			       (unsigned long long)s->created, when);
+			printf("\"created\": %llu, \"created_utc\": \"%s\", \"box_key\": %s}",
+			       (unsigned long long)s->created, when,
+			       (s->box_flags & CONFIG_SLOT_HAS_BOX_KEY) ? "true" : "false");
 	}
 	if (a->json)
 		printf("]}\n");
@@ -346,14 +393,8 @@ int cmd_key_main(int argc, char **argv)
 		return key_error(&a, r);
 	if ((r = password_read(&a.auth, "Password: ", false, &auth)) != 0)
 		return r;
-	if (!strcmp(a.sub, "remove")) {
-		r = vault_slot_remove(a.dir, auth.data, auth.len, a.label);
-		if (r < 0) {
-			r = key_error(&a, r);
-			goto out;
-		}
-		printf("removed slot '%s' from '%s'\n", a.label, a.dir);
-		r = CLI_EXIT_OK;
+	if (!strcmp(a.sub, "remove") || !strcmp(a.sub, "revoke")) {
+		r = key_remove(&a, &auth);
 		goto out;
 	}
 	if ((r = key_new_secret(&a, &secret, &text, &n)) != 0)

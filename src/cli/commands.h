@@ -20,6 +20,7 @@ int cmd_cat_main(int argc, char **argv);
 int cmd_get_main(int argc, char **argv);
 int cmd_put_main(int argc, char **argv);
 int cmd_rm_main(int argc, char **argv);
+int cmd_rekey_main(int argc, char **argv);
 int cmd_mkdir_main(int argc, char **argv);
 
 #endif

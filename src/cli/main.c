@@ -48,6 +48,7 @@ static const struct command commands[] = {
 	{ "get", cmd_get_main, "copy a file out of a vault without a mount", false },
 	{ "put", cmd_put_main, "copy a local file into a vault without a mount", false },
 	{ "rm", cmd_rm_main, "remove files (-r: trees) of a vault without a mount", false },
+	{ "rekey", cmd_rekey_main, "re-encrypt files of older key epochs (after key revoke)", false },
 	{ "mkdir", cmd_mkdir_main, "create directories in a vault without a mount", false },
 };
 

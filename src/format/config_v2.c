@@ -1,7 +1,8 @@
 /*
  * Encode, decode and validate veilfs.conf version 2 (docs/FORMAT.md, "Config file,
  * version 2"): a 44-byte vault-wide part and 1 ... 16 slots of 148 bytes, big-endian; a TPM
- * slot is followed by its two length-prefixed blobs (opaque here).
+ * slot is followed by its two length-prefixed blobs (opaque here); with the key-epochs
+ * feature bit, the key-epoch section follows the slots (opaque bytes checked for shape).
  * The parser reads through a cursor that checks the remaining length before every field,
  * validates each field with its own error and rejects trailing bytes (STYLE rule 22).
  * Wrapping the master key into a slot belongs to keys/.
@@ -52,11 +53,30 @@ static_assert((int)S_SALT + (int)CONFIG_SALT_LEN == (int)S_NONCE, "nonce follows
 static_assert((int)S_NONCE + (int)CONFIG_WRAP_NONCE_LEN == (int)S_WRAPPED, "wrapped key follows the nonce");
 static_assert((int)S_WRAPPED == (int)CONFIG_SLOT_AD_LEN, "a slot's wrap binds every byte before the key");
 static_assert(CONFIG_SLOT_SIZE == 148, "FORMAT.md: a slot is 148 bytes");
-static_assert(CONFIG_V2_SIZE_MIN == 192 && CONFIG_V2_SIZE_MAX == 10668, "FORMAT.md sizes");
+static_assert(CONFIG_SLOT_BOX_SIZE == 113 && CONFIG_EPOCH_WRAP_LEN == 60, "FORMAT.md: epoch section");
+static_assert(CONFIG_V2_SIZE_MIN == 192 && CONFIG_V2_SIZE_MAX == 16272, "FORMAT.md sizes");
+
+/* Feature bits a version-2 file may set. */
+#define V2_FEATURES_KNOWN ((uint32_t)CONFIG_FEATURES_KNOWN | (uint32_t)CONFIG_V2_FEATURE_EPOCHS)
 
 static bool in_range(uint32_t v, uint32_t lo, uint32_t hi)
 {
 	return v >= lo && v <= hi;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static bool has_epochs(const struct config_v2 *c)
+{
+	return (c->features & CONFIG_V2_FEATURE_EPOCHS) != 0;
 }
 
 static bool label_char_ok(char ch)
@@ -141,6 +161,54 @@ static const char *slot_invalid_field(const struct config_slot *s)
 	return NULL;
 }
 
+/* The first invalid key-epoch field of slot s in c (docs/FORMAT.md, "Key epochs"), or NULL. */
+static const char *slot_box_invalid_field(const struct config_v2 *c, const struct config_slot *s)
+{
+	bool key = s->box_flags & CONFIG_SLOT_HAS_BOX_KEY, epoch = s->box_flags & CONFIG_SLOT_HAS_EPOCH;
+
+	if (!has_epochs(c) && s->box_flags)
+		return "box flags (no epoch section)";
+	if (s->box_flags & ~(CONFIG_SLOT_HAS_BOX_KEY | CONFIG_SLOT_HAS_EPOCH) || (epoch && !key))
+		return "box flags";
+	if (key == all_zero(s->box_pk, CONFIG_BOX_KEY_LEN))
+		return "box key";
+	if (epoch == all_zero(s->epoch_box, CONFIG_EPOCH_BOX_LEN))
+		return "epoch box";
+	if (c->key_epoch > 0 && !epoch)
+		return "epoch box (missing)";
+	if (c->key_epoch == 0 && epoch)
+		return "epoch box (epoch 0)";
+	return NULL;
+}
+
+/* The first invalid vault-wide key-epoch field, or NULL. */
+static const char *epochs_invalid_field(const struct config_v2 *c)
+{
+	unsigned j;
+
+	if (c->key_epoch > CONFIG_EPOCH_MAX || (c->key_epoch > 0 && !has_epochs(c)))
+		return "key epoch";
+	if ((c->key_epoch > 0) == all_zero(c->epoch_check, CONFIG_EPOCH_CHECK_LEN))
+		return "epoch check";
+	for (j = 1; j <= CONFIG_EPOCH_MAX - 1; j++)
+		if ((j < c->key_epoch) == all_zero(c->epoch_table[j - 1], CONFIG_EPOCH_WRAP_LEN))
+			return "epoch table";
+	return NULL;
+}
+
+/* Bytes of the key-epoch section (0 without its feature bit). */
+static size_t epochs_size(const struct config_v2 *c)
+{
+	size_t n;
+
+	if (!has_epochs(c))
+		return 0;
+	n = (size_t)c->nslots * CONFIG_SLOT_BOX_SIZE;
+	if (c->key_epoch > 0)
+		n += CONFIG_EPOCH_CHECK_LEN + (size_t)(c->key_epoch - 1) * CONFIG_EPOCH_WRAP_LEN;
+	return n;
+}
+
 /* Bytes a slot takes: the fixed part, and for a TPM slot its blobs with their lengths. */
 static size_t slot_size(const struct config_slot *s)
 {
@@ -154,18 +222,20 @@ const char *config_v2_invalid_field(const struct config_v2 *c, char *buf, size_t
 	const char *f;
 	unsigned i, j;
 
-	if (c->features & ~(uint32_t)CONFIG_FEATURES_KNOWN)
+	if (c->features & ~V2_FEATURES_KNOWN)
 		return "features";
 	if (c->cipher != CONFIG_CIPHER_AES256_GCM && c->cipher != CONFIG_CIPHER_XCHACHA20_POLY1305)
 		return "cipher";
 	if (c->block_size != CONFIG_BLOCK_SIZE)
 		return "block size";
-	if (c->key_epoch != 0)
-		return "key epoch";
+	if ((f = epochs_invalid_field(c)) != NULL)
+		return f;
 	if (c->nslots < 1 || c->nslots > CONFIG_SLOTS_MAX)
 		return "slot count";
 	for (i = 0; i < c->nslots; i++) {
 		f = slot_invalid_field(&c->slots[i]);
+		if (!f)
+			f = slot_box_invalid_field(c, &c->slots[i]);
 		for (j = 0; !f && j < i; j++)
 			if (!strcmp(c->slots[j].label, c->slots[i].label))
 				f = "label (not unique)";
@@ -191,7 +261,7 @@ size_t config_v2_size(const struct config_v2 *c)
 
 	for (i = 0; i < c->nslots && i < CONFIG_SLOTS_MAX; i++)
 		n += slot_size(&c->slots[i]);
-	return n;
+	return n + epochs_size(c);
 }
 
 static void encode_header(const struct config_v2 *c, uint8_t *out)
@@ -227,6 +297,29 @@ static void encode_slot_ad(const struct config_slot *s, uint8_t *out)
 	memcpy(out + S_NONCE, s->nonce, CONFIG_WRAP_NONCE_LEN);
 }
 
+/* The key-epoch section (nothing without its feature bit). */
+static void encode_epochs(const struct config_v2 *c, uint8_t *p)
+{
+	unsigned i, j;
+
+	if (!has_epochs(c))
+		return;
+	for (i = 0; i < c->nslots; i++) {
+		const struct config_slot *s = &c->slots[i];
+
+		p[0] = s->box_flags;
+		memcpy(p + 1, s->box_pk, CONFIG_BOX_KEY_LEN);
+		memcpy(p + 1 + CONFIG_BOX_KEY_LEN, s->epoch_box, CONFIG_EPOCH_BOX_LEN);
+		p += CONFIG_SLOT_BOX_SIZE;
+	}
+	if (c->key_epoch == 0)
+		return;
+	memcpy(p, c->epoch_check, CONFIG_EPOCH_CHECK_LEN);
+	p += CONFIG_EPOCH_CHECK_LEN;
+	for (j = 1; j < c->key_epoch; j++, p += CONFIG_EPOCH_WRAP_LEN)
+		memcpy(p, c->epoch_table[j - 1], CONFIG_EPOCH_WRAP_LEN);
+}
+
 int config_v2_encode(const struct config_v2 *c, uint8_t *out, size_t cap)
 {
 	unsigned i;
@@ -253,6 +346,7 @@ int config_v2_encode(const struct config_v2 *c, uint8_t *out, size_t cap)
 		memcpy(p + 2, s->tpm_private, s->tpm_private_len);
 		p += 2 + s->tpm_private_len;
 	}
+	encode_epochs(c, p);
 	return 0;
 }
 
@@ -263,6 +357,9 @@ int config_v2_slot_ad(const struct config_v2 *c, unsigned i, uint8_t ad[static C
 	if (i >= CONFIG_SLOTS_MAX || slot_invalid_field(&c->slots[i]))
 		return -EPROTO;
 	encode_header(c, h);
+	/* not bound: the key epoch and the key-epochs feature bit (a revoke sets them) */
+	put_be32(h + H_FEATURES, c->features & ~(uint32_t)CONFIG_V2_FEATURE_EPOCHS);
+	put_be32(h + H_KEY_EPOCH, 0);
 	memcpy(ad, h, CONFIG_V2_HEADER_AD_LEN);
 	encode_slot_ad(&c->slots[i], ad + CONFIG_V2_HEADER_AD_LEN);
 	return 0;
@@ -390,7 +487,7 @@ static int decode_header(struct cursor *cur, struct config_v2 *c)
 		return -EPROTO;
 	if (!get_u16(cur, &version) || version != CONFIG_V2_VERSION)
 		return -EPROTO;
-	if (!get_u32(cur, &c->features) || (c->features & ~(uint32_t)CONFIG_FEATURES_KNOWN))
+	if (!get_u32(cur, &c->features) || (c->features & ~V2_FEATURES_KNOWN))
 		return -EPROTO;
 	if (!get_u8(cur, &c->cipher) || (c->cipher != CONFIG_CIPHER_AES256_GCM &&
 					  c->cipher != CONFIG_CIPHER_XCHACHA20_POLY1305))
@@ -399,7 +496,8 @@ static int decode_header(struct cursor *cur, struct config_v2 *c)
 		return -EPROTO;
 	if (!get_u32(cur, &c->block_size) || c->block_size != CONFIG_BLOCK_SIZE)
 		return -EPROTO;
-	if (!get_u32(cur, &c->key_epoch) || c->key_epoch != 0)
+	if (!get_u32(cur, &c->key_epoch) || c->key_epoch > CONFIG_EPOCH_MAX ||
+	    (c->key_epoch > 0 && !has_epochs(c)))
 		return -EPROTO;
 	if (!get_bytes(cur, c->vault_id, VAULT_ID_LEN))
 		return -EPROTO;
@@ -407,6 +505,30 @@ static int decode_header(struct cursor *cur, struct config_v2 *c)
 		return -EPROTO;
 	if (!get_u16(cur, &reserved2) || reserved2 != 0)
 		return -EPROTO;
+	return 0;
+}
+
+/* The key-epoch section, after the slots; its fields are checked by config_v2_validate(). */
+static int decode_epochs(struct cursor *cur, struct config_v2 *c)
+{
+	unsigned i, j;
+
+	if (!has_epochs(c))
+		return 0;
+	for (i = 0; i < c->nslots; i++) {
+		struct config_slot *s = &c->slots[i];
+
+		if (!get_u8(cur, &s->box_flags) || !get_bytes(cur, s->box_pk, CONFIG_BOX_KEY_LEN) ||
+		    !get_bytes(cur, s->epoch_box, CONFIG_EPOCH_BOX_LEN))
+			return -EPROTO;
+	}
+	if (c->key_epoch == 0)
+		return 0;
+	if (!get_bytes(cur, c->epoch_check, CONFIG_EPOCH_CHECK_LEN))
+		return -EPROTO;
+	for (j = 1; j < c->key_epoch; j++)
+		if (!get_bytes(cur, c->epoch_table[j - 1], CONFIG_EPOCH_WRAP_LEN))
+			return -EPROTO;
 	return 0;
 }
 
@@ -422,10 +544,12 @@ int config_v2_decode(struct config_v2 *c, const uint8_t *p, size_t len)
 	for (i = 0; i < c->nslots; i++)
 		if ((r = decode_slot(&cur, &c->slots[i])) < 0)
 			goto fail;
+	if ((r = decode_epochs(&cur, c)) < 0)
+		goto fail;
 	r = -EPROTO;
 	if (cur.left != 0) /* trailing bytes */
 		goto fail;
-	if ((r = config_v2_validate(c)) < 0) /* unique labels */
+	if ((r = config_v2_validate(c)) < 0) /* unique labels, the key-epoch section */
 		goto fail;
 	return 0;
 fail:

@@ -240,7 +240,7 @@ static bool read_header(struct fsck *f, int fd)
 			       got < 0 ? (int)got : -EAGAIN);
 		return false;
 	}
-	if (header_decode(hdr, sizeof(hdr), f->file_id) < 0) {
+	if (header_decode_epoch(hdr, sizeof(hdr), f->file_id, &f->file_epoch) < 0) {
 		fsck_report(f, FSCK_HEADER_INVALID, "bad magic or unknown header version");
 		return false;
 	}
@@ -265,7 +265,12 @@ void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct s
 		fsck_report(f, FSCK_FILE_SIZE, size_reason((uint64_t)now.st_size));
 	if ((uint64_t)now.st_size < FILE_HEADER_LEN || !read_header(f, fd) || !size_ok)
 		goto out;
-	if ((r = keys_file_key(f->keys, f->file_id, f->file_key)) < 0) {
+	r = keys_file_key_epoch(f->keys, f->file_epoch, f->file_id, f->file_key);
+	if (r == -ENOKEY) {
+		fsck_report(f, FSCK_HEADER_INVALID, "key epoch not known to this unlock");
+		goto out;
+	}
+	if (r < 0) {
 		fsck_report_io(f, NULL, "cannot derive the file key", r);
 		goto out;
 	}

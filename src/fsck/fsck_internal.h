@@ -43,6 +43,7 @@ struct fsck {
 	uint8_t *file_key;       /* secmem, FILE_KEY_LEN, the key of the file being checked */
 	struct block_geom geom;
 	uint8_t file_id[FILE_ID_LEN]; /* of the file being checked */
+	uint32_t file_epoch; /* key epoch of the file being checked (its header) */
 	struct codec codec;           /* over geom, aead, file_id and file_key */
 	bool plaintext_names;
 	fsck_report_fn report;

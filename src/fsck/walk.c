@@ -13,6 +13,7 @@
 #include "keys/keys.h"
 #include "store/store.h"
 #include "vault/link_target.h"
+#include "vault/vault.h"
 #include "vault/xattr_blob.h"
 
 static bool is_dot(const char *name)
@@ -305,6 +306,8 @@ static const char *reserved_reason(const char *name)
 	if (fsck_has_prefix(name, CONFIG_FILE_NAME ".tmp.") ||
 	    fsck_has_prefix(name, NAMES_DIRIV_FILE ".tmp.") || fsck_is_atomic_temp(name))
 		return "leftover temporary file of an interrupted write";
+	if (fsck_has_prefix(name, VAULT_REKEY_TMP_PREFIX))
+		return "leftover temporary file of an interrupted rekey (the next rekey removes it)";
 	if (!strcmp(name, CONFIG_FILE_NAME))
 		return "config file outside the root directory";
 	return "unexpected reserved name";

@@ -9,6 +9,7 @@
 #include "base/secmem.h"
 #include "keys/config_any.h"
 #include "keys/config_file.h"
+#include "keys/epoch.h"
 #include "keys/keyslots.h"
 #include "store/store.h"
 
@@ -76,6 +77,37 @@ int config_any_unwrap(const struct config_any *c, const char *pw, size_t pwlen,
 	return r;
 }
 
+int config_any_unlock(const struct config_any *c, const char *pw, size_t pwlen,
+		      uint8_t master[static MASTER_KEY_LEN], int *slot,
+		      struct epoch_secrets *eps, uint8_t *box_sk)
+{
+	uint8_t *sk = secmem_alloc(CONFIG_BOX_KEY_LEN);
+	int opened = -1, r = -ENOMEM;
+
+	if (eps)
+		memset(eps, 0, sizeof(*eps));
+	if (!sk)
+		goto out;
+	if (c->version != CONFIG_V2_VERSION) {
+		r = config_any_unwrap(c, pw, pwlen, master, &opened);
+		goto out;
+	}
+	if ((r = keys_unlock_v2_box(&c->v2, pw, pwlen, master, &opened, sk)) < 0)
+		goto out;
+	if (eps && (r = epoch_secrets_open(&c->v2, (unsigned)opened, sk, eps)) < 0)
+		secure_wipe(master, MASTER_KEY_LEN);
+out:
+	if (slot)
+		*slot = r == 0 ? opened : -1;
+	if (box_sk) {
+		memset(box_sk, 0, CONFIG_BOX_KEY_LEN);
+		if (r == 0)
+			memcpy(box_sk, sk, CONFIG_BOX_KEY_LEN);
+	}
+	secmem_free(sk);
+	return r;
+}
+
 void config_any_view(const struct config_any *c, struct config *out)
 {
 	if (c->version == CONFIG_VERSION) {
@@ -84,7 +116,7 @@ void config_any_view(const struct config_any *c, struct config *out)
 	}
 	memset(out, 0, sizeof(*out));
 	out->version = c->version;
-	out->features = c->v2.features;
+	out->features = c->v2.features & (uint32_t)CONFIG_FEATURES_KNOWN;
 	out->cipher = c->v2.cipher;
 	out->block_size = c->v2.block_size;
 	memcpy(out->vault_id, c->v2.vault_id, VAULT_ID_LEN);

@@ -12,6 +12,7 @@
 #include "keys/keys.h"
 
 struct store;
+struct epoch_secrets;
 
 /* A config as loaded: version says which of v1 and v2 holds it (the other is zeroed). */
 struct config_any {
@@ -38,10 +39,17 @@ int config_v2_save(struct store *s, int rootfd, const char *name,
  */
 int config_any_unwrap(const struct config_any *c, const char *pw, size_t pwlen,
 		      uint8_t master[static MASTER_KEY_LEN], int *slot) MUST_CHECK;
+/* config_any_unwrap(), and the epoch secrets of c (keys/epoch.h) into eps (may be NULL;
+ * epoch 0 for version 1 and for a vault that never rotated) and the box secret key of the
+ * slot that opened into box_sk (may be NULL; zero for version 1). */
+int config_any_unlock(const struct config_any *c, const char *pw, size_t pwlen,
+		      uint8_t master[static MASTER_KEY_LEN], int *slot,
+		      struct epoch_secrets *eps, uint8_t *box_sk) MUST_CHECK;
 /*
  * The vault-wide fields of c as a struct config, as the vault and fsck use them
  * (features, cipher, block size, vault id; version 1 also its KDF fields). For version 2
- * the version field is 2 and the version-1 KDF, salt and wrap fields are zero.
+ * the version field is 2, the version-1 KDF, salt and wrap fields are zero, and features
+ * has only the bits the vault uses (not CONFIG_V2_FEATURE_EPOCHS, which is about the file).
  */
 void config_any_view(const struct config_any *c, struct config *out);
 

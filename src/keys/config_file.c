@@ -9,6 +9,7 @@
 #include "base/secmem.h"
 #include "keys/config_any.h"
 #include "keys/config_file.h"
+#include "keys/epoch.h"
 #include "store/store.h"
 
 /* Anything over this is not a config file; read a little more than the exact size so a
@@ -46,25 +47,37 @@ int config_file_save(struct store *s, int rootfd, const struct config *c)
 int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
 		struct vault_keys **keys)
 {
+	return keys_unlock_box(s, rootfd, pw, pwlen, c, keys, NULL);
+}
+
+int keys_unlock_box(struct store *s, int rootfd, const char *pw, size_t pwlen,
+		    struct config *c, struct vault_keys **keys, uint8_t *box_sk)
+{
 	uint8_t *master = secmem_alloc(MASTER_KEY_LEN);
+	struct epoch_secrets *eps = epoch_secrets_new();
 	struct config_any *any = NULL;
 	int r = -ENOMEM;
 
 	*keys = NULL;
-	if (!master)
-		return -ENOMEM;
+	if (!master || !eps)
+		goto out;
 	memset(c, 0, sizeof(*c));
 	any = malloc(sizeof(*any));
 	if (!any)
 		goto out;
 	if ((r = config_any_load(s, rootfd, any)) < 0)
 		goto out;
-	if ((r = config_any_unwrap(any, pw, pwlen, master, NULL)) < 0)
+	if ((r = config_any_unlock(any, pw, pwlen, master, NULL, eps, box_sk)) < 0)
 		goto out;
 	config_any_view(any, c);
 	*keys = vault_keys_new(master, c->vault_id);
 	r = *keys ? 0 : -ENOMEM;
+	if (r == 0 && (r = vault_keys_set_epochs(*keys, c->vault_id, eps)) < 0) {
+		vault_keys_free(*keys);
+		*keys = NULL;
+	}
 out:
+	epoch_secrets_free(eps);
 	if (any)
 		secure_wipe(any, sizeof(*any));
 	free(any);

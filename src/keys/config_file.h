@@ -35,10 +35,15 @@ int config_file_save(struct store *s, int rootfd, const struct config *c) MUST_C
 /*
  * Load the config (version 1 or 2, keys/config_any.h), unwrap the master key with the
  * unlock secret (a password, or a typed secret of keys/keyslots.h) and derive every
- * subkey. *c gets the vault-wide view (config_any_view: for version 2, version 2 and no
+ * subkey, with the content keys of every key epoch the slot can open (keys/epoch.h). *c gets the vault-wide view (config_any_view: for version 2, version 2 and no
  * KDF fields). On success *keys is owned by the caller (vault_keys_free()). Returns 0,
  * -EPERM for a wrong secret, or a load error; the master key never leaves secmem.
  */
+/* keys_unlock(), and box_sk (CONFIG_BOX_KEY_LEN bytes, may be NULL) gets the box secret
+ * key of the slot that opened (zero for a version-1 vault): a mount keeps it to pick up
+ * later key epochs. */
+int keys_unlock_box(struct store *s, int rootfd, const char *pw, size_t pwlen,
+		    struct config *c, struct vault_keys **keys, uint8_t *box_sk) MUST_CHECK;
 int keys_unlock(struct store *s, int rootfd, const char *pw, size_t pwlen, struct config *c,
 		struct vault_keys **keys) MUST_CHECK;
 

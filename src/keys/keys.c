@@ -14,6 +14,7 @@
 #include "crypto/siv.h"
 #include "format/config.h"
 #include "format/header.h"
+#include "keys/epoch.h"
 #include "keys/keys.h"
 
 /* format/ does not include crypto/, so the shared numbers are pinned here. */
@@ -40,6 +41,10 @@ static const char *const key_labels[KEY_LABEL_COUNT] = {
 	[KEY_LABEL_SLOT_KEYFILE] = "veilfs v2 slot keyfile",
 	[KEY_LABEL_SLOT_RECOVERY] = "veilfs v2 slot recovery",
 	[KEY_LABEL_SLOT_TPM] = "veilfs v2 slot tpm",
+	[KEY_LABEL_SLOT_BOX] = "veilfs v2 slot box",
+	[KEY_LABEL_EPOCH_CONTENT] = "veilfs v2 epoch content",
+	[KEY_LABEL_EPOCH_CHECK] = "veilfs v2 epoch check",
+	[KEY_LABEL_EPOCH_TABLE] = "veilfs v2 epoch table",
 };
 
 /* Where each vault subkey goes in struct vault_keys. */
@@ -94,17 +99,50 @@ void vault_keys_free(struct vault_keys *k)
 	secmem_free(k);
 }
 
-/* info = "veilfs v1 file" || file id; salt empty (the content key is already uniform). */
+int vault_keys_set_epochs(struct vault_keys *k, const uint8_t vault_id[static VAULT_ID_LEN],
+			  const struct epoch_secrets *s)
+{
+	uint32_t j;
+	int r;
+
+	if (s->epoch > CONFIG_EPOCH_MAX)
+		return -EINVAL;
+	/* epochs a reader may use already (<= k->epoch) are not written again */
+	for (j = vault_keys_epoch(k) + 1; j <= s->epoch; j++)
+		if ((r = epoch_content_key(s, j, vault_id, k->epoch_content[j - 1])) < 0)
+			return r;
+	if (s->epoch > vault_keys_epoch(k))
+		__atomic_store_n(&k->epoch, s->epoch, __ATOMIC_RELEASE);
+	return 0;
+}
+
+uint32_t vault_keys_epoch(const struct vault_keys *k)
+{
+	return __atomic_load_n(&k->epoch, __ATOMIC_ACQUIRE);
+}
+
 int keys_file_key(const struct vault_keys *k, const uint8_t *file_id,
 		  uint8_t out[static FILE_KEY_LEN])
 {
+	return keys_file_key_epoch(k, 0, file_id, out);
+}
+
+/* info = "veilfs v1 file" || file id; salt empty (the content key is already uniform). */
+int keys_file_key_epoch(const struct vault_keys *k, uint32_t e, const uint8_t *file_id,
+			uint8_t out[static FILE_KEY_LEN])
+{
+	const uint8_t *content = e == 0 ? k->content : NULL;
 	const char *label = key_labels[KEY_LABEL_FILE];
 	size_t llen = strlen(label);
 	uint8_t info[32 + FILE_ID_LEN];
 
 	assert(llen + FILE_ID_LEN <= sizeof(info));
+	if (e > 0 && e <= vault_keys_epoch(k) && e <= CONFIG_EPOCH_MAX)
+		content = k->epoch_content[e - 1];
+	if (!content)
+		return -ENOKEY;
 	memcpy(info, label, llen);
 	memcpy(info + llen, file_id, FILE_ID_LEN);
-	return hkdf_sha256(k->content, CONTENT_KEY_LEN, NULL, 0, info, llen + FILE_ID_LEN, out,
+	return hkdf_sha256(content, CONTENT_KEY_LEN, NULL, 0, info, llen + FILE_ID_LEN, out,
 			   FILE_KEY_LEN);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "base/compiler.h"
 #include "format/config.h"
+#include "format/config_v2.h"
 
 enum {
 	CONTENT_KEY_LEN = 32,
@@ -29,16 +30,27 @@ enum key_label {
 	KEY_LABEL_SLOT_KEYFILE,
 	KEY_LABEL_SLOT_RECOVERY,
 	KEY_LABEL_SLOT_TPM,
+	/* key epochs (keys/epoch.c) */
+	KEY_LABEL_SLOT_BOX,
+	KEY_LABEL_EPOCH_CONTENT,
+	KEY_LABEL_EPOCH_CHECK,
+	KEY_LABEL_EPOCH_TABLE,
 	KEY_LABEL_COUNT,
 };
 
+struct epoch_secrets;
+
 /* Subkeys of one vault. Allocate with vault_keys_new() (secmem); never copy. */
 struct vault_keys {
-	uint8_t content[CONTENT_KEY_LEN];
+	uint8_t content[CONTENT_KEY_LEN]; /* key epoch 0 */
 	uint8_t names[NAME_KEY_LEN];
 	uint8_t xattr_names[NAME_KEY_LEN];
 	uint8_t xattr_values[CONTENT_KEY_LEN];
 	uint8_t symlinks[CONTENT_KEY_LEN];
+	/* Key epochs (keys/epoch.h): the content keys of epochs 1 ... epoch at index e - 1;
+	 * new files are sealed under epoch. 0 for a vault that never rotated. */
+	uint32_t epoch;
+	uint8_t epoch_content[CONFIG_EPOCH_MAX][CONTENT_KEY_LEN];
 };
 
 const char *key_label_string(enum key_label label);
@@ -50,6 +62,17 @@ void vault_keys_free(struct vault_keys *k);
 /* Per-file content key: HKDF(content key, info = label || file id). */
 int keys_file_key(const struct vault_keys *k, const uint8_t *file_id,
 		  uint8_t out[static FILE_KEY_LEN]) MUST_CHECK;
+/* The same with the content key of key epoch e (0: keys_file_key). -ENOKEY when k does
+ * not have epoch e (a header naming an epoch this unlock did not get). */
+int keys_file_key_epoch(const struct vault_keys *k, uint32_t e, const uint8_t *file_id,
+			uint8_t out[static FILE_KEY_LEN]) MUST_CHECK;
+/* The epoch new files take (read with acquire order: a live pickup raises it while other
+ * threads read; the content keys up to it are in place before it is published). */
+uint32_t vault_keys_epoch(const struct vault_keys *k);
+/* Take the content keys of epochs 1 ... s->epoch into k and publish k->epoch = s->epoch
+ * (never lowered: a smaller s leaves k as it is). */
+int vault_keys_set_epochs(struct vault_keys *k, const uint8_t vault_id[static VAULT_ID_LEN],
+			  const struct epoch_secrets *s) MUST_CHECK;
 
 /*
  * Wrap master under a key derived from the password with c's KDF parameters: fills

@@ -12,6 +12,7 @@
 #include "base/secmem.h"
 #include "crypto/aead.h"
 #include "crypto/kdf.h"
+#include "keys/epoch.h"
 #include "keys/keys.h"
 #include "keys/keyslots.h"
 #include "keys/tpm.h"
@@ -93,14 +94,20 @@ int keyslot_kek(const struct config_v2 *c, unsigned i, const uint8_t *secret, si
 			   strlen(info), kek, AEAD_KEY_LEN);
 }
 
-/* One AES-256-GCM seal (enc) or open of the master key in slot i. */
+/*
+ * One AES-256-GCM seal (enc) or open of the master key in slot i. box_sk (may be NULL)
+ * gets the slot's box secret key, box_pk (may be NULL) its public key, from the same KEK.
+ */
 static int slot_op(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
-		   bool enc, const uint8_t *in, uint8_t *out)
+		   bool enc, const uint8_t *in, uint8_t *out, uint8_t *box_sk, uint8_t *box_pk)
 {
-	uint8_t ad[CONFIG_V2_AD_LEN];
+	uint8_t ad[CONFIG_V2_AD_LEN], pk[CONFIG_BOX_KEY_LEN];
 	struct aead_ctx *a = NULL;
-	uint8_t *kek = secmem_alloc(AEAD_KEY_LEN);
+	uint8_t *kek = secmem_alloc(AEAD_KEY_LEN), *sk = secmem_alloc(CONFIG_BOX_KEY_LEN);
 	int r = -ENOMEM;
+
+	if (!sk)
+		goto out;
 
 	if (!kek || !(a = aead_ctx_new(AEAD_AES256_GCM)))
 		goto out;
@@ -114,9 +121,16 @@ static int slot_op(const struct config_v2 *c, unsigned i, const uint8_t *secret,
 	else
 		r = aead_open(a, kek, c->slots[i].nonce, ad, sizeof(ad), in, CONFIG_WRAPPED_LEN,
 			      out);
+	if (r == 0 && (box_sk || box_pk) && (r = epoch_box_keypair(kek, sk, pk)) == 0) {
+		if (box_sk)
+			memcpy(box_sk, sk, CONFIG_BOX_KEY_LEN);
+		if (box_pk)
+			memcpy(box_pk, pk, CONFIG_BOX_KEY_LEN);
+	}
 out:
 	aead_ctx_free(a);
 	secmem_free(kek);
+	secmem_free(sk);
 	return r;
 }
 
@@ -124,14 +138,22 @@ int keyslot_wrap_fixed(struct config_v2 *c, unsigned i,
 		       const uint8_t master[static MASTER_KEY_LEN], const uint8_t *secret,
 		       size_t len)
 {
-	uint8_t wrapped[CONFIG_WRAPPED_LEN];
+	uint8_t wrapped[CONFIG_WRAPPED_LEN], pk[CONFIG_BOX_KEY_LEN] = { 0 };
+	bool box = c->features & CONFIG_V2_FEATURE_EPOCHS;
+	struct config_slot *s = &c->slots[i];
 	int r;
 
 	if (i >= CONFIG_SLOTS_MAX)
 		return -EINVAL;
-	if ((r = slot_op(c, i, secret, len, true, master, wrapped)) < 0)
+	if ((r = slot_op(c, i, secret, len, true, master, wrapped, NULL, box ? pk : NULL)) < 0)
 		return r;
-	memcpy(c->slots[i].wrapped, wrapped, CONFIG_WRAPPED_LEN);
+	memcpy(s->wrapped, wrapped, CONFIG_WRAPPED_LEN);
+	/* A new KEK: a new box key, and no epoch box until one is sealed to it. */
+	s->box_flags = box ? CONFIG_SLOT_HAS_BOX_KEY : 0;
+	memset(s->box_pk, 0, sizeof(s->box_pk));
+	memset(s->epoch_box, 0, sizeof(s->epoch_box));
+	if (box)
+		memcpy(s->box_pk, pk, CONFIG_BOX_KEY_LEN);
 	return 0;
 }
 
@@ -173,6 +195,12 @@ int keyslot_wrap(struct config_v2 *c, unsigned i, const uint8_t master[static MA
 int keyslot_unwrap(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
 		   uint8_t master[static MASTER_KEY_LEN])
 {
+	return keyslot_unwrap_box(c, i, secret, len, master, NULL);
+}
+
+int keyslot_unwrap_box(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
+		       uint8_t master[static MASTER_KEY_LEN], uint8_t *box_sk)
+{
 	uint8_t *key = NULL;
 	int r = -EINVAL;
 
@@ -181,18 +209,28 @@ int keyslot_unwrap(const struct config_v2 *c, unsigned i, const uint8_t *secret,
 		r = -ENOMEM;
 		if ((key = secmem_alloc(TPM_SECRET_LEN)) != NULL &&
 		    (r = tpm_unseal((const char *)secret, len, &c->slots[i], key)) == 0)
-			r = slot_op(c, i, key, TPM_SECRET_LEN, false, c->slots[i].wrapped, master);
+			r = slot_op(c, i, key, TPM_SECRET_LEN, false, c->slots[i].wrapped, master,
+				    box_sk, NULL);
 		secmem_free(key);
 	} else if (i < CONFIG_SLOTS_MAX) {
-		r = slot_op(c, i, secret, len, false, c->slots[i].wrapped, master);
+		r = slot_op(c, i, secret, len, false, c->slots[i].wrapped, master, box_sk, NULL);
 	}
-	if (r < 0)
+	if (r < 0) {
 		secure_wipe(master, MASTER_KEY_LEN);
+		if (box_sk)
+			secure_wipe(box_sk, CONFIG_BOX_KEY_LEN);
+	}
 	return r == -EBADMSG ? -EPERM : r;
 }
 
 int keys_unlock_v2(const struct config_v2 *c, const char *pw, size_t pwlen,
 		   uint8_t master[static MASTER_KEY_LEN], int *slot)
+{
+	return keys_unlock_v2_box(c, pw, pwlen, master, slot, NULL);
+}
+
+int keys_unlock_v2_box(const struct config_v2 *c, const char *pw, size_t pwlen,
+		       uint8_t master[static MASTER_KEY_LEN], int *slot, uint8_t *box_sk)
 {
 	const uint8_t *data;
 	size_t len;
@@ -208,7 +246,7 @@ int keys_unlock_v2(const struct config_v2 *c, const char *pw, size_t pwlen,
 	for (i = 0; i < c->nslots && i < CONFIG_SLOTS_MAX; i++) {
 		if (c->slots[i].type != type)
 			continue;
-		r = keyslot_unwrap(c, i, data, len, master);
+		r = keyslot_unwrap_box(c, i, data, len, master, box_sk);
 		if (r == 0) {
 			if (slot)
 				*slot = (int)i;

@@ -48,6 +48,12 @@ int keys_secret_parse(const char *pw, size_t pwlen, uint8_t *type, const uint8_t
  */
 int keyslot_wrap(struct config_v2 *c, unsigned i, const uint8_t master[static MASTER_KEY_LEN],
 		 const uint8_t *secret, size_t len) MUST_CHECK;
+/*
+ * When c has the key-epochs feature bit, keyslot_wrap() and keyslot_wrap_fixed() also set
+ * the slot's box public key (derived from its new KEK, keys/epoch.h) and clear its epoch
+ * box: the caller seals the current epoch's secret to it (epoch_seal_slot) when the vault
+ * has a key epoch > 0.
+ */
 /* keyslot_wrap() with the salt and nonce already in the slot: test vectors only. A TPM
  * slot takes its 32-byte secret itself here (no TPM), as keyslot_kek(). */
 int keyslot_wrap_fixed(struct config_v2 *c, unsigned i,
@@ -57,6 +63,10 @@ int keyslot_wrap_fixed(struct config_v2 *c, unsigned i,
  * secret). Returns 0, -EPERM when the secret does not open it, or -errno. */
 int keyslot_unwrap(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
 		   uint8_t master[static MASTER_KEY_LEN]) MUST_CHECK;
+/* keyslot_unwrap(), and box_sk (CONFIG_BOX_KEY_LEN bytes, may be NULL) gets the slot's box
+ * secret key (wiped on failure). */
+int keyslot_unwrap_box(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
+		       uint8_t master[static MASTER_KEY_LEN], uint8_t *box_sk) MUST_CHECK;
 /* The KEK of slot i under secret, for test vectors. */
 int keyslot_kek(const struct config_v2 *c, unsigned i, const uint8_t *secret, size_t len,
 		uint8_t kek[static 32]) MUST_CHECK;
@@ -68,6 +78,11 @@ int keyslot_kek(const struct config_v2 *c, unsigned i, const uint8_t *secret, si
  */
 int keys_unlock_v2(const struct config_v2 *c, const char *pw, size_t pwlen,
 		   uint8_t master[static MASTER_KEY_LEN], int *slot) MUST_CHECK;
+/* keys_unlock_v2(), and box_sk (may be NULL) gets the box secret key of the slot that
+ * opened (keys/epoch.h). */
+int keys_unlock_v2_box(const struct config_v2 *c, const char *pw, size_t pwlen,
+		       uint8_t master[static MASTER_KEY_LEN], int *slot,
+		       uint8_t *box_sk) MUST_CHECK;
 
 /* Recovery key text (RECOVERY_TEXT_LEN characters and a NUL) of 32 bytes. */
 void recovery_key_format(const uint8_t key[static RECOVERY_KEY_LEN],

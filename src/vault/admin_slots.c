@@ -13,6 +13,7 @@
 #include "crypto/kdf.h"
 #include "keys/config_any.h"
 #include "keys/config_file.h"
+#include "keys/epoch.h"
 #include "keys/keyslots.h"
 #include "names/names.h"
 #include "store/store.h"
@@ -30,6 +31,8 @@ struct slots_op {
 	struct config_any first; /* as loaded to unlock */
 	struct config_slot slot; /* the slot being made */
 	uint8_t *master;
+	struct epoch_secrets *eps; /* of the key epoch at unlock (epoch 0: none) */
+	uint8_t *box_sk;           /* box secret key of the slot auth opened */
 	int opened; /* index of the slot auth opened */
 	struct coord coord;
 	struct coord_file lockf;
@@ -47,7 +50,9 @@ static int op_new(const char *path, struct slots_op **out)
 	o->d.rootfd = -1;
 	coord_file_init(&o->lockf);
 	o->master = secmem_alloc(MASTER_KEY_LEN);
-	if (!o->master) {
+	o->eps = epoch_secrets_new();
+	o->box_sk = secmem_alloc(CONFIG_BOX_KEY_LEN);
+	if (!o->master || !o->eps || !o->box_sk) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -58,6 +63,8 @@ static int op_new(const char *path, struct slots_op **out)
 fail:
 	coord_file_release(&o->lockf);
 	secmem_free(o->master);
+	epoch_secrets_free(o->eps);
+	secmem_free(o->box_sk);
 	free(o);
 	return r;
 }
@@ -80,6 +87,8 @@ static void op_free(struct slots_op *o)
 		(void)store_close(o->d.store, o->d.rootfd);
 	store_free(o->d.store);
 	secmem_free(o->master);
+	epoch_secrets_free(o->eps);
+	secmem_free(o->box_sk);
 	secure_wipe(o, sizeof(*o));
 	free(o);
 }
@@ -102,14 +111,15 @@ static int op_lock(struct slots_op *o)
 	return 0;
 }
 
-/* Load the config and unwrap the master key with auth (before the lock). */
+/* Load the config and unwrap the master key and epoch secrets with auth (before the lock). */
 static int op_open(struct slots_op *o, const char *auth, size_t authlen)
 {
 	int r;
 
 	if ((r = config_any_load(o->d.store, o->d.rootfd, &o->first)) < 0)
 		return r;
-	return config_any_unwrap(&o->first, auth, authlen, o->master, &o->opened);
+	return config_any_unlock(&o->first, auth, authlen, o->master, &o->opened, o->eps,
+				 o->box_sk);
 }
 
 /* Under the lock: re-read, and check that it is the same version-2 vault. */
@@ -124,7 +134,9 @@ static int op_reload(struct slots_op *o)
 		return r;
 	if (o->cur.version != CONFIG_V2_VERSION)
 		return -ESTALE;
-	if (a->features != b->features || a->cipher != b->cipher ||
+	/* the key-epochs bit is set by any slot change (box keys); the epoch itself must match */
+	if ((a->features | CONFIG_V2_FEATURE_EPOCHS) != (b->features | CONFIG_V2_FEATURE_EPOCHS) ||
+	    a->cipher != b->cipher ||
 	    a->block_size != b->block_size || a->key_epoch != b->key_epoch ||
 	    memcmp(a->vault_id, b->vault_id, VAULT_ID_LEN) != 0)
 		return -ESTALE;
@@ -156,6 +168,27 @@ static int slot_fill(struct config_slot *s, const struct vault_slot_new *n)
 	return 0;
 }
 
+/*
+ * Wrap the master key into slot at of c (its fields set) under secret: with a box key
+ * (c gets the key-epochs bit), and in a vault past epoch 0 the current epoch's secret
+ * sealed to it (o->eps, from the unlock).
+ */
+static int op_wrap_slot(struct slots_op *o, struct config_v2 *c, unsigned at,
+			const uint8_t *secret, size_t len)
+{
+	int r;
+
+	c->features |= CONFIG_V2_FEATURE_EPOCHS;
+	if ((r = keyslot_wrap(c, at, o->master, secret, len)) < 0)
+		return r;
+	if (c->key_epoch != o->eps->epoch)
+		return -ESTALE;
+	if ((r = epoch_seal_slot(c, at, o->eps)) < 0)
+		return r;
+	o->slot = c->slots[at];
+	return 0;
+}
+
 /* Make o->slot: fill it from n and wrap the master key under n's secret in config c. */
 static int op_make_slot(struct slots_op *o, struct config_v2 *c, unsigned at,
 			const struct vault_slot_new *n)
@@ -164,10 +197,7 @@ static int op_make_slot(struct slots_op *o, struct config_v2 *c, unsigned at,
 
 	if ((r = slot_fill(&c->slots[at], n)) < 0)
 		return r;
-	if ((r = keyslot_wrap(c, at, o->master, n->secret, n->len)) < 0)
-		return r;
-	o->slot = c->slots[at];
-	return 0;
+	return op_wrap_slot(o, c, at, n->secret, n->len);
 }
 
 int vault_admin_load(const char *path, struct config_any *c)
@@ -270,11 +300,20 @@ int vault_slot_add(const char *path, const char *auth, size_t authlen,
 	r = -ENOSPC;
 	if (c->nslots >= CONFIG_SLOTS_MAX)
 		goto out;
+	c->features |= CONFIG_V2_FEATURE_EPOCHS;
 	c->slots[c->nslots++] = o->slot;
 	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
 	op_free(o);
 	return r;
+}
+
+/* Remove slot i of c (never the last). */
+static void slots_drop(struct config_v2 *c, unsigned i)
+{
+	memmove(&c->slots[i], &c->slots[i + 1], (c->nslots - i - 1) * sizeof(c->slots[0]));
+	c->nslots--;
+	secure_wipe(&c->slots[c->nslots], sizeof(c->slots[0]));
 }
 
 int vault_slot_remove(const char *path, const char *auth, size_t authlen, const char *label)
@@ -299,9 +338,45 @@ int vault_slot_remove(const char *path, const char *auth, size_t authlen, const 
 	r = -EBUSY;
 	if (c->nslots <= 1)
 		goto out;
-	memmove(&c->slots[i], &c->slots[i + 1], (c->nslots - (unsigned)i - 1) * sizeof(c->slots[0]));
-	c->nslots--;
-	secure_wipe(&c->slots[c->nslots], sizeof(c->slots[0]));
+	slots_drop(c, (unsigned)i);
+	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
+out:
+	op_free(o);
+	return r;
+}
+
+int vault_slot_revoke(const char *path, const char *auth, size_t authlen, const char *label,
+		      char *missing_out)
+{
+	struct slots_op *o = NULL;
+	struct config_v2 *c;
+	int r, i, missing = -1;
+
+	if (missing_out)
+		missing_out[0] = '\0';
+	if ((r = op_new(path, &o)) < 0)
+		return r;
+	if ((r = op_open(o, auth, authlen)) < 0)
+		goto out;
+	r = -EOPNOTSUPP;
+	if (o->first.version != CONFIG_V2_VERSION)
+		goto out;
+	if ((r = op_reload(o)) < 0)
+		goto out;
+	c = &o->cur.v2;
+	r = -ESRCH;
+	if ((i = config_v2_find_label(c, label)) < 0)
+		goto out;
+	r = -EBUSY;
+	if (c->nslots <= 1)
+		goto out;
+	slots_drop(c, (unsigned)i);
+	/* a fresh epoch secret, sealed to every remaining slot: the removed one never sees it */
+	r = epoch_rotate(c, o->eps, &missing);
+	if (r == -ENOKEY && missing >= 0 && missing_out)
+		strcpy(missing_out, c->slots[missing].label);
+	if (r < 0)
+		goto out;
 	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
 out:
 	op_free(o);
@@ -347,9 +422,8 @@ int vault_slot_rewrap(const char *path, const char *auth, size_t authlen, const 
 		goto out;
 	/* The slot keeps its creation time (bound by the wrap, so set before it). */
 	c->slots[i].created = created;
-	if ((r = keyslot_wrap(c, (unsigned)i, o->master, m.secret, m.len)) < 0)
+	if ((r = op_wrap_slot(o, c, (unsigned)i, m.secret, m.len)) < 0)
 		goto out;
-	o->slot = c->slots[i];
 	if ((r = op_reload(o)) < 0)
 		goto out;
 	c = &o->cur.v2;
@@ -357,6 +431,7 @@ int vault_slot_rewrap(const char *path, const char *auth, size_t authlen, const 
 	if ((i = config_v2_find_label(c, o->slot.label)) < 0 ||
 	    c->slots[i].type != CONFIG_SLOT_PASSWORD)
 		goto out;
+	c->features |= CONFIG_V2_FEATURE_EPOCHS;
 	c->slots[i] = o->slot;
 	if (label_out)
 		strcpy(label_out, o->slot.label);

@@ -17,6 +17,8 @@
  *   -ENOSPC      (add) all CONFIG_SLOTS_MAX slots are in use
  *   -EMEDIUMTYPE (passwd) the slot is not a password slot
  *   -ESTALE      veilfs.conf changed its vault-wide fields while we worked
+ *   -ENOKEY      (revoke) a remaining slot has no box key (made before key epochs)
+ *   -EOVERFLOW   (revoke) the vault is at its last key epoch (CONFIG_EPOCH_MAX)
  */
 #ifndef VEILFS_VAULT_ADMIN_SLOTS_H
 #define VEILFS_VAULT_ADMIN_SLOTS_H
@@ -51,6 +53,15 @@ int vault_slot_add(const char *path, const char *auth, size_t authlen,
 /* Unlock with auth, then remove the slot labelled label (never the last one). */
 int vault_slot_remove(const char *path, const char *auth, size_t authlen,
 		      const char *label) MUST_CHECK;
+/*
+ * Unlock with auth, remove the slot labelled label (never the last one) and start a new
+ * key epoch (keys/epoch.h): a fresh epoch secret sealed to every remaining slot, so that
+ * files written from now on are out of reach of the removed slot's holder; the older
+ * epochs stay readable to the remaining slots. On -ENOKEY, missing_out (may be NULL;
+ * CONFIG_SLOT_LABEL_MAX + 1 bytes) gets the label of a slot to re-wrap first.
+ */
+int vault_slot_revoke(const char *path, const char *auth, size_t authlen, const char *label,
+		      char *missing_out) MUST_CHECK;
 /*
  * Unlock with auth and re-wrap the password slot labelled label (NULL: the slot that auth
  * opened) under n's secret and cost (a cost field of 0 keeps the slot's own; n->type and

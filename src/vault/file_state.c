@@ -354,6 +354,7 @@ static bool header_cached(struct fileop *op)
 int fileop_header(struct fileop *op)
 {
 	uint8_t hdr[FILE_HEADER_LEN];
+	uint32_t epoch;
 	ssize_t got;
 	int r;
 
@@ -362,12 +363,24 @@ int fileop_header(struct fileop *op)
 	got = fileop_pread(op, hdr, sizeof(hdr), 0);
 	if (got < 0)
 		return (int)got;
-	r = header_decode(hdr, (size_t)got, op->file_id);
+	r = header_decode_epoch(hdr, (size_t)got, op->file_id, &epoch);
 	if (r < 0) {
 		log_error("malformed header of '%s'", fileop_what(op));
 		return r;
 	}
-	if ((r = keys_file_key(op->v->keys, op->file_id, op->key)) < 0)
+	r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key);
+	if (r == -ENOKEY) {
+		/* written under an epoch begun since this mount looked (a revoke, a rekey) */
+		vault_epoch_refresh(op->v, true);
+		r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key);
+	}
+	if (r == -ENOKEY) {
+		/* an epoch this unlock did not get (a newer one, or a tampered header) */
+		log_error("cannot read '%s': key epoch %u is not known to this mount",
+			  fileop_what(op), (unsigned)epoch);
+		return -EIO;
+	}
+	if (r < 0)
 		return r;
 	op->have_id = true;
 	header_remember(op);
@@ -379,11 +392,18 @@ static int header_write(struct fileop *op)
 	uint8_t hdr[FILE_HEADER_LEN];
 	int r;
 
+	uint32_t epoch;
+
+	/* new files: the vault's current key epoch, after a look (one stat of veilfs.conf)
+	 * for a newer one, so that a file created after a revoke is sealed under its epoch */
+	vault_epoch_refresh(op->v, true);
+	epoch = vault_keys_epoch(op->v->keys);
 	if ((r = random_bytes(op->file_id, FILE_ID_LEN)) < 0)
 		return r;
-	if ((r = keys_file_key(op->v->keys, op->file_id, op->key)) < 0)
+	header_id_set_epoch(op->file_id, epoch);
+	if ((r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key)) < 0)
 		return r;
-	header_encode(op->file_id, hdr);
+	header_encode_epoch(op->file_id, epoch, hdr);
 	if ((r = store_pwrite_full(op->v->store, op->fd, hdr, sizeof(hdr), 0)) < 0)
 		return r;
 	op->csize = FILE_HEADER_LEN;

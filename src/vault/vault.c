@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/secmem.h"
 #include "crypto/aead.h"
@@ -109,6 +110,8 @@ static void vault_free(struct vault *v)
 	nodes_release(v);
 	vault_xattr_names_release(v);
 	vault_keys_free(v->keys);
+	secmem_free(v->box_sk);
+	pthread_mutex_destroy(&v->epoch_lock);
 	pool_release(&v->pool);
 	pthread_mutex_destroy(&v->table_lock);
 	secure_wipe(&v->config, sizeof(v->config));
@@ -133,6 +136,7 @@ int vault_open_keys(struct store *s, int rootfd, const struct config *c, struct 
 	v->opts = *opts;
 	pthread_mutex_init(&v->table_lock, NULL);
 	pthread_mutex_init(&v->pool.lock, NULL);
+	pthread_mutex_init(&v->epoch_lock, NULL);
 	if ((r = vault_setup_config(v, c)) < 0 || (r = vault_setup_coord(v)) < 0)
 		goto fail;
 	if ((r = nodes_init(v)) < 0 || (r = vault_make_root(v)) < 0)
@@ -150,17 +154,29 @@ int vault_open_store(struct store *s, int rootfd, const char *password, size_t p
 		     const struct vault_options *opts, struct vault **out)
 {
 	struct vault_keys *keys = NULL;
+	uint8_t *sk = secmem_alloc(CONFIG_BOX_KEY_LEN);
 	struct config c;
 	int r;
 
 	*out = NULL;
-	if ((r = keys_unlock(s, rootfd, password, pwlen, &c, &keys)) < 0) {
+	if (!sk)
+		return -ENOMEM;
+	if ((r = keys_unlock_box(s, rootfd, password, pwlen, &c, &keys, sk)) < 0) {
 		if (r == -EPROTO)
 			log_error("cannot load '%s': malformed or unsupported", CONFIG_FILE_NAME);
+		secmem_free(sk);
 		return r;
 	}
 	r = vault_open_keys(s, rootfd, &c, keys, opts, out);
+	if (r == 0 && c.version == CONFIG_V2_VERSION) {
+		/* kept for the life of the mount, to open later key epochs */
+		(*out)->box_sk = sk;
+		(void)store_fstatat(s, rootfd, CONFIG_FILE_NAME, &(*out)->conf_st, 0);
+		(*out)->epoch_checked_ms = clock_mono_ms();
+		sk = NULL;
+	}
 	secure_wipe(&c, sizeof(c));
+	secmem_free(sk);
 	return r;
 }
 

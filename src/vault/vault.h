@@ -209,6 +209,29 @@ ssize_t vault_write(struct vault *v, struct vnode *n, const void *buf, size_t le
 		    bool append, uint64_t *written_at) MUST_CHECK;
 int vault_truncate(struct vault *v, struct vnode *n, uint64_t size) MUST_CHECK;
 int vault_fsync(struct vault *v, struct vnode *n, bool datasync) MUST_CHECK;
+
+/* --- key epochs (vault_rekey.c; docs/CLI.md "rekey") --- */
+
+/* The key epoch new files of v are sealed under (raised by a live pickup). */
+uint32_t vault_key_epoch(const struct vault *v);
+enum vault_rekey_result {
+	VAULT_REKEY_CURRENT, /* at the current epoch already, or empty: left alone */
+	VAULT_REKEY_DONE,    /* re-encrypted under the current epoch */
+	VAULT_REKEY_LINKED,  /* under an older epoch but hard-linked: left alone */
+};
+/* Lower names of a rekey's temporary files (beside the file they replace). */
+#define VAULT_REKEY_TMP_PREFIX "veilfs.rekey."
+/*
+ * Re-encrypt the regular file n (opened with vault_open_file, read-write) under the
+ * current key epoch when its header names an older one: under its whole-file locks (this
+ * client's and the cross-client ones of a shared mode), a new file with a new file id is
+ * written beside it, fsynced, given its mode, times and lower attributes, and renamed over
+ * it; a kill leaves the old file or the new one. Hard-linked files are left alone.
+ * *res says what happened. Returns 0 or -errno (the old file unchanged).
+ */
+int vault_rekey_file(struct vault *v, struct vnode *n, enum vault_rekey_result *res) MUST_CHECK;
+/* Remove the temporary files a killed rekey left in directory dir; *removed counts. */
+int vault_rekey_clean(struct vault *v, struct vnode *dir, unsigned *removed) MUST_CHECK;
 enum vault_falloc_flags {
 	VAULT_FALLOC_KEEP_SIZE = 1 << 0, /* reserve only, the size stays */
 };

@@ -171,6 +171,13 @@ struct vault {
 	 * are stored on every file that has an ACL.
 	 */
 	char *_Atomic acl_lname[2];
+	/* Key epochs picked up while mounted (vault_epoch.c); protected by epoch_lock. The
+	 * content keys in keys grow under it, keys->epoch is published last. */
+	pthread_mutex_t epoch_lock;
+	uint8_t *box_sk;          /* secmem: box secret key of the slot that unlocked, or NULL */
+	uint64_t epoch_checked_ms; /* when veilfs.conf was last looked at */
+	struct stat conf_st;      /* its attributes then (size, mtime, ctime, inode) */
+	bool epoch_warned;        /* "this slot has no newer epoch" logged once */
 };
 
 /* --- vault.c --- */
@@ -183,6 +190,17 @@ int vault_open_keys(struct store *s, int rootfd, const struct config *c, struct 
 		    const struct vault_options *opts, struct vault **out) MUST_CHECK;
 struct aead_ctx *vault_aead_get(struct vault *v);
 void vault_aead_put(struct vault *v, struct aead_ctx *c);
+
+/* --- vault_epoch.c --- */
+
+/*
+ * Pick up a newer key epoch of veilfs.conf (docs/FORMAT.md "Key epochs"): one stat of it
+ * (at most once a second unless force), and when its size, times or inode changed, reload it and open the epoch
+ * box of this mount's slot (found by its box public key) with box_sk. A mount whose slot
+ * was revoked keeps its epoch (new files go on under it; logged once). Never fails the
+ * caller: errors are logged and the old keys kept.
+ */
+void vault_epoch_refresh(struct vault *v, bool force);
 
 /* --- nodes.c --- */
 

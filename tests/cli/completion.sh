@@ -60,7 +60,7 @@ mkdir vault-a vault-b plain
 echo pw >pwfile
 touch vault-file
 
-expect "" init info passwd mount umount fsck status key upgrade ls cat get put rm mkdir help
+expect "" init info passwd mount umount fsck status key upgrade ls cat get put rm mkdir rekey help
 expect "mo" mount
 expect "--" --help --version
 expect "mount --pa" --passfile

@@ -121,7 +121,7 @@ test_every_slot_type_mounts() {
 	v2_vault v
 	[[ $(stat -c %a "$T/v.rk") == 600 ]] || die "recovery key file mode $(stat -c %a "$T/v.rk")"
 	grep -Eq '^[0-9a-f]{8}(-[0-9a-f]{8}){7}$' "$T/v.rk" || die "recovery key file: $(cat "$T/v.rk")"
-	[[ $(stat -c %s "$T/v/veilfs.conf") == $((44 + 2 * 148)) ]] || die "config size"
+	[[ $(stat -c %s "$T/v/veilfs.conf") == $((44 + 2 * (148 + 113))) ]] || die "config size"
 	expect_rc 0 "$V" key add --passfile "$T/v.pw" --label laptop --new-keyfile "$T/kf" "$T/v"
 	[[ $(stat -c %a "$T/kf") == 600 && $(stat -c %s "$T/kf") == 32 ]] || die "key file"
 	pwfile alice.pw "alice's own"
@@ -183,7 +183,8 @@ test_list_add_remove_last_refused() {
 	python3 - "$T/l.json" <<'PY' || die "unexpected JSON: $out"
 import json, sys, time
 d = json.load(open(sys.argv[1]))
-assert d["version"] == 2 and set(d) == {"version", "slots"}
+assert d["version"] == 2 and set(d) == {"version", "key_epoch", "slots"} and d["key_epoch"] == 0
+assert all(x["box_key"] is True for x in d["slots"])
 s = d["slots"]
 assert [x["label"] for x in s] == ["password", "recovery"], s
 assert s[0]["type"] == "password" and s[0]["kdf"] == "argon2id"
@@ -291,7 +292,7 @@ test_upgrade_v1_keeps_every_file() {
 	expect_rc 1 "$V" upgrade --passfile "$T/bad" "$T/v"
 	[[ $(stat -c %s "$T/v/veilfs.conf") == 140 ]] || die "a refused upgrade changed the config"
 	expect_rc 0 "$V" upgrade --passfile "$T/p" "$T/v"
-	[[ $(stat -c %s "$T/v/veilfs.conf") == 192 && $(stat -c %a "$T/v/veilfs.conf") == 400 ]] ||
+	[[ $(stat -c %s "$T/v/veilfs.conf") == 305 && $(stat -c %a "$T/v/veilfs.conf") == 400 ]] ||
 		die "upgraded config size/mode"
 	[[ ! -e $T/v/veilfs.conf.v1 ]] || die "veilfs.conf.v1 left behind"
 	find "$T/v" -type f ! -name veilfs.conf -print0 | sort -z | xargs -0 sha256sum >"$T/lower.after"

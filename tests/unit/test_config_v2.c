@@ -64,7 +64,7 @@ TEST(config_v2_round_trip_1_to_16_slots)
 		EXPECT(config_peek_version(b, config_v2_size(&c)) == 2);
 	}
 	EXPECT_EQ(CONFIG_V2_SIZE_MIN, 192);
-	EXPECT_EQ(CONFIG_V2_SIZE_MAX, 10668);
+	EXPECT_EQ(CONFIG_V2_SIZE_MAX, 16272);
 	sample(&c, 16);
 	EXPECT(config_v2_encode(&c, b, 2411) == -ENOSPC);
 	c.nslots = 17;
@@ -136,6 +136,31 @@ TEST(config_v2_each_field_rejected)
 			bad_fields[i].what);
 		EXPECTF(test_all_zero((const uint8_t *)&d, sizeof(d)), "row %zu zeroed", i + 1);
 	}
+}
+
+/* Give c the key-epoch section at epoch e: every slot a box key (and an epoch box for e > 0),
+ * a check value and e - 1 table entries, each a pattern. */
+static void with_epochs(struct config_v2 *c, uint32_t e)
+{
+	unsigned i, j;
+
+	c->features |= CONFIG_V2_FEATURE_EPOCHS;
+	c->key_epoch = e;
+	for (i = 0; i < c->nslots; i++) {
+		struct config_slot *s = &c->slots[i];
+
+		s->box_flags = CONFIG_SLOT_HAS_BOX_KEY | (e ? CONFIG_SLOT_HAS_EPOCH : 0);
+		for (j = 0; j < CONFIG_BOX_KEY_LEN; j++)
+			s->box_pk[j] = (uint8_t)(0x40 + i + j);
+		for (j = 0; j < CONFIG_EPOCH_BOX_LEN; j++)
+			s->epoch_box[j] = e ? (uint8_t)(0x90 + i + j) : 0;
+	}
+	memset(c->epoch_check, 0, sizeof(c->epoch_check));
+	memset(c->epoch_table, 0, sizeof(c->epoch_table));
+	if (e)
+		memset(c->epoch_check, 0xcc, sizeof(c->epoch_check));
+	for (j = 1; j < e; j++)
+		memset(c->epoch_table[j - 1], (int)j, CONFIG_EPOCH_WRAP_LEN);
 }
 
 /* Make slot i a TPM slot with blobs of pub and priv bytes (a pattern of i). */
@@ -213,10 +238,11 @@ TEST(config_v2_tpm_slot_blobs)
 	make_tpm(&c, 1, 50, 120);
 	c.slots[1].kdf = CONFIG_SLOT_KDF_ARGON2ID;
 	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
-	/* the largest config: 16 TPM slots with blobs of the largest size */
+	/* the largest config: 16 TPM slots with blobs of the largest size, the last epoch */
 	sample(&c, CONFIG_SLOTS_MAX);
 	for (i = 0; i < CONFIG_SLOTS_MAX; i++)
 		make_tpm(&c, (unsigned)i, CONFIG_TPM_BLOB_MAX, CONFIG_TPM_BLOB_MAX);
+	with_epochs(&c, CONFIG_EPOCH_MAX);
 	EXPECT_EQ(config_v2_size(&c), CONFIG_V2_SIZE_MAX);
 	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
 	EXPECT(config_v2_decode(&d, b, CONFIG_V2_SIZE_MAX) == 0);
@@ -281,4 +307,103 @@ TEST(config_v2_labels)
 	for (i = 0; i < ARRAY_SIZE(labels); i++)
 		EXPECTF(config_slot_label_is_valid(labels[i].label) == labels[i].ok, "row %zu",
 			i + 1);
+}
+
+TEST(config_v2_epoch_section_round_trip)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX + 1], b2[CONFIG_V2_SIZE_MAX];
+	struct config_v2 c, d;
+	size_t n, len, base = CONFIG_V2_HEADER_SIZE + 3 * CONFIG_SLOT_SIZE;
+	uint32_t e;
+
+	for (e = 0; e <= 3; e++) {
+		sample(&c, 3);
+		with_epochs(&c, e);
+		n = config_v2_size(&c);
+		EXPECTF(n == base + 3 * CONFIG_SLOT_BOX_SIZE + (e ? 16 + (e - 1) * 60 : 0), "e %u", e);
+		EXPECTF(config_v2_encode(&c, b, sizeof(b)) == 0, "e %u", e);
+		EXPECT(get_be32(b + 20) == e && (get_be32(b + 10) & CONFIG_V2_FEATURE_EPOCHS));
+		EXPECT(b[base] == c.slots[0].box_flags);
+		EXPECT_MEM(b + base + 1, c.slots[0].box_pk, 32);
+		EXPECTF(config_v2_decode(&d, b, n) == 0, "e %u", e);
+		EXPECTF(config_v2_encode(&d, b2, sizeof(b2)) == 0 && memcmp(b, b2, n) == 0, "e %u", e);
+		for (len = base; len < n; len++)
+			EXPECTF(config_v2_decode(&d, b, len) == -EPROTO, "e %u length %zu", e, len);
+		b[n] = 0;
+		EXPECTF(config_v2_decode(&d, b, n + 1) == -EPROTO, "e %u trailing", e);
+	}
+	/* the slot AD reads the key epoch and the feature bit as zero */
+	sample(&c, 3);
+	EXPECT(config_v2_slot_ad(&c, 1, b) == 0);
+	with_epochs(&c, 2);
+	EXPECT(config_v2_slot_ad(&c, 1, b2) == 0 && memcmp(b, b2, CONFIG_V2_AD_LEN) == 0);
+}
+
+/* One corruption per row of a 3-slot config at key epoch 2 (section at 44 + 3 * 148). */
+enum { EP = 44 + 3 * 148 };
+static const struct {
+	unsigned off;
+	unsigned width; /* 1 or 4 */
+	uint32_t value;
+	const char *what;
+} bad_epochs[] = {
+	/* 1 */ { 10, 4, CONFIG_FEATURE_PLAINTEXT_NAMES, "epoch > 0 without the feature bit" },
+	/* 2 */ { 20, 4, CONFIG_EPOCH_MAX + 1, "key epoch past the largest" },
+	/* 3 */ { 20, 4, 0, "key epoch 0 with epoch boxes (and a check and table)" },
+	/* 4 */ { EP, 1, 0, "slot 0 flags 0 at epoch 2 (box key present)" },
+	/* 5 */ { EP, 1, CONFIG_SLOT_HAS_BOX_KEY, "slot 0 has no epoch box at epoch 2" },
+	/* 6 */ { EP, 1, 7, "slot 0 unknown flag bit" },
+	/* 7 */ { EP, 1, CONFIG_SLOT_HAS_EPOCH, "slot 0 epoch box without a box key" },
+	/* 8 */ { EP + 1, 4, 0, "slot 0 box key partly zero is fine; see row 9" },
+	/* 9 */ { EP + 113 + 33, 4, 0, "slot 1 epoch box partly zero is fine; see row 10" },
+};
+
+TEST(config_v2_epoch_fields_rejected)
+{
+	uint8_t b[CONFIG_V2_SIZE_MAX], t[CONFIG_V2_SIZE_MAX];
+	struct config_v2 c, d;
+	size_t i, n;
+	bool want_bad;
+
+	sample(&c, 3);
+	with_epochs(&c, 2);
+	n = config_v2_size(&c);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	for (i = 0; i < ARRAY_SIZE(bad_epochs); i++) {
+		memcpy(t, b, n);
+		if (bad_epochs[i].width == 1)
+			t[bad_epochs[i].off] = (uint8_t)bad_epochs[i].value;
+		else
+			put_be32(t + bad_epochs[i].off, bad_epochs[i].value);
+		want_bad = i < 7;
+		EXPECTF((config_v2_decode(&d, t, n) == -EPROTO) == want_bad, "row %zu (%s)", i + 1,
+			bad_epochs[i].what);
+	}
+	/* whole fields zero: a box key, an epoch box, the check, a table entry */
+	memcpy(t, b, n);
+	memset(t + EP + 1, 0, CONFIG_BOX_KEY_LEN);
+	EXPECT(config_v2_decode(&d, t, n) == -EPROTO);
+	memcpy(t, b, n);
+	memset(t + EP + 113 + 33, 0, CONFIG_EPOCH_BOX_LEN);
+	EXPECT(config_v2_decode(&d, t, n) == -EPROTO);
+	memcpy(t, b, n);
+	memset(t + EP + 3 * 113, 0, CONFIG_EPOCH_CHECK_LEN);
+	EXPECT(config_v2_decode(&d, t, n) == -EPROTO);
+	memcpy(t, b, n);
+	memset(t + EP + 3 * 113 + 16, 0, CONFIG_EPOCH_WRAP_LEN);
+	EXPECT(config_v2_decode(&d, t, n) == -EPROTO);
+	/* epoch 0 with the section: box keys only; an epoch box there is refused */
+	sample(&c, 2);
+	with_epochs(&c, 0);
+	c.slots[1].box_flags = 0;
+	memset(c.slots[1].box_pk, 0, CONFIG_BOX_KEY_LEN);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == 0);
+	c.slots[0].box_flags |= CONFIG_SLOT_HAS_EPOCH;
+	memset(c.slots[0].epoch_box, 1, CONFIG_EPOCH_BOX_LEN);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
+	/* box fields without the feature bit are not silently dropped */
+	sample(&c, 2);
+	c.slots[0].box_flags = CONFIG_SLOT_HAS_BOX_KEY;
+	memset(c.slots[0].box_pk, 1, CONFIG_BOX_KEY_LEN);
+	EXPECT(config_v2_encode(&c, b, sizeof(b)) == -EPROTO);
 }

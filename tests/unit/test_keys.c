@@ -42,6 +42,10 @@ static const char *const want_labels[] = {
 	/* 7 */ "veilfs v2 slot keyfile",
 	/* 8 */ "veilfs v2 slot recovery",
 	/* 9 */ "veilfs v2 slot tpm",
+	/* 10 */ "veilfs v2 slot box",
+	/* 11 */ "veilfs v2 epoch content",
+	/* 12 */ "veilfs v2 epoch check",
+	/* 13 */ "veilfs v2 epoch table",
 };
 
 TEST(keys_labels_match_format)

@@ -236,7 +236,7 @@ TEST(slots_upgrade_v1_keeps_keys)
 	snprintf(path, sizeof(path), "%s/" CONFIG_V1_BACKUP_FILE, d);
 	EXPECT(stat(path, &st) < 0 && errno == ENOENT);
 	snprintf(path, sizeof(path), "%s/veilfs.conf", d);
-	EXPECT(stat(path, &st) == 0 && st.st_size == 192 && (st.st_mode & 0777) == 0400);
+	EXPECT(stat(path, &st) == 0 && st.st_size == 192 + 113 && (st.st_mode & 0777) == 0400);
 	EXPECT(subkeys(d, PW, strlen(PW), k) == 0 && memcmp(k, k0, 96) == 0);
 	EXPECT(vault_admin_upgrade(d, PW, strlen(PW), "owner") == -EALREADY);
 	EXPECT(vault_slot_add(d, PW, strlen(PW), &n) == 0);

@@ -14,6 +14,8 @@
 #include "format/config.h"
 #include "format/config_v2.h"
 #include "format/header.h"
+#include "crypto/box.h"
+#include "keys/epoch.h"
 #include "keys/keys.h"
 #include "keys/keyslots.h"
 #include "names/names.h"
@@ -489,4 +491,65 @@ TEST(vectors_symlinks_and_xattrs)
 	buf_release(&lname);
 	buf_release(&dec);
 	vfile_free(&f);
+}
+
+TEST(vectors_key_epochs)
+{
+	struct epoch_secrets *s = epoch_secrets_new();
+	uint8_t master[32], vid[16], kek[32], sk[32], pk[32], v[32], check[16], opened[32];
+	uint8_t entry[CONFIG_EPOCH_WRAP_LEN], box[CONFIG_EPOCH_BOX_LEN], id[16], h[20], fk[32];
+	uint8_t pt[100], ad[BLOCK_AD_LEN], stored[12 + 100 + 16];
+	struct vault_keys *k = NULL;
+	struct aead_ctx *a = aead_ctx_new(AEAD_AES256_GCM);
+	uint32_t e, he;
+	struct vfile f;
+
+	if (!EXPECT(s && a) || !vfile_load(&f, "epochs.txt"))
+		goto out_free;
+	if (!EXPECT(f.nrec == 5))
+		goto out;
+	get_hex(&f.rec[0], "master_key", master, sizeof(master));
+	get_hex(&f.rec[0], "vault_id", vid, sizeof(vid));
+	get_hex(&f.rec[0], "slot_kek", kek, sizeof(kek));
+	EXPECT(epoch_box_keypair(kek, sk, pk) == 0);
+	expect_hex(&f.rec[0], "box_sk", sk, sizeof(sk));
+	expect_hex(&f.rec[0], "box_pk", pk, sizeof(pk));
+	s->epoch = 2;
+	for (e = 1; e <= 2; e++) {
+		const struct vrec *r = &f.rec[e];
+
+		EXPECT(get_u64(r, "epoch_str") == e);
+		get_hex(r, "epoch_secret", s->secret[e], 32);
+	}
+	for (e = 1; e <= 2; e++) {
+		EXPECT(epoch_content_key(s, e, vid, v) == 0);
+		expect_hex(&f.rec[e], "content_key", v, sizeof(v));
+		EXPECT(epoch_check_value(s->secret[e], e, vid, check) == 0);
+		expect_hex(&f.rec[e], "check", check, sizeof(check));
+	}
+	get_hex(&f.rec[3], "table_entry_2_1", entry, sizeof(entry));
+	EXPECT(epoch_wrap_entry(s->secret[2], 2, 1, s->secret[1], vid, entry) == 0);
+	expect_hex(&f.rec[3], "table_entry_2_1", entry, sizeof(entry));
+	/* the sealed box is randomized: it must open to E_2 with the box secret key */
+	get_hex(&f.rec[3], "epoch_box_2", box, sizeof(box));
+	EXPECT(box_open(pk, sk, box, sizeof(box), opened) == 0 &&
+	       memcmp(opened, s->secret[2], 32) == 0);
+	get_hex(&f.rec[4], "file_id", id, sizeof(id));
+	header_encode_epoch(id, 2, h);
+	expect_hex(&f.rec[4], "header", h, sizeof(h));
+	EXPECT(header_decode_epoch(h, sizeof(h), id, &he) == 0 && he == 2);
+	k = vault_keys_new(master, vid);
+	EXPECT(k && vault_keys_set_epochs(k, vid, s) == 0 && keys_file_key_epoch(k, 2, id, fk) == 0);
+	expect_hex(&f.rec[4], "file_key", fk, sizeof(fk));
+	get_hex(&f.rec[4], "plaintext", pt, sizeof(pt));
+	get_hex(&f.rec[4], "stored", stored, sizeof(stored));
+	block_ad(ad, id, 0, true);
+	EXPECT(aead_seal(a, fk, stored, ad, sizeof(ad), pt, sizeof(pt), stored + 12) == 0);
+	expect_hex(&f.rec[4], "stored", stored, sizeof(stored));
+out:
+	vfile_free(&f);
+out_free:
+	vault_keys_free(k);
+	aead_ctx_free(a);
+	epoch_secrets_free(s);
 }

@@ -131,5 +131,34 @@ for r in recs[1:]:
     v = AESGCM(keys["xattr_values_key"]).encrypt(r["nonce"], r["xattr_value_str"].encode(), lower.encode())
     check("xattr value", r["nonce"] + v, r["lower_xattr_value"])
 
+# Key epochs (FORMAT.md "Key epochs"). The sealed box is libsodium's crypto_box_seal, not in
+# pyca/cryptography: only the X25519 public key of the box secret key is checked here.
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+
+recs = load("epochs.txt")
+ep = recs[0]
+sk = hkdf(ep["slot_kek"], b"", b"veilfs v2 slot box", 32)
+check("epoch box sk", sk, ep["box_sk"])
+pk = X25519PrivateKey.from_private_bytes(sk).public_key().public_bytes(
+    serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+check("epoch box pk", pk, ep["box_pk"])
+secret = {}
+for r in recs[1:3]:
+    e = int(r["epoch_str"])
+    secret[e] = r["epoch_secret"]
+    check(f"epoch {e} content key", hkdf(secret[e], ep["vault_id"], b"veilfs v2 epoch content", 32), r["content_key"])
+    check(f"epoch {e} check", hkdf(secret[e], ep["vault_id"], b"veilfs v2 epoch check" + struct.pack(">I", e), 16), r["check"])
+tk = hkdf(secret[2], ep["vault_id"], b"veilfs v2 epoch table" + struct.pack(">I", 2), 32)
+entry = recs[3]["table_entry_2_1"]
+tad = ep["vault_id"] + struct.pack(">II", 2, 1)
+check("epoch table entry", entry[:12] + AESGCM(tk).encrypt(entry[:12], secret[1], tad), entry)
+f = recs[4]
+check("header v2", b"VF" + struct.pack(">H", 2) + f["file_id"], f["header"])
+ck2 = hkdf(secret[2], ep["vault_id"], b"veilfs v2 epoch content", 32)
+check("epoch 2 file key", hkdf(ck2, b"", b"veilfs v1 file" + f["file_id"], 32), f["file_key"])
+bad = f["file_id"] + struct.pack(">QB", 0, 1)
+check("epoch 2 block", f["stored"][:12] + AESGCM(f["file_key"]).encrypt(f["stored"][:12], f["plaintext"], bad), f["stored"])
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed or not passed else 0)

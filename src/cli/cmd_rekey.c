@@ -1,0 +1,175 @@
+/*
+ * veilfs rekey: re-encrypt every file of a vault still sealed under an older key epoch
+ * (after `key revoke`), without a mount and beside live shared mounts (cli/offline.h;
+ * docs/CLI.md "rekey"). The tree is walked depth first from one listing snapshot per
+ * directory; each file is rewritten by vault_rekey_file() (new file beside it, renamed
+ * over), so a kill leaves every file old or new and a rerun goes on where it stopped
+ * (files at the current epoch are skipped; temporary files a killed run left are removed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/offline.h"
+
+enum { REKEY_DEPTH_MAX = 512, REKEY_PROGRESS_EVERY = 100 };
+
+static const char rekey_help[] =
+	"usage: " CLI_PROG " rekey [OPTIONS] [--progress] CIPHERDIR\n"
+	"\n"
+	"Re-encrypt every file of the vault in CIPHERDIR that is still sealed under an older\n"
+	"key epoch (files written before a '" CLI_PROG " key revoke') under the current one,\n"
+	"so that a revoked member who can still read the share cannot read them with the keys\n"
+	"they kept. Each file is written anew beside itself and renamed over the old one: a\n"
+	"kill at any point leaves every file old or new, and a rerun goes on. Safe beside live\n"
+	"shared mounts of CIPHERDIR: it takes their cross-client locks. Hard-linked files are\n"
+	"left alone and listed. Names, symlink targets and attributes are not re-encrypted.\n"
+	"\n"
+	"options:\n"
+	"  --progress       print a line on stderr every 100 files\n" OFFLINE_OPTIONS_HELP
+	"\n" OFFLINE_EXIT_HELP;
+
+enum { OPT_PROGRESS = OFFLINE_OPT_NEXT };
+
+static const struct option rekey_options[] = {
+	OFFLINE_LONGOPTS,
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct rekey_run {
+	struct offline *o;
+	bool progress;
+	unsigned long seen, done, linked, failed;
+	unsigned cleaned;
+};
+
+static void note_progress(struct rekey_run *k)
+{
+	if (k->progress && k->seen % REKEY_PROGRESS_EVERY == 0)
+		fprintf(stderr, CLI_PROG ": rekey: %lu files looked at, %lu re-encrypted\n", k->seen,
+			k->done);
+}
+
+/* One regular file at path (for messages). */
+static void rekey_one(struct rekey_run *k, struct vnode *n, const char *path)
+{
+	enum vault_rekey_result res = VAULT_REKEY_CURRENT;
+	int r;
+
+	k->seen++;
+	if ((r = vault_open_file(k->o->v, n, O_RDWR)) == 0) {
+		r = vault_rekey_file(k->o->v, n, &res);
+		if (vault_release_file(k->o->v, n) < 0 && r == 0)
+			r = -EIO;
+	}
+	if (r < 0) {
+		k->failed++;
+		(void)offline_error(k->o, "cannot re-encrypt", path, r);
+	} else if (res == VAULT_REKEY_DONE) {
+		k->done++;
+	} else if (res == VAULT_REKEY_LINKED) {
+		k->linked++;
+		fprintf(stderr, CLI_PROG ": rekey: '%s' is hard-linked: left under its old key epoch\n",
+			path);
+	}
+	note_progress(k);
+}
+
+static int rekey_dir(struct rekey_run *k, struct vnode *d, const char *path, unsigned depth)
+{
+	struct vdir *list = NULL;
+	struct vnode *child;
+	struct stat st;
+	const char *name;
+	unsigned char type;
+	uint64_t ino;
+	char *sub;
+	size_t i;
+	int r;
+
+	if (depth > REKEY_DEPTH_MAX)
+		return -ELOOP;
+	if ((r = vault_rekey_clean(k->o->v, d, &k->cleaned)) < 0 ||
+	    (r = vault_opendir(k->o->v, d, &list)) < 0)
+		return r;
+	for (i = 0; vault_dir_entry(list, i, &name, &ino, &type); i++) {
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if ((r = vault_lookup(k->o->v, d, name, &child, &st)) < 0) {
+			if (r == -ENOENT) /* removed by another client meanwhile */
+				continue;
+			break;
+		}
+		if (!(sub = malloc(strlen(path) + strlen(name) + 2))) {
+			vnode_unref(k->o->v, child);
+			r = -ENOMEM;
+			break;
+		}
+		sprintf(sub, "%s/%s", path, name);
+		r = 0;
+		if (vnode_type(child) == S_IFDIR)
+			r = rekey_dir(k, child, sub, depth + 1);
+		else if (vnode_type(child) == S_IFREG)
+			rekey_one(k, child, sub);
+		free(sub);
+		vnode_unref(k->o->v, child);
+		if (r < 0)
+			break;
+	}
+	vault_closedir(list);
+	return r;
+}
+
+static int rekey_run(struct rekey_run *k)
+{
+	struct vnode *root = vault_root(k->o->v);
+	int r = rekey_dir(k, root, "", 0);
+
+	vnode_unref(k->o->v, root);
+	if (r < 0)
+		return offline_error(k->o, "cannot re-encrypt", "/", r);
+	printf("rekey of '%s': %lu files re-encrypted under key epoch %u, %lu looked at", k->o->cipherdir,
+	       k->done, (unsigned)vault_key_epoch(k->o->v), k->seen);
+	if (k->linked)
+		printf(", %lu hard-linked left under an older epoch", k->linked);
+	if (k->cleaned)
+		printf(", %u temporary files of an interrupted run removed", k->cleaned);
+	printf("\n");
+	return k->failed || k->linked ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cmd_rekey_main(int argc, char **argv)
+{
+	struct rekey_run k;
+	struct offline_args a;
+	struct offline o;
+	int c, r;
+
+	memset(&k, 0, sizeof(k));
+	offline_args_init(&a);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", rekey_options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(rekey_help, stdout);
+			return CLI_EXIT_OK;
+		}
+		if (c == OPT_PROGRESS) {
+			k.progress = true;
+			continue;
+		}
+		if ((r = offline_option("rekey", &a, c, optarg)) != 0)
+			return r < 0 ? cli_option_error("rekey", c, optopt, argv, optind) : r;
+	}
+	if ((r = offline_operands("rekey", argc, optind, 1, 1, "CIPHERDIR")) != 0)
+		return r;
+	if ((r = offline_open(&o, "rekey", argv[optind], &a, true)) == 0) {
+		k.o = &o;
+		r = rekey_run(&k);
+	}
+	offline_close(&o);
+	return r;
+}

@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# tests/cli/revoke.sh: revocation by key rotation through the real binary and real FUSE
+# mounts (docs/CLI.md "key revoke", docs/FORMAT.md "Key epochs"): `key revoke` with live
+# shared mounts (the remaining members' mounts pick up the new epoch without a remount and
+# seal new files under it, header checked with od; both read old and new files; the
+# revoked secret no longer unlocks and its live mount cannot read the new files); the
+# refusals (last slot, unknown label); `kill -9` during a revoke leaves a valid config,
+# the old one or the new one; `veilfs rekey` converts every file (header counts checked),
+# is resumable after `kill -9` at several points (every file reads as its plaintext copy
+# after each kill and at the end), runs beside a live shared mount that writes, and leaves
+# hard-linked files alone and names them. Prints "ok"/"not ok" per test and "N passed, N failed";
+# each test has its own temp directory and time limit, and unmounts what it mounted.
+#
+#   tests/cli/revoke.sh [NAME-SUBSTRING]
+# Environment: VEILFS (binary, default build/veilfs), VEILFS_CLI_TEST_TIMEOUT (default 180).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+V=${VEILFS:-$repo/build/veilfs}
+[[ $V == /* ]] || V=$repo/$V
+KDF=(--kdf-memory 8 --kdf-time 1)
+
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+
+MOUNTS=()
+unmount_all() {
+	local m
+	for m in "${MOUNTS[@]}"; do
+		is_mounted "$m" && { "$V" umount "$m" >/dev/null 2>&1 || fusermount3 -uz "$m" 2>/dev/null || true; }
+	done
+	return 0
+}
+t_on_exit unmount_all
+
+labels() { "$V" key list --json "$1" | python3 -c 'import json,sys; print(" ".join(s["label"] for s in json.load(sys.stdin)["slots"]))'; }
+key_epoch() { "$V" key list --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_epoch"])'; }
+# header FILE: the first 8 bytes of a lower file in hex ("5646 0002 00000001": version 2, epoch 1)
+header() { od -An -tx1 -N8 "$1" | tr -d ' \n'; }
+
+# team NAME: a plaintext-names vault $T/NAME (lower names are the plain ones, so that the
+# test finds a file's lower header) with password slots owner, carol and bob.
+team() {
+	pwfile owner.pw "owner of $1"
+	pwfile carol.pw "carol of $1"
+	pwfile bob.pw "bob of $1"
+	expect_rc 0 "$V" init --passfile "$T/owner.pw" "${KDF[@]}" --no-recovery-key --plaintext-names "$T/$1"
+	expect_rc 0 "$V" key add --passfile "$T/owner.pw" --label carol --new-passfile "$T/carol.pw" "${KDF[@]}" "$T/$1"
+	expect_rc 0 "$V" key add --passfile "$T/owner.pw" --label bob --new-passfile "$T/bob.pw" "${KDF[@]}" "$T/$1"
+	[[ $(labels "$T/$1") == "password carol bob" ]] || die "labels: $(labels "$T/$1")"
+}
+
+# smount PWFILE DIR MNT: a shared (lock-coordinated) mount.
+smount() {
+	mkdir -p "$3"
+	MOUNTS+=("$3")
+	expect_rc 0 "$V" mount --passfile "$1" --shared=locks "$2" "$3"
+}
+
+test_revoke_with_live_shared_mounts() {
+	team v
+	smount "$T/owner.pw" "$T/v" "$T/m1"
+	smount "$T/carol.pw" "$T/v" "$T/m2"
+	smount "$T/bob.pw" "$T/v" "$T/m3"
+	echo "written before" >"$T/m1/old"
+	[[ $(header "$T/v/old") == 56460001* ]] || die "old header $(header "$T/v/old")"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	contains "$out" "key epoch 1"
+	[[ $(key_epoch "$T/v") == 1 && $(labels "$T/v") == "password carol" ]] || die "after revoke: $(labels "$T/v")"
+	# the remaining members' live mounts seal new files under epoch 1, no remount
+	echo "written by owner after" >"$T/m1/new1"
+	echo "written by carol after" >"$T/m2/new2"
+	[[ $(header "$T/v/new1") == 5646000200000001 ]] || die "new1 header $(header "$T/v/new1")"
+	[[ $(header "$T/v/new2") == 5646000200000001 ]] || die "new2 header $(header "$T/v/new2")"
+	# both read old and new files
+	for m in m1 m2; do
+		[[ $(cat "$T/$m/old") == "written before" ]] || die "$m: old"
+		[[ $(cat "$T/$m/new1") == "written by owner after" ]] || die "$m: new1"
+		[[ $(cat "$T/$m/new2") == "written by carol after" ]] || die "$m: new2"
+	done
+	# the revoked member's live mount still reads the old file, not the new ones
+	[[ $(cat "$T/m3/old") == "written before" ]] || die "m3: old"
+	if cat "$T/m3/new1" >/dev/null 2>&1; then die "the revoked mount read a file of the new epoch"; fi
+	# the revoked secret no longer unlocks
+	expect_rc 1 "$V" ls --passfile "$T/bob.pw" "$T/v"
+	mkdir -p "$T/m4"
+	expect_rc 1 "$V" mount --passfile "$T/bob.pw" "$T/v" "$T/m4"
+	for m in m1 m2 m3; do expect_rc 0 "$V" umount "$T/$m"; done
+	# a fresh mount of a remaining member reads everything
+	smount "$T/carol.pw" "$T/v" "$T/m1"
+	[[ $(cat "$T/m1/old") == "written before" && $(cat "$T/m1/new2") == "written by carol after" ]] || die "remount"
+	expect_rc 0 "$V" umount "$T/m1"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+test_revoke_refusals() {
+	team v
+	expect_rc 2 "$V" key revoke --passfile "$T/owner.pw" --label nobody "$T/v"
+	contains "$err" "no slot labelled 'nobody'"
+	pwfile bad.pw "wrong"
+	expect_rc 1 "$V" key revoke --passfile "$T/bad.pw" --label bob "$T/v"
+	[[ $(key_epoch "$T/v") == 0 ]] || die "a refused revoke changed the epoch"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	expect_rc 0 "$V" key revoke --passfile "$T/carol.pw" --label password "$T/v"
+	[[ $(key_epoch "$T/v") == 2 && $(labels "$T/v") == carol ]] || die "epoch $(key_epoch "$T/v")"
+	expect_rc 2 "$V" key revoke --passfile "$T/carol.pw" --label carol "$T/v"
+	contains "$err" "the last slot"
+	expect_rc 0 "$V" key revoke --help
+	contains "$out" "revoke"
+}
+
+conf_lock_name() {
+	python3 -c '
+h = 0xcbf29ce484222325
+for c in b"veilfs.conf":
+    h = ((h ^ c) * 0x100000001b3) & (2**64 - 1)
+print("veilfs.lock.%016x" % h)'
+}
+
+test_kill9_during_revoke_leaves_a_valid_config() {
+	local k krc before lock holder pid hits=0
+	team v
+	echo "kept" >"$T/f0"
+	expect_rc 0 "$V" put --passfile "$T/owner.pw" "$T/v" "$T/f0" /f0
+	# (1) killed while it waits for the config lock (a live holder): nothing changed
+	before=$(sha "$T/v/veilfs.conf")
+	lock=$T/v/$(conf_lock_name)
+	( while :; do printf 'veilfs-lock v1 client=test pid=%s time=%s seq=%s\n' $$ "$(date +%s)" "$RANDOM" >"$lock.new"; mv -f "$lock.new" "$lock"; sleep 1; done ) &
+	holder=$!
+	while [[ ! -e $lock ]]; do sleep 0.1; done
+	"$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v" >/dev/null 2>&1 &
+	pid=$!
+	# it has unlocked (Argon2 done) and waits once the lock file exists for more than a moment
+	sleep 1
+	kill -9 "$pid"
+	set +e
+	wait "$pid"
+	krc=$?
+	set -e
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	rm -f "$lock" "$lock.new"
+	[[ $krc == 137 ]] || die "revoke was not killed (exit $krc)"
+	[[ $(sha "$T/v/veilfs.conf") == "$before" ]] || die "a killed revoke changed veilfs.conf"
+	# (2) killed at a few points of its run (a bounded loop): each leaves the old config or
+	# the new one, and the vault opens with the remaining slots
+	local delays=(0 0.02 0.04 0.06 0.08 0.10 0.12 0.14)
+	for k in 0 1 2 3 4 5 6 7; do
+		before=$(labels "$T/v")
+		"$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v" >/dev/null 2>&1 &
+		pid=$!
+		# the kill point: 0 ... 140 ms into a run of about 100 ms (whatever it hits, the
+		# checks below hold)
+		sleep "${delays[$k]}"
+		kill -9 "$pid" 2>/dev/null || true
+		set +e
+		wait "$pid"
+		krc=$?
+		set -e
+		"$V" key list "$T/v" >/dev/null || die "round $k: veilfs.conf does not load"
+		case $(labels "$T/v") in
+		"password carol bob") [[ $krc == 137 ]] || die "round $k: exit $krc but bob is still there" ;;
+		"password carol")
+			hits=$((hits + 1))
+			expect_rc 1 "$V" ls --passfile "$T/bob.pw" "$T/v"
+			expect_rc 0 "$V" key add --passfile "$T/owner.pw" --label bob --new-passfile "$T/bob.pw" "${KDF[@]}" "$T/v" ;;
+		*) die "round $k: labels $(labels "$T/v")" ;;
+		esac
+		expect_rc 0 "$V" cat --passfile "$T/carol.pw" "$T/v" /f0
+		[[ $out == kept ]] || die "round $k: f0 reads '$out'"
+		echo "round $k: exit $krc, epoch $(key_epoch "$T/v")" >&2
+	done
+	echo "$hits of 8 revokes landed before the kill" >&2
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+
+# lower_headers DIR: counts of lower regular files by header, "v1=N v2e<E>=M ..." (the
+# reserved veilfs.* names and empty files left out)
+lower_headers() {
+	python3 - "$1" <<'PY'
+import os, struct, sys, collections
+c = collections.Counter()
+for d, dirs, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.startswith("veilfs."):
+            continue
+        p = os.path.join(d, f)
+        if os.path.islink(p) or os.path.getsize(p) == 0:
+            continue
+        h = open(p, "rb").read(8)
+        v = struct.unpack(">H", h[2:4])[0]
+        c["v1" if v == 1 else "v2e%d" % struct.unpack(">I", h[4:8])[0]] += 1
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))
+PY
+}
+
+# fill_vault DIR N: N files of different sizes (0, 1 byte, blocks, a hole) in two
+# directories, their plaintext kept in $T/plain for comparison.
+fill_vault() {
+	local i size
+	mkdir -p "$T/plain/sub"
+	for ((i = 0; i < $2; i++)); do
+		size=$(((i * 7919) % 20000))
+		head -c "$size" /dev/urandom >"$T/plain/f$i"
+		((i % 3)) || cp "$T/plain/f$i" "$T/plain/sub/g$i"
+	done
+	truncate -s 50000 "$T/plain/sparse"
+	printf 'tail' >>"$T/plain/sparse"
+	smount "$T/owner.pw" "$1" "$T/fill"
+	cp -r "$T/plain/." "$T/fill/"
+	expect_rc 0 "$V" umount "$T/fill"
+}
+
+# same_as_plain DIR: every file of $T/plain reads back byte for byte (offline get)
+same_as_plain() {
+	local f
+	smount "$T/carol.pw" "$1" "$T/check"
+	(cd "$T/plain" && find . -type f) | while read -r f; do
+		cmp -s "$T/plain/$f" "$T/check/$f" || die "'$f' differs after rekey"
+	done
+	expect_rc 0 "$V" umount "$T/check"
+}
+
+test_rekey_converts_every_file_and_resumes_after_kill9() {
+	local k pid krc delays=(0.1 0.25 0.35 0.45) before
+	team v
+	fill_vault "$T/v" 40
+	before=$(lower_headers "$T/v")
+	[[ $before == v1=* && $before != *v2e* ]] || die "before: $before"
+	nfiles=${before#v1=}
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	# killed at a few points: every file stays readable (old or new, never mixed)
+	for k in 0 1 2 3; do
+		"$V" rekey --passfile "$T/owner.pw" "$T/v" >/dev/null 2>&1 &
+		pid=$!
+		sleep "${delays[$k]}"
+		kill -9 "$pid" 2>/dev/null || true
+		set +e
+		wait "$pid"
+		krc=$?
+		set -e
+		echo "kill $k: exit $krc, $(lower_headers "$T/v")" >&2
+		same_as_plain "$T/v"
+	done
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --progress "$T/v"
+	[[ $(lower_headers "$T/v") == "v2e1=$nfiles" ]] || die "after rekey: $(lower_headers "$T/v") (want v2e1=$nfiles)"
+	same_as_plain "$T/v"
+	[[ -z $(find "$T/v" -name 'veilfs.rekey.*') ]] || die "temporary files left: $(find "$T/v" -name 'veilfs.rekey.*')"
+	# a rerun has nothing to do
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "0 files re-encrypted under key epoch 1,"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+	# a temporary file a killed run left (planted here) is removed by the next run
+	: >"$T/v/sub/veilfs.rekey.0123456789abcdef" 2>/dev/null || : >"$T/v/veilfs.rekey.0123456789abcdef"
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "1 temporary files of an interrupted run removed"
+}
+
+test_rekey_beside_a_live_shared_mount_that_writes() {
+	local writer i n
+	team v
+	fill_vault "$T/v" 30
+	smount "$T/carol.pw" "$T/v" "$T/m1"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	# the live mount appends to a file and creates new ones while rekey runs
+	( for ((i = 0; i < 300; i++)); do
+		echo "line $i" >>"$T/m1/journal" || exit 1
+		((i % 10)) || echo "new $i" >"$T/m1/new$i" || exit 1
+	done ) &
+	writer=$!
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
+	wait "$writer" || die "the live writer failed"
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
+	n=$(wc -l <"$T/m1/journal")
+	[[ $n == 300 && $(tail -n 1 "$T/m1/journal") == "line 299" ]] || die "journal has $n lines"
+	for ((i = 0; i < 300; i += 10)); do
+		[[ $(cat "$T/m1/new$i") == "new $i" ]] || die "new$i"
+	done
+	expect_rc 0 "$V" umount "$T/m1"
+	[[ $(lower_headers "$T/v") != *v1=* ]] || die "files left under epoch 0: $(lower_headers "$T/v")"
+	same_as_plain "$T/v"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+test_rekey_leaves_hard_links_and_names_them() {
+	team v
+	smount "$T/owner.pw" "$T/v" "$T/m1"
+	echo "linked" >"$T/m1/a"
+	ln "$T/m1/a" "$T/m1/b"
+	echo "single" >"$T/m1/c"
+	expect_rc 0 "$V" umount "$T/m1"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	expect_rc 4 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "1 files re-encrypted"
+	contains "$out" "2 hard-linked left under an older epoch"
+	contains "$err" "'/a' is hard-linked"
+	contains "$err" "'/b' is hard-linked"
+	[[ $(lower_headers "$T/v") == "v1=2 v2e1=1" ]] || die "headers: $(lower_headers "$T/v")"
+	[[ $(stat -c %h "$T/v/a") == 2 ]] || die "the link was split"
+	expect_rc 0 "$V" cat --passfile "$T/carol.pw" "$T/v" /b
+	[[ $out == linked ]] || die "b reads '$out'"
+}
+
+# ------------------------------------------------------------------------------ runner
+t_case_main "$@"
+
+[[ -x $V ]] || { echo "revoke.sh: no binary at $V (run make)" >&2; echo "0 passed, 1 failed"; exit 1; }
+t_run_cases revoke "${VEILFS_CLI_TEST_TIMEOUT:-180}" "${1:-}"
