@@ -140,7 +140,7 @@ WIN_LIBS   := -static -L$(WIN_SYSROOT)/lib -lgcrypt -lgpg-error -lws2_32 -lpthre
 WIN_START  := $(WIN_BUILD)/platform/win32/startup.o $(WIN_BUILD)/platform/win32/posix.o
 # The core: every module below fuse/, with the Windows files instead of the Linux ones.
 WIN_LINUX_ONLY := src/base/secmem.c src/crypto/aead.c src/crypto/siv.c src/crypto/kdf.c \
-              src/crypto/argon2.c src/crypto/rand.c src/keys/tpm.c src/store/store_posix.c \
+              src/crypto/argon2.c src/crypto/rand.c src/crypto/box.c src/keys/tpm.c src/store/store_posix.c \
               src/store/store_smb.c
 WIN_CORE   := $(filter-out $(WIN_LINUX_ONLY),$(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))) \
               $(wildcard src/crypto/gcrypt/*.c)

@@ -79,6 +79,9 @@ enum { DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG =
 #ifndef EMEDIUMTYPE
 #define EMEDIUMTYPE 124
 #endif
+#ifndef ENOKEY
+#define ENOKEY 126
+#endif
 
 /* ---- for the front end (cli/): local files, the process, signals ---- */
 

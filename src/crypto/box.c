@@ -29,6 +29,11 @@ static int box_ready(void)
 	return 0;
 }
 
+bool box_seal_supported(void)
+{
+	return true;
+}
+
 int box_public_key(const uint8_t sk[static BOX_KEY_LEN], uint8_t pk[static BOX_KEY_LEN])
 {
 	if (box_ready() < 0 || crypto_scalarmult_base(pk, sk) != 0)

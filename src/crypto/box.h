@@ -7,6 +7,7 @@
 #ifndef VEILFS_CRYPTO_BOX_H
 #define VEILFS_CRYPTO_BOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "base/compiler.h"
@@ -16,14 +17,18 @@ enum {
 	BOX_SEAL_OVERHEAD = 48, /* ephemeral public key and Poly1305 tag */
 };
 
+/* False in a build whose back end cannot seal or open (libgcrypt: box_seal and box_open
+ * return -EOPNOTSUPP there); box_public_key works in every build. */
+bool box_seal_supported(void);
 /* pk = X25519(sk, base point). sk is any 32 bytes (clamped by X25519). 0 or -EIO. */
 int box_public_key(const uint8_t sk[static BOX_KEY_LEN], uint8_t pk[static BOX_KEY_LEN]) MUST_CHECK;
-/* Seal len bytes to pk into out (len + BOX_SEAL_OVERHEAD bytes). 0 or -EIO. */
+/* Seal len bytes to pk into out (len + BOX_SEAL_OVERHEAD bytes). 0, -EIO or -EOPNOTSUPP. */
 int box_seal(const uint8_t pk[static BOX_KEY_LEN], const uint8_t *in, size_t len,
 	     uint8_t *out) MUST_CHECK;
 /*
  * Open len bytes (>= BOX_SEAL_OVERHEAD) sealed to pk with its sk into out
- * (len - BOX_SEAL_OVERHEAD bytes). 0, or -EBADMSG when it does not open (out wiped).
+ * (len - BOX_SEAL_OVERHEAD bytes). 0, -EBADMSG when it does not open (out wiped), or
+ * -EOPNOTSUPP (see box_seal_supported).
  */
 int box_open(const uint8_t pk[static BOX_KEY_LEN], const uint8_t sk[static BOX_KEY_LEN],
 	     const uint8_t *in, size_t len, uint8_t *out) MUST_CHECK;

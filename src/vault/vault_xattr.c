@@ -63,8 +63,12 @@ static int acl_slot(const char *name)
 /* Keep a copy of the ACL name just encrypted into out (best effort: else it is made again). */
 static void acl_name_keep(struct vault *v, int slot, const struct buf *out)
 {
-	char *copy = strndup((const char *)out->data, out->len), *none = NULL;
+	char *copy = malloc(out->len + 1), *none = NULL;
 
+	if (copy) { /* strndup is not in C17 (nor in the Windows runtime) */
+		memcpy(copy, out->data, out->len);
+		copy[out->len] = '\0';
+	}
 	if (copy && !atomic_compare_exchange_strong(&v->acl_lname[slot], &none, copy))
 		free(copy); /* another thread was first */
 }

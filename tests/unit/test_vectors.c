@@ -532,8 +532,11 @@ TEST(vectors_key_epochs)
 	expect_hex(&f.rec[3], "table_entry_2_1", entry, sizeof(entry));
 	/* the sealed box is randomized: it must open to E_2 with the box secret key */
 	get_hex(&f.rec[3], "epoch_box_2", box, sizeof(box));
-	EXPECT(box_open(pk, sk, box, sizeof(box), opened) == 0 &&
-	       memcmp(opened, s->secret[2], 32) == 0);
+	if (box_seal_supported())
+		EXPECT(box_open(pk, sk, box, sizeof(box), opened) == 0 &&
+		       memcmp(opened, s->secret[2], 32) == 0);
+	else /* the libgcrypt back end (Windows) says so */
+		EXPECT(box_open(pk, sk, box, sizeof(box), opened) == -EOPNOTSUPP);
 	get_hex(&f.rec[4], "file_id", id, sizeof(id));
 	header_encode_epoch(id, 2, h);
 	expect_hex(&f.rec[4], "header", h, sizeof(h));
