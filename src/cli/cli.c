@@ -135,6 +135,12 @@ int cli_vault_error(const char *what, const char *dir, int err)
 	case EOVERFLOW:
 		kdf_limit_error(what, dir);
 		return CLI_EXIT_NOT_VAULT;
+	case EOPNOTSUPP:
+		if (keys_epochs_supported())
+			break;
+		cli_error("%s '%s': its content key was rotated ('veilfs key revoke': key epoch 1 "
+			  "or later), which this build cannot open (docs/WINDOWS.md)", what, dir);
+		return CLI_EXIT_NOT_VAULT;
 	case ENOENT:
 	case ENOTDIR:
 		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
@@ -143,9 +149,10 @@ int cli_vault_error(const char *what, const char *dir, int err)
 			cli_error("%s '%s': %s", what, dir, strerror(-err));
 		return CLI_EXIT_NOT_VAULT;
 	default:
-		cli_error("%s '%s': %s", what, dir, strerror(err < 0 ? -err : EIO));
-		return CLI_EXIT_ERROR;
+		break;
 	}
+	cli_error("%s '%s': %s", what, dir, strerror(err < 0 ? -err : EIO));
+	return CLI_EXIT_ERROR;
 }
 
 int cli_option_error(const char *cmd, int c, int optopt_value, char **argv, int optind_value)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include "crypto/aead.h"
+#include "crypto/box.h"
 #include "crypto/kdf.h"
 #include "keys/params.h"
 
@@ -26,6 +27,11 @@ int keys_cipher_parse(const char *name, uint8_t *cipher)
 bool keys_cipher_supported(unsigned cipher)
 {
 	return aead_alg_is_valid(cipher) && aead_alg_is_supported((enum aead_alg)cipher);
+}
+
+bool keys_epochs_supported(void)
+{
+	return box_seal_supported();
 }
 
 const char *keys_kdf_name(unsigned kdf)

@@ -27,6 +27,9 @@ const char *keys_cipher_name(unsigned cipher);
 int keys_cipher_parse(const char *name, uint8_t *cipher) MUST_CHECK;
 /* True when this build implements cipher (the Windows build has no XChaCha20-Poly1305). */
 bool keys_cipher_supported(unsigned cipher);
+/* True when this build opens vaults of key epoch 1 and later (sealed boxes; the Windows
+ * build's libgcrypt back end has none, so its unlock of such a vault is -EOPNOTSUPP). */
+bool keys_epochs_supported(void);
 /* "argon2id" for a config's kdf byte; "unknown" otherwise. */
 const char *keys_kdf_name(unsigned kdf);
 /* Fill p with n bytes from the system CSPRNG. Returns 0 or -EIO. */

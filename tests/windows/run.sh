@@ -12,7 +12,9 @@
 #     (build/veilfs cat, get, fsck, and a FUSE mount of it); files of 1000003 bytes, of
 #     exactly one block (4096) and empty;
 #   - veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3, "not supported by this
-#     build") and `mount` ("not available in this build", exit 2);
+#     build"), a vault whose content key was rotated on Linux (`key revoke`: key epoch 1;
+#     libgcrypt has no sealed boxes, exit 3) and `mount` ("not available in this build",
+#     exit 2);
 #   - no run of veilfs.exe warns under wine's heap checks.
 # A missing tool, a failed cross build, a wine that does not start or an .exe that dies
 # before its count are failures, never skips. Prints "ok N - ..." and "N passed, N failed".
@@ -200,6 +202,22 @@ if ((rc == 3)) && grep -q "cipher xchacha20-poly1305 is not supported by this bu
 	ok "veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3)"
 else
 	notok "veilfs.exe refuses an XChaCha20-Poly1305 vault (exit 3)" "exit $rc: $(cat "$T_WORK/err")"
+fi
+# a vault whose content key was rotated on Linux (key revoke: key epoch 1) is refused
+echo pw2 >"$T_WORK/pw2"
+chmod 600 "$T_WORK/pw2"
+new_vault "$T_WORK/ep" --no-recovery-key
+rc=0
+{ timeout 120 "$VEILFS" key add --passfile "$T_PASSFILE" --label second \
+	--new-passfile "$T_WORK/pw2" "$T_WORK/ep" &&
+	timeout 120 "$VEILFS" key revoke --passfile "$T_PASSFILE" --label second "$T_WORK/ep"
+} >"$T_WORK/out" 2>"$T_WORK/err" || rc=$?
+expect_ok "build/veilfs key add and key revoke (key epoch 1)"
+win ls "$WT\\ep" /
+if ((rc == 3)) && grep -q "content key was rotated.*which this build cannot open" "$T_WORK/err"; then
+	ok "veilfs.exe refuses a vault of key epoch 1 (exit 3)"
+else
+	notok "veilfs.exe refuses a vault of key epoch 1 (exit 3)" "exit $rc: $(cat "$T_WORK/err")"
 fi
 rc=0
 run_wine build-win/veilfs.exe mount "$WT\\wx" "$WT\\m2" >/dev/null 2>"$T_WORK/err" || rc=$?
