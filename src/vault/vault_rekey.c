@@ -139,6 +139,27 @@ out:
 	return r;
 }
 
+/*
+ * After the rename: the old file is gone from its name, but a live mount may still hold it
+ * open, and a write through that handle would go to the replaced file and be lost without
+ * a word. It is cut to 1 byte, a size no cipher file has (docs/FORMAT.md "Content
+ * blocks"), so that handle's next read or write, which in a shared mode reads the lower
+ * size under the file's locks, fails with EIO (logged) instead. Only when the name now
+ * holds another file and the old one has no other link; best effort: the new file is in
+ * place whatever happens here.
+ */
+static void retire_old(struct fileop *op, struct vnode *parent, const char *lname)
+{
+	struct stat old, now;
+	struct store *s = op->v->store;
+
+	if (store_fstat(s, op->fd, &old) < 0 || old.st_nlink > 1 ||
+	    store_fstatat(s, parent->fd, lname, &now, STORE_AT_NOFOLLOW) < 0 ||
+	    (now.st_dev == old.st_dev && now.st_ino == old.st_ino))
+		return;
+	(void)store_ftruncate(s, op->fd, 1);
+}
+
 /* Replace the locked file of op (at parent/lname) by its re-encryption. */
 static int rekey_locked(struct fileop *op, struct vnode *parent, const char *lname)
 {
@@ -166,6 +187,7 @@ static int rekey_locked(struct fileop *op, struct vnode *parent, const char *lna
 		(void)store_unlinkat(v->store, parent->fd, tmp, 0); /* the old file is whole */
 		return r;
 	}
+	retire_old(op, parent, lname);
 	return store_fsync(v->store, parent->fd, false);
 }
 

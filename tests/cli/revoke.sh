@@ -7,7 +7,8 @@
 # refusals (last slot, unknown label); `kill -9` during a revoke leaves a valid config,
 # the old one or the new one; `veilfs rekey` converts every file (header counts checked),
 # is resumable after `kill -9` at several points (every file reads as its plaintext copy
-# after each kill and at the end), runs beside a live shared mount that writes, and leaves
+# after each kill and at the end), runs beside a live shared mount that writes, makes a
+# handle held open across it fail (EIO) instead of losing its write, and leaves
 # hard-linked files alone and names them. Prints "ok"/"not ok" per test and "N passed, N failed";
 # each test has its own temp directory and time limit, and unmounts what it mounted.
 #
@@ -172,6 +173,20 @@ test_kill9_during_revoke_leaves_a_valid_config() {
 		echo "round $k: exit $krc, epoch $(key_epoch "$T/v")" >&2
 	done
 	echo "$hits of 8 revokes landed before the kill" >&2
+	# a kill between writing veilfs.conf's temporary copy and its rename leaves that copy:
+	# fsck names it (and nothing else), --repair removes it
+	set +e
+	"$V" fsck --passfile "$T/owner.pw" "$T/v" >"$T/fsck.out" 2>&1
+	krc=$?
+	set -e
+	if ((krc != 0)); then
+		[[ $krc == 5 ]] || die "fsck exit $krc: $(cat "$T/fsck.out")"
+		[[ $(grep -c 'problem\|leftover' "$T/fsck.out") -ge 1 ]] || die "fsck: $(cat "$T/fsck.out")"
+		if grep -v "veilfs.conf.tmp.*leftover temporary file" "$T/fsck.out" | grep -q "^[a-z-]*: '"; then
+			die "fsck found more than leftover temporary files: $(cat "$T/fsck.out")"
+		fi
+		expect_rc 0 "$V" fsck --repair --passfile "$T/owner.pw" "$T/v"
+	fi
 	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
 }
 
@@ -281,6 +296,47 @@ test_rekey_beside_a_live_shared_mount_that_writes() {
 	expect_rc 0 "$V" umount "$T/m1"
 	[[ $(lower_headers "$T/v") != *v1=* ]] || die "files left under epoch 0: $(lower_headers "$T/v")"
 	same_as_plain "$T/v"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+# A handle a live shared mount holds open across rekey points at the replaced file: its
+# write must fail (EIO), never land in the replaced file and vanish without a word.
+test_rekey_a_handle_held_open_across_it_fails_never_loses_silently() {
+	local holder res i
+	team v
+	smount "$T/carol.pw" "$T/v" "$T/m1"
+	echo "old" >"$T/m1/held"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	python3 - "$T/m1/held" "$T/go" >"$T/held.out" 2>&1 <<'PY' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+open(sys.argv[2] + ".ready", "w").close()
+for _ in range(600):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+try:
+    os.write(fd, b"late\n")
+    os.fsync(fd)
+    os.close(fd)
+    print("written")
+except OSError as e:
+    print("error", e.errno)
+PY
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [[ -e $T/go.ready ]] && break; sleep 0.1; done
+	[[ -e $T/go.ready ]] || die "the holder did not open the file"
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
+	: >"$T/go"
+	wait "$holder" || die "the holder failed: $(cat "$T/held.out")"
+	res=$(cat "$T/held.out")
+	case $res in
+	"error 5") ;; # EIO: the loss is loud
+	written) [[ $(cat "$T/m1/held") == $'old\nlate' ]] || die "the write was lost silently: '$(cat "$T/m1/held")'" ;;
+	*) die "holder: $res" ;;
+	esac
+	[[ $(cat "$T/m1/held") == old* ]] || die "held reads '$(cat "$T/m1/held")'"
+	expect_rc 0 "$V" umount "$T/m1"
 	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
 }
 
