@@ -316,31 +316,40 @@ static void slots_drop(struct config_v2 *c, unsigned i)
 	secure_wipe(&c->slots[c->nslots], sizeof(c->slots[0]));
 }
 
-int vault_slot_remove(const char *path, const char *auth, size_t authlen, const char *label)
+/*
+ * What remove and revoke share: open o with auth, reload the version-2 config under the
+ * lock and drop the slot labelled label from it (-ESRCH: none; -EBUSY: the last one;
+ * -EOPNOTSUPP: a version-1 vault). The caller saves o->cur.v2.
+ */
+static int drop_labelled(struct slots_op *o, const char *auth, size_t authlen, const char *label)
 {
-	struct slots_op *o = NULL;
 	struct config_v2 *c;
 	int r, i;
 
+	if ((r = op_open(o, auth, authlen)) < 0)
+		return r;
+	if (o->first.version != CONFIG_V2_VERSION)
+		return -EOPNOTSUPP;
+	if ((r = op_reload(o)) < 0)
+		return r;
+	c = &o->cur.v2;
+	if ((i = config_v2_find_label(c, label)) < 0)
+		return -ESRCH;
+	if (c->nslots <= 1)
+		return -EBUSY;
+	slots_drop(c, (unsigned)i);
+	return 0;
+}
+
+int vault_slot_remove(const char *path, const char *auth, size_t authlen, const char *label)
+{
+	struct slots_op *o = NULL;
+	int r;
+
 	if ((r = op_new(path, &o)) < 0)
 		return r;
-	if ((r = op_open(o, auth, authlen)) < 0)
-		goto out;
-	r = -EOPNOTSUPP;
-	if (o->first.version != CONFIG_V2_VERSION)
-		goto out;
-	if ((r = op_reload(o)) < 0)
-		goto out;
-	c = &o->cur.v2;
-	r = -ESRCH;
-	if ((i = config_v2_find_label(c, label)) < 0)
-		goto out;
-	r = -EBUSY;
-	if (c->nslots <= 1)
-		goto out;
-	slots_drop(c, (unsigned)i);
-	r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, c);
-out:
+	if ((r = drop_labelled(o, auth, authlen, label)) == 0)
+		r = config_v2_save(o->d.store, o->d.rootfd, CONFIG_FILE_NAME, &o->cur.v2);
 	op_free(o);
 	return r;
 }
@@ -350,27 +359,15 @@ int vault_slot_revoke(const char *path, const char *auth, size_t authlen, const 
 {
 	struct slots_op *o = NULL;
 	struct config_v2 *c;
-	int r, i, missing = -1;
+	int r, missing = -1;
 
 	if (missing_out)
 		missing_out[0] = '\0';
 	if ((r = op_new(path, &o)) < 0)
 		return r;
-	if ((r = op_open(o, auth, authlen)) < 0)
-		goto out;
-	r = -EOPNOTSUPP;
-	if (o->first.version != CONFIG_V2_VERSION)
-		goto out;
-	if ((r = op_reload(o)) < 0)
+	if ((r = drop_labelled(o, auth, authlen, label)) < 0)
 		goto out;
 	c = &o->cur.v2;
-	r = -ESRCH;
-	if ((i = config_v2_find_label(c, label)) < 0)
-		goto out;
-	r = -EBUSY;
-	if (c->nslots <= 1)
-		goto out;
-	slots_drop(c, (unsigned)i);
 	/* a fresh epoch secret, sealed to every remaining slot: the removed one never sees it */
 	r = epoch_rotate(c, o->eps, &missing);
 	if (r == -ENOKEY && missing >= 0 && missing_out)
