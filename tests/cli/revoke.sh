@@ -7,7 +7,7 @@
 # refusals (last slot, unknown label); `kill -9` during a revoke leaves a valid config,
 # the old one or the new one; `veilfs rekey` converts every file (header counts checked),
 # is resumable after `kill -9` at several points (every file reads as its plaintext copy
-# after each kill and at the end), runs beside a live shared mount that writes, makes a
+# after each kill and at the end), runs beside two live shared mounts that write, makes a
 # handle held open across it fail (EIO) instead of losing its write, and leaves
 # hard-linked files alone and names them. Prints "ok"/"not ok" per test and "N passed, N failed";
 # each test has its own temp directory and time limit, and unmounts what it mounted.
@@ -273,26 +273,38 @@ test_rekey_converts_every_file_and_resumes_after_kill9() {
 	contains "$out" "1 temporary files of an interrupted run removed"
 }
 
-test_rekey_beside_a_live_shared_mount_that_writes() {
-	local writer i n
+test_rekey_beside_two_live_shared_mounts_that_write() {
+	local writer other i n
 	team v
 	fill_vault "$T/v" 30
 	smount "$T/carol.pw" "$T/v" "$T/m1"
+	smount "$T/owner.pw" "$T/v" "$T/m2"
 	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
-	# the live mount appends to a file and creates new ones while rekey runs
+	# two live mounts: one appends to a file and creates new ones, the other rewrites the
+	# files rekey converts, while rekey runs
 	( for ((i = 0; i < 300; i++)); do
 		echo "line $i" >>"$T/m1/journal" || exit 1
 		((i % 10)) || echo "new $i" >"$T/m1/new$i" || exit 1
 	done ) &
 	writer=$!
+	( for ((i = 0; i < 30; i++)); do
+		echo "other $i" >>"$T/m2/other" || exit 1
+		cat "$T/m2/f$((i % 30))" >/dev/null || exit 1
+	done ) &
+	other=$!
 	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
 	wait "$writer" || die "the live writer failed"
+	wait "$other" || die "the second live mount failed"
 	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
 	n=$(wc -l <"$T/m1/journal")
 	[[ $n == 300 && $(tail -n 1 "$T/m1/journal") == "line 299" ]] || die "journal has $n lines"
 	for ((i = 0; i < 300; i += 10)); do
-		[[ $(cat "$T/m1/new$i") == "new $i" ]] || die "new$i"
+		[[ $(cat "$T/m2/new$i") == "new $i" ]] || die "new$i (read through the second mount)"
 	done
+	n=$(wc -l <"$T/m1/other")
+	[[ $n == 30 ]] || die "other has $n lines (read through the first mount)"
+	expect_rc 0 "$V" umount "$T/m2"
+	rm -f "$T/m1/other"
 	expect_rc 0 "$V" umount "$T/m1"
 	[[ $(lower_headers "$T/v") != *v1=* ]] || die "files left under epoch 0: $(lower_headers "$T/v")"
 	same_as_plain "$T/v"
