@@ -44,6 +44,8 @@ static const struct option rekey_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct offline_cmd rekey_cmd = { "rekey", ":hv", rekey_options, rekey_help };
+
 struct rekey_run {
 	struct offline *o;
 	bool progress;
@@ -157,19 +159,13 @@ int cmd_rekey_main(int argc, char **argv)
 
 	memset(&k, 0, sizeof(k));
 	offline_args_init(&a);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv", rekey_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(rekey_help, stdout);
-			return CLI_EXIT_OK;
-		}
-		if (c == OPT_PROGRESS) {
-			k.progress = true;
-			continue;
-		}
-		if ((r = offline_option("rekey", &a, c, optarg)) != 0)
-			return r < 0 ? cli_option_error("rekey", c, optopt, argv, optind) : r;
+	while ((c = offline_next_option(&rekey_cmd, &a, argc, argv, &r)) > 0) {
+		if (c != OPT_PROGRESS)
+			return cli_option_error("rekey", '?', optopt, argv, optind);
+		k.progress = true;
 	}
+	if (c < 0)
+		return r;
 	if ((r = offline_operands("rekey", argc, optind, 1, 1, "CIPHERDIR")) != 0)
 		return r;
 	if ((r = offline_open(&o, "rekey", argv[optind], &a, true)) == 0) {
