@@ -1,24 +1,17 @@
 /*
  * The mark a rekey puts on a file before it renames the file's re-encryption over it
- * (rekey_mark.c, vault_rekey.c; docs/FORMAT.md "Interrupted rekey"). Callers hold the
+ * (rekey_mark.c, vault_rekey.c; its layout: format/rekey_mark.h). Callers hold the
  * file's whole-file locks (this client's range lock and the cross-client block locks).
  */
 #ifndef VEILFS_VAULT_REKEY_MARK_H
 #define VEILFS_VAULT_REKEY_MARK_H
 
-#include <stdint.h>
-#include <time.h>
 #include "base/compiler.h"
+#include "format/rekey_mark.h"
 
 struct fileop;
 struct stat;
 struct vnode;
-
-/* What a mark records: the lower size before it, and the atime and mtime then. */
-struct rekey_mark {
-	uint64_t size;
-	struct timespec times[2];
-};
 
 /*
  * Append the mark to op's file (op->csize its valid lower size, st its stat) and fsync it.
