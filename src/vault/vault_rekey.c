@@ -285,14 +285,37 @@ static int size_or_unmark(struct fileop *op, struct vnode *parent, const char *l
 	return 0;
 }
 
+/*
+ * Is op's file still the one at parent/lname? Another rekey may have replaced it between
+ * the lookup and the locks: the old inode (marked, unlinked, perhaps held open by a live
+ * mount) is then left as it is, and the name's new file is current already.
+ */
+static int at_its_name(struct fileop *op, struct vnode *parent, const char *lname, bool *same)
+{
+	struct stat fd_st, name_st;
+	struct store *s = op->v->store;
+	int r;
+
+	if ((r = store_fstat(s, op->fd, &fd_st)) < 0)
+		return r;
+	r = store_fstatat(s, parent->fd, lname, &name_st, STORE_AT_NOFOLLOW);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*same = r == 0 && name_st.st_dev == fd_st.st_dev && name_st.st_ino == fd_st.st_ino;
+	return 0;
+}
+
 /* Under the locks: decide, then re-encrypt. */
 static int rekey_op(struct fileop *op, struct vnode *parent, const char *lname,
 		    enum vault_rekey_result *res)
 {
 	uint32_t e;
 	struct stat st;
+	bool same;
 	int r;
 
+	if ((r = at_its_name(op, parent, lname, &same)) < 0 || !same)
+		return r;
 	if ((r = size_or_unmark(op, parent, lname, res)) < 0)
 		return r;
 	if (op->csize == 0)
