@@ -39,6 +39,8 @@ static const struct option ls_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct offline_cmd ls_cmd = { "ls", ":hvl", ls_options, ls_help };
+
 struct entry {
 	char *name; /* owned */
 	struct stat st;
@@ -237,20 +239,14 @@ int cmd_ls_main(int argc, char **argv)
 	int c, r;
 
 	offline_args_init(&a);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hvl", ls_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(ls_help, stdout);
-			return CLI_EXIT_OK;
-		}
-		if (c == 'l' || c == OPT_JSON) {
-			longfmt |= c == 'l';
-			json |= c == OPT_JSON;
-			continue;
-		}
-		if ((r = offline_option("ls", &a, c, optarg)) != 0)
-			return r < 0 ? cli_option_error("ls", c, optopt, argv, optind) : r;
+	while ((c = offline_next_option(&ls_cmd, &a, argc, argv, &r)) > 0) {
+		if (c != 'l' && c != OPT_JSON)
+			return cli_option_error("ls", '?', optopt, argv, optind);
+		longfmt |= c == 'l';
+		json |= c == OPT_JSON;
 	}
+	if (c < 0)
+		return r;
 	if ((r = offline_operands("ls", argc, optind, 1, 2, "CIPHERDIR [PATH]")) != 0)
 		return r;
 	path = optind + 1 < argc ? argv[optind + 1] : "";

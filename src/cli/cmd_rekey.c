@@ -2,9 +2,11 @@
  * veilfs rekey: re-encrypt every file of a vault still sealed under an older key epoch
  * (after `key revoke`), without a mount and beside live shared mounts (cli/offline.h;
  * docs/CLI.md "rekey"). The tree is walked depth first from one listing snapshot per
- * directory; each file is rewritten by vault_rekey_file() (new file beside it, renamed
- * over), so a kill leaves every file old or new and a rerun goes on where it stopped
- * (files at the current epoch are skipped; temporary files a killed run left are removed).
+ * directory; each file is rewritten by vault_rekey_file() (new file beside it, the old one
+ * marked, the new one renamed over it), so a kill leaves every file old, new, or old under
+ * its mark, and a rerun goes on where it stopped (files at the current epoch are skipped,
+ * a mark is cut off, temporary files a killed run left are removed). Files are looked up
+ * with vault_rekey_lookup(), which lets a marked file through.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +25,12 @@ static const char rekey_help[] =
 	"Re-encrypt every file of the vault in CIPHERDIR that is still sealed under an older\n"
 	"key epoch (files written before a '" CLI_PROG " key revoke') under the current one,\n"
 	"so that a revoked member who can still read the share cannot read them with the keys\n"
-	"they kept. Each file is written anew beside itself and renamed over the old one: a\n"
-	"kill at any point leaves every file old or new, and a rerun goes on. Safe beside live\n"
-	"shared mounts of CIPHERDIR: it takes their cross-client locks. Hard-linked files are\n"
-	"left alone and listed. Names, symlink targets and attributes are not re-encrypted.\n"
+	"they kept. Each file is written anew beside itself, the old one is marked (handles\n"
+	"still open on it then fail with EIO) and the new one renamed over it: a kill leaves\n"
+	"every file old or new, or at most one old file whole under its mark (EIO until the\n"
+	"rerun), and a rerun takes the mark off and goes on. Safe beside live shared mounts of\n"
+	"CIPHERDIR: it takes their cross-client locks. Hard-linked files are left alone and\n"
+	"listed. Names, symlink targets and attributes are not re-encrypted.\n"
 	"\n"
 	"options:\n"
 	"  --progress       print a line on stderr every 100 files\n" OFFLINE_OPTIONS_HELP
@@ -40,10 +44,12 @@ static const struct option rekey_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct offline_cmd rekey_cmd = { "rekey", ":hv", rekey_options, rekey_help };
+
 struct rekey_run {
 	struct offline *o;
 	bool progress;
-	unsigned long seen, done, linked, failed;
+	unsigned long seen, done, resumed, linked, failed;
 	unsigned cleaned;
 };
 
@@ -69,8 +75,9 @@ static void rekey_one(struct rekey_run *k, struct vnode *n, const char *path)
 	if (r < 0) {
 		k->failed++;
 		(void)offline_error(k->o, "cannot re-encrypt", path, r);
-	} else if (res == VAULT_REKEY_DONE) {
+	} else if (res == VAULT_REKEY_DONE || res == VAULT_REKEY_RESUMED) {
 		k->done++;
+		k->resumed += res == VAULT_REKEY_RESUMED;
 	} else if (res == VAULT_REKEY_LINKED) {
 		k->linked++;
 		fprintf(stderr, CLI_PROG ": rekey: '%s' is hard-linked: left under its old key epoch\n",
@@ -83,7 +90,6 @@ static int rekey_dir(struct rekey_run *k, struct vnode *d, const char *path, uns
 {
 	struct vdir *list = NULL;
 	struct vnode *child;
-	struct stat st;
 	const char *name;
 	unsigned char type;
 	uint64_t ino;
@@ -99,7 +105,7 @@ static int rekey_dir(struct rekey_run *k, struct vnode *d, const char *path, uns
 	for (i = 0; vault_dir_entry(list, i, &name, &ino, &type); i++) {
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
-		if ((r = vault_lookup(k->o->v, d, name, &child, &st)) < 0) {
+		if ((r = vault_rekey_lookup(k->o->v, d, name, &child)) < 0) {
 			if (r == -ENOENT) /* removed by another client meanwhile */
 				continue;
 			break;
@@ -136,6 +142,8 @@ static int rekey_run(struct rekey_run *k)
 	       k->done, (unsigned)vault_key_epoch(k->o->v), k->seen);
 	if (k->linked)
 		printf(", %lu hard-linked left under an older epoch", k->linked);
+	if (k->resumed)
+		printf(", %lu of them marked by an interrupted run and made whole first", k->resumed);
 	if (k->cleaned)
 		printf(", %u temporary files of an interrupted run removed", k->cleaned);
 	printf("\n");
@@ -151,19 +159,13 @@ int cmd_rekey_main(int argc, char **argv)
 
 	memset(&k, 0, sizeof(k));
 	offline_args_init(&a);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv", rekey_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(rekey_help, stdout);
-			return CLI_EXIT_OK;
-		}
-		if (c == OPT_PROGRESS) {
-			k.progress = true;
-			continue;
-		}
-		if ((r = offline_option("rekey", &a, c, optarg)) != 0)
-			return r < 0 ? cli_option_error("rekey", c, optopt, argv, optind) : r;
+	while ((c = offline_next_option(&rekey_cmd, &a, argc, argv, &r)) > 0) {
+		if (c != OPT_PROGRESS)
+			return cli_option_error("rekey", '?', optopt, argv, optind);
+		k.progress = true;
 	}
+	if (c < 0)
+		return r;
 	if ((r = offline_operands("rekey", argc, optind, 1, 1, "CIPHERDIR")) != 0)
 		return r;
 	if ((r = offline_open(&o, "rekey", argv[optind], &a, true)) == 0) {

@@ -31,6 +31,8 @@ static const struct option rm_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct offline_cmd rm_cmd = { "rm", ":hvr", rm_options, rm_help };
+
 /* Empty the directory d (depth levels below the first); 0 or -errno. */
 static int remove_below(struct offline *o, struct vnode *d, unsigned depth)
 {
@@ -127,19 +129,13 @@ int cmd_rm_main(int argc, char **argv)
 	int c, r, i, status = CLI_EXIT_OK;
 
 	offline_args_init(&a);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hvr", rm_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(rm_help, stdout);
-			return CLI_EXIT_OK;
-		}
-		if (c == 'r') {
-			recursive = true;
-			continue;
-		}
-		if ((r = offline_option("rm", &a, c, optarg)) != 0)
-			return r < 0 ? cli_option_error("rm", c, optopt, argv, optind) : r;
+	while ((c = offline_next_option(&rm_cmd, &a, argc, argv, &r)) > 0) {
+		if (c != 'r')
+			return cli_option_error("rm", '?', optopt, argv, optind);
+		recursive = true;
 	}
+	if (c < 0)
+		return r;
 	if ((r = offline_operands("rm", argc, optind, 2, argc, "CIPHERDIR and PATH...")) != 0)
 		return r;
 	if ((r = offline_open(&o, "rm", argv[optind], &a, true)) == 0) {

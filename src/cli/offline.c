@@ -1,7 +1,7 @@
 /*
  * The common part of the offline commands (offline.h): options, opening the vault beside
  * live mounts, path walks and error messages. The commands themselves are
- * cmd_ls.c, cmd_cat.c, cmd_get.c, cmd_put.c, cmd_rm.c and cmd_mkdir.c.
+ * cmd_ls.c, cmd_cat.c, cmd_get.c, cmd_put.c, cmd_rm.c, cmd_mkdir.c and cmd_rekey.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +52,32 @@ int offline_option(const char *cmd, struct offline_args *a, int c, const char *a
 	default:
 		return -1;
 	}
+}
+
+int offline_next_option(const struct offline_cmd *cmd, struct offline_args *a, int argc,
+			char **argv, int *status)
+{
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, cmd->shortopts, cmd->longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(cmd->help, stdout);
+			*status = CLI_EXIT_OK;
+			return -1;
+		}
+		if (c == '?' || c == ':') {
+			*status = cli_option_error(cmd->name, c, optopt, argv, optind);
+			return -1;
+		}
+		if ((r = offline_option(cmd->name, a, c, optarg)) < 0)
+			return c; /* the command's own */
+		if (r > 0) {
+			*status = r;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int offline_operands(const char *cmd, int argc, int optind_value, int min, int max,

@@ -91,6 +91,21 @@ void offline_args_init(struct offline_args *a);
  * common option, or an exit status (usage error printed).
  */
 int offline_option(const char *cmd, struct offline_args *a, int c, const char *arg);
+/* What offline_next_option() parses for one command. */
+struct offline_cmd {
+	const char *name;              /* for messages: "ls" */
+	const char *shortopts;         /* getopt_long's short options, starting with ':' */
+	const struct option *longopts; /* OFFLINE_LONGOPTS and the command's own */
+	const char *help;              /* printed on stdout by -h / --help */
+};
+/*
+ * getopt_long over argv for cmd: the common options go into a (offline_option). Returns the
+ * next option of the command's own (> 0), 0 at the end of the options (optind at the first
+ * operand), or -1 when the command ends now with exit status *status (--help printed:
+ * CLI_EXIT_OK; an unknown option or a bad value: the usage error printed).
+ */
+int offline_next_option(const struct offline_cmd *cmd, struct offline_args *a, int argc,
+			char **argv, int *status);
 /*
  * Check the argument count: between min and max operands after the options at optind.
  * Returns 0 or CLI_EXIT_USAGE (printed; usage names the operands).

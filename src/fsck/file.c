@@ -1,11 +1,13 @@
 /*
  * fsck of regular files: the cipher size, the header, and every content block opened
  * through the content codec (codec/), as the mount reads it; an all-zero last block and a
- * block sealed with the other final flag are told apart from a damaged block.
+ * block sealed with the other final flag are told apart from a damaged block, and the mark
+ * of an interrupted rekey (format/rekey_mark.h) from a damaged size.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include "base/secmem.h"
+#include "format/rekey_mark.h"
 #include "fsck/fsck_internal.h"
 #include "keys/keys.h"
 #include "store/store.h"
@@ -16,6 +18,38 @@ static const char *size_reason(uint64_t size)
 	if (size < FILE_HEADER_LEN)
 		return "shorter than the file header";
 	return "last block too short to hold nonce, tag and data";
+}
+
+/*
+ * A file of a size no cipher file has (now): is it the old file of a rekey killed between
+ * its mark and its rename (whole below the mark)? Reported either way; with --repair the
+ * mark is cut off, and true says the file now has the valid size now->st_size.
+ */
+static bool check_marked(struct fsck *f, int fd, int dirfd, const char *name, struct stat *now)
+{
+	uint64_t size = (uint64_t)now->st_size, max = rekey_mark_len_max(&f->geom);
+	size_t len = (size_t)(size < max ? size : max);
+	uint8_t *tail = malloc(len ? len : 1);
+	struct rekey_mark m;
+	bool marked, cut;
+
+	marked = tail && store_pread_full(f->s, fd, tail, len, size - len) == (ssize_t)len &&
+		 rekey_mark_decode(&f->geom, size, tail, len, &m) == 0;
+	free(tail);
+	if (!marked) {
+		fsck_report(f, FSCK_FILE_SIZE, size_reason(size));
+		return false;
+	}
+	if (f->repair)
+		f->repaired = fsck_repair_unmark(f, dirfd, name, (uint64_t)now->st_ino, &m);
+	cut = f->repaired != NULL; /* the report takes it */
+	fsck_report(f, FSCK_FILE_SIZE,
+		    "marked by an interrupted rekey: the old file is whole below the mark (the "
+		    "next rekey, or --repair, cuts it off)");
+	if (!cut)
+		return false;
+	now->st_size = (off_t)m.size;
+	return true;
 }
 
 /* Open block n as the mount reads it: 0, -EBADMSG, or another -errno. Wipes the output. */
@@ -261,8 +295,8 @@ void fsck_check_file(struct fsck *f, int dirfd, const char *name, const struct s
 	if (now.st_size == 0)
 		goto out; /* an empty file has no header */
 	size_ok = block_plain_size(&f->geom, (uint64_t)now.st_size, &psize) == 0;
-	if (!size_ok)
-		fsck_report(f, FSCK_FILE_SIZE, size_reason((uint64_t)now.st_size));
+	if (!size_ok && check_marked(f, fd, dirfd, name, &now))
+		size_ok = block_plain_size(&f->geom, (uint64_t)now.st_size, &psize) == 0;
 	if ((uint64_t)now.st_size < FILE_HEADER_LEN || !read_header(f, fd) || !size_ok)
 		goto out;
 	r = keys_file_key_epoch(f->keys, f->file_epoch, f->file_id, f->file_key);

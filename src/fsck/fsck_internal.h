@@ -17,6 +17,7 @@
 #include "names/names.h"
 
 struct aead_ctx;
+struct rekey_mark;
 struct store;
 struct vault_keys;
 
@@ -138,6 +139,12 @@ const char *fsck_repair_reseal(struct fsck *f, int dirfd, const char *name, uint
  */
 const char *fsck_repair_tail(struct fsck *f, int dirfd, const char *name, uint64_t ino,
 			     uint64_t n, const uint8_t *stored, size_t len);
+/*
+ * Cut the mark m of an interrupted rekey (format/rekey_mark.h) off the regular file
+ * dirfd/name (inode ino): back to its old size, fsynced, its old times put back.
+ */
+const char *fsck_repair_unmark(struct fsck *f, int dirfd, const char *name, uint64_t ino,
+			       const struct rekey_mark *m);
 
 /* --- walk.c: directories, names and the walk --- */
 

@@ -11,6 +11,7 @@
 #include "fsck/fsck_internal.h"
 #include "keys/config_any.h"
 #include "keys/config_file.h"
+#include "format/rekey_mark.h"
 #include "store/store.h"
 #include "vault/file_tail.h"
 #include "vault/link_target.h"
@@ -173,4 +174,22 @@ const char *fsck_repair_tail(struct fsck *f, int dirfd, const char *name, uint64
 	}
 	return stored ? "last block written back from the truncate copy"
 		      : "truncate copy removed";
+}
+
+const char *fsck_repair_unmark(struct fsck *f, int dirfd, const char *name, uint64_t ino,
+			       const struct rekey_mark *m)
+{
+	int fd = open_same(f, dirfd, name, ino), r = fd < 0 ? fd : 0, rr;
+
+	if (r == 0 && (r = store_ftruncate(f->s, fd, m->size)) == 0)
+		r = store_fsync(f->s, fd, false);
+	if (fd >= 0 && (rr = store_close(f->s, fd)) < 0 && r == 0)
+		r = rr;
+	if (r < 0) {
+		fsck_report_io(f, NULL, "cannot take the rekey mark off", r);
+		return NULL;
+	}
+	/* the times it had before the mark; the contents are whole whatever happens here */
+	(void)store_utimensat(f->s, dirfd, name, m->times, STORE_AT_NOFOLLOW);
+	return "mark cut off: the file is as it was before the rekey";
 }

@@ -307,7 +307,8 @@ static const char *reserved_reason(const char *name)
 	    fsck_has_prefix(name, NAMES_DIRIV_FILE ".tmp.") || fsck_is_atomic_temp(name))
 		return "leftover temporary file of an interrupted write";
 	if (fsck_has_prefix(name, VAULT_REKEY_TMP_PREFIX))
-		return "leftover temporary file of an interrupted rekey (the next rekey removes it)";
+		return "leftover temporary file of an interrupted rekey (the next rekey, or --repair, "
+		       "removes it)";
 	if (!strcmp(name, CONFIG_FILE_NAME))
 		return "config file outside the root directory";
 	return "unexpected reserved name";
@@ -355,7 +356,9 @@ static void check_reserved_entry(struct fsck *f, int dirfd, const struct listing
 			       "side file without its long-name entry", 0);
 		return;
 	}
-	if (f->repair && fsck_is_atomic_temp(name))
+	/* a rekey's temporary file is never the only copy: the old file is whole until the
+	 * rename (vault/vault_rekey.c) */
+	if (f->repair && (fsck_is_atomic_temp(name) || fsck_has_prefix(name, VAULT_REKEY_TMP_PREFIX)))
 		f->repaired = fsck_repair_remove(f, dirfd, name);
 	fsck_report_at(f, name, NULL, FSCK_RESERVED_NAME, FSCK_NO_BLOCK, NULL,
 		       reserved_reason(name), 0);

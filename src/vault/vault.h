@@ -218,6 +218,7 @@ enum vault_rekey_result {
 	VAULT_REKEY_CURRENT, /* at the current epoch already, or empty: left alone */
 	VAULT_REKEY_DONE,    /* re-encrypted under the current epoch */
 	VAULT_REKEY_LINKED,  /* under an older epoch but hard-linked: left alone */
+	VAULT_REKEY_RESUMED, /* a killed rekey had marked it: mark cut off, then re-encrypted */
 };
 /* Lower names of a rekey's temporary files (beside the file they replace). */
 #define VAULT_REKEY_TMP_PREFIX "veilfs.rekey."
@@ -225,11 +226,20 @@ enum vault_rekey_result {
  * Re-encrypt the regular file n (opened with vault_open_file, read-write) under the
  * current key epoch when its header names an older one: under its whole-file locks (this
  * client's and the cross-client ones of a shared mode), a new file with a new file id is
- * written beside it, fsynced, given its mode, times and lower attributes, and renamed over
- * it; a kill leaves the old file or the new one. Hard-linked files are left alone.
- * *res says what happened. Returns 0 or -errno (the old file unchanged).
+ * written beside it, fsynced, given its mode, times and lower attributes; the old file is
+ * marked (so that handles still open on it fail with EIO) and the new one renamed over it.
+ * A kill leaves the old file, the old file marked (whole below the mark, which the next
+ * call cuts off before it goes on: VAULT_REKEY_RESUMED) or the new one. Hard-linked files
+ * are left alone. *res says what happened. Returns 0 or -errno (the old file whole).
  */
 int vault_rekey_file(struct vault *v, struct vnode *n, enum vault_rekey_result *res) MUST_CHECK;
+/*
+ * vault_lookup() for a rekey: the same, but the lower size is not checked (a file a killed
+ * rekey marked has a size no cipher file has until vault_rekey_file() cuts the mark off),
+ * and nothing is returned of the stat. *out is a new reference.
+ */
+int vault_rekey_lookup(struct vault *v, struct vnode *dir, const char *name,
+		       struct vnode **out) MUST_CHECK;
 /* Remove the temporary files a killed rekey left in directory dir; *removed counts. */
 int vault_rekey_clean(struct vault *v, struct vnode *dir, unsigned *removed) MUST_CHECK;
 enum vault_falloc_flags {

@@ -3,12 +3,18 @@
  * docs/CLI.md "rekey"). Under the file's whole-range locks (this client's range lock and
  * the cross-client block locks a shared mount takes), every block is opened with the old
  * per-file key and sealed again under a new file id of the current epoch into a temporary
- * file beside it (veilfs.rekey.<random>), which is fsynced, given the old file's mode,
- * times and lower extended attributes (sealed by name, not by file id: copied as they are),
- * and renamed over the old name: a kill at any point leaves the old file or the new one.
- * Holes stay holes. A file with more than one lower link is left alone (a rename would
- * split the links).
+ * file beside it (veilfs.rekey.<random>), which is fsynced and given the old file's mode,
+ * times and lower extended attributes (sealed by name, not by file id: copied as they are).
+ * Then the old file is marked (rekey_mark.c: a record appended that gives it a size no
+ * cipher file has, fsynced), so that a handle a live mount holds on it fails with EIO from
+ * then on instead of writing where nobody will read, and only then is the new file renamed
+ * over the old name. A kill before the mark leaves the old file and a temporary file the
+ * rerun removes; a kill between the mark and the rename leaves the old file whole under
+ * its mark, which the rerun cuts off before it starts that file anew; a kill after the
+ * rename leaves the new file. Holes stay holes. A file with more than one lower link is
+ * left alone (a rename would split the links).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,7 @@
 #include "crypto/kdf.h"
 #include "keys/keys.h"
 #include "store/store.h"
+#include "vault/rekey_mark.h"
 #include "vault/vault_internal.h"
 
 /* The temporary file of a rekey beside the file it replaces. */
@@ -140,13 +147,36 @@ out:
 }
 
 /*
- * After the rename: the old file is gone from its name, but a live mount may still hold it
- * open, and a write through that handle would go to the replaced file and be lost without
- * a word. It is cut to 1 byte, a size no cipher file has (docs/FORMAT.md "Content
- * blocks"), so that handle's next read or write, which in a shared mode reads the lower
- * size under the file's locks, fails with EIO (logged) instead. Only when the name now
- * holds another file and the old one has no other link; best effort: the new file is in
- * place whatever happens here.
+ * Test hook: VEILFS_TEST_REKEY_KILL=POINT[:N] kills this process (as kill -9 would: no
+ * clean-up) the N-th time (default 1) a rekey reaches POINT: "written" (the temporary file
+ * complete and fsynced, the old file untouched), "marked" (the old file marked, not yet
+ * replaced) or "renamed" (the new file in place, the old one not yet cut). tests/cli/revoke.sh.
+ */
+static void kill_point(const char *point)
+{
+	static unsigned reached;
+	const char *e = getenv("VEILFS_TEST_REKEY_KILL");
+	size_t len = strlen(point);
+	unsigned long nth;
+
+	if (!e || strncmp(e, point, len) != 0 || (e[len] != '\0' && e[len] != ':'))
+		return;
+	nth = e[len] == ':' ? strtoul(e + len + 1, NULL, 10) : 1;
+	if (++reached != nth)
+		return;
+	fflush(NULL);
+#ifdef SIGKILL
+	(void)raise(SIGKILL);
+#endif
+	_Exit(137);
+}
+
+/*
+ * After the rename the marked old file is gone from its name, but a live mount may still
+ * hold it open: the mark makes that handle fail already; cutting the file to 1 byte (also
+ * a size no cipher file has, docs/FORMAT.md "Content blocks") frees its blocks at once.
+ * Only when the name now holds another file and the old one has no other link; best
+ * effort: the new file is in place whatever happens here.
  */
 static void retire_old(struct fileop *op, struct vnode *parent, const char *lname)
 {
@@ -160,6 +190,38 @@ static void retire_old(struct fileop *op, struct vnode *parent, const char *lnam
 	(void)store_ftruncate(s, op->fd, 1);
 }
 
+/* The temporary file tmp (complete, fsynced) gets the old file's mode and times. */
+static int tmp_finish(struct vault *v, struct vnode *parent, const char *tmp, const struct stat *st)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	int r;
+
+	if ((r = store_fchmodat(v->store, parent->fd, tmp, st->st_mode & 07777, 0)) < 0)
+		return r;
+	return store_utimensat(v->store, parent->fd, tmp, ts, 0);
+}
+
+/* Mark the old file, then rename tmp over it; on failure the old file is whole again. */
+static int replace_old(struct fileop *op, struct vnode *parent, const char *lname, const char *tmp,
+		       const struct stat *st)
+{
+	struct rekey_mark m = { .size = op->csize, .times = { st->st_atim, st->st_mtim } };
+	struct store *s = op->v->store;
+	int r;
+
+	if ((r = rekey_mark_set(op, st)) < 0)
+		return r;
+	kill_point("marked");
+	if ((r = store_renameat(s, parent->fd, tmp, parent->fd, lname, 0)) < 0) {
+		if (rekey_mark_undo(op, parent, lname, &m) < 0)
+			log_error("cannot take the rekey mark off '%s' (the next rekey does)",
+				  fileop_what(op));
+		return r;
+	}
+	kill_point("renamed");
+	return 0;
+}
+
 /* Replace the locked file of op (at parent/lname) by its re-encryption. */
 static int rekey_locked(struct fileop *op, struct vnode *parent, const char *lname)
 {
@@ -167,7 +229,6 @@ static int rekey_locked(struct fileop *op, struct vnode *parent, const char *lna
 	char tmp[64];
 	struct stat st;
 	int tfd, r;
-	struct timespec ts[2];
 
 	if ((r = store_fstat(v->store, op->fd, &st)) < 0)
 		return r;
@@ -175,14 +236,10 @@ static int rekey_locked(struct fileop *op, struct vnode *parent, const char *lna
 		return tfd;
 	r = write_new(op, tfd);
 	(void)store_close(v->store, tfd); /* fsynced already, or about to be removed */
-	ts[0] = st.st_atim;
-	ts[1] = st.st_mtim;
-	if (r == 0)
-		r = store_fchmodat(v->store, parent->fd, tmp, st.st_mode & 07777, 0);
-	if (r == 0)
-		r = store_utimensat(v->store, parent->fd, tmp, ts, 0);
-	if (r == 0)
-		r = store_renameat(v->store, parent->fd, tmp, parent->fd, lname, 0);
+	if (r == 0 && (r = tmp_finish(v, parent, tmp, &st)) == 0) {
+		kill_point("written");
+		r = replace_old(op, parent, lname, tmp, &st);
+	}
 	if (r < 0) {
 		(void)store_unlinkat(v->store, parent->fd, tmp, 0); /* the old file is whole */
 		return r;
@@ -204,15 +261,62 @@ static int file_epoch(struct fileop *op, uint32_t *e)
 	return 0;
 }
 
+/*
+ * The lower size of op's file; a file a killed rekey marked (the old contents whole under
+ * the mark) is cut back to them first, and *res says so. Any other malformed size is
+ * reported (-EPROTO), never guessed at.
+ */
+static int size_or_unmark(struct fileop *op, struct vnode *parent, const char *lname,
+			  enum vault_rekey_result *res)
+{
+	struct rekey_mark m;
+	int r = fileop_size_quiet(op);
+
+	if (r != -EPROTO)
+		return r;
+	if ((r = rekey_mark_find(op, &m)) == -ENOENT) {
+		fileop_log_size(op);
+		return -EPROTO;
+	}
+	if (r < 0 || (r = rekey_mark_undo(op, parent, lname, &m)) < 0)
+		return r;
+	log_info("'%s': an interrupted rekey's mark taken off, the file is whole", fileop_what(op));
+	*res = VAULT_REKEY_RESUMED;
+	return 0;
+}
+
+/*
+ * Is op's file still the one at parent/lname? Another rekey may have replaced it between
+ * the lookup and the locks: the old inode (marked, unlinked, perhaps held open by a live
+ * mount) is then left as it is, and the name's new file is current already.
+ */
+static int at_its_name(struct fileop *op, struct vnode *parent, const char *lname, bool *same)
+{
+	struct stat fd_st, name_st;
+	struct store *s = op->v->store;
+	int r;
+
+	if ((r = store_fstat(s, op->fd, &fd_st)) < 0)
+		return r;
+	r = store_fstatat(s, parent->fd, lname, &name_st, STORE_AT_NOFOLLOW);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*same = r == 0 && name_st.st_dev == fd_st.st_dev && name_st.st_ino == fd_st.st_ino;
+	return 0;
+}
+
 /* Under the locks: decide, then re-encrypt. */
 static int rekey_op(struct fileop *op, struct vnode *parent, const char *lname,
 		    enum vault_rekey_result *res)
 {
 	uint32_t e;
 	struct stat st;
+	bool same;
 	int r;
 
-	if ((r = fileop_size(op)) < 0)
+	if ((r = at_its_name(op, parent, lname, &same)) < 0 || !same)
+		return r;
+	if ((r = size_or_unmark(op, parent, lname, res)) < 0)
 		return r;
 	if (op->csize == 0)
 		return 0; /* an empty file has no header: nothing sealed */
@@ -230,7 +334,8 @@ static int rekey_op(struct fileop *op, struct vnode *parent, const char *lname,
 		return r;
 	if ((r = rekey_locked(op, parent, lname)) < 0)
 		return r;
-	*res = VAULT_REKEY_DONE;
+	if (*res != VAULT_REKEY_RESUMED)
+		*res = VAULT_REKEY_DONE;
 	return 0;
 }
 
@@ -259,6 +364,25 @@ out_name:
 	if (parent)
 		vnode_unref(v, parent);
 	buf_release(&lname);
+	return r;
+}
+
+int vault_rekey_lookup(struct vault *v, struct vnode *dir, const char *name, struct vnode **out)
+{
+	struct lower_name ln;
+	struct stat st;
+	int r;
+
+	*out = NULL;
+	if (vnode_type(dir) != S_IFDIR)
+		return -ENOTDIR;
+	lower_name_init(&ln);
+	r = vault_lower_name(v, dir, name, &ln);
+	if (r == -EPERM)
+		r = -ENOENT; /* a reserved name in plaintext-names mode is never visible */
+	if (r == 0)
+		r = nodes_get_at(v, dir, (const char *)ln.name.data, out, &st);
+	lower_name_release(&ln);
 	return r;
 }
 

@@ -7,9 +7,12 @@
 # refusals (last slot, unknown label); `kill -9` during a revoke leaves a valid config,
 # the old one or the new one; `veilfs rekey` converts every file (header counts checked),
 # is resumable after `kill -9` at several points (every file reads as its plaintext copy
-# after each kill and at the end), runs beside two live shared mounts that write, makes a
-# handle held open across it fail (EIO) instead of losing its write, and leaves
-# hard-linked files alone and names them. Prints "ok"/"not ok" per test and "N passed, N failed";
+# after each kill and at the end) and after a kill at each point of one file's replacement
+# (test hook VEILFS_TEST_REKEY_KILL: after the temporary file, after the old file's mark,
+# after the rename; the rerun takes the mark off and every file reads byte for byte, times
+# kept), runs beside two live shared mounts that write, makes a handle held open across it
+# fail (EIO) instead of losing its write, also across a kill after the mark or after the
+# rename, and leaves hard-linked files alone and names them. Prints "ok"/"not ok" per test and "N passed, N failed";
 # each test has its own temp directory and time limit, and unmounts what it mounted.
 #
 #   tests/cli/revoke.sh [NAME-SUBSTRING]
@@ -228,18 +231,37 @@ fill_vault() {
 	expect_rc 0 "$V" umount "$T/fill"
 }
 
-# same_as_plain DIR: every file of $T/plain reads back byte for byte (offline get)
+# marked DIR: the lower files (relative paths, one a line) whose size no cipher file has
+# (AES-256-GCM geometry: 20-byte header, blocks of 4096 + 28): those a killed rekey marked
+# (docs/FORMAT.md "Interrupted rekey")
+marked() {
+	python3 - "$1" <<'PY'
+import os, sys
+for d, dirs, files in os.walk(sys.argv[1]):
+    for f in files:
+        p = os.path.join(d, f)
+        if f.startswith("veilfs.") or os.path.islink(p):
+            continue
+        n = os.path.getsize(p)
+        if n and (n < 20 or 0 < (n - 20) % 4124 <= 28):
+            print(os.path.relpath(p, sys.argv[1]))
+PY
+}
+
+# same_as_plain DIR [SKIP]: every file of $T/plain but SKIP (a relative path) reads back
+# byte for byte through a fresh shared mount
 same_as_plain() {
 	local f
 	smount "$T/carol.pw" "$1" "$T/check"
 	(cd "$T/plain" && find . -type f) | while read -r f; do
+		[[ ${f#./} == "${2:-}" ]] && continue
 		cmp -s "$T/plain/$f" "$T/check/$f" || die "'$f' differs after rekey"
 	done
 	expect_rc 0 "$V" umount "$T/check"
 }
 
 test_rekey_converts_every_file_and_resumes_after_kill9() {
-	local k pid krc delays=(0.1 0.25 0.35 0.45) before
+	local k pid krc delays=(0.1 0.25 0.35 0.45) before m
 	team v
 	fill_vault "$T/v" 40
 	before=$(lower_headers "$T/v")
@@ -256,8 +278,12 @@ test_rekey_converts_every_file_and_resumes_after_kill9() {
 		wait "$pid"
 		krc=$?
 		set -e
-		echo "kill $k: exit $krc, $(lower_headers "$T/v")" >&2
-		same_as_plain "$T/v"
+		m=$(marked "$T/v")
+		echo "kill $k: exit $krc, $(lower_headers "$T/v"), marked: '$m'" >&2
+		# a kill between a file's mark and its rename leaves that one file marked (whole
+		# below the mark, EIO until the rerun); every other file reads as before
+		[[ $m != *$'\n'* ]] || die "more than one file marked: $m"
+		same_as_plain "$T/v" "$m"
 	done
 	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --progress "$T/v"
 	[[ $(lower_headers "$T/v") == "v2e1=$nfiles" ]] || die "after rekey: $(lower_headers "$T/v") (want v2e1=$nfiles)"
@@ -272,6 +298,122 @@ test_rekey_converts_every_file_and_resumes_after_kill9() {
 	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" "$T/v"
 	contains "$out" "1 temporary files of an interrupted run removed"
 }
+
+# rekey_killed_at POINT:N: a rekey killed by its test hook (as by kill -9) the N-th time it
+# reaches POINT (src/vault/vault_rekey.c kill_point)
+rekey_killed_at() {
+	expect_rc 137 env VEILFS_TEST_REKEY_KILL="$1" "$V" rekey --passfile "$T/owner.pw" "$T/v"
+}
+
+# lower_times DIR: "path mtime" of every lower file but the reserved veilfs.* ones
+lower_times() { find "$1" -type f ! -name 'veilfs.*' -printf '%P %T@\n' | sort; }
+
+# The kill points of one file's replacement, each hit exactly: after the temporary file is
+# complete, after the old file is marked (before the rename), after the rename (before the
+# old inode is cut). Every file reads byte for byte after each, and the rerun finishes.
+test_rekey_killed_at_each_point_of_a_replacement_resumes() {
+	local m before
+	team v
+	fill_vault "$T/v" 12
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	# (1) the temporary file written and fsynced, the old file untouched
+	rekey_killed_at written:2
+	[[ -z $(marked "$T/v") ]] || die "written: marked $(marked "$T/v")"
+	[[ -n $(find "$T/v" -name 'veilfs.rekey.*') ]] || die "written: no temporary file left"
+	same_as_plain "$T/v"
+	# (2) the new file renamed in place, the old inode not cut yet
+	rekey_killed_at renamed:2
+	[[ -z $(marked "$T/v") ]] || die "renamed: marked $(marked "$T/v")"
+	same_as_plain "$T/v"
+	# (3) the old file marked, not yet replaced: it stays whole below the mark, beside
+	# its complete temporary file; the rerun cuts the mark off (times kept) and redoes it
+	before=$(lower_times "$T/v")
+	rekey_killed_at marked:3
+	m=$(marked "$T/v")
+	[[ -n $m && $m != *$'\n'* ]] || die "marked: want one marked file, have '$m'"
+	[[ -n $(find "$T/v" -name 'veilfs.rekey.*') ]] || die "marked: no temporary file left"
+	same_as_plain "$T/v" "$m"
+	expect_rc 4 "$V" cat --passfile "$T/carol.pw" "$T/v" "/$m"
+	contains "$err" "Input/output error"
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" "$T/v"
+	contains "$out" "1 of them marked by an interrupted run and made whole first"
+	[[ -z $(marked "$T/v") ]] || die "still marked after the rerun: $(marked "$T/v")"
+	[[ -z $(find "$T/v" -name 'veilfs.rekey.*') ]] || die "temporary files left: $(find "$T/v" -name 'veilfs.rekey.*')"
+	[[ $(lower_headers "$T/v") == "v2e1=$(($(find "$T/plain" -type f -size +0 | wc -l)))" ]] ||
+		die "after the rerun: $(lower_headers "$T/v")"
+	same_as_plain "$T/v"
+	# every file kept its times through the kills, the mark and its removal
+	[[ $(lower_times "$T/v") == "$before" ]] || die "times changed: $(diff <(echo "$before") <(lower_times "$T/v"))"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+# held_open: the vault $T/v with a file 'held' written through the live shared mount $T/m1,
+# bob's slot revoked, and a process ($holder) that holds 'held' open for appending and
+# writes "late" through that handle when $T/go1 appears and again when $T/go2 does, printing
+# "STEP written" or "STEP error ERRNO" to $T/held.out each time.
+held_open() {
+	local i
+	team v
+	smount "$T/carol.pw" "$T/v" "$T/m1"
+	echo "old" >"$T/m1/held"
+	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
+	python3 - "$T/m1/held" "$T/go" >"$T/held.out" 2>&1 <<'PY' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+open(sys.argv[2] + ".ready", "w").close()
+for step in ("1", "2"):
+    for _ in range(600):
+        if os.path.exists(sys.argv[2] + step):
+            break
+        time.sleep(0.1)
+    try:
+        os.write(fd, b"late\n")
+        os.fsync(fd)
+        print(step, "written", flush=True)
+    except OSError as e:
+        print(step, "error", e.errno, flush=True)
+    open(sys.argv[2] + step + ".done", "w").close()
+PY
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [[ -e $T/go.ready ]] && break; sleep 0.1; done
+	[[ -e $T/go.ready ]] || die "the holder did not open the file"
+}
+
+# holder_step N: let the holder write through its handle (step N) and wait until it has.
+holder_step() {
+	local i
+	: >"$T/go$1"
+	for ((i = 0; i < 600; i++)); do [[ -e $T/go$1.done ]] && break; sleep 0.1; done
+	[[ -e $T/go$1.done ]] || die "the holder did not write (step $1)"
+}
+
+# held_across_kill POINT: the handle of held_open across a rekey killed at POINT (marked:
+# before the rename; renamed: before the old inode is cut): its write fails (EIO) at once,
+# and again after the rerun; the file keeps its content, never a write that went nowhere.
+held_across_kill() {
+	held_open
+	rekey_killed_at "$1:1"
+	if [[ $1 == marked ]]; then
+		[[ $(marked "$T/v") == held ]] || die "marked: '$(marked "$T/v")'"
+		# a fresh open through the mount fails as loudly until the rerun
+		if cat "$T/m1/held" >/dev/null 2>&1; then die "the marked file read through the mount"; fi
+	else
+		[[ -z $(marked "$T/v") && $(lower_headers "$T/v") == v2e1=1 ]] || die "renamed: $(lower_headers "$T/v")"
+	fi
+	holder_step 1
+	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
+	[[ $1 != marked ]] || contains "$out" "1 of them marked by an interrupted run"
+	holder_step 2
+	wait "$holder" || die "the holder failed: $(cat "$T/held.out")"
+	[[ $(cat "$T/held.out") == $'1 error 5\n2 error 5' ]] || die "holder: $(cat "$T/held.out")"
+	[[ $(cat "$T/m1/held") == old ]] || die "held reads '$(cat "$T/m1/held")'"
+	[[ $(lower_headers "$T/v") == v2e1=1 ]] || die "headers: $(lower_headers "$T/v")"
+	expect_rc 0 "$V" umount "$T/m1"
+	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
+}
+
+test_rekey_killed_between_mark_and_rename_a_held_handle_fails() { held_across_kill marked; }
+test_rekey_killed_between_rename_and_cut_a_held_handle_fails() { held_across_kill renamed; }
 
 test_rekey_beside_two_live_shared_mounts_that_write() {
 	local writer other i n
@@ -312,42 +454,22 @@ test_rekey_beside_two_live_shared_mounts_that_write() {
 }
 
 # A handle a live shared mount holds open across rekey points at the replaced file: its
-# write must fail (EIO), never land in the replaced file and vanish without a word.
+# writes must fail (EIO), never land in the replaced file and vanish without a word.
 test_rekey_a_handle_held_open_across_it_fails_never_loses_silently() {
-	local holder res i
-	team v
-	smount "$T/carol.pw" "$T/v" "$T/m1"
-	echo "old" >"$T/m1/held"
-	expect_rc 0 "$V" key revoke --passfile "$T/owner.pw" --label bob "$T/v"
-	python3 - "$T/m1/held" "$T/go" >"$T/held.out" 2>&1 <<'PY' &
-import os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
-open(sys.argv[2] + ".ready", "w").close()
-for _ in range(600):
-    if os.path.exists(sys.argv[2]):
-        break
-    time.sleep(0.1)
-try:
-    os.write(fd, b"late\n")
-    os.fsync(fd)
-    os.close(fd)
-    print("written")
-except OSError as e:
-    print("error", e.errno)
-PY
-	holder=$!
-	for ((i = 0; i < 100; i++)); do [[ -e $T/go.ready ]] && break; sleep 0.1; done
-	[[ -e $T/go.ready ]] || die "the holder did not open the file"
+	local res want=old
+	held_open
 	expect_rc 0 "$V" rekey --passfile "$T/owner.pw" --shared=locks "$T/v"
-	: >"$T/go"
+	holder_step 1
+	holder_step 2
 	wait "$holder" || die "the holder failed: $(cat "$T/held.out")"
-	res=$(cat "$T/held.out")
-	case $res in
-	"error 5") ;; # EIO: the loss is loud
-	written) [[ $(cat "$T/m1/held") == $'old\nlate' ]] || die "the write was lost silently: '$(cat "$T/m1/held")'" ;;
-	*) die "holder: $res" ;;
-	esac
-	[[ $(cat "$T/m1/held") == old* ]] || die "held reads '$(cat "$T/m1/held")'"
+	while read -r res; do
+		case $res in
+		*" error 5") ;; # EIO: the loss is loud
+		*" written") want+=$'\nlate' ;;
+		*) die "holder: $res" ;;
+		esac
+	done <"$T/held.out"
+	[[ $(cat "$T/m1/held") == "$want" ]] || die "a write was lost silently: '$(cat "$T/m1/held")'"
 	expect_rc 0 "$V" umount "$T/m1"
 	expect_rc 0 "$V" fsck --passfile "$T/owner.pw" "$T/v"
 }

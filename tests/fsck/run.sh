@@ -587,6 +587,46 @@ else
 	notok "--repair usage errors" "rc=$rc1,$rc2"
 fi
 
+# --- an interrupted rekey: the old file whole below its mark ---------------------------------
+
+# A rekey killed (its test hook, as kill -9) between the old file's mark and the rename
+# leaves the old file whole below the mark and the complete new file beside it: fsck names
+# both, --repair cuts the mark off (the lower file byte for byte and mtime as before) and
+# removes the temporary file, and the vault is clean.
+reset
+pwfile_b=$tmp/pw.b
+echo "second member" >"$pwfile_b"
+set +e
+"$VEILFS" key add --passfile "$pw" --label b --new-passfile "$pwfile_b" --kdf-memory 8 --kdf-time 1 "$C" >/dev/null 2>&1 &&
+	"$VEILFS" key revoke --passfile "$pw" --label b "$C" >/dev/null 2>&1
+rc1=$?
+VEILFS_TEST_REKEY_KILL=marked:2 timeout $T "$VEILFS" rekey --passfile "$pw" "$C" >/dev/null 2>&1
+rc2=$?
+set -e
+# the marked file: the one lower file whose size no cipher file has
+mk=$(cd "$C" && find . -type f ! -name 'veilfs.*' -printf '%P %s\n' |
+	awk '{ k = ($2 - 20) % 4124; if ($2 > 0 && ($2 < 20 || (k > 0 && k <= 28))) print $1 }')
+tmpf=$(cd "$C" && find . -name 'veilfs.rekey.*' -printf '%P\n')
+run_fsck
+got=$(jq -r '.findings[] | "\(.kind)|\(.lower_path)"' "$tmp/out" 2>&1 | sort || true)
+want=$(printf '%s\n' "file-size|$mk" "reserved-name|$tmpf" | sort)
+if [[ $rc1 == 0 && $rc2 == 137 && -n $mk && $mk != *$'\n'* && -n $tmpf && $rc == 5 &&
+	$got == "$want" ]] && grep -q "marked by an interrupted rekey" "$tmp/out"; then
+	ok "interrupted rekey: the marked file and its temporary file reported, exit 5"
+else
+	notok "interrupted rekey: reported" "rc=$rc1,$rc2,$rc mk='$mk' tmp='$tmpf' got=$got"
+fi
+run_fsck --repair
+rc1=$rc
+run_fsck
+if [[ $rc1 == 0 && $rc == 0 && -z $(findings) && -z $(find "$C" -name 'veilfs.rekey.*') ]] &&
+	cmp -s "$C/$mk" "$pristine/$mk" &&
+	[[ $(stat -c %Y "$C/$mk") == "$(stat -c %Y "$pristine/$mk")" ]]; then
+	ok "interrupted rekey: --repair cuts the mark off (file and mtime as before), then clean"
+else
+	notok "interrupted rekey: --repair" "rc=$rc1,$rc; $(head -c 300 "$tmp/out")"
+fi
+
 # --- the other cipher, and plaintext names ----------------------------------------------------
 
 small() {
