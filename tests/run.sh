@@ -42,6 +42,7 @@ register_stages() {
 	required keyslots    "tests/cli/keyslots.sh build/veilfs" 'tests/cli/keyslots.sh'
 	required windows     "tests/windows/run.sh build/veilfs" 'tests/windows/run.sh'
 	required revoke      "tests/cli/revoke.sh build/veilfs" 'tests/cli/revoke.sh'
+	required revoke-beds "tests/cli/revoke_beds.sh build/veilfs" 'tests/cli/revoke_beds.sh'
 	required fuzz        "fuzz/build.sh fuzz/run.sh"      'fuzz/build.sh build/fuzz && fuzz/run.sh build/fuzz "${VEILFS_FUZZ_SECONDS:-20}"'
 	required tools       "tests/integration/selftest.sh"  'tests/integration/selftest.sh'
 	required mount       "tests/mount/run.sh"             'tests/mount/run.sh'

@@ -16,6 +16,7 @@
 #include "cli/password.h"
 #include "keys/keyslots.h"
 #include "keys/params.h"
+#include "store/store.h"
 #include "vault/admin_slots.h"
 
 static const char key_help[] =
@@ -380,6 +381,14 @@ int cmd_key_main(int argc, char **argv)
 		return r < 0 ? CLI_EXIT_OK : r;
 	if (!strcmp(a.sub, "list"))
 		return key_list(&a);
+	if (store_is_smb_url(a.dir)) {
+		/* a slot change replaces veilfs.conf, which SMB can only unlink + rename
+		 * (docs/SHARED.md): refused here, before any secret is read */
+		cli_error("cannot %s a key slot of a vault on an smb:// share: SMB (through "
+			  "libsmbclient) cannot replace veilfs.conf atomically; run it on a local "
+			  "or kernel-client path to the same directory", a.sub);
+		return CLI_EXIT_ERROR;
+	}
 	memset(&n, 0, sizeof(n));
 	/* A missing, malformed or version-1 vault is reported before any secret is read. */
 	c = secmem_alloc(sizeof(*c));

@@ -170,6 +170,16 @@ int offline_open(struct offline *o, const char *cmd, const char *cipherdir,
 	if (auth_source_count(&a->pwsrc) > 1)
 		return cli_usage_error(cmd, "give one of --passfile, --extpass, --keyfile, "
 					    "--recovery-key and --tpm");
+	if (store_is_smb_url(cipherdir)) {
+		/* the offline commands open the vault through a local path (the registry
+		 * check, the lock mode); rekey would also replace files by rename, which SMB
+		 * does as unlink + rename (docs/SHARED.md); the URL may hold a password, so
+		 * it is not printed */
+		cli_error("cannot open a vault on an smb:// share: '%s %s' takes a local path, "
+			  "not a URL; run it on a local or kernel-client path to the same "
+			  "directory, or mount the URL", CLI_PROG, cmd);
+		return CLI_EXIT_ERROR;
+	}
 	if (!(o->cipher_abs = realpath(cipherdir, NULL)))
 		return cli_vault_error("cannot open vault", cipherdir, -errno);
 	if ((r = vault_admin_info(o->cipher_abs, &info)) < 0)

@@ -1,7 +1,8 @@
 /*
  * Live pickup of key epochs (vault_internal.h, vault_epoch_refresh): a mounted vault notices
- * that veilfs.conf changed (its size, times or inode, looked at no more than once a second,
- * when a file header is created or names an epoch the mount lacks) and takes the content
+ * that veilfs.conf changed (its size, times or inode, past the lower client's attribute
+ * cache when it is distrusted; looked at no more than once a second, except when a file
+ * header is created or names an epoch the mount lacks) and takes the content
  * keys of a newer key epoch, opened with the box secret key of the slot that unlocked it.
  * The keys of the epochs it has never go away, so readers need no lock: a content key is
  * written before keys->epoch says it is there.
@@ -20,12 +21,33 @@
 
 enum { EPOCH_CHECK_INTERVAL_MS = 1000 };
 
+/*
+ * The attributes of veilfs.conf now. Over a lower client whose caches the vault distrusts
+ * (a shared mode over sshfs, GlusterFS: coord/fresh.c), asked past its attribute cache:
+ * sshfs answers a stat from its kernel cache for a second, and a header created meanwhile
+ * would be sealed under the epoch just revoked.
+ */
+static int conf_stat(struct vault *v, struct stat *st)
+{
+	int fd, r;
+
+	if (v->coord.fresh == COORD_FRESH_NONE)
+		return store_fstatat(v->store, v->rootfd, CONFIG_FILE_NAME, st, 0);
+	fd = store_openat(v->store, v->rootfd, CONFIG_FILE_NAME,
+			  STORE_RDONLY | STORE_NOFOLLOW | STORE_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	r = store_fstat_fresh(v->store, fd, st);
+	(void)store_close(v->store, fd); /* read-only: nothing to lose */
+	return r;
+}
+
 /* True when veilfs.conf looks changed since the last look (and remember what it is now). */
 static bool conf_changed(struct vault *v)
 {
 	struct stat st;
 
-	if (store_fstatat(v->store, v->rootfd, CONFIG_FILE_NAME, &st, 0) < 0)
+	if (conf_stat(v, &st) < 0)
 		return false;
 	if (st.st_size == v->conf_st.st_size && st.st_ino == v->conf_st.st_ino &&
 	    st.st_mtim.tv_sec == v->conf_st.st_mtim.tv_sec &&
