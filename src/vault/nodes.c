@@ -122,6 +122,7 @@ static struct vnode *node_new(int fd, const struct stat *st, struct vnode *paren
 	if (parent)
 		vnode_ref(parent);
 	atomic_init(&n->refs, 1);
+	atomic_init(&n->mtime_seen, 0);
 	pthread_mutex_init(&n->mutex, NULL);
 	coord_file_init(&n->cf);
 	rangelock_init(&n->rl);

@@ -134,6 +134,10 @@ struct vnode {
 	uint64_t snap_size;
 	struct timespec snap_mtime;
 	struct timespec snap_ctime;
+	/* The mtime (ns since the epoch) that the last stat of a regular file reported, or
+	 * 0: a hint only, for vault_setattr() to tell the kernel's flush of times it was
+	 * given from a change (it proves nothing: a skip is decided by a fresh fstat). */
+	_Atomic uint64_t mtime_seen;
 };
 
 struct aead_pool {
