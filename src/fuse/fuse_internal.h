@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <fuse_lowlevel.h>
 #include "fuse/frontend.h"
+#include "fuse/plus_policy.h"
 
 struct inode_table;
 
@@ -58,6 +59,8 @@ struct frontend {
 		_Atomic uint64_t init_unique; /* that request's unique id */
 		atomic_bool active;	     /* the INIT reply carried the bit */
 	} killpriv;
+	/* Whether readdirplus replies carry attributes (plus_policy.c). */
+	struct plus_policy plus;
 };
 
 /* frontend.c */

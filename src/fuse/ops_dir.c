@@ -73,6 +73,8 @@ struct dir_reply {
 	char *out;
 	size_t size, used;
 	bool plus;
+	bool attrs;	/* plus with attributes (else names, types and node id 0) */
+	uint32_t names; /* entries that are not directories, added without attributes */
 };
 
 /* What position pos of a listing holds: positions 0 and 1 are our own "." and "..". */
@@ -144,7 +146,8 @@ static int add_entry(struct dir_reply *d, struct vdir *snap, off_t pos)
 	if (!d->plus) {
 		entsize = fuse_add_direntry(d->req, d->out + d->used, room, name, &e.attr, pos + 1);
 	} else {
-		if (pos >= 2 && (r = plus_lookup(d, snap, (size_t)(pos - 2), name, &e, &id)) < 0)
+		if (pos >= 2 && d->attrs &&
+		    (r = plus_lookup(d, snap, (size_t)(pos - 2), name, &e, &id)) < 0)
 			return r == -ENOENT ? 1 : r;
 		entsize = fuse_add_direntry_plus(d->req, d->out + d->used, room, name, &e, pos + 1);
 	}
@@ -154,6 +157,8 @@ static int add_entry(struct dir_reply *d, struct vdir *snap, off_t pos)
 		return 0;
 	}
 	d->used += entsize;
+	if (d->plus && !d->attrs && pos >= 2 && type != DT_DIR)
+		d->names++;
 	return 1;
 }
 
@@ -183,7 +188,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
 	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
-	struct dir_reply d = { req, req_frontend(req), ino, NULL, NULL, size, 0, plus };
+	struct dir_reply d = { req, req_frontend(req), ino, NULL, NULL, size, 0, plus, false, 0 };
 	off_t pos;
 	int r;
 
@@ -199,12 +204,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		free(d.out);
 		return;
 	}
+	d.attrs = plus && plus_policy_take(&d.f->plus, off == 0);
 	pthread_mutex_lock(&dh->lock);
 	r = refresh_snapshot(d.f, dh, d.dir, off);
 	for (pos = off; r >= 0; pos++)
 		if ((r = add_entry(&d, dh->snap, pos)) == 0)
 			break;
 	pthread_mutex_unlock(&dh->lock);
+	if (plus && !d.attrs)
+		plus_policy_listed(&d.f->plus, ino, d.names);
 	vnode_unref(d.f->vault, d.dir);
 	/* An error after some entries ends the reply with those entries. */
 	if (r < 0 && !d.used)

@@ -48,6 +48,8 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_result(req, r);
 		return;
 	}
+	if (!S_ISDIR(st.st_mode))
+		plus_policy_looked_up(&f->plus, parent);
 	reply_new_entry(req, f, n, parent, name, &st);
 }
 

@@ -122,6 +122,7 @@ static struct vnode *node_new(int fd, const struct stat *st, struct vnode *paren
 	if (parent)
 		vnode_ref(parent);
 	atomic_init(&n->refs, 1);
+	atomic_init(&n->mtime_seen, 0);
 	pthread_mutex_init(&n->mutex, NULL);
 	coord_file_init(&n->cf);
 	rangelock_init(&n->rl);
@@ -251,20 +252,12 @@ int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 	return node_insert(v, fd, st, NULL, lname, out);
 }
 
-int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct vnode **out,
-		 struct stat *st)
+/* Open dir/lname by path, stat the handle, and give the table's node for it. */
+static int node_open_at(struct vault *v, struct vnode *dir, const char *lname,
+			struct vnode **out, struct stat *st)
 {
-	int dirfd = dir->fd, fd, r;
+	int fd = store_openat(v->store, dir->fd, lname, STORE_PATH | STORE_NOFOLLOW, 0), r;
 
-	*out = NULL;
-	if ((r = store_fstatat(v->store, dirfd, lname, st, STORE_AT_NOFOLLOW)) < 0)
-		return r;
-	*out = node_lookup_live(v, st);
-	if (*out) {
-		vnode_set_location(v, *out, dir, lname);
-		return 0;
-	}
-	fd = store_openat(v->store, dirfd, lname, STORE_PATH | STORE_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
 	if ((r = store_fstat(v->store, fd, st)) < 0)
@@ -276,6 +269,41 @@ fail:
 	/* r is reported; fd was only read */
 	(void)store_close(v->store, fd);
 	return r;
+}
+
+int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct vnode **out,
+		 struct stat *st)
+{
+	int dirfd = dir->fd, r;
+
+	*out = NULL;
+	if ((r = store_fstatat(v->store, dirfd, lname, st, STORE_AT_NOFOLLOW)) < 0)
+		return r;
+	*out = node_lookup_live(v, st);
+	if (*out) {
+		vnode_set_location(v, *out, dir, lname);
+		return 0;
+	}
+	return node_open_at(v, dir, lname, out, st);
+}
+
+/*
+ * As nodes_get_at, for a name a listing gave with its lower inode number: when the table
+ * has no node of that number (a listing after a cold start), the object is opened and its
+ * handle stat'ed at once, saving the stat by name. The number is a hint only: node_insert
+ * matches by the handle's own attributes.
+ */
+int nodes_get_listed(struct vault *v, struct vnode *dir, const char *lname, uint64_t ino,
+		     struct vnode **out, struct stat *st)
+{
+	struct vnode *n = node_get(v, dir->dev, ino);
+
+	if (n) {
+		vnode_unref(v, n);
+		return nodes_get_at(v, dir, lname, out, st);
+	}
+	*out = NULL;
+	return node_open_at(v, dir, lname, out, st);
 }
 
 /*

@@ -134,6 +134,10 @@ struct vnode {
 	uint64_t snap_size;
 	struct timespec snap_mtime;
 	struct timespec snap_ctime;
+	/* The mtime (ns since the epoch) that the last stat of a regular file reported, or
+	 * 0: a hint only, for vault_setattr() to tell the kernel's flush of times it was
+	 * given from a change (it proves nothing: a skip is decided by a fresh fstat). */
+	_Atomic uint64_t mtime_seen;
 };
 
 struct aead_pool {
@@ -213,6 +217,9 @@ void nodes_release(struct vault *v);
  */
 int nodes_get_at(struct vault *v, struct vnode *dir, const char *lname, struct vnode **out,
 		 struct stat *st) MUST_CHECK;
+/* As nodes_get_at, for a listed name with its lower inode number (a hint: see nodes.c). */
+int nodes_get_listed(struct vault *v, struct vnode *dir, const char *lname, uint64_t ino,
+		     struct vnode **out, struct stat *st) MUST_CHECK;
 /* The vnode for an already open handle (ownership of fd moves to this call). */
 int nodes_get_fd(struct vault *v, int fd, const char *lname, struct vnode **out,
 		 struct stat *st) MUST_CHECK;

@@ -166,7 +166,8 @@ int vault_lookup_entry(struct vault *v, struct vnode *dir, const struct vdir *d,
 	*out = NULL;
 	if (i >= d->count)
 		return -ENOENT;
-	r = nodes_get_at(v, dir, (const char *)d->lnames.data + d->ents[i].lname_off, out, st);
+	r = nodes_get_listed(v, dir, (const char *)d->lnames.data + d->ents[i].lname_off,
+			     d->ents[i].ino, out, st);
 	if (r == 0 && (r = vault_convert_stat(v, *out, st)) < 0) {
 		vnode_unref(v, *out);
 		*out = NULL;

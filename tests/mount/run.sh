@@ -6,6 +6,8 @@
 # Stages (STAGES is a comma-separated subset; default all):
 #   life       mount/umount lifecycle, "live on return", pid file, foreground -f
 #   forget     kernel lookup counts (lookup, readdirplus, link) all return to zero
+#   listing    readdirplus with and without attributes (src/fuse/plus_policy.c): on a fresh
+#              mount find makes no node per file; d_ino and d_type match lstat in both forms
 #   openstate  per-open state: 2 opens + 64 writes + 64 reads (O_DIRECT) cost fewer than 64
 #              node-id lookups (reads and writes take the open file's handle), data intact
 #   reclaim    with -o max_nodes=64 the kernel is made to drop old nodes: descriptors stay
@@ -45,7 +47,7 @@ source "$here/../lib.sh"
 # shellcheck source=tests/mount/killpriv.sh
 source "$here/killpriv.sh"
 
-stages="life,forget,openstate,reclaim,errors,atime,handles,ro,otrunc,signals,integrity,plaintext,killpriv,devices,wipe,tools"
+stages="life,forget,listing,openstate,reclaim,errors,atime,handles,ro,otrunc,signals,integrity,plaintext,killpriv,devices,wipe,tools"
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -257,6 +259,61 @@ stage_forget() {
 	else
 		notok "lookup counts return to zero" "$left node ids left (leak or miscount)"
 	fi
+}
+
+# scandir's d_ino and d_type of every entry under $1 against lstat; prints the mismatches.
+listing_mismatches() {
+	python3 - "$1" <<'PY'
+import os, stat, sys
+bad = 0
+def walk(d):
+    global bad
+    for e in list(os.scandir(d)):
+        st = os.lstat(e.path)
+        kind = "d" if e.is_dir(follow_symlinks=False) else "l" if e.is_symlink() else "f" if e.is_file(follow_symlinks=False) else "o"
+        want = "d" if stat.S_ISDIR(st.st_mode) else "l" if stat.S_ISLNK(st.st_mode) else "f" if stat.S_ISREG(st.st_mode) else "o"
+        if e.inode() != st.st_ino or kind != want:
+            bad += 1
+            print(f"{e.path}: d_ino {e.inode()} type {kind}, lstat {st.st_ino} {want}")
+        if kind == "d":
+            walk(e.path)
+walk(sys.argv[1])
+sys.exit(1 if bad else 0)
+PY
+}
+
+# --- listing: readdirplus gives attributes only where the kernel then uses them ---
+stage_listing() {
+	local c=$T_WORK/ls.c m=$T_WORK/ls.m d i pid fds out
+	t_log "stage listing"
+	new_vault "$c"
+	vmount "$c" "$m" || { notok "mount for listing" "failed"; return; }
+	for d in 1 2 3; do
+		mkdir "$m/$d" "$m/$d/sub"
+		for i in $(seq 1 100); do echo "$i" >"$m/$d/f$i"; done
+		ln -s f1 "$m/$d/link"
+	done
+	vumount "$m"
+	vmount "$c" "$m" || { notok "remount for listing" "failed"; return; }
+	pid=$(daemon_pid "$m")
+	check "find on a fresh mount lists all 309 entries" [ "$(find "$m" -mindepth 1 | wc -l)" = 309 ]
+	fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+	if [ "$fds" -lt 100 ]; then
+		ok "find made no node per file: the daemon holds $fds descriptors for 309 entries"
+	else
+		notok "find lists without attributes" "the daemon holds $fds descriptors for 309 entries"
+	fi
+	# the first listing of each directory is without attributes, the stats switch them on
+	for i in 1 2; do
+		if out=$(listing_mismatches "$m"); then
+			ok "listing $i: d_ino and d_type of every entry match lstat"
+		else
+			notok "listing $i: d_ino and d_type match lstat" "$(head -n 3 <<<"$out")"
+		fi
+	done
+	check "ls -lR after the probes sees every file's size" \
+		[ "$(ls -lR "$m" | awk '$1 ~ /^-/ && $5 > 0' | wc -l)" = 300 ]
+	vumount "$m" || notok "umount after listing" "failed"
 }
 
 # --- openstate: reads and writes use the open file's handle (fi->fh), no node-id lookup ---
@@ -815,6 +872,7 @@ stage_tools() {
 
 want life && stage_life
 want forget && stage_forget
+want listing && stage_listing
 want openstate && stage_openstate
 want reclaim && stage_reclaim
 want errors && stage_errors
