@@ -755,15 +755,22 @@ static void write_range(const struct fileop *op, size_t len, uint64_t off, uint6
 static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append, uint64_t *lf,
 		      uint64_t *ll)
 {
+	bool whole = op->v->coord.mode == COORD_LOCKFILES;
 	uint64_t f2, l2, off2;
 	int r, tries;
 
 	for (tries = 0; tries < LOCK_RETRIES; tries++) {
-		if ((r = fileop_size(op)) < 0)
-			return r;
-		if (append)
-			*off = op->psize;
-		write_range(op, len, *off, lf, ll);
+		if (whole) {
+			/* a lock file covers the whole file: no size needed to pick a range */
+			*lf = 0;
+			*ll = FILELOCK_TO_END;
+		} else {
+			if ((r = fileop_size(op)) < 0)
+				return r;
+			if (append)
+				*off = op->psize;
+			write_range(op, len, *off, lf, ll);
+		}
 		if ((r = filelock_blocks(&op->lock, *lf, *ll, true)) < 0)
 			return r;
 		if (!vault_lock_is_shared(op->v))
@@ -774,9 +781,7 @@ static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append,
 		 * reaches to the end from at or before the new last block */
 		off2 = append ? op->psize : *off;
 		write_range(op, len, off2, &f2, &l2);
-		/* a lock file covers the whole file: held, it covers any write */
-		if (op->v->opts.shared == VAULT_SHARED_LOCKFILES ||
-		    (f2 >= *lf && (*ll == FILELOCK_TO_END || l2 <= *ll))) {
+		if (whole || (f2 >= *lf && (*ll == FILELOCK_TO_END || l2 <= *ll))) {
 			*off = off2;
 			return 0;
 		}
