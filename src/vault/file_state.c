@@ -419,8 +419,9 @@ int fileop_header_create(struct fileop *op)
 
 	if ((r = filelock_header(&op->lock)) < 0)
 		return r;
-	/* another client may have created it meanwhile */
-	if (vault_lock_is_shared(op->v) && (r = fileop_size(op)) < 0)
+	/* another client may have created it meanwhile; a lock file (the whole file) was
+	 * held already when the caller read the size */
+	if (op->v->coord.mode == COORD_LOCKS && (r = fileop_size(op)) < 0)
 		goto out;
 	if (op->csize == 0 && (r = header_write(op)) == 0)
 		r = vault_publish(op->v, op->fd);

@@ -377,7 +377,11 @@ int fileop_size_quiet(struct fileop *op) MUST_CHECK;
 void fileop_log_size(struct fileop *op);
 /* Load the file id from the header (cached unless shared) and derive the file key. */
 int fileop_header(struct fileop *op) MUST_CHECK;
-/* Create the header of an empty file (caller holds the write lock). */
+/*
+ * Create the header of an empty file. The caller holds the write lock of the blocks and
+ * read op->csize under it; in locks mode that lock leaves the header's bytes out, so the
+ * size is read again under the header lock.
+ */
 int fileop_header_create(struct fileop *op) MUST_CHECK;
 /* Forget the cached header (the file was truncated to 0 or changed below). */
 void vnode_forget_header(struct vnode *n);
