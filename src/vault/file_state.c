@@ -268,6 +268,8 @@ int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *
 {
 	int r = codec_open(&op->b, n, final, stored, storedlen, plain, plainlen);
 
+	if (r < 0 && op->unlocked)
+		return r;
 	if (r == -EBADMSG && final && tail_open(op, n, storedlen, plain, plainlen) == 0)
 		return 0;
 
@@ -383,6 +385,8 @@ int fileop_header(struct fileop *op)
 	if (got < 0)
 		return (int)got;
 	r = header_decode_epoch(hdr, (size_t)got, op->file_id, &epoch);
+	if (r < 0 && op->unlocked)
+		return r;
 	if (r < 0) {
 		log_error("malformed header of '%s'", fileop_what(op));
 		return r;
@@ -393,6 +397,8 @@ int fileop_header(struct fileop *op)
 		vault_epoch_refresh(op->v, true);
 		r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key);
 	}
+	if (r == -ENOKEY && op->unlocked)
+		return r;
 	if (r == -ENOKEY) {
 		/* an epoch this unlock did not get (a newer one, or a tampered header) */
 		log_error("cannot read '%s': key epoch %u is not known to this mount",

@@ -359,6 +359,9 @@ struct fileop {
 	char what[VAULT_WHAT_MAX]; /* lower path for log lines, "" until needed */
 	struct codec b; /* over file_id and key */
 	struct filelock lock; /* the file's cross-client locks (no-ops in single-client mode) */
+	/* a read without the lock file (vault_file.c, read_unlocked): any failure is quiet and
+	 * sends it to the locked read, so no fallback, retry or log line here */
+	bool unlocked;
 };
 
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK;
