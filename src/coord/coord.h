@@ -67,6 +67,7 @@ struct coord_file {
 	unsigned users;
 	char name[COORD_LOCKFILE_NAME_MAX];       /* veilfs.lock.<16 hex> */
 	char content[COORD_LOCKFILE_CONTENT_MAX]; /* what we wrote into it */
+	uint64_t taken_ms;                        /* clock_boot_ms() before its create */
 };
 
 /* Set c up over the store s and cipher root rootfd (both borrowed). 0 or -errno. */

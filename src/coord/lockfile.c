@@ -12,8 +12,9 @@
  * client has seen unchanged for the lease (by its own monotonic clock, so clock skew
  * between clients does not matter) is stale: it is renamed to
  * "veilfs.lock.<hash>.broken.<client>.<seq>" (only one breaker's rename succeeds) and that
- * name is unlinked. Release reads the file back and unlinks it only if it still holds our
- * content. Known race (docs/SHARED.md): between reading a stale content and renaming it,
+ * name is unlinked. Release unlinks the file at once while less than half a lease has passed
+ * since it was taken (no breaker can have renamed it: lf_surely_ours); later it reads the
+ * file back first and unlinks it only if it still holds our content. Known race (docs/SHARED.md): between reading a stale content and renaming it,
  * the stale file may have been broken and replaced by a fresh lock of a third client,
  * which this rename would then break; the lease must therefore be far longer than any
  * critical section (a few lower I/O calls).
@@ -153,6 +154,7 @@ int coord_lockfile_acquire(struct coord *c, struct coord_file *f, const char *pa
 			r = -ETIMEDOUT;
 			break;
 		}
+		f->taken_ms = clock_boot_ms();
 		r = lf_try_create(c, f);
 		if (r == -EAGAIN && ++ambiguous < LF_AMBIGUOUS_MAX)
 			continue;
@@ -188,9 +190,36 @@ int coord_lockfile_acquire(struct coord *c, struct coord_file *f, const char *pa
 	return r;
 }
 
-void coord_lockfile_release(struct coord *c, struct coord_file *f)
+/*
+ * Whether the lock file taken at f->taken_ms may still be ours without reading it back.
+ * A breaker renames it only after it has seen our content unchanged for the lease by its
+ * own monotonic clock, which counts no more than the real time since our create reached
+ * the server, and that create came after taken_ms. So while less than half a lease (the
+ * margin is for clock rates and the time our unlink takes to reach the server) has passed
+ * on a clock that counts our suspends and stops too, no client keeping to the protocol can
+ * have broken it (docs/SHARED.md, "Release").
+ */
+static bool lf_surely_ours(const struct coord *c, const struct coord_file *f)
+{
+	return clock_boot_ms() - f->taken_ms < c->lease_ms / 2;
+}
+
+/* Remove our lock file f->name: 0, -ESTALE (broken by another client) or -errno. */
+static int lf_remove(struct coord *c, struct coord_file *f)
 {
 	char cur[LF_CONTENT_MAX];
+	int r;
+
+	if (lf_surely_ours(c, f))
+		return store_unlinkat(c->store, c->rootfd, f->name, 0);
+	r = lf_read(c, f->name, cur, sizeof(cur));
+	if (r == 0 && strcmp(cur, f->content) == 0)
+		return store_unlinkat(c->store, c->rootfd, f->name, 0);
+	return r == 0 || r == -ENOENT ? -ESTALE : r;
+}
+
+void coord_lockfile_release(struct coord *c, struct coord_file *f)
+{
 	int r;
 
 	pthread_mutex_lock(&f->mutex);
@@ -198,11 +227,7 @@ void coord_lockfile_release(struct coord *c, struct coord_file *f)
 		pthread_mutex_unlock(&f->mutex);
 		return;
 	}
-	r = lf_read(c, f->name, cur, sizeof(cur));
-	if (r == 0 && strcmp(cur, f->content) == 0)
-		r = store_unlinkat(c->store, c->rootfd, f->name, 0);
-	else if (r == 0 || r == -ENOENT)
-		r = -ESTALE;
+	r = lf_remove(c, f);
 	if (r == -ESTALE)
 		log_warn("lock file '%s' was broken by another client while held",
 			    f->name);

@@ -15,7 +15,10 @@
 #include "vault/file_tail.h"
 #include "vault/vault_internal.h"
 
-enum { DFD_NONE = -2 }; /* vnode.dfd: tried, the lower fs has no direct I/O */
+enum {
+	DFD_NONE = -2,    /* vnode.dfd: tried, the lower fs has no direct I/O */
+	DFD_UNASKED = -3, /* fileop.dfd: not asked for yet (vnode_io_direct) */
+};
 
 /* Shared mode over a caching lower client: the direct read handle beside iofd. */
 static void io_open_direct(struct vault *v, struct vnode *n)
@@ -46,7 +49,6 @@ static int io_open(struct vault *v, struct vnode *n)
 	if (fd < 0)
 		return fd;
 	n->iofd = fd;
-	io_open_direct(v, n);
 	return 0;
 }
 
@@ -59,16 +61,28 @@ int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd)
 	pthread_mutex_lock(&n->mutex);
 	if (n->iofd < 0)
 		r = io_open(v, n);
-	else
-		io_open_direct(v, n); /* the handle nodes_get_new() primed */
 	if (r == 0) {
 		n->io_users++;
 		*fd = n->iofd;
-		if (dfd)
+		if (dfd) {
+			io_open_direct(v, n);
 			*dfd = n->dfd >= 0 ? n->dfd : -1;
+		}
 	}
 	pthread_mutex_unlock(&n->mutex);
 	return r;
+}
+
+int vnode_io_direct(struct vault *v, struct vnode *n)
+{
+	int dfd;
+
+	pthread_mutex_lock(&n->mutex);
+	assert(n->io_users > 0);
+	io_open_direct(v, n);
+	dfd = n->dfd >= 0 ? n->dfd : -1;
+	pthread_mutex_unlock(&n->mutex);
+	return dfd;
 }
 
 static void forget_key_locked(struct vnode *n)
@@ -148,8 +162,8 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->v = v;
 	op->n = n;
 	op->fd = -1;
-	op->dfd = -1;
-	if ((r = vnode_io_get(v, n, &op->fd, &op->dfd)) < 0)
+	op->dfd = DFD_UNASKED;
+	if ((r = vnode_io_get(v, n, &op->fd, NULL)) < 0)
 		return r;
 	op->b.geom = &v->geom;
 	op->b.file_id = op->file_id;
@@ -254,6 +268,8 @@ int fileop_open_block(struct fileop *op, uint64_t n, bool final, const uint8_t *
 {
 	int r = codec_open(&op->b, n, final, stored, storedlen, plain, plainlen);
 
+	if (r < 0 && op->unlocked)
+		return r;
 	if (r == -EBADMSG && final && tail_open(op, n, storedlen, plain, plainlen) == 0)
 		return 0;
 
@@ -284,6 +300,10 @@ ssize_t fileop_pread(struct fileop *op, void *buf, size_t n, uint64_t off)
 {
 	if (!coord_is_shared(&op->v->coord))
 		return store_pread_full(op->v->store, op->fd, buf, n, off);
+	/* opened at the first fresh read, not at every open: writes of a new file (untar)
+	 * never read, and over sshfs the handle costs an SFTP open and close */
+	if (op->dfd == DFD_UNASKED)
+		op->dfd = vnode_io_direct(op->v, op->n);
 	return coord_fresh_pread(&op->v->coord, op->fd, op->dfd, buf, n, off);
 }
 
@@ -293,7 +313,8 @@ int fileop_size_quiet(struct fileop *op)
 	int r;
 
 	if (coord_is_shared(&op->v->coord)) {
-		r = coord_fresh_size(&op->v->coord, op->fd, op->dfd, &op->csize);
+		r = coord_fresh_size(&op->v->coord, op->fd, op->dfd >= 0 ? op->dfd : -1,
+				     &op->csize);
 		if (r < 0)
 			return r;
 	} else {
@@ -364,6 +385,8 @@ int fileop_header(struct fileop *op)
 	if (got < 0)
 		return (int)got;
 	r = header_decode_epoch(hdr, (size_t)got, op->file_id, &epoch);
+	if (r < 0 && op->unlocked)
+		return r;
 	if (r < 0) {
 		log_error("malformed header of '%s'", fileop_what(op));
 		return r;
@@ -374,6 +397,8 @@ int fileop_header(struct fileop *op)
 		vault_epoch_refresh(op->v, true);
 		r = keys_file_key_epoch(op->v->keys, epoch, op->file_id, op->key);
 	}
+	if (r == -ENOKEY && op->unlocked)
+		return r;
 	if (r == -ENOKEY) {
 		/* an epoch this unlock did not get (a newer one, or a tampered header) */
 		log_error("cannot read '%s': key epoch %u is not known to this mount",
@@ -419,8 +444,9 @@ int fileop_header_create(struct fileop *op)
 
 	if ((r = filelock_header(&op->lock)) < 0)
 		return r;
-	/* another client may have created it meanwhile */
-	if (vault_lock_is_shared(op->v) && (r = fileop_size(op)) < 0)
+	/* another client may have created it meanwhile; a lock file (the whole file) was
+	 * held already when the caller read the size */
+	if (op->v->coord.mode == COORD_LOCKS && (r = fileop_size(op)) < 0)
 		goto out;
 	if (op->csize == 0 && (r = header_write(op)) == 0)
 		r = vault_publish(op->v, op->fd);

@@ -98,8 +98,9 @@ static int read_blocks(struct fileop *op, uint64_t first, uint64_t last, uint8_t
 		goto out;
 	}
 	if ((size_t)got != clen) {
-		log_error("short read of '%s' at %llu", fileop_what(op),
-			  (unsigned long long)coff);
+		if (!op->unlocked)
+			log_error("short read of '%s' at %llu", fileop_what(op),
+				  (unsigned long long)coff);
 		goto out;
 	}
 	for (nb = first; nb <= last; nb++) {
@@ -181,7 +182,7 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
 	size_t chunk_max = (size_t)CHUNK_BLOCKS * op->v->geom.plain_size, done = 0, chunk;
 	ssize_t r;
 
-	if (!size_known && (r = fileop_size(op)) < 0)
+	if (!size_known && (r = op->unlocked ? fileop_size_quiet(op) : fileop_size(op)) < 0)
 		return r;
 	if (off >= op->psize)
 		return 0;
@@ -192,7 +193,7 @@ static ssize_t read_locked(struct fileop *op, uint8_t *dst, size_t len, uint64_t
 		/* chunks end on block boundaries so that no block is read twice */
 		chunk = chunk_max - (size_t)((off + done) % op->v->geom.plain_size);
 		chunk = (size_t)min_u64(chunk, len - done);
-		if ((r = read_chunk(op, dst + done, chunk, off + done)) < 0)
+		if ((r = read_chunk(op, dst + done, chunk, off + done)) < 0 && !op->unlocked)
 			r = read_chunk_again(op, dst + done, chunk, off + done, r);
 		if (r < 0)
 			return r;
@@ -295,6 +296,31 @@ static void read_ahead_locked(struct fileop *op, uint64_t off, size_t len, uint6
 	n->ahead_to = to;
 }
 
+/*
+ * lockfiles mode, a read within one block: first without the lock file (docs/SHARED.md,
+ * "Reads without the lock file"). The size, header and block are read fresh; a block
+ * that authenticates as block `first` of this file's key, final or not as that size
+ * says, is one whole version of it that the server held during this read. Anything
+ * else (a torn block of a concurrent write, a size or header that moved meanwhile, an
+ * error) is quiet and returns -EAGAIN: the caller reads again under the lock file.
+ */
+static ssize_t read_unlocked(struct fileop *op, void *buf, size_t len, uint64_t off,
+			     uint64_t first, uint64_t last)
+{
+	ssize_t r;
+
+	if (op->v->coord.mode != COORD_LOCKFILES || first != last)
+		return -EAGAIN;
+	op->unlocked = true;
+	r = read_locked(op, buf, len, off, false);
+	op->unlocked = false;
+	if (r >= 0)
+		return r;
+	secure_wipe(buf, len);
+	op->have_id = false; /* the locked read reads the header again */
+	return -EAGAIN;
+}
+
 ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint64_t off)
 {
 	uint64_t ps = v->geom.plain_size, first, last;
@@ -337,7 +363,8 @@ ssize_t vault_read(struct vault *v, struct vnode *n, void *buf, size_t len, uint
 		fileop_lock_whole(&op, &req, false);
 	if (ahead_len)
 		store_advise(v->store, op.fd, ahead_off, ahead_len, STORE_ADVISE_WILLNEED);
-	if ((r = filelock_blocks(&op.lock, first, last, false)) == 0) {
+	r = read_unlocked(&op, buf, len, off, first, last);
+	if (r == -EAGAIN && (r = filelock_blocks(&op.lock, first, last, false)) == 0) {
 		r = read_locked(&op, buf, len, off, known);
 		filelock_unlock_blocks(&op.lock, first, last);
 	}
@@ -755,15 +782,22 @@ static void write_range(const struct fileop *op, size_t len, uint64_t off, uint6
 static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append, uint64_t *lf,
 		      uint64_t *ll)
 {
+	bool whole = op->v->coord.mode == COORD_LOCKFILES;
 	uint64_t f2, l2, off2;
 	int r, tries;
 
 	for (tries = 0; tries < LOCK_RETRIES; tries++) {
-		if ((r = fileop_size(op)) < 0)
-			return r;
-		if (append)
-			*off = op->psize;
-		write_range(op, len, *off, lf, ll);
+		if (whole) {
+			/* a lock file covers the whole file: no size needed to pick a range */
+			*lf = 0;
+			*ll = FILELOCK_TO_END;
+		} else {
+			if ((r = fileop_size(op)) < 0)
+				return r;
+			if (append)
+				*off = op->psize;
+			write_range(op, len, *off, lf, ll);
+		}
 		if ((r = filelock_blocks(&op->lock, *lf, *ll, true)) < 0)
 			return r;
 		if (!vault_lock_is_shared(op->v))
@@ -774,9 +808,7 @@ static int write_lock(struct fileop *op, size_t len, uint64_t *off, bool append,
 		 * reaches to the end from at or before the new last block */
 		off2 = append ? op->psize : *off;
 		write_range(op, len, off2, &f2, &l2);
-		/* a lock file covers the whole file: held, it covers any write */
-		if (op->v->opts.shared == VAULT_SHARED_LOCKFILES ||
-		    (f2 >= *lf && (*ll == FILELOCK_TO_END || l2 <= *ll))) {
+		if (whole || (f2 >= *lf && (*ll == FILELOCK_TO_END || l2 <= *ll))) {
 			*off = off2;
 			return 0;
 		}

@@ -126,7 +126,8 @@ struct vnode {
 	struct coord_file cf;
 	/* Shared mode over a lower client that caches: a direct-I/O read handle of the
 	 * file (coord_direct_open), -1 (not opened yet) or -2 (none to be had); opened
-	 * and closed with iofd, under mutex. */
+	 * at an operation's first fresh read (vnode_io_direct), closed with iofd, under
+	 * mutex. */
 	int dfd;
 
 	/* Snapshot for vault_invalidate(); protected by mutex. */
@@ -339,6 +340,8 @@ int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
  */
 int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd) MUST_CHECK;
 void vnode_io_put(struct vault *v, struct vnode *n);
+/* The direct read handle of n (held by the caller), opened now if need be, or -1. */
+int vnode_io_direct(struct vault *v, struct vnode *n) MUST_CHECK;
 /* 0 when the shared lower handle of n (held by the caller) can write, else -errno. */
 int vnode_io_writable(struct vnode *n) MUST_CHECK;
 /* Free the per-file state of n (at node destruction). */
@@ -354,7 +357,7 @@ struct fileop {
 	struct vault *v;
 	struct vnode *n;
 	int fd;
-	int dfd; /* the vnode's direct read handle (shared mode, fresh I/O), or -1 */
+	int dfd; /* the vnode's direct read handle (shared mode, fresh I/O), or < 0 */
 	uint64_t csize; /* lower (cipher) size */
 	uint64_t psize; /* plaintext size */
 	bool have_id;
@@ -363,6 +366,9 @@ struct fileop {
 	char what[VAULT_WHAT_MAX]; /* lower path for log lines, "" until needed */
 	struct codec b; /* over file_id and key */
 	struct filelock lock; /* the file's cross-client locks (no-ops in single-client mode) */
+	/* a read without the lock file (vault_file.c, read_unlocked): any failure is quiet and
+	 * sends it to the locked read, so no fallback, retry or log line here */
+	bool unlocked;
 };
 
 int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n) MUST_CHECK;
@@ -384,7 +390,11 @@ int fileop_size_quiet(struct fileop *op) MUST_CHECK;
 void fileop_log_size(struct fileop *op);
 /* Load the file id from the header (cached unless shared) and derive the file key. */
 int fileop_header(struct fileop *op) MUST_CHECK;
-/* Create the header of an empty file (caller holds the write lock). */
+/*
+ * Create the header of an empty file. The caller holds the write lock of the blocks and
+ * read op->csize under it; in locks mode that lock leaves the header's bytes out, so the
+ * size is read again under the header lock.
+ */
 int fileop_header_create(struct fileop *op) MUST_CHECK;
 /* Forget the cached header (the file was truncated to 0 or changed below). */
 void vnode_forget_header(struct vnode *n);

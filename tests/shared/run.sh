@@ -16,6 +16,8 @@
 #   append    two clients append 64-byte records (appendlog, O_APPEND): none lost
 #   overlap   two clients overwrite overlapping ranges of one block (overlap.py): each
 #             write lands whole, both mounts agree, every block authenticates
+#   reads     B reads blocks A keeps rewriting (reads.py): never stale, torn or EIO
+#             (lockfiles mode; INFO in locks mode: GlusterFS fails it)
 #   c2o       write+close on A, read on B (close-to-open), also an in-place overwrite
 #   names     create, rename, remove on A seen on B's next lookup/listing
 #   locks     no lock file left in the cipher root afterwards (lockfiles mode)
@@ -145,6 +147,23 @@ overlap_check() {
 		record "$bed" "overlapping writes, two clients ($ROUNDS rounds)" PASS "$(grep -E 'middle' <<<"$out" | head -1)"
 	else
 		record "$bed" "overlapping writes, two clients ($ROUNDS rounds)" FAIL "exit $rc; $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+	fi
+}
+
+# reads_check BED MODE VA VB: B reads blocks A keeps rewriting: never stale, torn or EIO
+# (in lockfiles mode these reads go without the lock file: docs/SHARED.md). Asserted in
+# lockfiles mode; INFO in locks mode, where GlusterFS was measured serving stale reads
+# (docs/SHARED.md, "Results"), a fault of the locked path this check found.
+reads_check() {
+	local bed=$1 mode=$2 va=$3 vb=$4 out rc=0
+	out="$(run_tool "$WORKDIR/out.$bed.$mode.reads" python3 "$repo/tests/shared/reads.py" \
+		"$va/reads.$mode" "$vb/reads.$mode" "$ROUNDS" 240)" || rc=$?
+	if [[ $mode != lockfiles ]]; then
+		record "$bed" "reads on B while A rewrites ($ROUNDS rounds)" INFO "exit $rc; $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+	elif ((rc == 0)); then
+		record "$bed" "reads on B while A rewrites ($ROUNDS rounds)" PASS "$(head -1 <<<"$out")"
+	else
+		record "$bed" "reads on B while A rewrites ($ROUNDS rounds)" FAIL "exit $rc; $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 	fi
 }
 
@@ -501,6 +520,7 @@ run_bed() {
 	block_check "$bed" "$mode" "$va" "$vb" "$wait" assert
 	append_check "$bed" "$mode" "$va" "$vb" "$wait"
 	overlap_check "$bed" "$mode" "$va" "$vb"
+	reads_check "$bed" "$mode" "$va" "$vb"
 	c2o_check "$bed" "$va" "$vb" "$wait" "$a/cipher"
 	[[ $mode == lockfiles ]] && lockfile_check "$bed" "$a/cipher"
 	local tag="$RANDOM$RANDOM"

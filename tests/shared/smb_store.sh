@@ -12,6 +12,7 @@
 #   locks     --shared=locks is refused (no byte-range locks over libsmbclient)
 #   block     two writers, disjoint halves of one 4 KiB block, ROUNDS rounds each
 #             (tests/beds/twoclient_block.c): 0 lost updates, 0 EIO, both mounts agree
+#   reads     B reads blocks A keeps rewriting (reads.py): never stale, torn or EIO
 #   append    both clients append 64-byte records (tests/beds/appendlog.c): none lost
 #   overlap   both clients overwrite overlapping ranges of one block (overlap.py): each
 #             write lands whole, both mounts agree, every block authenticates
@@ -165,6 +166,16 @@ if cmp -s "$VA/block" "$VB/block"; then
 	record "both mounts read the same final block" PASS "cmp"
 else
 	record "both mounts read the same final block" FAIL "cmp differs"
+fi
+
+# --- reads on one client while the other rewrites (reads without the lock file) ---
+rc=0
+out="$(run_tool "$WORKDIR/out.reads" python3 "$repo/tests/shared/reads.py" \
+	"$VA/reads" "$VB/reads" "$ROUNDS" 600)" || rc=$?
+if ((rc == 0)); then
+	record "reads on B while A rewrites ($ROUNDS rounds)" PASS "$(head -1 <<<"$out")"
+else
+	record "reads on B while A rewrites ($ROUNDS rounds)" FAIL "exit $rc; $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 fi
 
 # --- appends from both clients ---

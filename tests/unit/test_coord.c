@@ -250,3 +250,66 @@ TEST(filelock_maps_blocks_and_header_onto_byte_ranges)
 	test_rm_tree(d);
 	free(d);
 }
+
+/* The content of d/name into out (NUL-terminated), or "" when there is no such file. */
+static void lockfile_content(const char *d, const char *name, char *out, size_t size)
+{
+	char path[1024];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	if ((f = fopen(path, "r"))) {
+		n = fread(out, 1, size - 1, f);
+		fclose(f);
+	}
+	out[n] = '\0';
+}
+
+/*
+ * Release unlinks a lock file without reading it back only within half a lease of taking
+ * it. Client A holds past the lease, so client B breaks A's lock and takes its own under
+ * the same name: A's release must then leave B's lock file in place (an unconditional
+ * fast release would remove it, and a third client would join B in the lock).
+ */
+TEST(lockfile_release_after_the_lease_leaves_a_breakers_lock)
+{
+	struct store *s = NULL;
+	struct coord a, b;
+	struct coord_file fa, fb;
+	char cur[COORD_LOCKFILE_CONTENT_MAX];
+	int rootfd = -1;
+	char *d = test_temp_dir("lockfile-release");
+
+	EXPECT(d != NULL);
+	if (!d)
+		return;
+	coord_file_init(&fa);
+	coord_file_init(&fb);
+	EXPECT(store_posix_new(d, &s, &rootfd) == 0);
+	EXPECT(coord_init(&a, s, rootfd, COORD_LOCKFILES, COORD_FRESH_NONE, 200) == 0);
+	EXPECT(coord_init(&b, s, rootfd, COORD_LOCKFILES, COORD_FRESH_NONE, 200) == 0);
+	/* held briefly: released at once, the name is free */
+	EXPECT(coord_lockfile_acquire(&a, &fa, "f") == 0);
+	lockfile_content(d, fa.name, cur, sizeof(cur));
+	EXPECT(strcmp(cur, fa.content) == 0);
+	coord_lockfile_release(&a, &fa);
+	lockfile_content(d, fa.name, cur, sizeof(cur));
+	EXPECT(cur[0] == '\0');
+	/* held past the lease: B waits it out, breaks it, takes the name */
+	EXPECT(coord_lockfile_acquire(&a, &fa, "f") == 0);
+	EXPECT(coord_lockfile_acquire(&b, &fb, "f") == 0);
+	EXPECT(strcmp(fa.name, fb.name) == 0 && strcmp(fa.content, fb.content) != 0);
+	coord_lockfile_release(&a, &fa);
+	lockfile_content(d, fb.name, cur, sizeof(cur));
+	EXPECTF(strcmp(cur, fb.content) == 0, "B's lock file after A's late release: '%s'", cur);
+	coord_lockfile_release(&b, &fb);
+	lockfile_content(d, fb.name, cur, sizeof(cur));
+	EXPECT(cur[0] == '\0');
+	EXPECT(store_close(s, rootfd) == 0);
+	coord_file_release(&fa);
+	coord_file_release(&fb);
+	store_free(s);
+	test_rm_tree(d);
+	free(d);
+}
