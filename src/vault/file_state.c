@@ -15,10 +15,7 @@
 #include "vault/file_tail.h"
 #include "vault/vault_internal.h"
 
-enum {
-	DFD_NONE = -2,    /* vnode.dfd: tried, the lower fs has no direct I/O */
-	DFD_UNASKED = -3, /* fileop.dfd: not asked for yet (vnode_io_direct) */
-};
+enum { DFD_NONE = -2 }; /* vnode.dfd: tried, the lower fs has no direct I/O */
 
 /* Shared mode over a caching lower client: the direct read handle beside iofd. */
 static void io_open_direct(struct vault *v, struct vnode *n)
@@ -49,6 +46,7 @@ static int io_open(struct vault *v, struct vnode *n)
 	if (fd < 0)
 		return fd;
 	n->iofd = fd;
+	io_open_direct(v, n);
 	return 0;
 }
 
@@ -61,28 +59,16 @@ int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd)
 	pthread_mutex_lock(&n->mutex);
 	if (n->iofd < 0)
 		r = io_open(v, n);
+	else
+		io_open_direct(v, n); /* the handle nodes_get_new() primed */
 	if (r == 0) {
 		n->io_users++;
 		*fd = n->iofd;
-		if (dfd) {
-			io_open_direct(v, n);
+		if (dfd)
 			*dfd = n->dfd >= 0 ? n->dfd : -1;
-		}
 	}
 	pthread_mutex_unlock(&n->mutex);
 	return r;
-}
-
-int vnode_io_direct(struct vault *v, struct vnode *n)
-{
-	int dfd;
-
-	pthread_mutex_lock(&n->mutex);
-	assert(n->io_users > 0);
-	io_open_direct(v, n);
-	dfd = n->dfd >= 0 ? n->dfd : -1;
-	pthread_mutex_unlock(&n->mutex);
-	return dfd;
 }
 
 static void forget_key_locked(struct vnode *n)
@@ -162,8 +148,8 @@ int fileop_begin(struct fileop *op, struct vault *v, struct vnode *n)
 	op->v = v;
 	op->n = n;
 	op->fd = -1;
-	op->dfd = DFD_UNASKED;
-	if ((r = vnode_io_get(v, n, &op->fd, NULL)) < 0)
+	op->dfd = -1;
+	if ((r = vnode_io_get(v, n, &op->fd, &op->dfd)) < 0)
 		return r;
 	op->b.geom = &v->geom;
 	op->b.file_id = op->file_id;
@@ -300,10 +286,6 @@ ssize_t fileop_pread(struct fileop *op, void *buf, size_t n, uint64_t off)
 {
 	if (!coord_is_shared(&op->v->coord))
 		return store_pread_full(op->v->store, op->fd, buf, n, off);
-	/* opened at the first fresh read, not at every open: writes of a new file (untar)
-	 * never read, and over sshfs the handle costs an SFTP open and close */
-	if (op->dfd == DFD_UNASKED)
-		op->dfd = vnode_io_direct(op->v, op->n);
 	return coord_fresh_pread(&op->v->coord, op->fd, op->dfd, buf, n, off);
 }
 
@@ -313,8 +295,7 @@ int fileop_size_quiet(struct fileop *op)
 	int r;
 
 	if (coord_is_shared(&op->v->coord)) {
-		r = coord_fresh_size(&op->v->coord, op->fd, op->dfd >= 0 ? op->dfd : -1,
-				     &op->csize);
+		r = coord_fresh_size(&op->v->coord, op->fd, op->dfd, &op->csize);
 		if (r < 0)
 			return r;
 	} else {

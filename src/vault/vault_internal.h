@@ -126,8 +126,7 @@ struct vnode {
 	struct coord_file cf;
 	/* Shared mode over a lower client that caches: a direct-I/O read handle of the
 	 * file (coord_direct_open), -1 (not opened yet) or -2 (none to be had); opened
-	 * at an operation's first fresh read (vnode_io_direct), closed with iofd, under
-	 * mutex. */
+	 * and closed with iofd, under mutex. */
 	int dfd;
 
 	/* Snapshot for vault_invalidate(); protected by mutex. */
@@ -340,8 +339,6 @@ int vault_apply_owner(struct vault *v, struct vnode *dir, const char *lname,
  */
 int vnode_io_get(struct vault *v, struct vnode *n, int *fd, int *dfd) MUST_CHECK;
 void vnode_io_put(struct vault *v, struct vnode *n);
-/* The direct read handle of n (held by the caller), opened now if need be, or -1. */
-int vnode_io_direct(struct vault *v, struct vnode *n) MUST_CHECK;
 /* 0 when the shared lower handle of n (held by the caller) can write, else -errno. */
 int vnode_io_writable(struct vnode *n) MUST_CHECK;
 /* Free the per-file state of n (at node destruction). */
@@ -357,7 +354,7 @@ struct fileop {
 	struct vault *v;
 	struct vnode *n;
 	int fd;
-	int dfd; /* the vnode's direct read handle (shared mode, fresh I/O), or < 0 */
+	int dfd; /* the vnode's direct read handle (shared mode, fresh I/O), or -1 */
 	uint64_t csize; /* lower (cipher) size */
 	uint64_t psize; /* plaintext size */
 	bool have_id;
