@@ -146,7 +146,7 @@ WIN_CORE   := $(filter-out $(WIN_LINUX_ONLY),$(foreach d,$(CORE_DIRS),$(wildcard
               $(wildcard src/crypto/gcrypt/*.c)
 # The unit tests that are portable (the others need FUSE or Linux-only calls:
 # docs/WINDOWS.md lists them and why).
-WIN_UNITS  := admin base config_v2 coord crypto format names store_record store_win32 vectors \
+WIN_UNITS  := admin base config_v2 coord crypto format names rekey_mark store_record store_win32 vectors \
               write_plan
 WIN_UNIT_SRC := $(WIN_UNITS:%=tests/unit/test_%.c) tests/unit/runner.c tests/unit/helpers.c \
                 tests/unit/helpers_fs_win32.c

@@ -320,3 +320,43 @@ t_case_main() {
 	"test_$3"
 	exit 0
 }
+
+# free_port: a loopback TCP port P with P+1 free too (swtpm's server and control ports).
+free_port() {
+	python3 -c '
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p); break'
+}
+
+# swtpm_start STATEDIR LOG: a software TPM 2.0 (swtpm) on a free loopback port pair, its
+# state in STATEDIR; sets SWTPM_PID (a child of the caller, which must stop it) and
+# TPM_PORT, exports TPM2TOOLS_TCTI to reach it, and returns once it accepts connections.
+swtpm_start() {
+	local i
+	command -v swtpm >/dev/null || skip_case "swtpm is not installed (scripts/install-deps.sh --test)"
+	mkdir -p "$1"
+	TPM_PORT=$(free_port)
+	swtpm socket --tpm2 --server "type=tcp,port=$TPM_PORT,bindaddr=127.0.0.1" \
+		--ctrl "type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1" \
+		--flags not-need-init,startup-clear --tpmstate "dir=$1" --log "file=$2" &
+	SWTPM_PID=$!
+	# ready once its server port accepts a connection (it exits at once if it cannot bind)
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$SWTPM_PID" 2>/dev/null || die "swtpm exited: $(cat "$2" 2>/dev/null)"
+		(exec 3<>"/dev/tcp/127.0.0.1/$TPM_PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+	if ((i >= 300)); then
+		kill "$SWTPM_PID" 2>/dev/null || true
+		wait "$SWTPM_PID" 2>/dev/null || true
+		die "swtpm never accepted a connection on port $TPM_PORT"
+	fi
+	export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$TPM_PORT"
+}

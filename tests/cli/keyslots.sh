@@ -49,40 +49,11 @@ tpm_stop_all() {
 }
 t_on_exit 'unmount_all; tpm_stop_all'
 
-# free_port: a loopback TCP port P with P+1 free too (swtpm's server and control ports).
-free_port() {
-	python3 -c '
-import socket
-while True:
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1))
-    except OSError:
-        continue
-    print(p); break'
-}
-
 # tpm_start NAME: a fresh software TPM 2.0 (swtpm) with its state in $T/NAME.tpm, a child
 # of this case (pid in TPM_PIDS); sets TPM_PORT and TPM2TOOLS_TCTI to reach it.
 tpm_start() {
-	local st=$T/$1.tpm pid i
-	command -v swtpm >/dev/null || skip_case "swtpm is not installed (scripts/install-deps.sh --test)"
-	mkdir -p "$st"
-	TPM_PORT=$(free_port)
-	swtpm socket --tpm2 --server "type=tcp,port=$TPM_PORT,bindaddr=127.0.0.1" \
-		--ctrl "type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1" \
-		--flags not-need-init,startup-clear --tpmstate "dir=$st" --log "file=$T/$1.tpm.log" &
-	pid=$!
-	TPM_PIDS+=("$pid")
-	# ready once its server port accepts a connection (it exits at once if it cannot bind)
-	for i in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || die "swtpm exited: $(cat "$T/$1.tpm.log" 2>/dev/null)"
-		(exec 3<>"/dev/tcp/127.0.0.1/$TPM_PORT") 2>/dev/null && break
-		sleep 0.1
-	done
-	((i < 300)) || die "swtpm never accepted a connection on port $TPM_PORT"
-	export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$TPM_PORT"
+	swtpm_start "$T/$1.tpm" "$T/$1.tpm.log"
+	TPM_PIDS+=("$SWTPM_PID")
 }
 # tpm_stop: stop the last TPM tpm_start started.
 tpm_stop() {

@@ -197,21 +197,7 @@ test_kill9_during_revoke_leaves_a_valid_config() {
 # lower_headers DIR: counts of lower regular files by header, "v1=N v2e<E>=M ..." (the
 # reserved veilfs.* names and empty files left out)
 lower_headers() {
-	python3 - "$1" <<'PY'
-import os, struct, sys, collections
-c = collections.Counter()
-for d, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        if f.startswith("veilfs."):
-            continue
-        p = os.path.join(d, f)
-        if os.path.islink(p) or os.path.getsize(p) == 0:
-            continue
-        h = open(p, "rb").read(8)
-        v = struct.unpack(">H", h[2:4])[0]
-        c["v1" if v == 1 else "v2e%d" % struct.unpack(">I", h[4:8])[0]] += 1
-print(" ".join("%s=%d" % kv for kv in sorted(c.items())))
-PY
+	python3 "$repo/tests/cli/lower_headers.py" "$1"
 }
 
 # fill_vault DIR N: N files of different sizes (0, 1 byte, blocks, a hole) in two

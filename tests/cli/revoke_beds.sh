@@ -62,21 +62,7 @@ print(" ".join(sorted(m["mode"] for m in json.load(sys.stdin)["mounts"] if m["st
 # lower_headers DIR: counts of lower regular files by header, "v1=N v2e<E>=M ..." (the
 # reserved veilfs.* names, dot files of the lower client and empty files left out)
 lower_headers() {
-	python3 - "$1" <<'PY'
-import os, struct, sys, collections
-c = collections.Counter()
-for d, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        if f.startswith("veilfs.") or f.startswith("."):
-            continue
-        p = os.path.join(d, f)
-        if os.path.islink(p) or os.path.getsize(p) == 0:
-            continue
-        h = open(p, "rb").read(8)
-        v = struct.unpack(">H", h[2:4])[0]
-        c["v1" if v == 1 else "v2e%d" % struct.unpack(">I", h[4:8])[0]] += 1
-print(" ".join("%s=%d" % kv for kv in sorted(c.items())))
-PY
+	python3 "$repo/tests/cli/lower_headers.py" "$1" --skip-dot
 }
 
 # lower_files DIR: the lower regular files of DIR's top level, sorted (the reserved veilfs.*
@@ -355,39 +341,11 @@ test_smb_revoke_and_rekey_beside_two_live_mounts() {
 }
 
 # ---------------------------------------------------------------------------- TPM
-# free_port: a loopback TCP port P with P+1 free too (swtpm's server and control ports).
-free_port() {
-	python3 -c '
-import socket
-while True:
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1))
-    except OSError:
-        continue
-    print(p); break'
-}
-
 # tpm_start: a fresh software TPM 2.0 (swtpm, state in $T/tpm), stopped by the EXIT trap;
 # exports TPM2TOOLS_TCTI to reach it (the mounts inherit it).
 tpm_start() {
-	local port pid i
-	command -v swtpm >/dev/null || skip_case "swtpm is not installed (scripts/install-deps.sh --test)"
-	mkdir -p "$T/tpm"
-	port=$(free_port)
-	swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-		--ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
-		--flags not-need-init,startup-clear --tpmstate "dir=$T/tpm" --log "file=$T/tpm.log" &
-	pid=$!
-	t_defer bed_kill "$pid" 3
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null || die "swtpm exited: $(cat "$T/tpm.log" 2>/dev/null)"
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-		sleep 0.1
-	done
-	((i < 300)) || die "swtpm never accepted a connection on port $port"
-	export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+	swtpm_start "$T/tpm" "$T/tpm.log"
+	t_defer bed_kill "$SWTPM_PID" 3
 }
 
 # tpm_vault NAME: $T/NAME with a password slot (owner.pw) and a TPM slot 'box', and a file
