@@ -152,7 +152,8 @@ WIN_UNIT_SRC := $(WIN_UNITS:%=tests/unit/test_%.c) tests/unit/runner.c tests/uni
                 tests/unit/helpers_fs_win32.c
 # veilfs.exe: the CLI without FUSE (mount, umount and status say so: cmd_mount_win32.c).
 WIN_CLI_LINUX := src/cli/cmd_mount.c src/cli/cmd_umount.c src/cli/cmd_status.c src/cli/mounts.c \
-              src/cli/registry_platform.c src/cli/lower.c src/cli/password_tty.c
+              src/cli/registry_platform.c src/cli/lower.c src/cli/lower_gluster.c \
+              src/cli/password_tty.c
 WIN_CLI    := $(filter-out $(WIN_CLI_LINUX),$(wildcard src/cli/*.c))
 WIN_CLI_OBJ := $(WIN_CLI:%.c=$(WIN_BUILD)/%.o)
 WIN_CORE_OBJ := $(WIN_CORE:%.c=$(WIN_BUILD)/%.o)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/shared-cost.sh: what veilfs's fresh lower I/O costs in a shared mode
 # (docs/SHARED.md, "Lower client caches"). On each bed (GlusterFS 1 brick with the
-# client's and the volume's defaults; sshfs with -o dir_cache=no, the option a shared mode
-# needs) one veilfs mount in --shared=auto runs the same small workloads twice: with the
+# client's and the volume's defaults but performance.quick-read off; sshfs with
+# -o dir_cache=no: the one option a shared mode needs on each) one veilfs mount in --shared=auto runs the same small workloads twice: with the
 # lower client's caches distrusted (the default) and trusted (VEILFS_FRESH=none, which is
 # not safe with two clients: the control). Prints one Markdown table with times and the
 # ratio default / trusted. Run as root; needs the bed packages (tests/beds/install-deps.sh).
@@ -72,6 +72,8 @@ run_bed() {
 	case $bed in
 	gluster)
 		GLUSTER_BED_VOL_PROFILE=default gluster_bed_start "$W/$bed/srv" single
+		# the one volume option a shared mode needs (quick-read serves stale reads)
+		gluster_bed_set performance.quick-read off
 		gluster_bed_mount "$W/$bed/lower" default ;;
 	sftp)
 		sftp_bed_start "$W/$bed/srv"

@@ -49,6 +49,7 @@ bed_attach() {
 		GLUSTER_BED_VOLUME=$BENCH_GLUSTER_VOLUME GLUSTER_BED_ADDRS=("$BENCH_GLUSTER_SERVER")
 		BEDROOT=$BENCH_WORK/mnt/gluster-bed-$SYS
 		trap on_exit EXIT # sourcing the bed library replaced our trap
+		gluster_quick_read_for_sys
 		gluster_bed_mount "$BEDROOT" default 2>/dev/null ;;
 	*) die "unknown bed '$BED'" ;;
 	esac
@@ -62,6 +63,19 @@ sshfs_profile() {
 		echo nocache
 	else
 		echo "$BENCH_SSHFS_PROFILE"
+	fi
+}
+
+# The volume's quick-read for this system: veilfs's shared mode refuses a GlusterFS client
+# that runs it (it serves stale reads: docs/SHARED.md), so veilfs-shared gets the one option
+# it needs (performance.quick-read off); every other system runs the volume's default. One
+# system runs at a time, so the option is set (or reset) before each run's client mounts.
+gluster_quick_read_for_sys() {
+	if [[ $SYS == veilfs-shared ]]; then
+		gluster_bed_set performance.quick-read off
+	else
+		gluster_bed_cli volume reset "$GLUSTER_BED_VOLUME" performance.quick-read >/dev/null ||
+			die "volume reset performance.quick-read failed"
 	fi
 }
 

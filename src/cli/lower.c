@@ -224,6 +224,31 @@ static enum coord_fresh fresh_override(enum coord_fresh dflt)
 	return dflt;
 }
 
+/* GlusterFS's quick-read translator keeps a small file's contents from a lookup and
+ * answers reads from it for up to 1 s, whatever the open flags (O_DIRECT included), so a
+ * shared mode needs it off (docs/SHARED.md, "GlusterFS"). */
+static int gluster_check(const char *mnt, enum coord_fresh *fresh)
+{
+	char vol[256] = "";
+	int qr = lower_gluster_quick_read(mnt, vol, sizeof(vol));
+
+	if (qr == 1) {
+		cli_error("the GlusterFS client at '%s' runs quick-read (volume option "
+			  "performance.quick-read, on by default), which answers reads of small "
+			  "files from contents it cached for up to 1 s, so this client would read "
+			  "another client's writes late: switch it off with 'gluster volume set "
+			  "%s performance.quick-read off' for a shared mode (docs/SHARED.md)",
+			  mnt, vol);
+		return CLI_EXIT_USAGE;
+	}
+	if (qr < 0)
+		log_warn("cannot read the GlusterFS client's graph under '%s/.meta' to check "
+			 "its translators: the volume must have performance.quick-read off for a "
+			 "shared mode (docs/SHARED.md)", mnt);
+	*fresh = fresh_override(COORD_FRESH_ALL);
+	return 0;
+}
+
 int lower_check_shared(const struct lower_info *li, enum coord_fresh *fresh)
 {
 	int cache_off;
@@ -266,6 +291,8 @@ int lower_check_shared(const struct lower_info *li, enum coord_fresh *fresh)
 		*fresh = fresh_override(COORD_FRESH_READS);
 		return 0;
 	}
+	if (!strcmp(li->fstype, "fuse.glusterfs"))
+		return gluster_check(li->mountpoint, fresh);
 	*fresh = fresh_override(COORD_FRESH_ALL);
 	return 0;
 }

@@ -34,4 +34,12 @@ bool lower_has_shared_locks(const struct lower_info *li);
  */
 int lower_check_shared(const struct lower_info *li, enum coord_fresh *fresh);
 
+/*
+ * Does the GlusterFS FUSE client mounted at MOUNTPOINT run the quick-read translator
+ * (the volume's performance.quick-read, on by default)? Reads the client's graph under
+ * MOUNTPOINT/.meta. Returns 1 and puts the volume's name in VOLUME, 0 when it does not,
+ * -1 when the graph cannot be read (lower_gluster.c).
+ */
+int lower_gluster_quick_read(const char *mountpoint, char *volume, size_t volume_len);
+
 #endif
