@@ -51,7 +51,7 @@ UNIT_FILE := $(BUILD)/veilfs@.service
 DOCS      := README.md docs/CLI.md docs/MOUNT.md docs/SHARED.md docs/FORMAT.md docs/FSCK.md \
              docs/ARCHITECTURE.md
 
-.PHONY: all man unit check install uninstall clean check-headers fuzz
+.PHONY: all man unit check install uninstall clean check-headers print-cflags fuzz
 all: $(BUILD)/veilfs $(BUILD)/unit-tests $(MAN) $(UNIT_FILE)
 
 # Man pages: one scdoc source each (docs/man/*.scd), roff generated here.
@@ -84,6 +84,10 @@ unit: $(BUILD)/unit-tests
 
 check: all
 	tests/run.sh
+
+# The compiler flags of the build (scripts/check-includes.sh compiles each header with them).
+print-cflags:
+	@echo $(ALL_CFLAGS)
 
 # Every header must compile on its own.
 check-headers:
